@@ -1,0 +1,35 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggingModule } from './common/logging/logger.module.js';
+import { MetricsModule } from './common/metrics/metrics.module.js';
+import { CONFIG_NAMESPACES, databaseConfig, type Env } from './config/index.js';
+import type { ConfigOf } from './config/define-config.js';
+import { typeormOptions } from './database/typeorm-options.js';
+import { HealthModule } from './health/health.module.js';
+
+export interface AppModuleOptions {
+  /** The environment the configuration is read from (process.env in production, a map in tests). */
+  env: Env;
+  /** Resolved connection string: DATABASE_URL, or the embedded server's. */
+  databaseUrl: string;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: CONFIG_NAMESPACES.map((n) => n.load(options.env)) }),
+        LoggingModule,
+        MetricsModule,
+        TypeOrmModule.forRootAsync({
+          inject: [databaseConfig.KEY],
+          useFactory: (db: ConfigOf<typeof databaseConfig>) => ({ ...typeormOptions(options.databaseUrl, db.poolMax), migrationsRun: false }),
+        }),
+        HealthModule,
+      ],
+    };
+  }
+}

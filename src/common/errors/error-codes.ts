@@ -1,0 +1,26 @@
+import { HttpStatus } from '@nestjs/common';
+
+/**
+ * The stable error codes of the API, with their HTTP status and title. The frontend switches on
+ * `code`; titles are for humans. A new code goes here first.
+ */
+export const ERROR_CATALOGUE = {
+  validation_failed: { status: HttpStatus.BAD_REQUEST, title: 'The request is invalid' },
+  malformed_json: { status: HttpStatus.BAD_REQUEST, title: 'The request body is not valid JSON' },
+  unauthenticated: { status: HttpStatus.UNAUTHORIZED, title: 'A valid user token is required' },
+  forbidden: { status: HttpStatus.FORBIDDEN, title: 'This action is not allowed' },
+  not_found: { status: HttpStatus.NOT_FOUND, title: 'Not found' },
+  method_not_allowed: { status: HttpStatus.METHOD_NOT_ALLOWED, title: 'Method not allowed' },
+  conflict: { status: HttpStatus.CONFLICT, title: 'The resource is not in a state that allows this' },
+  payload_too_large: { status: HttpStatus.PAYLOAD_TOO_LARGE, title: 'The request body is too large' },
+  unsupported_media_type: { status: HttpStatus.UNSUPPORTED_MEDIA_TYPE, title: 'The request body must be application/json' },
+  unprocessable: { status: HttpStatus.UNPROCESSABLE_ENTITY, title: 'The request cannot be processed' },
+  rate_limited: { status: HttpStatus.TOO_MANY_REQUESTS, title: 'Too many requests' },
+  service_unavailable: { status: HttpStatus.SERVICE_UNAVAILABLE, title: 'The service is not ready' },
+  internal_error: { status: HttpStatus.INTERNAL_SERVER_ERROR, title: 'Internal error' },
+  bank_error: { status: HttpStatus.BAD_GATEWAY, title: 'The bank answered with an error' },
+  bank_unavailable: { status: HttpStatus.SERVICE_UNAVAILABLE, title: 'The bank is unavailable' },
+  bank_timeout: { status: HttpStatus.GATEWAY_TIMEOUT, title: 'The bank did not answer in time' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;

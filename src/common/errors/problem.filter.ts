@@ -1,0 +1,81 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppError } from './app-error.js';
+import type { ErrorCode } from './error-codes.js';
+import { problem, sendProblem, type Problem } from './problem.js';
+
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  400: 'validation_failed',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unprocessable',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+/** Errors raised by Express's body parsers carry a `type` and a `status`, not an HttpException. */
+interface BodyParserError {
+  type: string;
+  status: number;
+}
+
+const isBodyParserError = (e: unknown): e is BodyParserError =>
+  typeof e === 'object' && e !== null && typeof (e as BodyParserError).type === 'string' && typeof (e as BodyParserError).status === 'number';
+
+/**
+ * Every error leaves the service as RFC 9457 problem+json with a stable `code`. Unknown errors
+ * become a 500 whose detail is only the request id: never a stack trace, a message from a driver,
+ * or anything that may hold a secret.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    if (res.headersSent) return;
+    const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
+    const body = this.toProblem(exception, requestId);
+    const headers: Record<string, string> = {};
+    if (exception instanceof AppError && typeof exception.extensions.retryAfterSeconds === 'number') {
+      headers['Retry-After'] = String(exception.extensions.retryAfterSeconds);
+    }
+    sendProblem(res, body, headers);
+  }
+
+  toProblem(exception: unknown, requestId?: string): Problem {
+    if (exception instanceof AppError) {
+      if (exception.status >= 500) this.logger.warn({ code: exception.code, detail: exception.detail, requestId }, 'request failed upstream');
+      return problem(exception.code, { detail: exception.detail, status: exception.status, requestId, extensions: exception.extensions });
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed');
+      return problem(code, { status, detail: httpExceptionDetail(exception), requestId });
+    }
+    if (isBodyParserError(exception)) {
+      if (exception.type === 'entity.too.large') return problem('payload_too_large', { requestId });
+      if (exception.type === 'entity.parse.failed') return problem('malformed_json', { requestId });
+      if (exception.type === 'encoding.unsupported' || exception.type === 'charset.unsupported') return problem('unsupported_media_type', { requestId });
+      return problem('validation_failed', { status: exception.status < 500 ? exception.status : 400, detail: 'The request body could not be read', requestId });
+    }
+    this.logger.error({ err: exception, requestId }, 'unhandled error');
+    return problem('internal_error', { status: HttpStatus.INTERNAL_SERVER_ERROR, detail: 'An unexpected error occurred', requestId });
+  }
+}
+
+function httpExceptionDetail(exception: HttpException): string | undefined {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.join('; ');
+  return undefined;
+}

@@ -1,0 +1,42 @@
+import type { IncomingMessage } from 'node:http';
+import { Module } from '@nestjs/common';
+import { LoggerModule as PinoLoggerModule } from 'nestjs-pino';
+import { appConfig, banksConfig } from '../../config/index.js';
+import type { ConfigOf } from '../../config/define-config.js';
+import { requestIdOf } from '../http/request-id.js';
+import { redactPaths, redactUrl } from './redaction.js';
+
+/**
+ * Structured JSON logs with secrets redacted. Every line of a request carries its id, assigned by
+ * the first middleware (see assignRequestId).
+ */
+@Module({
+  imports: [
+    PinoLoggerModule.forRootAsync({
+      inject: [appConfig.KEY, banksConfig.KEY],
+      useFactory: (app: ConfigOf<typeof appConfig>, banks: ConfigOf<typeof banksConfig>) => ({
+        pinoHttp: {
+          level: app.logLevel,
+          redact: {
+            paths: redactPaths(banks.banks.flatMap((b) => (b.subscriptionKey ? [b.subscriptionKey.header] : []))),
+            censor: '[REDACTED]',
+          },
+          genReqId: (req: IncomingMessage) => requestIdOf(req),
+          serializers: {
+            req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+              id: req.id,
+              method: req.method,
+              url: redactUrl(req.url),
+            }),
+            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+          },
+          customProps: () => ({ service: 'tpp-bff' }),
+          // Health probes and metrics scrapes every few seconds would drown the useful lines.
+          autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
+          quietReqLogger: true,
+        },
+      }),
+    }),
+  ],
+})
+export class LoggingModule {}

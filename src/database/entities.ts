@@ -1,0 +1,2 @@
+/** Every entity, listed per module as they are added. */
+export const ENTITIES: (new (...args: never[]) => object)[] = [];

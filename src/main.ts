@@ -1,0 +1,84 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { pino } from 'pino';
+import { AppModule } from './app.module.js';
+import { configureApp } from './configure-app.js';
+import { appConfig, databaseConfig, validateConfiguration, type Env } from './config/index.js';
+import { ConfigError } from './config/define-config.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded-postgres.js';
+import { runMigrations } from './database/migrate.js';
+
+export interface RunningBff {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the BFF: validate configuration (exit 1 naming the bad variable), resolve the database
+ * (DATABASE_URL, or an embedded PostgreSQL), migrate, serve, and shut down gracefully on SIGTERM
+ * or SIGINT: stop accepting, drain in-flight requests, close the pool, stop embedded Postgres.
+ */
+export async function bootstrap(env: Env = loadEnv()): Promise<RunningBff> {
+  try {
+    validateConfiguration(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = appConfig.parse(env);
+  const db = databaseConfig.parse(env);
+  const log = pino({ level: app.logLevel, base: { service: 'tpp-bff' } });
+
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = db.url;
+  if (!databaseUrl) {
+    log.info({ port: db.embedded.port, dir: db.embedded.dir }, 'DATABASE_URL is not set: starting embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres(db.embedded);
+    databaseUrl = embedded.url;
+    log.info({ port: db.embedded.port }, 'embedded PostgreSQL is running');
+  }
+
+  const applied = await runMigrations(databaseUrl);
+  log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
+
+  const nest = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env, databaseUrl }), { bufferLogs: true, bodyParser: false });
+  configureApp(nest);
+  await nest.listen(app.port, app.host);
+  const url = `http://localhost:${app.port}`;
+  log.info({ url, mode: app.mode, docs: `${url}/docs` }, 'tpp-bff is listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('shutting down: draining requests');
+      await nest.close();
+      if (embedded) await embedded.stop().catch((error: unknown) => log.warn({ err: error }, 'embedded PostgreSQL did not stop cleanly'));
+      log.info('stopped');
+    })());
+  return { url, stop };
+}
+
+function loadEnv(): Env {
+  // A local .env file is a convenience for development; real environments set variables.
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return process.env;
+}
+
+/** True when this file is the process entry point (not imported by the launcher or a test). */
+const isEntry = import.meta.url === `file://${process.argv[1]}`;
+if (isEntry) {
+  const running = await bootstrap();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      running.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}

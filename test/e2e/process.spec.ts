@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase } from '../support/database.js';
+import { isUp, runBuilt, waitFor } from '../support/process.js';
+
+// These run the built service (`npm test` builds first) exactly as `npm start` does.
+const MAIN = 'dist/src/main.js';
+
+function postgresProcessesFor(dir: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', dir]).toString().trim().split('\n').filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+describe('the service as a process', () => {
+  it('exits 1 with one line naming a bad variable', async () => {
+    const run = runBuilt(MAIN, { PORT: 'abc' });
+    await expect(run.exited).resolves.toBe(1);
+    const lines = run.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Configuration error: PORT /);
+  });
+
+  it('runs on DATABASE_URL, migrates idempotently, and drains on SIGTERM', async () => {
+    const db = await createTestDatabase();
+    try {
+      const env = { DATABASE_URL: db.url, PORT: '39217', HOST: '127.0.0.1' };
+      for (const expected of [/migrations applied|schema is up to date/, /schema is up to date/]) {
+        const run = runBuilt(MAIN, env);
+        await waitFor(() => isUp('http://127.0.0.1:39217/health/ready'), 30_000, 'readiness');
+        expect(run.output()).toMatch(expected);
+        run.child.kill('SIGTERM');
+        await expect(run.exited).resolves.toBe(0);
+        expect(run.output()).toContain('"msg":"stopped"');
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('starts an embedded PostgreSQL without DATABASE_URL and leaves no postgres behind on SIGINT', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tpp-embedded-'));
+    const run = runBuilt(MAIN, { PORT: '39218', HOST: '127.0.0.1', EMBEDDED_PG_DIR: dir, EMBEDDED_PG_PORT: '54351' });
+    try {
+      await waitFor(() => isUp('http://127.0.0.1:39218/health/ready'), 60_000, 'readiness on embedded PostgreSQL');
+      expect(run.output()).toContain('DATABASE_URL is not set: starting embedded PostgreSQL');
+      expect(postgresProcessesFor(dir).length).toBeGreaterThan(0);
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    await expect(run.exited).resolves.toBe(0);
+    await waitFor(() => postgresProcessesFor(dir).length === 0, 10_000, 'postgres to stop');
+    expect(postgresProcessesFor(dir)).toEqual([]);
+  }, 90_000);
+});

@@ -1,0 +1,40 @@
+import type { AddressInfo } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/configure-app.js';
+import { runMigrations } from '../../src/database/migrate.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface TestBff {
+  app: NestExpressApplication;
+  /** Base URL of the BFF on a real loopback port. */
+  url: string;
+  db: TestDatabase;
+  close(): Promise<void>;
+}
+
+/**
+ * The real BFF (same module, same pipeline as main.ts) on its own fresh database and a random
+ * port. `env` is the whole environment the configuration sees; nothing is read from process.env.
+ */
+export async function startTestBff(env: Record<string, string> = {}, options: { db?: TestDatabase } = {}): Promise<TestBff> {
+  const db = options.db ?? (await createTestDatabase());
+  await runMigrations(db.url);
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot({ env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, databaseUrl: db.url }),
+    { bodyParser: false, logger: false },
+  );
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    db,
+    close: async () => {
+      await app.close();
+      if (!options.db) await db.drop();
+    },
+  };
+}
