@@ -23,7 +23,7 @@ export async function startTestBff(env: Record<string, string> = {}, options: { 
   await runMigrations(db.url);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot({ env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, databaseUrl: db.url }),
-    { bodyParser: false, logger: false },
+    { bodyParser: false, logger: false, abortOnError: false },
   );
   configureApp(app);
   await app.listen(0, '127.0.0.1');
