@@ -19,6 +19,10 @@ const PRODUCTION_BANK = {
   FLOWE_CLIENT_SECRET: 'canary-client-secret-4711',
   FLOWE_SCOPES_AIS: 'https://idp.example/aisp',
   FLOWE_SCOPES_PIS: 'https://idp.example/pisp',
+  TOKEN_VAULT_KEYS: 'k1:' + Buffer.alloc(32, 7).toString('base64'),
+  AUTH_ISSUER: 'https://login.tpp.example/',
+  AUTH_AUDIENCE: 'tpp-bff-api',
+  AUTH_JWKS_URL: 'https://login.tpp.example/.well-known/jwks.json',
 };
 
 function configError(fn: () => unknown): ConfigError {

@@ -1,0 +1,156 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { ArrayNotEmpty, IsIn, IsInt, IsOptional, IsString, IsUrl, Max, MaxLength, Min } from 'class-validator';
+import { appConfig, type AppMode } from './app.config.js';
+import { ConfigError, defineConfig, pickEnv, validateEnv } from './define-config.js';
+import { ToInt, ToList } from './transforms.js';
+
+/**
+ * Asymmetric JWS algorithms only. `none` and the HS* family are refused on purpose: a user token
+ * is signed by the TPP's identity provider, and accepting a shared-secret algorithm is what opens
+ * the door to algorithm confusion (an HS256 token "signed" with the public key).
+ */
+export const USER_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+export type UserTokenAlgorithm = (typeof USER_TOKEN_ALGORITHMS)[number];
+
+/** The algorithm the sandbox demo login signs with (and the only one its key is verified with). */
+export const SANDBOX_TOKEN_ALGORITHM = 'ES256' satisfies UserTokenAlgorithm;
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+class AuthEnv {
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'AUTH_JWKS_URL must be an absolute https URL' })
+  AUTH_JWKS_URL?: string;
+
+  @IsOptional() @IsString() AUTH_PUBLIC_KEY?: string;
+  @IsOptional() @IsString() AUTH_PUBLIC_KEY_FILE?: string;
+  @IsOptional() @IsString() @MaxLength(1024) AUTH_ISSUER?: string;
+  @IsOptional() @IsString() @MaxLength(1024) AUTH_AUDIENCE?: string;
+
+  @ToList()
+  @ArrayNotEmpty()
+  @IsIn(USER_TOKEN_ALGORITHMS, { each: true, message: `AUTH_ALGORITHMS must list asymmetric JWS algorithms (${USER_TOKEN_ALGORITHMS.join(', ')}); none and HS* are refused` })
+  AUTH_ALGORITHMS: UserTokenAlgorithm[] = ['RS256', 'ES256', 'EdDSA'];
+
+  @ToInt() @IsInt() @Min(0) @Max(300) AUTH_CLOCK_TOLERANCE_SECONDS = 30;
+}
+
+/** Where the keys that verify user tokens come from. */
+export type UserKeySource =
+  | { kind: 'jwks'; url: string }
+  | { kind: 'public-key'; pem: string }
+  /** Sandbox mode without a configured source: the key the demo login generates at boot. */
+  | { kind: 'sandbox' };
+
+export interface AuthConfig {
+  mode: AppMode;
+  keySource: UserKeySource;
+  issuer: string;
+  audience: string;
+  /** Effective allow-list: narrowed to what the public key can verify, `ES256` for the sandbox key. */
+  algorithms: UserTokenAlgorithm[];
+  clockToleranceSeconds: number;
+}
+
+const NAMES = ['AUTH_JWKS_URL', 'AUTH_PUBLIC_KEY', 'AUTH_PUBLIC_KEY_FILE', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_ALGORITHMS', 'AUTH_CLOCK_TOLERANCE_SECONDS'];
+
+/**
+ * Identity of the TPP's frontend users (DESIGN.md section 2). Production verifies the TPP's own JWTs
+ * against a configured issuer, audience and key (JWKS or PEM); sandbox mode defaults to the demo
+ * login's issuer and key so `npm start` works with no configuration.
+ */
+export const authConfig = defineConfig('auth', (env): AuthConfig => {
+  const { mode } = appConfig.parse(env);
+  const raw = validateEnv(AuthEnv, pickEnv(env, NAMES));
+  const algorithms = [...new Set(raw.AUTH_ALGORITHMS)];
+  const keySource = parseKeySource(raw, mode);
+
+  if (mode === 'production') {
+    if (!raw.AUTH_ISSUER) throw new ConfigError('AUTH_ISSUER must be set in production mode');
+    if (!raw.AUTH_AUDIENCE) throw new ConfigError('AUTH_AUDIENCE must be set in production mode');
+  }
+  return {
+    mode,
+    keySource,
+    issuer: raw.AUTH_ISSUER ?? 'tpp-bff-sandbox',
+    audience: raw.AUTH_AUDIENCE ?? 'tpp-bff',
+    algorithms: effectiveAlgorithms(keySource, algorithms, raw.AUTH_PUBLIC_KEY_FILE ? 'AUTH_PUBLIC_KEY_FILE' : 'AUTH_PUBLIC_KEY'),
+    clockToleranceSeconds: raw.AUTH_CLOCK_TOLERANCE_SECONDS,
+  };
+});
+
+function parseKeySource(raw: AuthEnv, mode: AppMode): UserKeySource {
+  if (raw.AUTH_PUBLIC_KEY && raw.AUTH_PUBLIC_KEY_FILE) throw new ConfigError('AUTH_PUBLIC_KEY and AUTH_PUBLIC_KEY_FILE must not both be set');
+  const pemVariable = raw.AUTH_PUBLIC_KEY_FILE ? 'AUTH_PUBLIC_KEY_FILE' : 'AUTH_PUBLIC_KEY';
+  const hasPem = Boolean(raw.AUTH_PUBLIC_KEY || raw.AUTH_PUBLIC_KEY_FILE);
+  if (raw.AUTH_JWKS_URL && hasPem) throw new ConfigError(`AUTH_JWKS_URL and ${pemVariable} must not both be set: choose one key source`);
+
+  if (raw.AUTH_JWKS_URL) {
+    const url = new URL(raw.AUTH_JWKS_URL);
+    // Keys fetched over plain http could be swapped in transit: only a local IdP may skip TLS.
+    if (url.protocol !== 'https:' && !LOCAL_HOSTS.has(url.hostname)) throw new ConfigError('AUTH_JWKS_URL must use https (http is accepted for localhost only)');
+    return { kind: 'jwks', url: url.href };
+  }
+  if (hasPem) {
+    const pem = raw.AUTH_PUBLIC_KEY_FILE ? readPem(raw.AUTH_PUBLIC_KEY_FILE) : unescapeNewlines(raw.AUTH_PUBLIC_KEY!);
+    publicKey(pem, pemVariable); // validated here so a bad key stops the start, not the first request
+    return { kind: 'public-key', pem };
+  }
+  if (mode === 'production') throw new ConfigError('AUTH_JWKS_URL or AUTH_PUBLIC_KEY (or AUTH_PUBLIC_KEY_FILE) must be set in production mode');
+  return { kind: 'sandbox' };
+}
+
+function effectiveAlgorithms(source: UserKeySource, configured: UserTokenAlgorithm[], pemVariable: string): UserTokenAlgorithm[] {
+  if (source.kind === 'sandbox') return [SANDBOX_TOKEN_ALGORITHM];
+  if (source.kind === 'jwks') return configured;
+  const fitting = configured.filter((alg) => algorithmsFor(publicKey(source.pem, pemVariable)).includes(alg));
+  if (fitting.length === 0) throw new ConfigError(`AUTH_ALGORITHMS has no algorithm that fits the key type of ${pemVariable}`);
+  return fitting;
+}
+
+/** The algorithms a key can verify: importing it for any other one would fail per request. */
+function algorithmsFor(key: KeyObject): UserTokenAlgorithm[] {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+    case 'rsa-pss':
+      return ['PS256', 'PS384', 'PS512'];
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (curve === 'prime256v1') return ['ES256'];
+      if (curve === 'secp384r1') return ['ES384'];
+      if (curve === 'secp521r1') return ['ES512'];
+      return [];
+    }
+    case 'ed25519':
+      return ['EdDSA', 'Ed25519'];
+    default:
+      return [];
+  }
+}
+
+function publicKey(pem: string, variable: string): KeyObject {
+  // Only SPKI: createPublicKey would also derive a public key from a pasted *private* key.
+  if (!/^-----BEGIN PUBLIC KEY-----\r?\n/.test(pem)) throw new ConfigError(`${variable} must be a PEM SPKI public key (-----BEGIN PUBLIC KEY-----)`);
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: pem, format: 'pem' });
+  } catch {
+    throw new ConfigError(`${variable} must be a PEM SPKI public key (-----BEGIN PUBLIC KEY-----)`);
+  }
+  if (key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new ConfigError(`${variable} must be an RSA key of at least 2048 bits`);
+  }
+  return key;
+}
+
+function readPem(path: string): string {
+  if (!existsSync(path)) throw new ConfigError('AUTH_PUBLIC_KEY_FILE points to a file that does not exist');
+  return readFileSync(path, 'utf8').trim();
+}
+
+/** Env files often carry a PEM on one line with literal `\n` separators. */
+function unescapeNewlines(value: string): string {
+  return value.replace(/\\n/g, '\n').trim();
+}

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+
+/**
+ * What `APP_MODE=production` needs to start: a bank (as in test/unit/config.spec.ts), return URLs,
+ * a token-vault key and the identity provider's issuer and audience (each test adds a key source).
+ */
+export const PRODUCTION_ENV = {
+  APP_MODE: 'production',
+  FRONTEND_RETURN_URLS: 'https://app.example.com/banks/done',
+  BANKS: 'flowe',
+  FLOWE_NAME: 'Flowe',
+  FLOWE_ADAPTER: 'flowe',
+  FLOWE_SERVICES: 'ais,pis',
+  FLOWE_AUTHORIZE_URL: 'https://idp.example/oauth2/v2.0/authorize',
+  FLOWE_TOKEN_URL: 'https://idp.example/oauth2/v2.0/token',
+  FLOWE_AIS_BASE_URL: 'https://api.example/openbankingais/v1',
+  FLOWE_PIS_BASE_URL: 'https://api.example/openbankingpis/v1',
+  FLOWE_CLIENT_ID: 'client',
+  FLOWE_CLIENT_SECRET: 'client-secret',
+  FLOWE_SCOPES_AIS: 'https://idp.example/aisp',
+  FLOWE_SCOPES_PIS: 'https://idp.example/pisp',
+  TOKEN_VAULT_KEYS: `identity-test:${randomBytes(32).toString('base64')}`,
+  AUTH_ISSUER: 'https://login.tpp.example/',
+  AUTH_AUDIENCE: 'tpp-bff-api',
+} as const;
+
+export interface SigningKey {
+  alg: 'RS256' | 'ES256';
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  publicPem: string;
+  publicJwk: JWK;
+}
+
+export async function signingKey(alg: SigningKey['alg']): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  return { alg, privateKey, publicKey, publicPem: await exportSPKI(publicKey), publicJwk: await exportJWK(publicKey) };
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+export interface TokenOptions {
+  iss?: string;
+  aud?: string;
+  sub?: string | null;
+  /** Seconds from now; `null` leaves `exp` out. */
+  expiresIn?: number | null;
+  kid?: string;
+  /** Claims set last, overriding the ones above (`undefined` removes one). */
+  extra?: Record<string, unknown>;
+}
+
+/** A token as the TPP's identity provider would issue it; each option breaks one thing. */
+export async function signToken(key: SigningKey, options: TokenOptions = {}): Promise<string> {
+  const payload: JWTPayload = { iss: options.iss ?? PRODUCTION_ENV.AUTH_ISSUER, aud: options.aud ?? PRODUCTION_ENV.AUTH_AUDIENCE, iat: now() };
+  if (options.sub !== null) payload.sub = options.sub ?? 'user-42';
+  if (options.expiresIn !== null) payload.exp = now() + (options.expiresIn ?? 300);
+  return new SignJWT({ ...payload, ...options.extra }).setProtectedHeader({ alg: key.alg, typ: 'JWT', ...(options.kid ? { kid: options.kid } : {}) }).sign(key.privateKey);
+}
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** `alg: none`, with otherwise perfect claims and an empty signature. */
+export function unsecuredToken(claims: JWTPayload): string {
+  return `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ exp: now() + 300, iat: now(), ...claims })}.`;
+}
+
+/** The classic algorithm-confusion forgery: HS256 "signed" with the verifier's public key bytes. */
+export async function hs256WithPublicKey(publicPem: string, claims: JWTPayload): Promise<string> {
+  return new SignJWT({ exp: now() + 300, iat: now(), ...claims }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(publicPem));
+}
+
+export interface JwksServer {
+  url: string;
+  /** Number of requests the BFF made for the key set. */
+  hits(): number;
+  close(): Promise<void>;
+}
+
+/** A local identity provider's JWKS endpoint; `status` lets a test simulate an outage. */
+export async function startJwksServer(keys: JWK[], status = 200): Promise<JwksServer> {
+  let hits = 0;
+  const server: Server = createServer((req, res) => {
+    hits += 1;
+    if (req.url !== '/.well-known/jwks.json' || status !== 200) {
+      res.writeHead(req.url === '/.well-known/jwks.json' ? status : 404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(JSON.stringify({ keys }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+    hits: () => hits,
+    close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+  };
+}
