@@ -7,6 +7,11 @@ import { CONFIG_NAMESPACES, databaseConfig, type Env } from './config/index.js';
 import type { ConfigOf } from './config/define-config.js';
 import { typeormOptions } from './database/typeorm-options.js';
 import { HealthModule } from './health/health.module.js';
+import { AspspModule } from './aspsp/aspsp.module.js';
+import { appConfig } from './config/app.config.js';
+import { AuthModule } from './modules/auth/auth.module.js';
+import { ConnectionsModule } from './modules/connections/connections.module.js';
+import { IdentityModule } from './modules/identity/index.js';
 
 export interface AppModuleOptions {
   /** The environment the configuration is read from (process.env in production, a map in tests). */
@@ -29,6 +34,10 @@ export class AppModule {
           useFactory: (db: ConfigOf<typeof databaseConfig>) => ({ ...typeormOptions(options.databaseUrl, db.poolMax), migrationsRun: false }),
         }),
         HealthModule,
+        IdentityModule.forRoot({ mode: appConfig.parse(options.env).mode }),
+        AspspModule,
+        ConnectionsModule,
+        AuthModule,
       ],
     };
   }

@@ -1,2 +1,4 @@
+import { Connection } from '../modules/connections/connection.entity.js';
+
 /** Every entity, listed per module as they are added. */
-export const ENTITIES: (new (...args: never[]) => object)[] = [];
+export const ENTITIES: (new (...args: never[]) => object)[] = [Connection];

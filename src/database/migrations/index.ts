@@ -1,4 +1,5 @@
 import type { MigrationInterface } from 'typeorm';
+import { Connections1795300000000 } from './1795300000000-connections.js';
 
 /** Migrations run in this order at start-up and by `npm run migration:run`. */
-export const MIGRATIONS: (new () => MigrationInterface)[] = [];
+export const MIGRATIONS: (new () => MigrationInterface)[] = [Connections1795300000000];

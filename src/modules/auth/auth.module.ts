@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { ConnectionsModule } from '../connections/connections.module.js';
+import { AuthController } from './auth.controller.js';
+import { BankPassport } from './bank-passport.js';
+
+@Module({
+  imports: [ConnectionsModule],
+  controllers: [AuthController],
+  providers: [BankPassport],
+})
+export class AuthModule {}

@@ -1,0 +1,154 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { AspspAdapter } from '../../aspsp/aspsp-adapter.js';
+import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
+import { BankError } from '../../aspsp/bank-error.js';
+import type { TokenSet } from '../../aspsp/oauth/token-set.js';
+import { AppError } from '../../common/errors/app-error.js';
+import { TokenVaultService } from '../token-vault/token-vault.service.js';
+import { Connection } from './connection.entity.js';
+
+/** Refresh this long before the access token expires, so a call never starts with a dying token. */
+const REFRESH_MARGIN_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The bank tokens of a connection: stored only as vault ciphertext, handed out decrypted to a bank
+ * call and nowhere else, refreshed before expiry or after a 401. A refresh is single-flight per
+ * connection across every replica: the connection row is locked (`FOR UPDATE`) while the bank is
+ * asked, and whoever gets the lock second finds fresh tokens and uses them. The rotated refresh
+ * token is stored in the same transaction; if the bank fails (5xx, timeout) the transaction rolls
+ * back and the old refresh token is kept.
+ */
+@Injectable()
+export class BankTokensService {
+  private readonly logger = new Logger(BankTokensService.name);
+  /** In-process single flight, so concurrent callers in one replica share one lock wait. */
+  private readonly inflight = new Map<string, Promise<string>>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly vault: TokenVaultService,
+    private readonly aspsps: AspspRegistry,
+  ) {}
+
+  /** Stores the tokens of a completed login and activates the connection. */
+  async activate(connectionId: string, tokens: TokenSet, adapter: AspspAdapter): Promise<void> {
+    const now = new Date();
+    await this.dataSource.getRepository(Connection).update(connectionId, {
+      status: 'active',
+      failureReason: null,
+      accessTokenEnc: this.vault.seal(tokens.accessToken, { connectionId, field: 'access_token' }),
+      refreshTokenEnc: tokens.refreshToken ? this.vault.seal(tokens.refreshToken, { connectionId, field: 'refresh_token' }) : null,
+      accessTokenExpiresAt: tokens.expiresAt,
+      grantedScope: tokens.scope ?? null,
+      firstLoginAt: now,
+      reauthBy: adapter.reloginAfterDays ? new Date(now.getTime() + adapter.reloginAfterDays * DAY_MS) : null,
+      tokensRefreshedAt: now,
+    });
+  }
+
+  /** A usable access token for a bank call, refreshed first when it is about to expire. */
+  async accessToken(connection: Connection): Promise<string> {
+    this.assertUsable(connection);
+    if (connection.accessTokenEnc && connection.accessTokenExpiresAt && connection.accessTokenExpiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) {
+      return this.vault.open(connection.accessTokenEnc, { connectionId: connection.id, field: 'access_token' });
+    }
+    const current = connection.accessTokenEnc ? this.vault.open(connection.accessTokenEnc, { connectionId: connection.id, field: 'access_token' }) : null;
+    return this.refresh(connection.id, current);
+  }
+
+  /**
+   * Refreshes unless someone already replaced `staleAccessToken` with a token that is still good.
+   * Used before expiry and after a bank 401 (pass the token that was refused).
+   */
+  refresh(connectionId: string, staleAccessToken: string | null): Promise<string> {
+    const running = this.inflight.get(connectionId);
+    if (running) return running;
+    const flight = this.refreshLocked(connectionId, staleAccessToken).finally(() => this.inflight.delete(connectionId));
+    this.inflight.set(connectionId, flight);
+    return flight;
+  }
+
+  /**
+   * Runs `call` with a valid access token; on a bank 401 refreshes once and retries once. A second
+   * 401 means the bank no longer accepts this connection: it moves to `reauth_required`.
+   */
+  async withAccessToken<T>(connection: Connection, call: (accessToken: string) => Promise<T>): Promise<T> {
+    const token = await this.accessToken(connection);
+    try {
+      return await call(token);
+    } catch (error) {
+      if (!(error instanceof BankError) || error.kind !== 'token_invalid') throw error;
+    }
+    const fresh = await this.refresh(connection.id, token);
+    try {
+      return await call(fresh);
+    } catch (error) {
+      if (error instanceof BankError && error.kind === 'token_invalid') {
+        await this.markReauthRequired(this.dataSource.manager, connection.id, 'token_rejected');
+        throw new AppError('conflict', `${connection.aspspId}: the bank no longer accepts this connection; the user must log in again`, { status: 'reauth_required', reauthRequired: true });
+      }
+      throw error;
+    }
+  }
+
+  private async refreshLocked(connectionId: string, staleAccessToken: string | null): Promise<string> {
+    // Refusals are recorded inside the transaction and raised after it commits.
+    const outcome = await this.dataSource.transaction(async (manager): Promise<{ token: string } | { reauth: string }> => {
+      const row = await manager.getRepository(Connection).findOne({ where: { id: connectionId }, lock: { mode: 'pessimistic_write' } });
+      if (!row) throw AppError.notFound('Connection');
+      this.assertUsable(row);
+      const current = row.accessTokenEnc ? this.vault.open(row.accessTokenEnc, { connectionId, field: 'access_token' }) : null;
+      if (current && current !== staleAccessToken && row.accessTokenExpiresAt && row.accessTokenExpiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) {
+        return { token: current }; // another caller refreshed while we waited for the lock
+      }
+      if (!row.refreshTokenEnc) {
+        await this.markReauthRequired(manager, connectionId, 'no_refresh_token');
+        return { reauth: row.aspspId };
+      }
+      const adapter = this.aspsps.get(row.aspspId);
+      const refreshToken = this.vault.open(row.refreshTokenEnc, { connectionId, field: 'refresh_token' });
+      let tokens: TokenSet;
+      try {
+        tokens = await adapter.tokens.refresh(refreshToken, row.services);
+      } catch (error) {
+        if (error instanceof BankError && (error.kind === 'token_invalid' || error.kind === 'rejected')) {
+          // invalid_grant: spent, revoked, or past the bank's re-login deadline (Flowe: 90 days).
+          this.logger.warn({ connectionId, aspspId: row.aspspId, oauthError: error.details.oauthError }, 'refresh refused: re-authentication required');
+          await this.markReauthRequired(manager, connectionId, 'refresh_refused');
+          return { reauth: row.aspspId };
+        }
+        throw error instanceof BankError ? error.toAppError() : error;
+      }
+      await manager.getRepository(Connection).update(connectionId, {
+        accessTokenEnc: this.vault.seal(tokens.accessToken, { connectionId, field: 'access_token' }),
+        // Banks that rotate send a new refresh token (store it before anyone uses it); others don't.
+        ...(tokens.refreshToken ? { refreshTokenEnc: this.vault.seal(tokens.refreshToken, { connectionId, field: 'refresh_token' }) } : {}),
+        accessTokenExpiresAt: tokens.expiresAt,
+        tokensRefreshedAt: new Date(),
+      });
+      this.logger.log({ connectionId, aspspId: row.aspspId }, 'bank tokens refreshed');
+      return { token: tokens.accessToken };
+    });
+    if ('reauth' in outcome) throw this.reauthError(outcome.reauth);
+    return outcome.token;
+  }
+
+  private async markReauthRequired(manager: EntityManager, connectionId: string, reason: string): Promise<void> {
+    await manager
+      .getRepository(Connection)
+      .update(connectionId, { status: 'reauth_required', failureReason: reason, accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null });
+  }
+
+  private reauthError(aspspId: string): AppError {
+    return new AppError('conflict', `${aspspId}: the bank requires the user to log in again`, { status: 'reauth_required', reauthRequired: true });
+  }
+
+  private assertUsable(connection: Connection): void {
+    if (connection.status !== 'active') {
+      throw new AppError('conflict', `The connection is ${connection.status}`, { status: connection.status, reauthRequired: connection.status === 'reauth_required' });
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { Connection, ConnectionStatus } from './connection.entity.js';
+
+/** What the frontend sees of a connection: never a token, never a failure's raw bank text. */
+export class ConnectionView {
+  @ApiProperty() id!: string;
+  @ApiProperty() aspspId!: string;
+  @ApiProperty({ enum: ['ais', 'pis'], isArray: true }) services!: string[];
+  @ApiProperty({ enum: ['pending', 'active', 'reauth_required', 'revoked', 'failed'] }) status!: ConnectionStatus;
+  @ApiPropertyOptional({ description: 'Why the connection failed (machine-readable)' }) failureReason?: string;
+  @ApiPropertyOptional({ description: 'When the PSU must log in at the bank again (Flowe: 90 days after the first login)' }) reauthBy?: string;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+}
+
+export class CreatedConnectionView extends ConnectionView {
+  @ApiProperty({ description: 'Top-level browser navigation target that starts the bank login (single use, short-lived)' })
+  authorizationUrl!: string;
+}
+
+export function toConnectionView(c: Connection): ConnectionView {
+  return {
+    id: c.id,
+    aspspId: c.aspspId,
+    services: c.services,
+    status: c.status,
+    ...(c.failureReason ? { failureReason: c.failureReason } : {}),
+    ...(c.reauthBy ? { reauthBy: c.reauthBy.toISOString() } : {}),
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  };
+}
