@@ -1,10 +1,13 @@
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/configure-app.js';
 import { runMigrations } from '../../src/database/migrate.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+
+/** TEST_LOG=1 npm test … shows the app's logs, for debugging a failing test. */
+const debugLogs = process.env.TEST_LOG === '1';
 
 export interface TestBff {
   app: NestExpressApplication;
@@ -21,13 +24,14 @@ export interface TestBff {
 export async function startTestBff(env: Record<string, string> = {}, options: { db?: TestDatabase } = {}): Promise<TestBff> {
   const db = options.db ?? (await createTestDatabase());
   await runMigrations(db.url);
+  // The port is chosen first so PUBLIC_URL (and so the banks' redirect URIs) point at this app.
+  const port = await freePort();
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({ env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }, databaseUrl: db.url }),
-    { bodyParser: false, logger: false, abortOnError: false },
+    AppModule.forRoot({ env: { NODE_ENV: 'test', LOG_LEVEL: debugLogs ? 'debug' : 'silent', PUBLIC_URL: `http://127.0.0.1:${port}`, ...env }, databaseUrl: db.url }),
+    { bodyParser: false, logger: debugLogs ? undefined : false, abortOnError: false },
   );
   configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
+  await app.listen(port, '127.0.0.1');
   return {
     app,
     url: `http://127.0.0.1:${port}`,
@@ -37,4 +41,15 @@ export async function startTestBff(env: Record<string, string> = {}, options: { 
       if (!options.db) await db.drop();
     },
   };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

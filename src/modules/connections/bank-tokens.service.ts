@@ -6,7 +6,7 @@ import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import type { TokenSet } from '../../aspsp/oauth/token-set.js';
 import { AppError } from '../../common/errors/app-error.js';
-import { TokenVaultService } from '../token-vault/token-vault.service.js';
+import { TokenVaultService, VaultError } from '../token-vault/token-vault.service.js';
 import { Connection } from './connection.entity.js';
 
 /** Refresh this long before the access token expires, so a call never starts with a dying token. */
@@ -51,6 +51,19 @@ export class BankTokensService {
 
   /** A usable access token for a bank call, refreshed first when it is about to expire. */
   async accessToken(connection: Connection): Promise<string> {
+    try {
+      return await this.usableAccessToken(connection);
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      // A ciphertext that does not open (tampered, copied from another row, key removed) is never
+      // worked around: the connection needs a new login.
+      this.logger.error({ connectionId: connection.id, vaultError: error.kind }, 'stored bank tokens cannot be decrypted');
+      await this.markReauthRequired(this.dataSource.manager, connection.id, 'vault_error');
+      throw this.reauthError(connection.aspspId);
+    }
+  }
+
+  private async usableAccessToken(connection: Connection): Promise<string> {
     this.assertUsable(connection);
     if (connection.accessTokenEnc && connection.accessTokenExpiresAt && connection.accessTokenExpiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) {
       return this.vault.open(connection.accessTokenEnc, { connectionId: connection.id, field: 'access_token' });

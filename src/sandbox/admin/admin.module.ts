@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { BerlinGroupModule } from '../berlin-group/berlin-group.module.js';
+import { AdminController } from './admin.controller.js';
+
+@Module({ imports: [BerlinGroupModule], controllers: [AdminController] })
+export class AdminModule {}

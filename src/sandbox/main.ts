@@ -1,0 +1,26 @@
+import { Logger } from '@nestjs/common';
+import { sandboxOptionsFromEnv, SandboxConfigError } from './config.js';
+import { SANDBOX_OTP, SANDBOX_PASSWORD } from './data/personas.js';
+import { SandboxDirectory } from './data/sandbox-directory.js';
+import { createSandboxApp } from './sandbox-app.js';
+
+/** `npm run sandbox`: the two sandbox banks on SANDBOX_PORT (default 3100) and, with certs, SANDBOX_TLS_PORT. */
+async function main(): Promise<void> {
+  const logger = new Logger('Sandbox');
+  const sandbox = await createSandboxApp(sandboxOptionsFromEnv(process.env, process.cwd()));
+  const base = sandbox.config.publicUrl ?? sandbox.httpUrl;
+  logger.log(`Sandbox ASPSP on ${sandbox.httpUrl}${sandbox.httpsUrl === undefined ? ' (no TLS: run npm run sandbox:certs)' : ` and ${sandbox.httpsUrl} (mTLS ${sandbox.config.requireMtls ? 'required' : 'optional'})`}`);
+  logger.log(`ConnectPay authorize ${base}/connectpay/oauth/authorize, token /connectpay/oauth/token, API /connectpay/psd2/v1`);
+  logger.log(`Flowe IdP ${base}/flowe/idp/oauth2/v2.0/authorize, token /flowe/idp/oauth2/v2.0/token, AIS /flowe/openbankingais/v1, PIS /flowe/openbankingpis/v1`);
+  logger.log(`PSU app ${base}/psu — users ${sandbox.app.get(SandboxDirectory).data.persons.map((p) => p.username).join(', ')}, password "${SANDBOX_PASSWORD}", OTP ${SANDBOX_OTP}; admin ${base}/admin/...`);
+  // Tells `npm start`'s launcher (which forked this process) that the banks are up.
+  process.send?.({ ready: true, url: sandbox.httpUrl });
+  const stop = (): void => void sandbox.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  new Logger('Sandbox').error(error instanceof SandboxConfigError ? `Configuration error: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});

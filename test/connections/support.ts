@@ -1,0 +1,50 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSandboxCerts, type SandboxCertificates } from '../../src/sandbox/certs.js';
+import { createSandboxApp, type SandboxApp } from '../../src/sandbox/sandbox-app.js';
+import type { SandboxOptions } from '../../src/sandbox/config.js';
+
+export const VAULT_K1 = 'k1:' + Buffer.alloc(32, 1).toString('base64');
+export const VAULT_K2 = 'k2:' + Buffer.alloc(32, 2).toString('base64');
+
+export function startSandbox(options: SandboxOptions = {}): Promise<SandboxApp> {
+  return createSandboxApp({ port: 0, host: '127.0.0.1', logger: false, ...options });
+}
+
+let certs: SandboxCertificates | undefined;
+/** One throwaway PKI per test file (RSA key generation is slow). */
+export function testCerts(): SandboxCertificates {
+  certs ??= generateSandboxCerts(mkdtempSync(join(tmpdir(), 'tpp-certs-')), { keyBits: 2048 });
+  return certs;
+}
+
+export interface SandboxRequest {
+  profile: string;
+  route: string;
+  grantType?: string;
+  clientCertVerified: boolean;
+  status: number;
+  xRequestId?: string;
+}
+
+export async function sandboxRequests(sandboxUrl: string, filter: { profile?: string; route?: string } = {}): Promise<SandboxRequest[]> {
+  const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => Boolean(e[1])));
+  const res = await fetch(`${sandboxUrl}/admin/requests?${query.toString()}`);
+  return ((await res.json()) as { requests: SandboxRequest[] }).requests;
+}
+
+export async function tokenCalls(sandboxUrl: string, profile: string, grantType?: string): Promise<number> {
+  const requests = await sandboxRequests(sandboxUrl, { profile, route: 'token' });
+  return requests.filter((r) => !grantType || r.grantType === grantType).length;
+}
+
+export async function admin(sandboxUrl: string, path: string, body?: unknown, method = 'POST'): Promise<void> {
+  const res = await fetch(`${sandboxUrl}/admin/${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (res.status >= 400) throw new Error(`admin ${path} answered ${res.status}`);
+}
+
+/** BFF env pointing both banks at a sandbox. */
+export function bankEnv(sandbox: SandboxApp): Record<string, string> {
+  return { SANDBOX_URL: sandbox.httpUrl, TOKEN_VAULT_KEYS: VAULT_K1 };
+}

@@ -1,0 +1,92 @@
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import forge from 'node-forge';
+import { generateSandboxCerts, type SandboxCertificates } from '../../src/sandbox/certs.js';
+import { DEFAULT_REJECT_CREDITOR_IBAN, resolveSandboxConfig, SandboxConfigError, sandboxOptionsFromEnv } from '../../src/sandbox/config.js';
+import { isValidIBAN } from 'ibantools';
+
+describe('generateSandboxCerts', () => {
+  let dir: string;
+  let certs: SandboxCertificates;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-certs-'));
+    certs = generateSandboxCerts(join(dir, 'nested'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes a CA, server, client and an unrelated rogue CA with its client and server', () => {
+    expect(readdirSync(join(dir, 'nested')).sort()).toEqual(
+      ['ca', 'client', 'rogue-ca', 'rogue-client', 'rogue-server', 'server'].flatMap((n) => [`${n}.crt`, `${n}.key`]).sort(),
+    );
+  });
+
+  it('issues the server certificate for localhost and 127.0.0.1 from the CA', () => {
+    const ca = new X509Certificate(certs.ca.cert);
+    const server = new X509Certificate(certs.server.cert);
+    expect(server.verify(ca.publicKey)).toBe(true);
+    expect(server.subjectAltName).toContain('DNS:localhost');
+    expect(server.subjectAltName).toContain('IP Address:127.0.0.1');
+    expect(ca.ca).toBe(true);
+  });
+
+  it('makes a QWAC-like client certificate: organizationIdentifier, O=tpp-bff sandbox TPP, PSD2 QC statement', () => {
+    const client = new X509Certificate(certs.client.cert);
+    expect(client.verify(new X509Certificate(certs.ca.cert).publicKey)).toBe(true);
+    expect(client.subject).toContain('O=tpp-bff sandbox TPP');
+    const parsed = forge.pki.certificateFromPem(certs.client.cert);
+    expect(parsed.subject.getField({ type: '2.5.4.97' })?.value).toBe('PSDIT-BI-12345');
+    expect(parsed.getExtension({ id: '1.3.6.1.5.5.7.1.3' } as unknown as string)).toBeTruthy();
+    expect(client.keyUsage).toContain('1.3.6.1.5.5.7.3.2');
+  });
+
+  it('signs the rogue certificates with a CA the sandbox CA does not vouch for', () => {
+    const ca = new X509Certificate(certs.ca.cert);
+    expect(new X509Certificate(certs.rogueClient.cert).verify(ca.publicKey)).toBe(false);
+    expect(new X509Certificate(certs.rogueServer.cert).verify(new X509Certificate(certs.rogueCa.cert).publicKey)).toBe(true);
+  });
+});
+
+describe('sandbox configuration from the environment', () => {
+  it('has the documented defaults', () => {
+    const config = resolveSandboxConfig(sandboxOptionsFromEnv({}, '/nonexistent'));
+    expect(config).toMatchObject({ port: 3100, host: '127.0.0.1', requireMtls: false, settlementSeconds: 2, transactionsPageSize: 50, tls: undefined });
+    expect(config.connectpay.clientId).toBe('3f0c7a52-8d6e-4b8e-9a51-1c2d3e4f5a6b');
+    expect(config.flowe.subscriptionKeyHeaders).toEqual(['PO-APIKey', 'P0-APIKey']);
+    expect(isValidIBAN(DEFAULT_REJECT_CREDITOR_IBAN)).toBe(true);
+  });
+
+  it('reads overrides', () => {
+    const config = resolveSandboxConfig(
+      sandboxOptionsFromEnv(
+        { SANDBOX_PORT: '0', SANDBOX_REQUIRE_MTLS: 'true', SANDBOX_FLOWE_CLIENT_SECRET: 's3', SANDBOX_FLOWE_SUBSCRIPTION_KEY: 'k', SANDBOX_CONNECTPAY_CALLBACK_HOSTS: 'a.test, b.test', SANDBOX_REJECT_CREDITOR_IBAN: 'DE89370400440532013000' },
+        '/nonexistent',
+      ),
+    );
+    expect(config).toMatchObject({ port: 0, requireMtls: true, rejectCreditorIban: 'DE89370400440532013000' });
+    expect(config.flowe).toMatchObject({ clientSecret: 's3', subscriptionKey: 'k', clientId: 'b6d4c1e2-7a3f-4e9b-8c21-0f5e6d7a8b9c' });
+    expect(config.connectpay.callbackHosts).toEqual(['a.test', 'b.test']);
+  });
+
+  it('names the bad variable, never its value', () => {
+    expect(() => sandboxOptionsFromEnv({ SANDBOX_PORT: 'http' }, '/x')).toThrow(new SandboxConfigError('SANDBOX_PORT must be an integer between 0 and 65535'));
+    expect(() => sandboxOptionsFromEnv({ SANDBOX_REQUIRE_MTLS: 'maybe' }, '/x')).toThrow(/SANDBOX_REQUIRE_MTLS/);
+    expect(() => sandboxOptionsFromEnv({ SANDBOX_TLS_CERT_FILE: '/a' }, '/x')).toThrow(/SANDBOX_TLS_KEY_FILE, SANDBOX_TLS_CA_FILE/);
+  });
+
+  it('opens the TLS listener when .data/sandbox-certs/ exists', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'sandbox-cwd-'));
+    try {
+      expect(sandboxOptionsFromEnv({}, cwd).tls).toBeUndefined();
+      mkdirSync(join(cwd, '.data'));
+      generateSandboxCerts(join(cwd, '.data', 'sandbox-certs'), { keyBits: 1024 });
+      expect(existsSync(join(cwd, '.data', 'sandbox-certs', 'server.crt'))).toBe(true);
+      const tls = sandboxOptionsFromEnv({ SANDBOX_TLS_PORT: '0' }, cwd).tls;
+      expect(tls?.port).toBe(0);
+      expect(tls?.cert.toString()).toContain('BEGIN CERTIFICATE');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
