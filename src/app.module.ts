@@ -11,6 +11,8 @@ import { AspspModule } from './aspsp/aspsp.module.js';
 import { appConfig } from './config/app.config.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { ConnectionsModule } from './modules/connections/connections.module.js';
+import { EventsModule } from './modules/events/events.module.js';
+import { SchedulerModule } from './modules/scheduler/scheduler.module.js';
 import { IdentityModule } from './modules/identity/index.js';
 
 export interface AppModuleOptions {
@@ -38,6 +40,8 @@ export class AppModule {
         AspspModule,
         ConnectionsModule,
         AuthModule,
+        EventsModule,
+        SchedulerModule,
       ],
     };
   }

@@ -1,4 +1,5 @@
 import type { BankConfig, Service } from '../config/banks.config.js';
+import { BerlinGroupClient } from './berlin-group/berlin-group.client.js';
 import type { BankHttpClient } from './http/bank-http.client.js';
 import { TokenClient } from './oauth/token.client.js';
 
@@ -23,11 +24,14 @@ export interface CallbackParams {
  */
 export abstract class AspspAdapter {
   readonly tokens: TokenClient;
+  /** The bank's NextGenPSD2 API (AIS and PIS), with this bank's headers and error mapping. */
+  readonly api: BerlinGroupClient;
 
   constructor(
     readonly bank: BankConfig,
     readonly http: BankHttpClient,
   ) {
+    this.api = new BerlinGroupClient(bank, http);
     this.tokens = new TokenClient(bank, http, {
       endpoint: () => this.tokenEndpoint(),
       params: (grant, services) => this.tokenParams(grant, services),
