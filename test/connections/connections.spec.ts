@@ -97,6 +97,22 @@ describe('bank connections: login flow, state checks and isolation', () => {
     }
   });
 
+  it('uses a Secure __Host- cookie when served over https', async () => {
+    const https = await startTestBff({ ...bankEnv(sandbox), PUBLIC_URL: 'https://bff.example', FRONTEND_RETURN_URLS: 'https://app.example/done' });
+    try {
+      const token = await sandboxLogin(https.url, 'alice');
+      const created = await request(https.url).post('/api/v1/connections').set('Authorization', `Bearer ${token}`).send({ aspspId: 'connectpay', returnUrl: 'https://app.example/done' }).expect(201);
+      const login = await hop(new URL(created.body.authorizationUrl, https.url).toString());
+      expect(login.status).toBe(302);
+      expect(login.setCookies[0]).toMatch(/^__Host-tpp_login=[A-Za-z0-9_-]{43};/);
+      expect(login.setCookies[0]).toMatch(/; Secure/);
+      expect(login.setCookies[0]).not.toMatch(/Domain=/i);
+      expect(new URL(login.location!).searchParams.get('redirect_url')).toBe('https://bff.example/auth/connectpay/callback');
+    } finally {
+      await https.close();
+    }
+  });
+
   it.each(['//evil.example', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', 'http://localhost:3000.evil.example/', 'not a url'])(
     'refuses returnUrl %s',
     async (returnUrl) => {
