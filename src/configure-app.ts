@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { ProblemFilter } from './common/errors/problem.filter.js';
 import { problem, sendProblem } from './common/errors/problem.js';
 import { createValidationPipe } from './common/errors/validation.js';
+import { limitJsonDepth, refusePrototypeKeys } from './common/http/json-guards.js';
 import { assignRequestId, requestIdOf } from './common/http/request-id.js';
 import { appConfig } from './config/index.js';
 import type { ConfigOf } from './config/define-config.js';
@@ -37,12 +38,13 @@ export function configureApp(app: NestExpressApplication): void {
   );
   app.use(noStore);
   app.use(requireJsonBody);
-  app.useBodyParser('json', { limit: config.bodyLimit, strict: true });
+  app.useBodyParser('json', { limit: config.bodyLimit, strict: true, reviver: refusePrototypeKeys });
   // Body-parser failures (bad JSON, too large) happen before Nest's routing: map them here.
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     sendProblem(res, filter.toProblem(err, requestIdOf(req)));
   });
+  app.use(limitJsonDepth);
   app.use(cookieParser());
   if (config.corsOrigins.length > 0) {
     app.enableCors({ origin: config.corsOrigins, credentials: false, exposedHeaders: ['X-Request-ID', 'Location', 'Retry-After'] });

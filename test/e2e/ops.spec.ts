@@ -62,6 +62,22 @@ describe('ops surface and error shape', () => {
     expect(form.body.code).toBe('unsupported_media_type');
   });
 
+  it('refuses prototype keys and deeply nested JSON with a 400, without crashing', async () => {
+    const post = (body: string) => request(bff.url).post('/api/v1/connections').set('Content-Type', 'application/json').send(body);
+    for (const body of ['{"aspspId":"flowe","__proto__":{"admin":true}}', '{"a":{"constructor":{"prototype":{"x":1}}}}']) {
+      const res = await post(body).expect(400);
+      expect(res.body.code).toBe('malformed_json');
+    }
+    const twenty = await post('{"services":' + '{"a":'.repeat(20) + '1' + '}'.repeat(20) + '}').expect(400);
+    expect(twenty.body).toMatchObject({ code: 'validation_failed', detail: expect.stringContaining('nested deeper') });
+    // Extreme depth already fails while parsing; either way a 400 and the process lives on.
+    for (const body of ['{"aspspId":' + '['.repeat(5000) + ']'.repeat(5000) + '}', '{"services":' + '{"a":'.repeat(3000) + '1' + '}'.repeat(3000) + '}']) {
+      const res = await post(body).expect(400);
+      expect(['malformed_json', 'validation_failed']).toContain(res.body.code);
+    }
+    await request(bff.url).get('/health/live').expect(200);
+  });
+
   it('keeps a well-formed X-Request-ID and replaces a malformed one', async () => {
     const kept = await request(bff.url).get('/health/live').set('X-Request-ID', 'frontend-req-12345678').expect(200);
     expect(kept.headers['x-request-id']).toBe('frontend-req-12345678');
