@@ -9,6 +9,7 @@ import { typeormOptions } from './database/typeorm-options.js';
 import { HealthModule } from './health/health.module.js';
 import { AspspModule } from './aspsp/aspsp.module.js';
 import { appConfig } from './config/app.config.js';
+import { AisModule } from './modules/ais/ais.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { ConnectionsModule } from './modules/connections/connections.module.js';
 import { EventsModule } from './modules/events/events.module.js';
@@ -40,6 +41,7 @@ export class AppModule {
         AspspModule,
         ConnectionsModule,
         AuthModule,
+        AisModule,
         EventsModule,
         SchedulerModule,
       ],

@@ -1,4 +1,6 @@
 import type { BankConfig, Service } from '../config/banks.config.js';
+import type { FieldError } from '../common/errors/app-error.js';
+import { BerlinGroupAis, type ConsentRequestBody, type ConsentTerms } from './berlin-group/ais.js';
 import { BerlinGroupClient } from './berlin-group/berlin-group.client.js';
 import type { BankHttpClient } from './http/bank-http.client.js';
 import { TokenClient } from './oauth/token.client.js';
@@ -26,12 +28,15 @@ export abstract class AspspAdapter {
   readonly tokens: TokenClient;
   /** The bank's NextGenPSD2 API (AIS and PIS), with this bank's headers and error mapping. */
   readonly api: BerlinGroupClient;
+  /** Berlin Group AIS on this bank: consents, accounts, balances, transactions. */
+  readonly ais: BerlinGroupAis;
 
   constructor(
     readonly bank: BankConfig,
     readonly http: BankHttpClient,
   ) {
     this.api = new BerlinGroupClient(bank, http);
+    this.ais = new BerlinGroupAis(this.api, bank.id);
     this.tokens = new TokenClient(bank, http, {
       endpoint: () => this.tokenEndpoint(),
       params: (grant, services) => this.tokenParams(grant, services),
@@ -75,4 +80,13 @@ export abstract class AspspAdapter {
     const pick = (key: string) => (typeof query[key] === 'string' && query[key] !== '' ? (query[key] as string).slice(0, 2048) : undefined);
     return { state: pick('state'), code: pick('code'), error: pick('error') };
   }
+
+  /** AIS: the terms this bank applies to a consent request, with its defaults for what was left out (today = UTC date). */
+  abstract consentTerms(requested: Partial<ConsentTerms>, today: string): ConsentTerms;
+
+  /** AIS: this bank's consent rules; each error names the field and the rule. Empty = the bank will accept it. */
+  abstract validateConsent(terms: ConsentTerms, today: string): FieldError[];
+
+  /** AIS: the `POST /consents` body for these terms, in this bank's dialect (access shape). */
+  abstract consentBody(terms: ConsentTerms): ConsentRequestBody;
 }

@@ -1,6 +1,6 @@
 import { TokenCipher } from '../../src/modules/token-vault/token-cipher.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
-import { finishConnect, hop, sandboxLogin, startConnect } from '../support/bank-login.js';
+import { hop, sandboxLogin, startConnect } from '../support/bank-login.js';
 import { freePort } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
 import { isUp, runBuilt, waitFor, type RunningProcess } from '../support/process.js';

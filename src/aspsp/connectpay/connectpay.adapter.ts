@@ -1,4 +1,15 @@
+import type { FieldError } from '../../common/errors/app-error.js';
 import { AspspAdapter, type AuthorizationInput } from '../aspsp-adapter.js';
+import type { ConsentRequestBody, ConsentTerms } from '../berlin-group/ais.js';
+import { consentRuleErrors, defaultConsentTerms, type ConsentLimits } from '../berlin-group/consent-rules.js';
+import { addDays } from '../berlin-group/dates.js';
+
+/**
+ * ConnectPay's document is silent on AIS: Berlin Group defaults, with the 90-day and 4-a-day limits
+ * the sandbox applies. A longer validUntil (e.g. Berlin Group's "9999-12-31" = as long as allowed)
+ * is capped to the maximum, as the spec lets the bank do, so we store what the bank will apply.
+ */
+const CONNECTPAY_AIS: Omit<ConsentLimits, 'bankName'> = { maxFrequencyPerDay: 4, maxValidDays: 90 };
 
 /**
  * ConnectPay ("Generate authCode via API"): the authorize request carries `flowid=GetPSD2AuthCode`,
@@ -24,5 +35,24 @@ export class ConnectPayAdapter extends AspspAdapter {
 
   tokenParams(grant: 'authorization_code' | 'refresh_token'): Record<string, string> {
     return grant === 'authorization_code' ? { redirect_url: this.bank.redirectUri } : {};
+  }
+
+  consentTerms(requested: Partial<ConsentTerms>, today: string): ConsentTerms {
+    const terms = defaultConsentTerms(requested, today, this.aisLimits());
+    const max = addDays(today, CONNECTPAY_AIS.maxValidDays);
+    return terms.validUntil > max ? { ...terms, validUntil: max } : terms;
+  }
+
+  validateConsent(terms: ConsentTerms, today: string): FieldError[] {
+    return consentRuleErrors(terms, today, this.aisLimits());
+  }
+
+  /** Every account with balances and transactions (Berlin Group `allPsd2`). */
+  consentBody(terms: ConsentTerms): ConsentRequestBody {
+    return { access: { allPsd2: 'allAccounts' }, ...terms, combinedServiceIndicator: false };
+  }
+
+  private aisLimits(): ConsentLimits {
+    return { ...CONNECTPAY_AIS, bankName: this.bank.name };
   }
 }

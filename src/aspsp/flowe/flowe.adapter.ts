@@ -1,8 +1,14 @@
 import type { Service } from '../../config/banks.config.js';
+import type { FieldError } from '../../common/errors/app-error.js';
 import { AspspAdapter, type AuthorizationInput } from '../aspsp-adapter.js';
+import type { ConsentRequestBody, ConsentTerms } from '../berlin-group/ais.js';
+import { consentRuleErrors, defaultConsentTerms, type ConsentLimits } from '../berlin-group/consent-rules.js';
 
 /** Flowe's Azure B2C sign-in policy, sent as `p` on both the authorize and the token request. */
 export const FLOWE_POLICY = 'B2C_1A_Psd2_SignIn';
+
+/** Flowe guide 4.1 policies b and c: validUntil ≤ today (UTC) + 90 days, frequencyPerDay ≤ 4. */
+const FLOWE_AIS: Omit<ConsentLimits, 'bankName'> = { maxFrequencyPerDay: 4, maxValidDays: 90 };
 
 /**
  * Flowe (Open Banking Interface v2.0.0): Azure B2C IdP with `p=B2C_1A_Psd2_SignIn` and
@@ -28,5 +34,28 @@ export class FloweAdapter extends AspspAdapter {
     const url = new URL(this.bank.tokenUrl);
     if (!url.searchParams.has('p')) url.searchParams.set('p', FLOWE_POLICY);
     return url.toString();
+  }
+
+  consentTerms(requested: Partial<ConsentTerms>, today: string): ConsentTerms {
+    return defaultConsentTerms(requested, today, this.aisLimits());
+  }
+
+  validateConsent(terms: ConsentTerms, today: string): FieldError[] {
+    const errors = consentRuleErrors(terms, today, this.aisLimits());
+    // Guide 4.1 policy a: "recurringIndicator must always be true. In case you need One-Shot
+    // consent just set frequencyPerDay: 1 and validUntil: <TODAY_UTC>".
+    if (!terms.recurringIndicator) {
+      errors.push({ field: 'recurringIndicator', message: `${this.bank.name} rule: must be true; for a one-shot consent send frequencyPerDay 1 and validUntil today (UTC)` });
+    }
+    return errors;
+  }
+
+  /** Global consent (guide 4.1 step 2): all accounts, balances and transactions; the PSU accepts all or nothing. */
+  consentBody(terms: ConsentTerms): ConsentRequestBody {
+    return { access: { availableAccounts: 'allAccounts', allPsd2: 'allAccounts' }, ...terms, combinedServiceIndicator: false };
+  }
+
+  private aisLimits(): ConsentLimits {
+    return { ...FLOWE_AIS, bankName: this.bank.name };
   }
 }

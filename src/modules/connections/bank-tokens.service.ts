@@ -101,7 +101,7 @@ export class BankTokensService {
     } catch (error) {
       if (error instanceof BankError && error.kind === 'token_invalid') {
         await this.markReauthRequired(this.dataSource.manager, connection.id, 'token_rejected');
-        throw new AppError('conflict', `${connection.aspspId}: the bank no longer accepts this connection; the user must log in again`, { status: 'reauth_required', reauthRequired: true });
+        throw new AppError('conflict', `${connection.aspspId}: the bank no longer accepts this connection; the user must log in again`, { connectionStatus: 'reauth_required', reauthRequired: true });
       }
       throw error;
     }
@@ -156,12 +156,12 @@ export class BankTokensService {
   }
 
   private reauthError(aspspId: string): AppError {
-    return new AppError('conflict', `${aspspId}: the bank requires the user to log in again`, { status: 'reauth_required', reauthRequired: true });
+    return new AppError('conflict', `${aspspId}: the bank requires the user to log in again`, { connectionStatus: 'reauth_required', reauthRequired: true });
   }
 
   private assertUsable(connection: Connection): void {
     if (connection.status !== 'active') {
-      throw new AppError('conflict', `The connection is ${connection.status}`, { status: connection.status, reauthRequired: connection.status === 'reauth_required' });
+      throw new AppError('conflict', `The connection is ${connection.status}`, { connectionStatus: connection.status, reauthRequired: connection.status === 'reauth_required' });
     }
   }
 }

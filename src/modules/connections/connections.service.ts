@@ -6,6 +6,7 @@ import { AppError } from '../../common/errors/app-error.js';
 import { appConfig } from '../../config/app.config.js';
 import type { Service } from '../../config/banks.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
+import { ConnectionLifecycle } from './connection-lifecycle.js';
 import { Connection } from './connection.entity.js';
 import { checkReturnUrl } from './return-url.js';
 
@@ -16,6 +17,7 @@ export class ConnectionsService {
     @InjectRepository(Connection) private readonly connections: Repository<Connection>,
     private readonly aspsps: AspspRegistry,
     @Inject(appConfig.KEY) private readonly app: ConfigOf<typeof appConfig>,
+    private readonly lifecycle: ConnectionLifecycle,
   ) {}
 
   async create(userId: string, input: { aspspId: string; services?: Service[]; returnUrl: string }): Promise<Connection> {
@@ -39,9 +41,13 @@ export class ConnectionsService {
     return connection;
   }
 
-  /** Forget the bank's tokens; the connection stays listed as `revoked`. */
+  /**
+   * Ends what the bank allows us to end (AIS consents are terminated through their hook while the
+   * tokens still work), then forgets the bank's tokens; the connection stays listed as `revoked`.
+   */
   async revoke(userId: string, id: string): Promise<void> {
     const connection = await this.get(userId, id);
+    if (connection.status === 'active') await this.lifecycle.beforeRevoke(userId, connection.id);
     await this.connections.update(
       { id: connection.id, userId },
       { status: 'revoked', accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null },

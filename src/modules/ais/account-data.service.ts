@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { BankError } from '../../aspsp/bank-error.js';
+import type { TransactionRange } from '../../aspsp/berlin-group/ais.js';
+import { addDays, utcDate } from '../../aspsp/berlin-group/dates.js';
+import { AppError } from '../../common/errors/app-error.js';
+import { AisAccount } from './account.entity.js';
+import { toAccountView, toBalanceView, toTransactionView, type AccountsView, type BalancesView, type DataWarning, type TransactionsView } from './account.view.js';
+import { AisReader } from './ais-reader.js';
+import { AisStore, type LinkedAccount } from './ais-store.js';
+import { AisConsent } from './consent.entity.js';
+import { ConsentsService } from './consents.service.js';
+import { UnattendedBudget } from './unattended-budget.js';
+
+/** Days of history shown when the frontend gives no dateFrom (the banks' usual default window). */
+const DEFAULT_HISTORY_DAYS = 90;
+const DEFAULT_PAGE = 500;
+
+export interface ReadRequest {
+  /** Read the bank now instead of serving the stored copy. */
+  refresh: boolean;
+  /** The PSU's IP: every read from the frontend is attended (never a read without it, which would spend the budget). */
+  psuIpAddress: string;
+}
+
+export interface TransactionsRequest extends ReadRequest {
+  dateFrom?: string;
+  dateTo?: string;
+  bookingStatus?: TransactionRange['bookingStatus'];
+  limit?: number;
+  offset?: number;
+}
+
+type Source = 'bank' | 'storage';
+
+/**
+ * Accounts, balances and transactions for the frontend. Served from storage by default (no bank
+ * call, no budget spent); read from the bank when the user asks (`refresh`) or when nothing is
+ * stored yet. Both are attended reads: the user is in front of the app and their IP goes to the
+ * bank. When the bank's unattended budget is spent, stored answers carry a `warning`.
+ */
+@Injectable()
+export class AccountDataService {
+  constructor(
+    @InjectRepository(AisConsent) private readonly consents: Repository<AisConsent>,
+    @InjectRepository(AisAccount) private readonly accounts: Repository<AisAccount>,
+    private readonly consentsService: ConsentsService,
+    private readonly reader: AisReader,
+    private readonly store: AisStore,
+    private readonly budget: UnattendedBudget,
+  ) {}
+
+  async listAccounts(userId: string, consentId: string, req: ReadRequest): Promise<AccountsView> {
+    const consent = await this.consentsService.requireValid(userId, consentId);
+    const read = req.refresh || consent.accountsFetchedAt === null;
+    const source = await this.attended(read, consent.accountsFetchedAt !== null, () => this.reader.accounts(consent, { psuIpAddress: req.psuIpAddress }));
+    const links = await this.store.linkedAccounts(consent.id);
+    const fresh = await this.consents.findOneByOrFail({ id: consent.id });
+    return { consentId: consent.id, accounts: links.map((l) => toAccountView(l.account)), ...(await this.envelope(consent, source.source, fresh.accountsFetchedAt, source.rateLimited)) };
+  }
+
+  async balances(userId: string, consentId: string, accountId: string, req: ReadRequest): Promise<BalancesView> {
+    const { consent, link } = await this.linked(userId, consentId, accountId, req.psuIpAddress);
+    const read = req.refresh || link.account.balancesFetchedAt === null;
+    const source = await this.attended(read, link.account.balancesFetchedAt !== null, () => this.reader.balances(consent, link, { psuIpAddress: req.psuIpAddress }));
+    const balances = await this.store.balances(accountId);
+    const account = await this.accounts.findOneByOrFail({ id: accountId });
+    return { accountId, balances: balances.map(toBalanceView), ...(await this.envelope(consent, source.source, account.balancesFetchedAt, source.rateLimited)) };
+  }
+
+  /**
+   * Transactions of a range. The bank is read (attended) when asked, when nothing is stored yet, or
+   * when the range starts before what is stored; such reads always run from dateFrom to today with
+   * both booking statuses, so the stored copy stays one complete window.
+   */
+  async transactions(userId: string, consentId: string, accountId: string, req: TransactionsRequest): Promise<TransactionsView> {
+    const today = utcDate();
+    const dateTo = req.dateTo ?? today;
+    const dateFrom = req.dateFrom ?? addDays(dateTo, -DEFAULT_HISTORY_DAYS);
+    if (dateFrom > dateTo) throw AppError.validation([{ field: 'dateFrom', message: `must not be after dateTo (${dateTo})` }]);
+    const { consent, link } = await this.linked(userId, consentId, accountId, req.psuIpAddress);
+    const stored = link.account.transactionsFetchedAt !== null && link.account.transactionsFrom !== null;
+    const covered = stored && link.account.transactionsFrom! <= dateFrom;
+    const read = req.refresh || !covered;
+    const bankRange: TransactionRange = { dateFrom: dateFrom < today ? dateFrom : today, dateTo: today, bookingStatus: 'both' };
+    const source = await this.attended(read, stored, () => this.reader.transactions(consent, link, bankRange, { psuIpAddress: req.psuIpAddress }));
+    const range = { dateFrom, dateTo, bookingStatus: req.bookingStatus ?? 'both' } as const;
+    const page = { limit: req.limit ?? DEFAULT_PAGE, offset: req.offset ?? 0 };
+    const { total, items } = await this.store.transactions(accountId, range, page);
+    const account = await this.accounts.findOneByOrFail({ id: accountId });
+    const views = items.map(toTransactionView);
+    return {
+      accountId,
+      ...range,
+      total,
+      ...page,
+      transactions: { booked: views.filter((t) => t.bookingStatus === 'booked'), pending: views.filter((t) => t.bookingStatus === 'pending') },
+      ...(await this.envelope(consent, source.source, account.transactionsFetchedAt, source.rateLimited)),
+    };
+  }
+
+  private async linked(userId: string, consentId: string, accountId: string, psuIpAddress: string): Promise<{ consent: AisConsent; link: LinkedAccount }> {
+    const consent = await this.consentsService.requireValid(userId, consentId);
+    // A new consent (e.g. after re-consenting) learns its accounts' resourceIds first.
+    if (consent.accountsFetchedAt === null) await this.attended(true, false, () => this.reader.accounts(consent, { psuIpAddress }));
+    const link = await this.store.linkedAccount(consent.id, accountId);
+    if (!link) throw AppError.notFound('Account');
+    return { consent, link };
+  }
+
+  /**
+   * Runs an attended read when `read`. A bank 429 on it (which an attended read should never get)
+   * falls back to the stored copy when there is one; other bank failures are 5xx naming the bank.
+   */
+  private async attended(read: boolean, hasStored: boolean, readBank: () => Promise<unknown>): Promise<{ source: Source; rateLimited: boolean }> {
+    if (!read) return { source: 'storage', rateLimited: false };
+    try {
+      await readBank();
+      return { source: 'bank', rateLimited: false };
+    } catch (error) {
+      if (!(error instanceof BankError)) throw error;
+      if (error.kind === 'rate_limited' && hasStored) return { source: 'storage', rateLimited: true };
+      throw error.toAppError();
+    }
+  }
+
+  private async envelope(consent: AisConsent, source: Source, fetchedAt: Date | null, rateLimited: boolean): Promise<{ fetchedAt: string; source: Source; warning?: DataWarning }> {
+    const base = { fetchedAt: (fetchedAt ?? new Date()).toISOString(), source };
+    if (source === 'bank') return base;
+    const state = await this.budget.state(consent.id);
+    if (!rateLimited && !state.spent) return base;
+    const warning: DataWarning = {
+      code: rateLimited || state.rateLimited ? 'rate_limited' : 'budget_spent',
+      detail: `${consent.aspspId} allows ${consent.frequencyPerDay} background reads a day and they are used up: this is the stored copy from ${base.fetchedAt}; refresh=true reads the bank now`,
+      ...(state.nextAllowedAt ? { nextRefreshAt: state.nextAllowedAt.toISOString() } : {}),
+    };
+    return { ...base, warning };
+  }
+}

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
+import { BankError } from '../../aspsp/bank-error.js';
+import type { BerlinGroupAis, ReadContext } from '../../aspsp/berlin-group/ais.js';
+import { AppError } from '../../common/errors/app-error.js';
+import { BankTokensService } from '../connections/bank-tokens.service.js';
+import { ConnectionsRepository } from '../connections/connections.repository.js';
+import type { AisConsent } from './consent.entity.js';
+import { isEnded, reconsentRequired, type LocalConsentStatus } from './consent-status.js';
+import { ConsentTransitions } from './consent-transitions.js';
+
+/**
+ * A bank call made for a consent: the connection's access token (refreshed once on a 401), the
+ * bank's consentId and, for attended calls, the PSU's IP. When the bank refuses the consent itself
+ * (CONSENT_EXPIRED, CONSENT_INVALID, CONSENT_UNKNOWN) the consent is settled in a clear, final
+ * state and the caller gets a 409 carrying that status and `reconsentRequired`.
+ */
+@Injectable()
+export class AisBank {
+  constructor(
+    private readonly aspsps: AspspRegistry,
+    private readonly connections: ConnectionsRepository,
+    private readonly tokens: BankTokensService,
+    private readonly transitions: ConsentTransitions,
+  ) {}
+
+  async call<T>(consent: AisConsent, psuIpAddress: string | undefined, fn: (ais: BerlinGroupAis, ctx: ReadContext) => Promise<T>): Promise<T> {
+    try {
+      return await this.raw(consent, (ais, accessToken) => fn(ais, { accessToken, consentId: consent.bankConsentId, psuIpAddress }));
+    } catch (error) {
+      if (error instanceof BankError && error.kind === 'consent_invalid') throw await this.settleRefusal(consent, error);
+      throw error;
+    }
+  }
+
+  /** The bank call with a valid token, without consent-refusal handling (status polls, deletion). */
+  async raw<T>(consent: AisConsent, fn: (ais: BerlinGroupAis, accessToken: string) => Promise<T>): Promise<T> {
+    const connection = await this.connections.findById(consent.connectionId);
+    if (!connection) throw AppError.notFound('Connection');
+    const adapter = this.aspsps.get(consent.aspspId);
+    return this.tokens.withAccessToken(connection, (accessToken) => fn(adapter.ais, accessToken));
+  }
+
+  /**
+   * CONSENT_EXPIRED → `expired`. CONSENT_INVALID (and the like) → ask the bank once for the
+   * consent's status, which tells e.g. `revokedByPsu` apart; when it cannot say → `invalid`.
+   * CONSENT_UNKNOWN → `invalid`: the bank no longer knows it.
+   */
+  async settleRefusal(consent: AisConsent, error: BankError): Promise<AppError> {
+    const code = error.details.bankCode;
+    let status: LocalConsentStatus = code === 'CONSENT_EXPIRED' ? 'expired' : 'invalid';
+    if (status === 'invalid' && code !== 'CONSENT_UNKNOWN') {
+      const reported = await this.raw(consent, (ais, token) => ais.consentStatus(token, consent.bankConsentId)).catch(() => undefined);
+      if (reported && isEnded(reported)) status = reported;
+    }
+    const settled = await this.transitions.move(consent.id, status, code ?? null);
+    return consentNotUsable(settled, { bankCode: code, tppMessages: error.details.tppMessages });
+  }
+}
+
+/** 409 naming the consent's status (`consentStatus`); the frontend acts on `reconsentRequired`. */
+export function consentNotUsable(consent: AisConsent, extra: Record<string, unknown> = {}): AppError {
+  const required = reconsentRequired(consent.status);
+  // `consentStatus`, not `status`: problem+json's `status` is the HTTP status.
+  return new AppError('conflict', `The consent is ${consent.status}${required ? ': the user must consent again' : ''}`, {
+    consentStatus: consent.status,
+    reconsentRequired: required,
+    aspspId: consent.aspspId,
+    ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
+  });
+}

@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import type { BankAccount, BankBalance, BankTransaction, TransactionRange } from '../../aspsp/berlin-group/ais.js';
+import { utcDate } from '../../aspsp/berlin-group/dates.js';
+import { AisAccount } from './account.entity.js';
+import type { AisConsent } from './consent.entity.js';
+
+/** An account as a consent reaches it: our stable id plus the bank's resourceId under that consent. */
+export interface LinkedAccount {
+  account: AisAccount;
+  resourceId: string;
+}
+
+export interface StoredBalance {
+  balanceType: string;
+  amount: string;
+  currency: string;
+  referenceDate: string | null;
+  lastChangeDateTime: Date | null;
+}
+
+export interface StoredTransaction {
+  id: string;
+  transactionId: string | null;
+  entryReference: string | null;
+  bookingStatus: 'booked' | 'pending';
+  bookingDate: string | null;
+  valueDate: string | null;
+  amount: string;
+  currency: string;
+  creditorName: string | null;
+  creditorIban: string | null;
+  debtorName: string | null;
+  debtorIban: string | null;
+  remittanceInformation: string | null;
+}
+
+/** Rows per INSERT: 14 parameters each stays far below PostgreSQL's 65,535. */
+const CHUNK = 1000;
+
+/**
+ * What the banks sent, kept in PostgreSQL so the frontend is answered without spending the bank's
+ * budget. Writes are upserts: reading the same data twice, from two replicas at once, or through a
+ * new consent never duplicates anything.
+ */
+@Injectable()
+export class AisStore {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Upserts the accounts (by IBAN) and makes them exactly the accounts this consent reaches. */
+  async saveAccounts(consent: AisConsent, accounts: BankAccount[]): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const ids: string[] = [];
+      for (const a of accounts) ids.push(await this.upsertAccount(m, consent, a));
+      await m.query('DELETE FROM ais_consent_accounts WHERE consent_id = $1 AND NOT (account_id = ANY($2::uuid[]))', [consent.id, ids]);
+      for (const [position, a] of accounts.entries()) {
+        // The mapping is keyed by account; a resourceId that moved to another account is replaced.
+        await m.query('DELETE FROM ais_consent_accounts WHERE consent_id = $1 AND resource_id = $2 AND account_id <> $3', [consent.id, a.resourceId, ids[position]]);
+        await m.query(
+          `INSERT INTO ais_consent_accounts (consent_id, account_id, resource_id, position) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (consent_id, account_id) DO UPDATE SET resource_id = EXCLUDED.resource_id, position = EXCLUDED.position`,
+          [consent.id, ids[position], a.resourceId, position],
+        );
+      }
+      await m.query('UPDATE ais_consents SET accounts_fetched_at = now(), updated_at = now() WHERE id = $1', [consent.id]);
+    });
+  }
+
+  private async upsertAccount(m: EntityManager, consent: AisConsent, a: BankAccount): Promise<string> {
+    const [row] = await m.query(
+      `INSERT INTO ais_accounts (user_id, aspsp_id, account_key, iban, bban, masked_pan, currency, name, product, cash_account_type, owner_name, bic)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (user_id, aspsp_id, account_key) DO UPDATE SET
+         iban = EXCLUDED.iban, bban = EXCLUDED.bban, masked_pan = EXCLUDED.masked_pan, currency = EXCLUDED.currency, name = EXCLUDED.name,
+         product = EXCLUDED.product, cash_account_type = EXCLUDED.cash_account_type, owner_name = EXCLUDED.owner_name, bic = EXCLUDED.bic, updated_at = now()
+       RETURNING id`,
+      [consent.userId, consent.aspspId, accountKey(a), a.iban ?? null, a.bban ?? null, a.maskedPan ?? null, a.currency, a.name ?? null, a.product ?? null, a.cashAccountType ?? null, a.ownerName ?? null, a.bic ?? null],
+    );
+    return row.id as string;
+  }
+
+  /** Replaces the account's balances with the bank's latest. */
+  async saveBalances(accountId: string, balances: BankBalance[]): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      for (const [position, b] of balances.entries()) {
+        await m.query(
+          `INSERT INTO ais_balances (account_id, position, balance_type, amount, currency, reference_date, last_change_date_time) VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (account_id, position) DO UPDATE SET balance_type = EXCLUDED.balance_type, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+             reference_date = EXCLUDED.reference_date, last_change_date_time = EXCLUDED.last_change_date_time`,
+          [accountId, position, b.balanceType, b.amount, b.currency, b.referenceDate ?? null, b.lastChangeDateTime ?? null],
+        );
+      }
+      await m.query('DELETE FROM ais_balances WHERE account_id = $1 AND position >= $2', [accountId, balances.length]);
+      await m.query('UPDATE ais_accounts SET balances_fetched_at = now(), updated_at = now() WHERE id = $1', [accountId]);
+    });
+  }
+
+  /**
+   * Upserts every transaction of a complete read of `range` (all pages). A transaction keeps its
+   * row when it moves from pending to booked under the same id; pending entries that this read no
+   * longer shows (booked under another id, or dropped by the bank) are removed, so nothing is
+   * counted twice. `transactionsFrom` records how far back the stored copy is complete.
+   */
+  async saveTransactions(accountId: string, transactions: BankTransaction[], range: TransactionRange): Promise<void> {
+    const keyed = new Map<string, BankTransaction>();
+    const occurrences = new Map<string, number>();
+    for (const t of transactions) {
+      let key = transactionKey(t);
+      if (key.startsWith('fp:')) {
+        // Two identical movements on one day (two coffees) are two rows: number the repeats.
+        const n = (occurrences.get(key) ?? 0) + 1;
+        occurrences.set(key, n);
+        key = `${key}#${n}`;
+      }
+      keyed.set(key, t);
+    }
+    const rows = [...keyed.entries()];
+    await this.dataSource.transaction(async (m) => {
+      for (let i = 0; i < rows.length; i += CHUNK) await this.upsertTransactions(m, accountId, rows.slice(i, i + CHUNK));
+      if (range.bookingStatus !== 'booked') {
+        await m.query(
+          `DELETE FROM ais_transactions WHERE account_id = $1 AND booking_status = 'pending' AND NOT (tx_key = ANY($2::text[]))
+             AND (COALESCE(booking_date, value_date) IS NULL OR COALESCE(booking_date, value_date) BETWEEN $3 AND $4)`,
+          [accountId, rows.map(([key]) => key), range.dateFrom, range.dateTo],
+        );
+      }
+      const [account] = await m.query('SELECT transactions_from::text AS "from", transactions_fetched_at AS "fetchedAt" FROM ais_accounts WHERE id = $1 FOR UPDATE', [accountId]);
+      await m.query('UPDATE ais_accounts SET transactions_fetched_at = now(), transactions_from = $2, updated_at = now() WHERE id = $1', [
+        accountId,
+        range.bookingStatus === 'both' && range.dateTo >= utcDate() ? coveredFrom(account?.from ?? null, account?.fetchedAt ?? null, range.dateFrom) : (account?.from ?? null),
+      ]);
+    });
+  }
+
+  private async upsertTransactions(m: EntityManager, accountId: string, rows: [string, BankTransaction][]): Promise<void> {
+    const params: unknown[] = [];
+    const values = rows.map(([key, t]) => {
+      const fields = [accountId, key, t.transactionId, t.entryReference, t.bookingStatus, t.bookingDate, t.valueDate, t.amount, t.currency, t.creditorName, t.creditorIban, t.debtorName, t.debtorIban, t.remittanceInformationUnstructured];
+      const start = params.length;
+      params.push(...fields.map((f) => f ?? null));
+      return `(${fields.map((_, j) => `$${start + j + 1}`).join(', ')})`;
+    });
+    await m.query(
+      `INSERT INTO ais_transactions (account_id, tx_key, transaction_id, entry_reference, booking_status, booking_date, value_date, amount, currency,
+         creditor_name, creditor_iban, debtor_name, debtor_iban, remittance_information)
+       VALUES ${values.join(', ')}
+       ON CONFLICT (account_id, tx_key) DO UPDATE SET
+         transaction_id = EXCLUDED.transaction_id, entry_reference = EXCLUDED.entry_reference, booking_status = EXCLUDED.booking_status,
+         booking_date = EXCLUDED.booking_date, value_date = EXCLUDED.value_date, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+         creditor_name = EXCLUDED.creditor_name, creditor_iban = EXCLUDED.creditor_iban, debtor_name = EXCLUDED.debtor_name,
+         debtor_iban = EXCLUDED.debtor_iban, remittance_information = EXCLUDED.remittance_information, last_seen_at = now()`,
+      params,
+    );
+  }
+
+  /** The accounts a consent reaches, in the bank's order. */
+  async linkedAccounts(consentId: string): Promise<LinkedAccount[]> {
+    const links = await this.dataSource.query('SELECT account_id, resource_id FROM ais_consent_accounts WHERE consent_id = $1 ORDER BY position', [consentId]);
+    if (links.length === 0) return [];
+    const accounts = await this.dataSource.getRepository(AisAccount).findBy({ id: In(links.map((l: { account_id: string }) => l.account_id)) });
+    const byId = new Map(accounts.map((a) => [a.id, a]));
+    return links.flatMap((l: { account_id: string; resource_id: string }) => {
+      const account = byId.get(l.account_id);
+      return account ? [{ account, resourceId: l.resource_id }] : [];
+    });
+  }
+
+  /** One account of a consent; undefined when the consent does not reach it (the caller answers 404). */
+  async linkedAccount(consentId: string, accountId: string): Promise<LinkedAccount | undefined> {
+    const [link] = await this.dataSource.query('SELECT resource_id FROM ais_consent_accounts WHERE consent_id = $1 AND account_id = $2', [consentId, accountId]);
+    if (!link) return undefined;
+    const account = await this.dataSource.getRepository(AisAccount).findOne({ where: { id: accountId } });
+    return account ? { account, resourceId: link.resource_id } : undefined;
+  }
+
+  async balances(accountId: string): Promise<StoredBalance[]> {
+    return this.dataSource.query(
+      `SELECT balance_type AS "balanceType", amount, currency, reference_date::text AS "referenceDate", last_change_date_time AS "lastChangeDateTime"
+         FROM ais_balances WHERE account_id = $1 ORDER BY position`,
+      [accountId],
+    );
+  }
+
+  /** Stored transactions in a range, pending first, then newest first; `total` counts the whole range. */
+  async transactions(accountId: string, range: TransactionRange, page: { limit: number; offset: number }): Promise<{ total: number; items: StoredTransaction[] }> {
+    const where = `account_id = $1 AND ($2 = 'both' OR booking_status = $2)
+      AND (COALESCE(booking_date, value_date) IS NULL OR COALESCE(booking_date, value_date) BETWEEN $3 AND $4)`;
+    const args = [accountId, range.bookingStatus, range.dateFrom, range.dateTo];
+    const [{ total }] = await this.dataSource.query(`SELECT count(*)::int AS total FROM ais_transactions WHERE ${where}`, args);
+    const items = await this.dataSource.query(
+      `SELECT id::text, transaction_id AS "transactionId", entry_reference AS "entryReference", booking_status AS "bookingStatus",
+              booking_date::text AS "bookingDate", value_date::text AS "valueDate", amount, currency, creditor_name AS "creditorName",
+              creditor_iban AS "creditorIban", debtor_name AS "debtorName", debtor_iban AS "debtorIban", remittance_information AS "remittanceInformation"
+         FROM ais_transactions WHERE ${where}
+        ORDER BY (booking_status = 'pending') DESC, COALESCE(booking_date, value_date) DESC NULLS FIRST, id DESC
+        LIMIT $5 OFFSET $6`,
+      [...args, page.limit, page.offset],
+    );
+    return { total, items };
+  }
+}
+
+/**
+ * The same account through any consent: by IBAN (and currency: Berlin Group multicurrency accounts
+ * list one sub-account per currency under one IBAN); an account without an IBAN is known only by
+ * its resourceId.
+ */
+export function accountKey(a: BankAccount): string {
+  return a.iban ? `iban:${a.iban}:${a.currency}` : `ref:${a.resourceId}`;
+}
+
+/**
+ * A transaction's identity at its bank: the bank's transactionId, else its entryReference, else a
+ * fingerprint of what the bank says about it (a booked entry's fingerprint differs from the
+ * pending one's, which the next full read then removes).
+ */
+export function transactionKey(t: BankTransaction): string {
+  if (t.transactionId) return `id:${t.transactionId}`;
+  if (t.entryReference) return `ref:${t.entryReference}`;
+  const parts = [t.bookingStatus, t.bookingDate, t.valueDate, t.amount, t.currency, t.creditorIban, t.creditorName, t.debtorIban, t.debtorName, t.remittanceInformationUnstructured];
+  return `fp:${createHash('sha256').update(JSON.stringify(parts)).digest('base64url')}`;
+}
+
+/**
+ * How far back the stored copy is complete after a read from `readFrom` to today: the old coverage
+ * still counts if this read starts inside it (no gap), otherwise only this read does.
+ */
+function coveredFrom(previousFrom: string | null, previousFetchedAt: Date | null, readFrom: string): string {
+  if (previousFrom === null || previousFetchedAt === null) return readFrom;
+  const noGap = readFrom <= utcDate(previousFetchedAt);
+  return noGap && previousFrom < readFrom ? previousFrom : readFrom;
+}

@@ -1,0 +1,26 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { LocalConsentStatus } from './consent-status.js';
+
+/** An AIS consent at a bank, owned by one user through one connection. */
+@Entity('ais_consents')
+export class AisConsent {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('text') userId!: string;
+  @Column('uuid') connectionId!: string;
+  @Column('text') aspspId!: string;
+  /** The bank's consentId (sent as `Consent-ID`); not a secret, but never needed by the frontend. */
+  @Column('text') bankConsentId!: string;
+  @Column('text') status!: LocalConsentStatus;
+  /** Why the consent ended, when the bank said so with a code (CONSENT_UNKNOWN, …) or we decided (approval_timeout). */
+  @Column('text', { nullable: true }) statusReason!: string | null;
+  /** YYYY-MM-DD */
+  @Column('date') validUntil!: string;
+  @Column('int') frequencyPerDay!: number;
+  @Column('boolean') recurringIndicator!: boolean;
+  /** A bank 429 on an unattended read: no unattended read before this. */
+  @Column('timestamptz', { nullable: true }) budgetBlockedUntil!: Date | null;
+  @Column('timestamptz', { nullable: true }) accountsFetchedAt!: Date | null;
+  @Column('timestamptz') statusChangedAt!: Date;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
+}

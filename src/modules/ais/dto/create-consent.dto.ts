@@ -1,0 +1,27 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsCalendarDate } from './calendar-date.js';
+
+/**
+ * Every field is optional: the bank's defaults (a recurring consent for as long as the bank allows,
+ * as many unattended reads a day as it allows) work. The bank's own limits are checked by its
+ * adapter, with a 400 naming the rule.
+ */
+export class CreateConsentDto {
+  @ApiPropertyOptional({ example: '2026-03-31', description: 'Last day (UTC) of the consent; default today + 90 days (Flowe and ConnectPay maximum)' })
+  @IsOptional()
+  @IsCalendarDate()
+  readonly validUntil?: string;
+
+  @ApiPropertyOptional({ example: 4, minimum: 1, description: 'Unattended reads per 24 h; default the bank maximum (4)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  readonly frequencyPerDay?: number;
+
+  @ApiPropertyOptional({ default: true, description: 'Flowe accepts only true (one-shot there = frequencyPerDay 1, validUntil today)' })
+  @IsOptional()
+  @IsBoolean()
+  readonly recurringIndicator?: boolean;
+}

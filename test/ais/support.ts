@@ -1,0 +1,107 @@
+import { expect } from '@jest/globals';
+import request from 'supertest';
+import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
+import type { SandboxOptions } from '../../src/sandbox/config.js';
+import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login.js';
+import { startTestBff, type TestBff } from '../support/bff.js';
+import { withClient, type TestDatabase } from '../support/database.js';
+import { admin, bankEnv, startSandbox } from '../connections/support.js';
+
+export { admin };
+
+/** The scheduler stays off: these suites drive polling and refreshes themselves, call by call. */
+export function aisEnv(sandbox: SandboxApp, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...bankEnv(sandbox), SCHEDULER_ENABLED: 'false', ...extra };
+}
+
+export interface AisWorld {
+  sandbox: SandboxApp;
+  bff: TestBff;
+  close(): Promise<void>;
+}
+
+export async function startAisWorld(options: { sandbox?: SandboxOptions; env?: Record<string, string>; db?: TestDatabase } = {}): Promise<AisWorld> {
+  const sandbox = await startSandbox(options.sandbox);
+  const bff = await startTestBff(aisEnv(sandbox, options.env), { db: options.db });
+  return {
+    sandbox,
+    bff,
+    close: async () => {
+      await bff.close();
+      await sandbox.close();
+    },
+  };
+}
+
+export interface Connected {
+  token: string;
+  connectionId: string;
+}
+
+/** A user with an active connection to a bank (the whole login at the sandbox). */
+export async function connect(bffUrl: string, user: string, aspspId: string, services?: string[]): Promise<Connected> {
+  const token = await sandboxLogin(bffUrl, user);
+  const flow = await startConnect(bffUrl, token, aspspId, { username: user, services });
+  expect(await finishConnect(flow)).toMatchObject({ result: 'success' });
+  return { token, connectionId: flow.connectionId };
+}
+
+export const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+export async function createConsent(bffUrl: string, c: Connected, body: Record<string, unknown> = {}): Promise<Record<string, unknown> & { id: string }> {
+  const res = await request(bffUrl).post(`/api/v1/connections/${c.connectionId}/consents`).set(auth(c.token)).send(body);
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+export async function bankConsentIdOf(db: TestDatabase, consentId: string): Promise<string> {
+  return withClient(db.url, async (client) => (await client.query('SELECT bank_consent_id FROM ais_consents WHERE id = $1', [consentId])).rows[0].bank_consent_id as string);
+}
+
+/** The PSU approves (or rejects) in the bank app. */
+export async function decide(sandboxUrl: string, kind: 'consent' | 'payment', id: string, decision: 'approve' | 'reject'): Promise<void> {
+  const res = await fetch(`${sandboxUrl}/psu/api/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind, id, decision }) });
+  expect(res.status).toBe(200);
+}
+
+/** Consent → PSU approves → the BFF asks the bank once (GET ?refresh=true) → valid. */
+export async function validConsent(world: AisWorld, c: Connected, body: Record<string, unknown> = {}): Promise<string> {
+  const consent = await createConsent(world.bff.url, c, body);
+  await decide(world.sandbox.httpUrl, 'consent', await bankConsentIdOf(world.bff.db, consent.id), 'approve');
+  const res = await request(world.bff.url).get(`/api/v1/consents/${consent.id}?refresh=true`).set(auth(c.token)).expect(200);
+  expect(res.body.status).toBe('valid');
+  return consent.id;
+}
+
+export interface LoggedBankRequest {
+  seq: number;
+  profile: string;
+  route: string;
+  method: string;
+  path: string;
+  consentId?: string;
+  resourceId?: string;
+  psuIpPresent: boolean;
+  psuIp?: string;
+  status: number;
+}
+
+export async function bankRequests(sandboxUrl: string, filter: { profile?: string; route?: string } = {}): Promise<LoggedBankRequest[]> {
+  const query = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => Boolean(e[1])));
+  const res = await fetch(`${sandboxUrl}/admin/requests?${query.toString()}`);
+  return ((await res.json()) as { requests: LoggedBankRequest[] }).requests;
+}
+
+/** AIS data requests (accounts, balances, transactions) that reached the bank for one bank consent. */
+export async function aisReads(sandboxUrl: string, bankConsentId: string): Promise<LoggedBankRequest[]> {
+  const all = await bankRequests(sandboxUrl);
+  return all.filter((r) => r.consentId === bankConsentId && ['accounts', 'account', 'balances', 'transactions'].includes(r.route));
+}
+
+export async function outboxEvents(db: TestDatabase, consentId: string): Promise<{ type: string; payload: Record<string, unknown> }[]> {
+  return withClient(db.url, async (client) => (await client.query("SELECT type, payload FROM outbox_events WHERE payload->>'consentId' = $1 ORDER BY id", [consentId])).rows);
+}
+
+export async function pollItems(db: TestDatabase, consentId: string): Promise<string[]> {
+  return withClient(db.url, async (client) => (await client.query('SELECT kind FROM poll_items WHERE resource_id = $1 ORDER BY kind', [consentId])).rows.map((r) => r.kind as string));
+}
