@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module.js';
 import { AspspModule } from './aspsp/aspsp.module.js';
 import { appConfig } from './config/app.config.js';
 import { AisModule } from './modules/ais/ais.module.js';
+import { PisModule } from './modules/pis/pis.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { ConnectionsModule } from './modules/connections/connections.module.js';
 import { EventsModule } from './modules/events/events.module.js';
@@ -42,6 +43,7 @@ export class AppModule {
         ConnectionsModule,
         AuthModule,
         AisModule,
+        PisModule,
         EventsModule,
         SchedulerModule,
       ],

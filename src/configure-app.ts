@@ -47,7 +47,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.use(limitJsonDepth);
   app.use(cookieParser());
   if (config.corsOrigins.length > 0) {
-    app.enableCors({ origin: config.corsOrigins, credentials: false, exposedHeaders: ['X-Request-ID', 'Location', 'Retry-After'] });
+    app.enableCors({ origin: config.corsOrigins, credentials: false, exposedHeaders: ['X-Request-ID', 'Location', 'Retry-After', 'Idempotent-Replayed'] });
   }
 
   app.useGlobalFilters(filter);

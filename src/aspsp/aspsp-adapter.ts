@@ -2,6 +2,7 @@ import type { BankConfig, Service } from '../config/banks.config.js';
 import type { FieldError } from '../common/errors/app-error.js';
 import { BerlinGroupAis, type ConsentRequestBody, type ConsentTerms } from './berlin-group/ais.js';
 import { BerlinGroupClient } from './berlin-group/berlin-group.client.js';
+import { BerlinGroupPis, type PaymentOrder, type SepaCreditTransferBody } from './berlin-group/pis.js';
 import type { BankHttpClient } from './http/bank-http.client.js';
 import { TokenClient } from './oauth/token.client.js';
 
@@ -30,6 +31,8 @@ export abstract class AspspAdapter {
   readonly api: BerlinGroupClient;
   /** Berlin Group AIS on this bank: consents, accounts, balances, transactions. */
   readonly ais: BerlinGroupAis;
+  /** Berlin Group PIS on this bank: SEPA credit transfers, their status and cancellation. */
+  readonly pis: BerlinGroupPis;
 
   constructor(
     readonly bank: BankConfig,
@@ -37,6 +40,7 @@ export abstract class AspspAdapter {
   ) {
     this.api = new BerlinGroupClient(bank, http);
     this.ais = new BerlinGroupAis(this.api, bank.id);
+    this.pis = new BerlinGroupPis(this.api, bank.id);
     this.tokens = new TokenClient(bank, http, {
       endpoint: () => this.tokenEndpoint(),
       params: (grant, services) => this.tokenParams(grant, services),
@@ -89,4 +93,12 @@ export abstract class AspspAdapter {
 
   /** AIS: the `POST /consents` body for these terms, in this bank's dialect (access shape). */
   abstract consentBody(terms: ConsentTerms): ConsentRequestBody;
+
+  /** PIS: the currencies this bank accepts for a SEPA credit transfer (configured; Flowe: EUR only). */
+  paymentCurrencies(): readonly string[] {
+    return this.bank.currencies;
+  }
+
+  /** PIS: the `POST /payments/sepa-credit-transfers` body for an order, in this bank's dialect. */
+  abstract paymentBody(order: PaymentOrder): SepaCreditTransferBody;
 }

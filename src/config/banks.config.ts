@@ -37,7 +37,7 @@ class BankEnv {
   @IsOptional() @IsString() TLS_CA_FILE?: string;
   @IsOptional() @IsUrl(url) REDIRECT_URI?: string;
   @ToList() @ArrayNotEmpty() @Matches(/^[A-Z]{3}$/, { each: true, message: 'CURRENCIES must be ISO 4217 codes' }) CURRENCIES: string[] = ['EUR'];
-  @IsIn(['DEBT', 'CRED', 'SHAR', 'SLEV', 'NONE']) CHARGE_BEARER = 'SLEV';
+  @IsOptional() @IsIn(['DEBT', 'CRED', 'SHAR', 'SLEV', 'NONE']) CHARGE_BEARER?: string;
   @ToInt() @IsInt() @Min(100) @Max(120_000) TIMEOUT_MS = 10_000;
 }
 
@@ -158,7 +158,8 @@ function parseBank(id: string, env: Env, defaults: Record<string, string>, publi
     // One redirect URI per bank is the mix-up defence (RFC 9700 4.4); it carries no query string.
     redirectUri: raw.REDIRECT_URI ?? `${publicUrl}/auth/${id}/callback`,
     currencies: raw.CURRENCIES,
-    chargeBearer: raw.CHARGE_BEARER,
+    // Flowe's guide sends DEBT (section 4.2); SEPA's SLEV elsewhere unless configured.
+    chargeBearer: raw.CHARGE_BEARER ?? (raw.ADAPTER === 'flowe' ? 'DEBT' : 'SLEV'),
     timeoutMs: raw.TIMEOUT_MS,
   };
 }

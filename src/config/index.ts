@@ -2,16 +2,17 @@ import { appConfig } from './app.config.js';
 import { authConfig } from './auth.config.js';
 import { banksConfig } from './banks.config.js';
 import { databaseConfig } from './database.config.js';
+import { pisConfig } from './pis.config.js';
 import { vaultConfig } from './vault.config.js';
 import type { ConfigNamespace, Env } from './define-config.js';
 
 /** Every namespace, in the order they are validated at start-up. */
-export const CONFIG_NAMESPACES: readonly ConfigNamespace<unknown>[] = [appConfig, databaseConfig, banksConfig, vaultConfig, authConfig];
+export const CONFIG_NAMESPACES: readonly ConfigNamespace<unknown>[] = [appConfig, databaseConfig, banksConfig, vaultConfig, authConfig, pisConfig];
 
 /** Validates the whole configuration; throws the first ConfigError. */
 export function validateConfiguration(env: Env): void {
   for (const namespace of CONFIG_NAMESPACES) namespace.parse(env);
 }
 
-export { appConfig, authConfig, banksConfig, databaseConfig, vaultConfig };
+export { appConfig, authConfig, banksConfig, databaseConfig, vaultConfig, pisConfig };
 export type { Env };

@@ -1,6 +1,7 @@
 import type { FieldError } from '../../common/errors/app-error.js';
 import { AspspAdapter, type AuthorizationInput } from '../aspsp-adapter.js';
 import type { ConsentRequestBody, ConsentTerms } from '../berlin-group/ais.js';
+import { sepaCreditTransferBody, type PaymentOrder, type SepaCreditTransferBody } from '../berlin-group/pis.js';
 import { consentRuleErrors, defaultConsentTerms, type ConsentLimits } from '../berlin-group/consent-rules.js';
 import { addDays } from '../berlin-group/dates.js';
 
@@ -50,6 +51,14 @@ export class ConnectPayAdapter extends AspspAdapter {
   /** Every account with balances and transactions (Berlin Group `allPsd2`). */
   consentBody(terms: ConsentTerms): ConsentRequestBody {
     return { access: { allPsd2: 'allAccounts' }, ...terms, combinedServiceIndicator: false };
+  }
+
+  /**
+   * ConnectPay's document covers only its auth flow: PIS is assumed to be Berlin Group v1.3
+   * sepa-credit-transfers with IBAN-only accounts and the configured charge bearer (default SLEV).
+   */
+  paymentBody(order: PaymentOrder): SepaCreditTransferBody {
+    return sepaCreditTransferBody(order, this.bank.chargeBearer);
   }
 
   private aisLimits(): ConsentLimits {

@@ -2,6 +2,7 @@ import type { Service } from '../../config/banks.config.js';
 import type { FieldError } from '../../common/errors/app-error.js';
 import { AspspAdapter, type AuthorizationInput } from '../aspsp-adapter.js';
 import type { ConsentRequestBody, ConsentTerms } from '../berlin-group/ais.js';
+import { sepaCreditTransferBody, type PaymentOrder, type SepaCreditTransferBody } from '../berlin-group/pis.js';
 import { consentRuleErrors, defaultConsentTerms, type ConsentLimits } from '../berlin-group/consent-rules.js';
 
 /** Flowe's Azure B2C sign-in policy, sent as `p` on both the authorize and the token request. */
@@ -53,6 +54,14 @@ export class FloweAdapter extends AspspAdapter {
   /** Global consent (guide 4.1 step 2): all accounts, balances and transactions; the PSU accepts all or nothing. */
   consentBody(terms: ConsentTerms): ConsentRequestBody {
     return { access: { availableAccounts: 'allAccounts', allPsd2: 'allAccounts' }, ...terms, combinedServiceIndicator: false };
+  }
+
+  /**
+   * Guide 4.2: only IBAN is allowed as an account reference, EUR, and the sample sends
+   * `chargeBearer: "DEBT"` (FLOWE_CHARGE_BEARER, default DEBT in sandbox mode and .env.example).
+   */
+  paymentBody(order: PaymentOrder): SepaCreditTransferBody {
+    return sepaCreditTransferBody(order, this.bank.chargeBearer);
   }
 
   private aisLimits(): ConsentLimits {

@@ -21,6 +21,9 @@ export const ERROR_CATALOGUE = {
   bank_error: { status: HttpStatus.BAD_GATEWAY, title: 'The bank answered with an error' },
   bank_unavailable: { status: HttpStatus.SERVICE_UNAVAILABLE, title: 'The bank is unavailable' },
   bank_timeout: { status: HttpStatus.GATEWAY_TIMEOUT, title: 'The bank did not answer in time' },
+  idempotency_key_reused: { status: HttpStatus.UNPROCESSABLE_ENTITY, title: 'This Idempotency-Key was already used for a different request' },
+  idempotency_key_in_flight: { status: HttpStatus.CONFLICT, title: 'A request with this Idempotency-Key is still being processed' },
+  payment_not_cancellable: { status: HttpStatus.CONFLICT, title: 'The payment can no longer be cancelled' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

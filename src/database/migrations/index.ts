@@ -2,10 +2,12 @@ import type { MigrationInterface } from 'typeorm';
 import { Connections1795300000000 } from './1795300000000-connections.js';
 import { OutboxAndPolling1795300100000 } from './1795300100000-outbox-and-polling.js';
 import { Ais1795300200000 } from './1795300200000-ais.js';
+import { Pis1795300300000 } from './1795300300000-pis.js';
 
 /** Migrations run in this order at start-up and by `npm run migration:run`. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Connections1795300000000,
   OutboxAndPolling1795300100000,
   Ais1795300200000,
+  Pis1795300300000,
 ];

@@ -1,0 +1,223 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { AspspAdapter } from '../../aspsp/aspsp-adapter.js';
+import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
+import { BankError } from '../../aspsp/bank-error.js';
+import type { InitiatedPayment, PaymentOrder } from '../../aspsp/berlin-group/pis.js';
+import { AppError } from '../../common/errors/app-error.js';
+import { problem } from '../../common/errors/problem.js';
+import type { ConfigOf } from '../../config/define-config.js';
+import { pisConfig } from '../../config/pis.config.js';
+import type { Connection } from '../connections/connection.entity.js';
+import { BankTokensService } from '../connections/bank-tokens.service.js';
+import { ConnectionsService } from '../connections/connections.service.js';
+import type { Payment, StoredResponse } from './payment.entity.js';
+import { parsePaymentCommand, requestHash } from './payment-request.js';
+import { PaymentStore } from './payment.store.js';
+import { toPaymentView } from './payment.view.js';
+
+export interface InitiationInput {
+  userId: string;
+  connectionId: string;
+  body: unknown;
+  idempotencyKey: unknown;
+  /** The PSU's IP (mandatory on initiation). */
+  psuIpAddress: string;
+}
+
+/** The answer for the frontend: the first one for this key, or its replay. */
+export interface InitiationResult extends StoredResponse {
+  replayed: boolean;
+}
+
+/**
+ * A pending row older than this was abandoned by a process that died mid-call. Generous: a call
+ * may refresh the token, be refused with a 401, refresh again and retry, each step bounded by the
+ * bank's timeout.
+ */
+export function staleAfterMs(adapter: AspspAdapter): number {
+  return 10 * adapter.bank.timeoutMs + 5_000;
+}
+
+/**
+ * Initiates SEPA credit transfers exactly once per (user, Idempotency-Key), following the IETF
+ * Idempotency-Key draft and Stripe: the key and a hash of the canonical request are committed with
+ * the payment row before the bank is called; the bank is called once; the first answer (success,
+ * refusal or unknown outcome) is stored and replayed for every retry with the same body; another
+ * body under the key is a 422; a retry while the first is in flight waits for it, then 409.
+ */
+@Injectable()
+export class PaymentInitiationService {
+  private readonly logger = new Logger(PaymentInitiationService.name);
+  /** Bank calls in flight in this process, so local retries wait on them instead of polling. */
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly tokens: BankTokensService,
+    private readonly aspsps: AspspRegistry,
+    private readonly store: PaymentStore,
+    @Inject(pisConfig.KEY) private readonly config: ConfigOf<typeof pisConfig>,
+  ) {}
+
+  async initiate(input: InitiationInput): Promise<InitiationResult> {
+    const connection = await this.connections.get(input.userId, input.connectionId);
+    const adapter = this.aspsps.get(connection.aspspId);
+    const command = await parsePaymentCommand(input.body, input.idempotencyKey, { name: adapter.bank.name, currencies: adapter.paymentCurrencies() });
+    const hash = requestHash(connection.id, command.order);
+
+    const existing = await this.store.findByKey(input.userId, command.idempotencyKey);
+    if (existing) return this.repeat(existing, hash, adapter);
+    assertCanPay(connection);
+    const reserved = await this.store.reserve({
+      userId: input.userId,
+      connectionId: connection.id,
+      aspspId: adapter.id,
+      idempotencyKey: command.idempotencyKey,
+      requestHash: hash,
+      order: command.order,
+      chargeBearer: adapter.paymentBody(command.order).chargeBearer ?? null,
+      staleAt: new Date(Date.now() + staleAfterMs(adapter)),
+    });
+    if (!reserved) {
+      // Another request took the key between our look-up and our insert.
+      const winner = await this.store.findByKey(input.userId, command.idempotencyKey);
+      if (!winner) throw inFlight('The first request with this Idempotency-Key did not complete; retry');
+      return this.repeat(winner, hash, adapter);
+    }
+    const flight = this.execute(reserved, connection, adapter, input.psuIpAddress);
+    this.inflight.set(reserved.id, flight);
+    try {
+      return { ...(await flight), replayed: false };
+    } finally {
+      this.inflight.delete(reserved.id);
+    }
+  }
+
+  /** The one bank call for this key, and the recording of its outcome. */
+  private async execute(reserved: Payment, connection: Connection, adapter: AspspAdapter, psuIpAddress: string): Promise<StoredResponse> {
+    const order: PaymentOrder = {
+      debtorIban: reserved.debtorIban,
+      creditorIban: reserved.creditorIban,
+      creditorName: reserved.creditorName,
+      amount: reserved.amount,
+      currency: reserved.currency,
+      endToEndIdentification: reserved.endToEndIdentification,
+      ...(reserved.remittanceInformationUnstructured !== null ? { remittanceInformationUnstructured: reserved.remittanceInformationUnstructured } : {}),
+    };
+    let initiated: InitiatedPayment;
+    try {
+      initiated = await this.tokens.withAccessToken(connection, (token) => adapter.pis.initiate(token, psuIpAddress, adapter.paymentBody(order)));
+    } catch (error) {
+      return this.recordFailure(reserved, error);
+    }
+    const updated = await this.store.transition(reserved.id, {
+      status: initiated.transactionStatus,
+      scaStatus: initiated.scaStatus,
+      bankPaymentId: initiated.paymentId,
+      authorisationId: initiated.authorisationId,
+      source: 'initiation',
+      // `unknown` too: a late answer after the row was presumed abandoned still tells the truth.
+      onlyIf: (p) => p.status === 'pending' || p.status === 'unknown',
+      respond: (p, history) => ({ status: 201, body: { ...toPaymentView(p, history) } }),
+    });
+    return storedResponseOf(updated);
+  }
+
+  /**
+   * What a failed initiation means for the money:
+   * - nothing reached the bank, or the bank refused it before processing (our token or
+   *   connection, an open circuit, 401, 429): the reservation is released and the key reusable;
+   * - the bank refused the payment (4xx): `RJCT`, and that refusal is the key's answer;
+   * - anything else (timeout, 5xx, reset, an unreadable 2xx): the payment may exist at the bank.
+   *   It becomes `unknown` and is never sent again.
+   */
+  private async recordFailure(reserved: Payment, error: unknown): Promise<StoredResponse> {
+    if (error instanceof AppError || (error instanceof BankError && ['unavailable', 'rate_limited', 'token_invalid'].includes(error.kind))) {
+      await this.store.release(reserved.id);
+      throw error instanceof BankError ? error.toAppError() : error;
+    }
+    const rejected = error instanceof BankError && (error.kind === 'rejected' || error.kind === 'consent_invalid');
+    const status = rejected ? 'RJCT' : 'unknown';
+    const appError = error instanceof BankError ? error.toAppError() : new AppError('internal_error', 'The payment could not be recorded');
+    const failureCode = rejected ? ((error as BankError).details.bankCode ?? 'rejected') : error instanceof BankError && error.kind === 'timeout' ? 'bank_timeout' : 'bank_error';
+    if (!rejected) this.logger.warn({ paymentId: reserved.id, aspspId: reserved.aspspId, failureCode }, 'payment initiation outcome unknown: it will not be re-sent');
+    const updated = await this.store.transition(reserved.id, {
+      status,
+      failureCode,
+      source: 'initiation',
+      onlyIf: (p) => p.status === 'pending',
+      respond: () => ({
+        status: appError.status,
+        body: { ...problem(appError.code, { detail: appError.detail, status: appError.status, extensions: { ...appError.extensions, paymentId: reserved.id, paymentStatus: status } }) },
+      }),
+    });
+    return storedResponseOf(updated);
+  }
+
+  private async repeat(existing: Payment, hash: string, adapter: AspspAdapter): Promise<InitiationResult> {
+    if (existing.requestHash !== hash) {
+      throw new AppError('idempotency_key_reused', 'This Idempotency-Key was already used for a different payment request; use a new key for a new payment');
+    }
+    const settled = existing.responseStatus !== null ? existing : await this.waitForAnswer(existing, adapter);
+    return { ...storedResponseOf(settled), replayed: true };
+  }
+
+  /** Waits (bounded) for the first request with this key to be answered; 409 + Retry-After after that. */
+  private async waitForAnswer(payment: Payment, adapter: AspspAdapter): Promise<Payment> {
+    const deadline = Date.now() + this.config.idempotencyWaitMs;
+    let pause = 25;
+    for (;;) {
+      const current = await this.settleIfAbandoned(payment.id, adapter);
+      if (!current) throw inFlight('The first request with this Idempotency-Key did not reach the bank; retry');
+      if (current.responseStatus !== null) return current;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw inFlight('A request with this Idempotency-Key is still being processed; retry shortly');
+      // Same process: wake up when the first request ends. Another replica: look again shortly.
+      const local = this.inflight.get(payment.id);
+      const timer = new AbortController();
+      const timeout = delay(local ? remaining : Math.min(pause, remaining), undefined, { signal: timer.signal, ref: false }).catch(() => undefined);
+      await Promise.race(local ? [local.catch(() => undefined), timeout] : [timeout]);
+      timer.abort();
+      pause = Math.min(pause * 2, 250);
+    }
+  }
+
+  /**
+   * A row still `pending` long after any bank call could have ended belongs to a process that
+   * died mid-call: the bank may or may not have the payment, so it becomes `unknown`.
+   */
+  async settleIfAbandoned(paymentId: string, adapter: AspspAdapter): Promise<Payment | null> {
+    const payment = await this.store.findById(paymentId);
+    if (!payment || payment.status !== 'pending' || Date.now() - payment.createdAt.getTime() < staleAfterMs(adapter)) return payment;
+    this.logger.warn({ paymentId, aspspId: payment.aspspId }, 'payment initiation abandoned mid-call: outcome unknown');
+    const appError = new AppError('bank_error', `${payment.aspspId}: the outcome of this payment initiation is unknown`, { aspspId: payment.aspspId });
+    return (
+      (await this.store.transition(paymentId, {
+        status: 'unknown',
+        failureCode: 'interrupted',
+        source: 'recovery',
+        onlyIf: (p) => p.status === 'pending',
+        respond: () => ({ status: appError.status, body: { ...problem(appError.code, { detail: appError.detail, status: appError.status, extensions: { ...appError.extensions, paymentId, paymentStatus: 'unknown' } }) } }),
+      })) ?? null
+    );
+  }
+}
+
+function assertCanPay(connection: Connection): void {
+  if (!connection.services.includes('pis')) {
+    throw new AppError('conflict', 'This connection was made without the pis service; connect the bank again with services ["pis"]', { requiredService: 'pis' });
+  }
+  if (connection.status !== 'active') {
+    throw new AppError('conflict', `The connection is ${connection.status}`, { connectionStatus: connection.status, reauthRequired: connection.status === 'reauth_required' });
+  }
+}
+
+function storedResponseOf(payment: Payment | undefined): StoredResponse {
+  if (!payment || payment.responseStatus === null || payment.responseBody === null) throw new Error('payment answer was not recorded');
+  return { status: payment.responseStatus, body: payment.responseBody };
+}
+
+function inFlight(detail: string): AppError {
+  return new AppError('idempotency_key_in_flight', detail, { retryAfterSeconds: 1 });
+}

@@ -1,0 +1,75 @@
+import { electronicFormatIBAN, isSEPACountry, isValidIBAN, validateIBAN, ValidationErrorsIBAN } from 'ibantools';
+
+/**
+ * The checks a payment passes before any bank sees it. Pure functions, so property tests can run
+ * them thousands of times. Messages start with `$property`, which class-validator replaces with
+ * the field name (the validation filter then drops it again from the listed message).
+ */
+
+/** Berlin Group's `amountValue` pattern (`-?[0-9]{1,14}(\.[0-9]{1,3})?`), anchored (DESIGN.md section 6). */
+export const BERLIN_GROUP_AMOUNT = /^-?[0-9]{1,14}(\.[0-9]{1,3})?$/;
+
+/**
+ * IBANs as a person types them are accepted: spaces (and the dashes ibantools also strips) are
+ * removed and letters upper-cased. Anything else — newlines, tabs, full-width digits — is left in
+ * place and so fails validation rather than being silently repaired.
+ */
+export function normaliseIban(value: unknown): unknown {
+  return typeof value === 'string' ? electronicFormatIBAN(value) : value;
+}
+
+/** Why an (already normalised) IBAN is refused, or undefined when it is a valid SEPA IBAN. */
+export function ibanProblem(iban: unknown): string | undefined {
+  if (typeof iban !== 'string' || iban === '') return '$property must be an IBAN';
+  if (!isValidIBAN(iban)) {
+    const [code] = validateIBAN(iban).errorCodes;
+    switch (code) {
+      case ValidationErrorsIBAN.NoIBANCountry:
+        return '$property has an unknown IBAN country code';
+      case ValidationErrorsIBAN.WrongBBANLength:
+        return '$property has the wrong length for its country';
+      case ValidationErrorsIBAN.WrongBBANFormat:
+        return "$property does not match its country's IBAN format";
+      case ValidationErrorsIBAN.ChecksumNotNumber:
+      case ValidationErrorsIBAN.WrongIBANChecksum:
+        return '$property has a wrong IBAN checksum';
+      default:
+        return '$property is not a valid IBAN';
+    }
+  }
+  // A SEPA credit transfer moves money between SEPA countries only.
+  if (!isSEPACountry(iban.slice(0, 2))) return '$property is not in a SEPA country';
+  return undefined;
+}
+
+/** Decimal places a currency allows (ISO 4217 minor units: EUR 2), capped at Berlin Group's 3. */
+export function minorUnits(currency: string): number {
+  try {
+    return Math.min(new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2, 3);
+  } catch {
+    return 2;
+  }
+}
+
+/**
+ * Why an amount string is refused, or undefined. The amount must match Berlin Group's anchored
+ * pattern (so no exponent, sign, hex, blanks, `.5` or `12.`), be greater than 0, have no leading
+ * zeros (`00001` is refused: SECURITY.md line 29; `0.50` is fine) and at most as many decimals as
+ * the currency has (EUR: 2). It stays a string from here to the bank: never a float.
+ */
+export function amountProblem(amount: unknown, currency: unknown): string | undefined {
+  if (typeof amount !== 'string') return '$property must be a decimal string such as "12.50"';
+  if (!BERLIN_GROUP_AMOUNT.test(amount)) return '$property must be a decimal string such as "12.50" (digits, a dot and decimals; no sign, exponent or spaces)';
+  if (amount.startsWith('-') || !/[1-9]/.test(amount)) return '$property must be greater than 0';
+  if (/^0[0-9]/.test(amount)) return '$property must not have leading zeros';
+  const decimals = amount.split('.')[1]?.length ?? 0;
+  const allowed = typeof currency === 'string' && /^[A-Z]{3}$/.test(currency) ? minorUnits(currency) : 2;
+  if (decimals > allowed) return `$property has at most ${allowed} decimals${typeof currency === 'string' ? ` in ${currency}` : ''}`;
+  return undefined;
+}
+
+/**
+ * Idempotency-Key (IETF draft "The Idempotency-Key HTTP Header Field", Stripe): 1–255 printable
+ * ASCII characters, chosen by the client, scoped to the user.
+ */
+export const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;

@@ -1,0 +1,78 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { SCA_STATUSES, TRANSACTION_STATUSES } from '../../aspsp/berlin-group/pis.js';
+import type { Payment, PaymentStatusChange } from './payment.entity.js';
+
+const STATUSES = [...TRANSACTION_STATUSES, 'pending', 'unknown'];
+
+class IbanView {
+  @ApiProperty() iban!: string;
+}
+
+class AmountView {
+  @ApiProperty({ example: '12.50' }) amount!: string;
+  @ApiProperty({ example: 'EUR' }) currency!: string;
+}
+
+export class PaymentStatusChangeView {
+  @ApiProperty({ enum: STATUSES }) status!: string;
+  @ApiPropertyOptional({ enum: SCA_STATUSES }) scaStatus?: string;
+  @ApiProperty({ description: 'When the BFF learned of this status' }) at!: string;
+}
+
+/** What the frontend sees of a payment: the order, its statuses, never a token or raw bank text. */
+export class PaymentView {
+  @ApiProperty() id!: string;
+  @ApiProperty() connectionId!: string;
+  @ApiProperty() aspspId!: string;
+  @ApiProperty({ example: 'sepa-credit-transfers' }) product!: string;
+  @ApiProperty({
+    enum: STATUSES,
+    description:
+      'ISO 20022 status as last polled (RCVD → ACSP → ACSC, or RJCT / CANC). `pending`: the bank call is in flight. `unknown`: the bank did not answer in time; the payment may exist at the bank and is never re-sent: check the bank app or statement (endToEndIdentification) before paying again.',
+  })
+  status!: string;
+  @ApiPropertyOptional({ enum: SCA_STATUSES, description: 'SCA status of the PSU authorisation in the bank app' }) scaStatus?: string;
+  @ApiPropertyOptional({ description: "The bank's paymentId (the PSU sees it in the bank app)" }) bankPaymentId?: string;
+  @ApiProperty({ type: IbanView }) debtorAccount!: IbanView;
+  @ApiProperty({ type: IbanView }) creditorAccount!: IbanView;
+  @ApiProperty() creditorName!: string;
+  @ApiProperty({ type: AmountView }) instructedAmount!: AmountView;
+  @ApiPropertyOptional() remittanceInformationUnstructured?: string;
+  @ApiProperty({ description: 'Sent to the bank; the frontend’s, or generated from the payment id' }) endToEndIdentification!: string;
+  @ApiPropertyOptional({ example: 'DEBT' }) chargeBearer?: string;
+  @ApiPropertyOptional({ description: "Why it failed or is unknown: the bank's code (e.g. RESOURCE_UNKNOWN) or bank_timeout / bank_error" }) failureCode?: string;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+  @ApiProperty() statusChangedAt!: string;
+  @ApiPropertyOptional({ type: [PaymentStatusChangeView], description: 'Every status change, oldest first (single-payment reads only)' })
+  statusHistory?: PaymentStatusChangeView[];
+}
+
+export class PaymentListView {
+  @ApiProperty({ type: [PaymentView] }) payments!: PaymentView[];
+  @ApiPropertyOptional({ description: 'Pass as `cursor` for the next (older) page; absent on the last page' }) nextCursor?: string;
+}
+
+export function toPaymentView(p: Payment, history?: PaymentStatusChange[]): PaymentView {
+  return {
+    id: p.id,
+    connectionId: p.connectionId,
+    aspspId: p.aspspId,
+    product: p.product,
+    status: p.status,
+    ...(p.scaStatus ? { scaStatus: p.scaStatus } : {}),
+    ...(p.bankPaymentId ? { bankPaymentId: p.bankPaymentId } : {}),
+    debtorAccount: { iban: p.debtorIban },
+    creditorAccount: { iban: p.creditorIban },
+    creditorName: p.creditorName,
+    instructedAmount: { amount: p.amount, currency: p.currency },
+    ...(p.remittanceInformationUnstructured !== null ? { remittanceInformationUnstructured: p.remittanceInformationUnstructured } : {}),
+    endToEndIdentification: p.endToEndIdentification,
+    ...(p.chargeBearer ? { chargeBearer: p.chargeBearer } : {}),
+    ...(p.failureCode ? { failureCode: p.failureCode } : {}),
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
+    statusChangedAt: p.statusChangedAt.toISOString(),
+    ...(history ? { statusHistory: history.map((h) => ({ status: h.status, ...(h.scaStatus ? { scaStatus: h.scaStatus } : {}), at: h.changedAt.toISOString() })) } : {}),
+  };
+}

@@ -1,0 +1,113 @@
+import { Body, Controller, Delete, Get, Headers, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiGatewayTimeoutResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AppError } from '../../common/errors/app-error.js';
+import { sendProblem, type Problem } from '../../common/errors/problem.js';
+import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
+import { CreatePaymentDto } from './dto/create-payment.dto.js';
+import { decodeCursor, encodeCursor, GetPaymentQueryDto, ListPaymentsQueryDto } from './dto/payment-queries.dto.js';
+import { PaymentInitiationService } from './payment-initiation.service.js';
+import { PaymentListView, PaymentView, toPaymentView } from './payment.view.js';
+import { PaymentsService } from './payments.service.js';
+
+const uuid = new ParseUUIDPipe({ version: '4' });
+
+@ApiTags('payments')
+@Authenticated()
+@Controller('api/v1')
+export class PaymentsController {
+  constructor(
+    private readonly initiation: PaymentInitiationService,
+    private readonly payments: PaymentsService,
+  ) {}
+
+  @Post('connections/:id/payments')
+  @ApiOperation({
+    summary: 'Initiate a SEPA credit transfer, exactly once per Idempotency-Key',
+    description:
+      'Same key + same body → the first answer again (same status and body, header Idempotent-Replayed: true); same key + another body → 422; same key while the first is in flight → waits, then 409 + Retry-After. A bank timeout answers 504 with paymentStatus "unknown": the payment is never re-sent.',
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: '1–255 printable ASCII characters, unique per payment, scoped to the user' })
+  @ApiBody({ type: CreatePaymentDto })
+  @ApiCreatedResponse({ type: PaymentView })
+  @ApiBadRequestResponse({ description: 'Every bad field listed in `errors` (including `header:Idempotency-Key`)' })
+  @ApiNotFoundResponse({ description: 'No such connection for this user' })
+  @ApiConflictResponse({ description: 'Connection without pis or not active; or the first request with this key is still in flight (Retry-After)' })
+  @ApiUnprocessableEntityResponse({ description: 'Key reused with another body; or the bank refused the payment (status RJCT)' })
+  @ApiGatewayTimeoutResponse({ description: 'The bank did not answer: the payment is `unknown`, never re-sent' })
+  async create(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', uuid) connectionId: string,
+    // Validated in the service together with the header and the bank's currencies: one 400 names every bad field.
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const result = await this.initiation.initiate({ userId: user.id, connectionId, body, idempotencyKey, psuIpAddress: psuIpOf(req) });
+    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (result.status >= 400) return sendProblem(res, result.body as Problem);
+    const id = typeof result.body.id === 'string' ? result.body.id : undefined;
+    if (id) res.setHeader('Location', `/api/v1/payments/${id}`);
+    res.status(result.status).json(result.body);
+  }
+
+  @Get('payments')
+  @ApiOperation({ summary: "The user's payments, newest first" })
+  @ApiOkResponse({ type: PaymentListView })
+  async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListPaymentsQueryDto): Promise<PaymentListView> {
+    const beforeSeq = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && beforeSeq === undefined) throw AppError.validation([{ field: 'cursor', message: 'is not a nextCursor value' }]);
+    const limit = query.limit ?? 20;
+    const page = await this.payments.list(user.id, { limit, beforeSeq, connectionId: query.connectionId });
+    const last = page.payments.at(-1);
+    return { payments: page.payments.map((p) => toPaymentView(p)), ...(page.more && last ? { nextCursor: encodeCursor(last.seq) } : {}) };
+  }
+
+  @Get('payments/:id')
+  @ApiOperation({ summary: 'A payment: status as last polled (`?refresh=true` asks the bank now), SCA status and status history' })
+  @ApiOkResponse({ type: PaymentView })
+  @ApiNotFoundResponse()
+  async get(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) id: string, @Query() query: GetPaymentQueryDto): Promise<PaymentView> {
+    const { payment, history } = await this.payments.get(user.id, id, query.refresh === 'true');
+    return toPaymentView(payment, history);
+  }
+
+  @Delete('payments/:id')
+  @ApiOperation({ summary: 'Cancel the payment at the bank (Berlin Group DELETE)' })
+  @ApiNoContentResponse({ description: 'Cancelled (CANC)' })
+  @ApiAcceptedResponse({ type: PaymentView, description: 'The PSU must authorise the cancellation in the bank app' })
+  @ApiConflictResponse({ description: 'The payment can no longer be cancelled (bank 405), or was never confirmed by the bank' })
+  async cancel(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) id: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<PaymentView | undefined> {
+    const result = await this.payments.cancel(user.id, id, psuIpOf(req));
+    if (result.cancelled) {
+      res.status(204);
+      return undefined;
+    }
+    res.status(202);
+    return toPaymentView(result.payment);
+  }
+}
+
+/**
+ * The PSU's IP as Express determines it: the socket's peer, or the client named by a proxy listed
+ * in TRUST_PROXY (a spoofed X-Forwarded-For from anyone else is ignored).
+ */
+function psuIpOf(req: Request): string {
+  const ip = req.ip ?? req.socket.remoteAddress ?? '';
+  return ip.replace(/^::ffff:(?=\d{1,3}(\.\d{1,3}){3}$)/, '');
+}

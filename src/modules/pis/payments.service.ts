@@ -1,0 +1,169 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
+import { BankError } from '../../aspsp/bank-error.js';
+import { isFinalScaStatus, type ScaStatus } from '../../aspsp/berlin-group/pis.js';
+import { AppError } from '../../common/errors/app-error.js';
+import { BankTokensService } from '../connections/bank-tokens.service.js';
+import { ConnectionsRepository } from '../connections/connections.repository.js';
+import type { Payment, PaymentStatusChange } from './payment.entity.js';
+import { PaymentInitiationService } from './payment-initiation.service.js';
+import { isSettled, PaymentStore } from './payment.store.js';
+
+export interface PaymentWithHistory {
+  payment: Payment;
+  history: PaymentStatusChange[];
+}
+
+export type CancelResult = { cancelled: true } | { cancelled: false; authorisationRequired: true; payment: Payment };
+
+/**
+ * Reads, refreshes, cancels and polls payments. Every user-facing read is scoped by user (another
+ * user's payment is not found); `pollStatus` is the scheduler's entry point.
+ */
+@Injectable()
+export class PaymentsService {
+  private readonly logger = new Logger(PaymentsService.name);
+
+  constructor(
+    private readonly store: PaymentStore,
+    private readonly initiation: PaymentInitiationService,
+    private readonly connections: ConnectionsRepository,
+    private readonly tokens: BankTokensService,
+    private readonly aspsps: AspspRegistry,
+  ) {}
+
+  /** The user's payment as last polled; `refresh` asks the bank now (status and SCA status). */
+  async get(userId: string, id: string, refresh = false): Promise<PaymentWithHistory> {
+    let payment = await this.settled(await this.ownedBy(userId, id));
+    if (refresh && payment.bankPaymentId && !isSettled(payment.status)) payment = await this.askBank(payment, 'refresh');
+    return { payment, history: await this.store.history(payment.id) };
+  }
+
+  async list(userId: string, options: { limit: number; beforeSeq?: string; connectionId?: string }): Promise<{ payments: Payment[]; more: boolean }> {
+    return this.store.list(userId, options);
+  }
+
+  /**
+   * Berlin Group cancellation (`DELETE`): 204 from the bank → CANC; 202 → the PSU must authorise
+   * the cancellation in the bank app (the payment keeps being polled); 405 → 409 for the frontend.
+   * Cancelling a CANC payment again is a no-op; settled or unconfirmed ones are never sent.
+   */
+  async cancel(userId: string, id: string, psuIpAddress?: string): Promise<CancelResult> {
+    const payment = await this.settled(await this.ownedBy(userId, id));
+    if (payment.status === 'CANC') return { cancelled: true };
+    if (!payment.bankPaymentId || isSettled(payment.status)) {
+      throw new AppError('payment_not_cancellable', `The payment is ${payment.status} and cannot be cancelled`, { paymentStatus: payment.status });
+    }
+    const bankPaymentId = payment.bankPaymentId;
+    const { adapter, connection } = await this.bankOf(payment);
+    const outcome = await this.callBank(() => this.tokens.withAccessToken(connection, (token) => adapter.pis.cancel(token, bankPaymentId, psuIpAddress)));
+    switch (outcome.outcome) {
+      case 'cancelled': {
+        // The bank's cancellation also ends the SCA; learn how it ended, if the bank says.
+        const scaStatus = await this.scaStatusQuietly(payment);
+        await this.store.transition(payment.id, { status: 'CANC', scaStatus, source: 'cancel' });
+        return { cancelled: true };
+      }
+      case 'authorisation_required': {
+        const updated = await this.store.transition(payment.id, { status: outcome.transactionStatus, source: 'cancel' });
+        return { cancelled: false, authorisationRequired: true, payment: updated ?? payment };
+      }
+      case 'not_cancellable': {
+        // Usually the PSU approved meanwhile: record what the bank says now, so the 409 is accurate.
+        const current = await this.askBank(payment, 'cancel').catch(() => payment);
+        throw new AppError('payment_not_cancellable', `${payment.aspspId}: the payment is ${current.status} and can no longer be cancelled`, {
+          aspspId: payment.aspspId,
+          paymentStatus: current.status,
+          ...(outcome.bankCode ? { bankCode: outcome.bankCode } : {}),
+        });
+      }
+      default: {
+        const unreachable: never = outcome;
+        return unreachable;
+      }
+    }
+  }
+
+  /**
+   * For the scheduler: asks the bank once about this payment and records any change (history and
+   * `payment.status` outbox event in the same transaction). At a final status (ACSC, ACCC, RJCT,
+   * CANC) the poll item is removed and `final` is true. `unknown` payments (no bank paymentId:
+   * Berlin Group has no lookup by end-to-end id) and vanished rows are final too: there is nothing
+   * to ask. A `pending` row still waiting for its initiation answer is not final; one abandoned by
+   * a crashed process becomes `unknown`. Bank failures are thrown as BankError (kind) or AppError.
+   */
+  async pollStatus(paymentId: string): Promise<{ final: boolean; status: string }> {
+    const found = await this.store.findById(paymentId);
+    if (!found) {
+      await this.store.stopPolling(paymentId);
+      return { final: true, status: 'not_found' };
+    }
+    const payment = await this.settled(found);
+    if (payment.status === 'pending') return { final: false, status: 'pending' };
+    if (isSettled(payment.status) || !payment.bankPaymentId) {
+      await this.store.stopPolling(payment.id);
+      return { final: true, status: payment.status };
+    }
+    const updated = await this.askBank(payment, 'poll', false);
+    return { final: isSettled(updated.status), status: updated.status };
+  }
+
+  /** Transaction status, and the SCA status while the authorisation is still open. */
+  private async askBank(payment: Payment, source: string, mapErrors = true): Promise<Payment> {
+    const bankPaymentId = payment.bankPaymentId!;
+    const { adapter, connection } = await this.bankOf(payment);
+    const read = () =>
+      this.tokens.withAccessToken(connection, async (token) => {
+        const status = await adapter.pis.status(token, bankPaymentId);
+        const scaStatus = payment.authorisationId && !(payment.scaStatus && isFinalScaStatus(payment.scaStatus)) ? await adapter.pis.scaStatus(token, bankPaymentId, payment.authorisationId) : undefined;
+        return { status, scaStatus };
+      });
+    const { status, scaStatus } = mapErrors ? await this.callBank(read) : await read();
+    const updated = await this.store.transition(payment.id, {
+      status,
+      scaStatus,
+      source,
+      // A status read before a cancellation committed must not overwrite it.
+      onlyIf: (p) => !isSettled(p.status) && p.bankPaymentId === bankPaymentId,
+    });
+    return updated ?? payment;
+  }
+
+  private async scaStatusQuietly(payment: Payment): Promise<ScaStatus | undefined> {
+    if (!payment.authorisationId || !payment.bankPaymentId || (payment.scaStatus && isFinalScaStatus(payment.scaStatus))) return undefined;
+    const { adapter, connection } = await this.bankOf(payment);
+    try {
+      return await this.tokens.withAccessToken(connection, (token) => adapter.pis.scaStatus(token, payment.bankPaymentId!, payment.authorisationId!));
+    } catch (error) {
+      this.logger.warn({ paymentId: payment.id, kind: error instanceof BankError ? error.kind : 'error' }, 'SCA status after cancellation unavailable');
+      return undefined;
+    }
+  }
+
+  private async ownedBy(userId: string, id: string): Promise<Payment> {
+    const payment = await this.store.findForUser(userId, id);
+    if (!payment) throw AppError.notFound('Payment');
+    return payment;
+  }
+
+  /** Settles a row abandoned mid-initiation (see PaymentInitiationService.settleIfAbandoned). */
+  private async settled(payment: Payment): Promise<Payment> {
+    if (payment.status !== 'pending') return payment;
+    return (await this.initiation.settleIfAbandoned(payment.id, this.aspsps.get(payment.aspspId))) ?? payment;
+  }
+
+  private async bankOf(payment: Payment) {
+    const connection = await this.connections.findById(payment.connectionId);
+    if (!connection) throw AppError.notFound('Connection');
+    return { adapter: this.aspsps.get(payment.aspspId), connection };
+  }
+
+  /** Bank failures on a user's request become problem+json naming the bank. */
+  private async callBank<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw error instanceof BankError ? error.toAppError() : error;
+    }
+  }
+}
