@@ -15,6 +15,7 @@ import { AuthModule } from './modules/auth/auth.module.js';
 import { ConnectionsModule } from './modules/connections/connections.module.js';
 import { EventsModule } from './modules/events/events.module.js';
 import { SchedulerModule } from './modules/scheduler/scheduler.module.js';
+import { PollersModule } from './modules/scheduler/pollers.module.js';
 import { IdentityModule } from './modules/identity/index.js';
 
 export interface AppModuleOptions {
@@ -46,6 +47,7 @@ export class AppModule {
         PisModule,
         EventsModule,
         SchedulerModule,
+        PollersModule,
       ],
     };
   }

@@ -3,6 +3,7 @@ import { Connections1795300000000 } from './1795300000000-connections.js';
 import { OutboxAndPolling1795300100000 } from './1795300100000-outbox-and-polling.js';
 import { Ais1795300200000 } from './1795300200000-ais.js';
 import { Pis1795300300000 } from './1795300300000-pis.js';
+import { Scheduler1795300400000 } from './1795300400000-scheduler.js';
 
 /** Migrations run in this order at start-up and by `npm run migration:run`. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   OutboxAndPolling1795300100000,
   Ais1795300200000,
   Pis1795300300000,
+  Scheduler1795300400000,
 ];

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 export type EventType = 'consent.status' | 'payment.status' | 'connection.status';
 
@@ -10,6 +10,22 @@ export interface OutboxEvent {
   data: Record<string, unknown>;
 }
 
+/** A stored event. `id` is the outbox's bigserial, as a string (it is the SSE `id:`). */
+export interface OutboxRow {
+  id: string;
+  userId: string;
+  type: EventType;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface WebhookDelivery extends OutboxRow {
+  /** Attempts including the one being made now. */
+  attempts: number;
+}
+
+const ROW = `id::text AS id, user_id AS "userId", type, payload, created_at AS "createdAt"`;
+
 /**
  * The transactional outbox: a status change and its event are written in the same transaction,
  * so a change is never announced without having happened, nor lost after it did. Publishing (SSE,
@@ -17,7 +33,81 @@ export interface OutboxEvent {
  */
 @Injectable()
 export class OutboxService {
+  constructor(private readonly dataSource: DataSource) {}
+
   async record(manager: EntityManager, event: OutboxEvent): Promise<void> {
     await manager.query('INSERT INTO outbox_events (user_id, type, payload) VALUES ($1, $2, $3)', [event.userId, event.type, JSON.stringify(event.data)]);
   }
+
+  /** Every user's events after `afterId`, plus those of `ids` that have become visible, oldest first. */
+  async readAfter(afterId: string, ids: string[], limit: number): Promise<OutboxRow[]> {
+    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE id > $1::bigint OR id = ANY($2::bigint[]) ORDER BY id LIMIT $3`, [afterId, ids, limit]);
+  }
+
+  /** One user's events in (afterId, upToId], oldest first: an SSE client resuming with Last-Event-ID. */
+  async readForUser(userId: string, afterId: string, upToId: string, limit: number): Promise<OutboxRow[]> {
+    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE user_id = $1 AND id > $2::bigint AND id <= $3::bigint ORDER BY id LIMIT $4`, [
+      userId,
+      afterId,
+      upToId,
+      limit,
+    ]);
+  }
+
+  /** The newest visible id, and which ids of the `window` below it are not visible (yet): transactions still in flight, or rolled back. */
+  async head(window: number): Promise<{ maxId: string; missing: string[] }> {
+    const [row] = (await this.dataSource.query(
+      `WITH top AS (SELECT coalesce(max(id), 0) AS max_id FROM outbox_events)
+       SELECT top.max_id::text AS "maxId",
+              coalesce((SELECT array_agg(g::text) FROM generate_series(greatest(top.max_id - $1, 1), top.max_id) g
+                        WHERE NOT EXISTS (SELECT 1 FROM outbox_events o WHERE o.id = g)), '{}') AS missing
+       FROM top`,
+      [window],
+    )) as { maxId: string; missing: string[] }[];
+    return row;
+  }
+
+  /**
+   * Leases undelivered events for a webhook delivery: pushing `webhook_next_attempt_at` past the
+   * lease keeps other replicas off them (SKIP LOCKED: nobody waits); a replica that dies mid-POST
+   * leaves them to be retried once the lease ends (at least once).
+   */
+  async claimForWebhook(limit: number, leaseMs: number): Promise<WebhookDelivery[]> {
+    const result: unknown = await this.dataSource.query(
+      `UPDATE outbox_events o SET webhook_next_attempt_at = now() + make_interval(secs => $2::double precision / 1000), webhook_attempts = o.webhook_attempts + 1
+       FROM (
+         SELECT id FROM outbox_events
+         WHERE webhook_delivered_at IS NULL AND webhook_next_attempt_at <= now()
+         ORDER BY webhook_next_attempt_at, id
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       ) due
+       WHERE o.id = due.id
+       RETURNING o.id::text AS id, o.user_id AS "userId", o.type, o.payload, o.created_at AS "createdAt", o.webhook_attempts AS attempts`,
+      [limit, leaseMs],
+    );
+    return rowsOf<WebhookDelivery>(result).sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+  }
+
+  async markWebhookDelivered(id: string): Promise<void> {
+    await this.dataSource.query('UPDATE outbox_events SET webhook_delivered_at = now() WHERE id = $1::bigint', [id]);
+  }
+
+  async retryWebhookLater(id: string, delayMs: number): Promise<void> {
+    await this.dataSource.query('UPDATE outbox_events SET webhook_next_attempt_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = $1::bigint AND webhook_delivered_at IS NULL', [
+      id,
+      delayMs,
+    ]);
+  }
+
+  async pendingWebhooks(): Promise<number> {
+    const [row] = (await this.dataSource.query('SELECT count(*)::int AS n FROM outbox_events WHERE webhook_delivered_at IS NULL')) as { n: number }[];
+    return row.n;
+  }
+}
+
+/** `UPDATE … RETURNING` through TypeORM's postgres driver answers `[rows, count]`. */
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return (Array.isArray(result) ? result : []) as T[];
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 export type PollKind = 'consent' | 'payment' | 'ais-refresh';
 
@@ -14,12 +14,54 @@ export interface PollSchedule {
   deadlineAt?: Date;
 }
 
+/** An item this replica holds a lease on. Times are the database's clock. */
+export interface ClaimedItem {
+  kind: PollKind;
+  resourceId: string;
+  aspspId: string;
+  nextPollAt: Date;
+  attempts: number;
+  failures: number;
+  startedAt: Date;
+  deadlineAt: Date | null;
+  lastStatus: string | null;
+  statusSince: Date | null;
+  /** The database's now() when the lease was taken. */
+  claimedAt: Date;
+}
+
+export interface ClaimRequest {
+  /** This replica's id, written to `leased_by`. */
+  owner: string;
+  limit: number;
+  leaseSeconds: number;
+  /** Never claim an item polled less than this ago, whatever its next_poll_at says. */
+  minIntervalMs: number;
+  kinds: PollKind[];
+}
+
+export interface PollRecord {
+  /** Next poll this long after the database's now() at the time of writing. */
+  delayMs: number;
+  failures: number;
+  outcome: string;
+  /** The status the poll returned (null after an error: the last known status stays). */
+  status: string | null;
+}
+
+const COLUMNS = `p.kind, p.resource_id AS "resourceId", p.aspsp_id AS "aspspId", p.next_poll_at AS "nextPollAt", p.attempts, p.failures,
+  p.started_at AS "startedAt", p.deadline_at AS "deadlineAt", p.last_status AS "lastStatus", p.status_since AS "statusSince", now() AS "claimedAt"`;
+
 /**
  * The scheduler's work list in PostgreSQL. Callers add or remove items in their own transaction
  * (the same one that wrote the consent or payment), so an item can never be lost or left behind.
+ * The worker claims due items with a lease (`FOR UPDATE SKIP LOCKED`: replicas never wait for
+ * nor take each other's items) and writes the outcome only while it still holds the lease.
  */
 @Injectable()
 export class PollQueue {
+  constructor(private readonly dataSource: DataSource) {}
+
   async schedule(manager: EntityManager, item: PollSchedule): Promise<void> {
     await manager.query(
       `INSERT INTO poll_items (kind, resource_id, aspsp_id, next_poll_at, deadline_at)
@@ -32,4 +74,75 @@ export class PollQueue {
   async remove(manager: EntityManager, kind: PollKind, resourceId: string): Promise<void> {
     await manager.query('DELETE FROM poll_items WHERE kind = $1 AND resource_id = $2', [kind, resourceId]);
   }
+
+  /**
+   * Leases up to `limit` due items in one statement. An item is due when its time has come, no
+   * live lease holds it (an expired lease is a crashed or stuck replica: the item is taken over),
+   * and its last poll ended at least `minIntervalMs` ago (the banks' one-request-per-second rule
+   * holds even when someone pulled `next_poll_at` forward).
+   */
+  async claim(req: ClaimRequest): Promise<ClaimedItem[]> {
+    if (req.kinds.length === 0 || req.limit <= 0) return [];
+    const result: unknown = await this.dataSource.query(
+      `UPDATE poll_items p SET lease_until = now() + make_interval(secs => $2), leased_by = $1
+       FROM (
+         SELECT kind, resource_id FROM poll_items
+         WHERE next_poll_at <= now()
+           AND (lease_until IS NULL OR lease_until < now())
+           AND (last_polled_at IS NULL OR last_polled_at <= now() - make_interval(secs => $3::double precision / 1000))
+           AND kind = ANY($4::text[])
+         ORDER BY next_poll_at
+         LIMIT $5
+         FOR UPDATE SKIP LOCKED
+       ) due
+       WHERE p.kind = due.kind AND p.resource_id = due.resource_id
+       RETURNING ${COLUMNS}`,
+      [req.owner, req.leaseSeconds, req.minIntervalMs, req.kinds, req.limit],
+    );
+    return rowsOf<ClaimedItem>(result);
+  }
+
+  /** Writes a poll's outcome and the next time, and drops the lease; false when the lease was lost meanwhile. */
+  async reschedule(owner: string, item: Pick<ClaimedItem, 'kind' | 'resourceId'>, record: PollRecord): Promise<boolean> {
+    const result: unknown = await this.dataSource.query(
+      `UPDATE poll_items SET
+         next_poll_at = now() + make_interval(secs => $4::double precision / 1000),
+         lease_until = NULL, leased_by = NULL,
+         attempts = attempts + 1, failures = $5,
+         last_polled_at = now(), last_outcome = $6,
+         status_since = CASE WHEN $7::text IS NOT NULL AND last_status IS DISTINCT FROM $7::text THEN now() ELSE status_since END,
+         last_status = COALESCE($7::text, last_status)
+       WHERE kind = $1 AND resource_id = $2 AND leased_by = $3
+       RETURNING 1`,
+      [item.kind, item.resourceId, owner, record.delayMs, record.failures, record.outcome.slice(0, 60), record.status?.slice(0, 60) ?? null],
+    );
+    return rowsOf(result).length > 0;
+  }
+
+  /** Extends this replica's leases on items whose polls are still running. */
+  async renew(owner: string, items: Pick<ClaimedItem, 'kind' | 'resourceId'>[], leaseSeconds: number): Promise<void> {
+    if (items.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE poll_items p SET lease_until = now() + make_interval(secs => $4)
+       FROM unnest($2::text[], $3::uuid[]) AS running(kind, resource_id)
+       WHERE p.kind = running.kind AND p.resource_id = running.resource_id AND p.leased_by = $1`,
+      [owner, items.map((i) => i.kind), items.map((i) => i.resourceId), leaseSeconds],
+    );
+  }
+
+  /** Drops a finished item, if this replica still holds it (the handler may have removed it already). */
+  async complete(owner: string, item: Pick<ClaimedItem, 'kind' | 'resourceId'>): Promise<void> {
+    await this.dataSource.query('DELETE FROM poll_items WHERE kind = $1 AND resource_id = $2 AND leased_by = $3', [item.kind, item.resourceId, owner]);
+  }
+
+  /** Items whose time has come, per kind (a metric: a growing number means the replicas cannot keep up). */
+  async dueCounts(): Promise<{ kind: string; due: number }[]> {
+    return this.dataSource.query('SELECT kind, count(*)::int AS due FROM poll_items WHERE next_poll_at <= now() GROUP BY kind');
+  }
+}
+
+/** `UPDATE/DELETE … RETURNING` through TypeORM's postgres driver answers `[rows, count]`. */
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return (Array.isArray(result) ? result : []) as T[];
 }

@@ -1,0 +1,22 @@
+import type { OutboxRow } from './outbox.service.js';
+
+/** What the frontend (SSE) and the webhook receiver get for one outbox event. */
+export interface EventMessage {
+  /** The outbox id: SSE `id:` (send it back as Last-Event-ID) and the webhook's deduplication key. */
+  id: string;
+  type: string;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+export function toEventMessage(row: OutboxRow): EventMessage {
+  return { id: row.id, type: row.type, occurredAt: new Date(row.createdAt).toISOString(), data: row.payload };
+}
+
+/**
+ * One SSE frame (WHATWG HTML "server-sent events"): `id`, `event` and one `data` line. JSON never
+ * contains a raw newline, and types and ids come from our own table, so no field can break the frame.
+ */
+export function sseFrame(message: EventMessage): string {
+  return `id: ${message.id}\nevent: ${message.type}\ndata: ${JSON.stringify({ ...message.data, occurredAt: message.occurredAt })}\n\n`;
+}

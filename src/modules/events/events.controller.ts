@@ -1,0 +1,59 @@
+import { Controller, Get, Headers, Req, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { AppError } from '../../common/errors/app-error.js';
+import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
+import { EventStreamHub, type StreamHandle } from './event-stream.hub.js';
+
+/** Outbox ids are bigserials: at most 18 digits always fit. */
+const EVENT_ID = /^\d{1,18}$/;
+
+@ApiTags('events')
+@Authenticated()
+@Controller('api/v1')
+export class EventsController {
+  constructor(private readonly hub: EventStreamHub) {}
+
+  @Get('events')
+  @ApiOperation({
+    summary: "Server-sent events: this user's consent.status and payment.status changes",
+    description:
+      'text/event-stream. Each event has `id:` (send it back as `Last-Event-ID` when reconnecting to get what was missed), ' +
+      '`event:` (`consent.status`, `payment.status`) and one JSON `data:` line with the ids, the new status and `occurredAt`. ' +
+      'Comment lines keep the connection alive. Delivery is at least once: de-duplicate by id. Browsers: read it with fetch and a ' +
+      'stream reader (EventSource cannot send the Authorization header). Streams are closed after SSE_MAX_STREAM_SECONDS.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
+  @ApiOkResponse({
+    description: 'The event stream (open until the client leaves or SSE_MAX_STREAM_SECONDS pass)',
+    content: { 'text/event-stream': { schema: { type: 'string', example: 'id: 42\nevent: payment.status\ndata: {"paymentId":"…","connectionId":"…","status":"ACSC","scaStatus":"finalised","occurredAt":"…"}\n\n' } } },
+  })
+  @ApiBadRequestResponse({ description: 'Last-Event-ID is not an event id' })
+  @ApiTooManyRequestsResponse({ description: 'Too many open streams for this user' })
+  async stream(@CurrentUser() user: AuthenticatedUser, @Headers('last-event-id') lastEventId: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const after = lastEventId?.trim() ? lastEventId.trim() : undefined;
+    if (after !== undefined && !EVENT_ID.test(after)) throw AppError.validation([{ field: 'header:Last-Event-ID', message: 'must be an event id (digits) from this stream' }]);
+    // Headers are set but not sent: should opening fail, the problem filter still answers with problem+json.
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Accel-Buffering', 'no');
+    // The client may leave while the stream is being opened: then it is closed as soon as it exists.
+    const stream: { handle?: StreamHandle; gone: boolean } = { gone: false };
+    res.once('close', () => {
+      stream.gone = true;
+      stream.handle?.close();
+    });
+    stream.handle = await this.hub.open(user.id, after, {
+      write: (chunk) => res.write(chunk),
+      bufferedBytes: () => res.writableLength,
+      end: () => res.end(),
+    });
+    if (stream.gone) return stream.handle.close();
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    // Reconnect delay for clients that honour it (the SSE `retry:` field).
+    res.write('retry: 2000\n\n');
+  }
+}

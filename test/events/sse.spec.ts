@@ -1,0 +1,149 @@
+import { EventStreamHub } from '../../src/modules/events/event-stream.hub.js';
+import { sandboxLogin } from '../support/bank-login.js';
+import { startTestBff, type TestBff } from '../support/bff.js';
+import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
+import { SseClient } from './sse-client.js';
+import { emit, eventsUrl } from './support.js';
+
+const ENV = { SCHEDULER_ENABLED: 'false', SSE_HEARTBEAT_SECONDS: '1', SSE_MAX_STREAMS_PER_USER: '3' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('GET /api/v1/events: server-sent events from the outbox', () => {
+  let db: TestDatabase;
+  let a: TestBff;
+  let b: TestBff;
+  const open: SseClient[] = [];
+  const stream = async (bff: TestBff, user: string, headers: Record<string, string> = {}) => {
+    const client = await SseClient.open(eventsUrl(bff), await sandboxLogin(bff.url, user), headers);
+    open.push(client);
+    return client;
+  };
+
+  /** New streams first catch up through a per-user query; after two hub ticks they take the shared feed. */
+  const steady = () => sleep(600);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    a = await startTestBff(ENV, { db });
+    b = await startTestBff(ENV, { db });
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await db.drop();
+  });
+
+  it("streams each user's own changes within 2 s of the commit, from any replica, never another user's", async () => {
+    const aliceOnA = await stream(a, 'alice');
+    const aliceOnB = await stream(b, 'alice');
+    const bobOnA = await stream(a, 'bob');
+    await steady();
+    expect(aliceOnA.response.status).toBe(200);
+    expect(aliceOnA.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(aliceOnA.response.headers.get('cache-control')).toBe('no-store');
+
+    const committed = Date.now();
+    await emit(b, 'alice', 'consent.status', { consentId: 'c-1', connectionId: 'k-1', status: 'valid', reconsentRequired: false });
+    await emit(a, 'bob', 'payment.status', { paymentId: 'p-9', connectionId: 'k-2', status: 'ACSC', scaStatus: 'finalised' });
+
+    for (const client of [aliceOnA, aliceOnB]) {
+      const event = await client.waitFor('alice consent event', (e) => e.event === 'consent.status', 2000);
+      expect(event.receivedAt - committed).toBeLessThan(2000);
+      expect(event.id).toMatch(/^\d+$/);
+      expect(client.json(event)).toEqual({ consentId: 'c-1', connectionId: 'k-1', status: 'valid', reconsentRequired: false, occurredAt: expect.any(String) });
+    }
+    const bobs = await bobOnA.waitFor('bob payment event', (e) => e.event === 'payment.status', 2000);
+    expect(bobOnA.json(bobs)).toMatchObject({ paymentId: 'p-9', status: 'ACSC' });
+    await sleep(600); // two more hub ticks: nothing else may arrive
+    expect(aliceOnA.events.map((e) => e.event)).toEqual(['consent.status']);
+    expect(aliceOnB.events.map((e) => e.event)).toEqual(['consent.status']);
+    expect(bobOnA.events.map((e) => e.event)).toEqual(['payment.status']);
+    expect(aliceOnA.retryMs).toBe(2000);
+  });
+
+  it('resumes after Last-Event-ID with exactly the events missed, in order', async () => {
+    const first = await stream(a, 'alice');
+    await emit(a, 'alice', 'payment.status', { paymentId: 'p-1', status: 'RCVD' });
+    const seen = await first.waitFor('p-1', (e) => first.json(e).paymentId === 'p-1');
+    await first.close();
+
+    await emit(a, 'alice', 'payment.status', { paymentId: 'p-1', status: 'ACSP' });
+    await emit(b, 'bob', 'payment.status', { paymentId: 'p-2', status: 'ACSP' });
+    await emit(b, 'alice', 'payment.status', { paymentId: 'p-1', status: 'ACSC' });
+
+    const resumed = await stream(b, 'alice', { 'last-event-id': seen.id! });
+    await resumed.waitFor('ACSC', (e) => resumed.json(e).status === 'ACSC');
+    await sleep(400);
+    expect(resumed.events.map((e) => [resumed.json(e).paymentId, resumed.json(e).status])).toEqual([
+      ['p-1', 'ACSP'],
+      ['p-1', 'ACSC'],
+    ]);
+    const ids = resumed.events.map((e) => BigInt(e.id!));
+    expect(ids[0]).toBeGreaterThan(BigInt(seen.id!));
+    expect(ids[1]).toBeGreaterThan(ids[0]);
+  });
+
+  it('still delivers an event whose transaction commits after a later-numbered one', async () => {
+    const alice = await stream(a, 'alice');
+    await steady(); // the hub is past its start: the gap below is one it notices while running
+    await withClient(db.url, async (slow) => {
+      await slow.query('BEGIN');
+      await slow.query("INSERT INTO outbox_events (user_id, type, payload) VALUES ('alice', 'payment.status', '{\"paymentId\":\"late\",\"status\":\"ACSP\"}')");
+      await emit(a, 'alice', 'payment.status', { paymentId: 'early', status: 'ACSP' });
+      await alice.waitFor('early', (e) => alice.json(e).paymentId === 'early', 2000);
+      await sleep(300); // the hub has moved its cursor past the uncommitted id
+      const committed = Date.now();
+      await slow.query('COMMIT');
+      const late = await alice.waitFor('late', (e) => alice.json(e).paymentId === 'late', 2000);
+      expect(late.receivedAt - committed).toBeLessThan(2000);
+      expect(BigInt(late.id!)).toBeLessThan(BigInt(alice.events[0].id!));
+    });
+  });
+
+  it('sends heartbeats and forgets a stream once its client has gone', async () => {
+    const hub = a.app.get(EventStreamHub);
+    // Streams of earlier tests end on the server a moment after their clients close.
+    for (const deadline = Date.now() + 2000; hub.streamCount > 0 && Date.now() < deadline; ) await sleep(20);
+    const before = hub.streamCount;
+    expect(before).toBe(0);
+    const client = await stream(a, 'carol');
+    expect(hub.streamCount).toBe(before + 1);
+    const deadline = Date.now() + 2500;
+    while (!client.comments.includes('keep-alive') && Date.now() < deadline) await sleep(50);
+    expect(client.comments).toContain('keep-alive');
+    await client.close();
+    while (hub.streamCount > before && Date.now() < deadline + 2000) await sleep(20);
+    expect(hub.streamCount).toBe(before);
+    expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/^sse_streams\{[^}]*\} 0$/m);
+  });
+
+  it('refuses a missing user token, a malformed Last-Event-ID and more streams than the per-user limit', async () => {
+    const anonymous = await SseClient.open(eventsUrl(a), undefined);
+    expect(anonymous.response.status).toBe(401);
+    expect(anonymous.response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+
+    for (const bad of ['abc', '-1', '1e5', '12345678901234567890', '../1']) {
+      const res = await SseClient.open(eventsUrl(a), await sandboxLogin(a.url, 'alice'), { 'last-event-id': bad });
+      expect(res.response.status).toBe(400);
+      expect(await res.response.json()).toMatchObject({ code: 'validation_failed', errors: [{ field: 'header:Last-Event-ID' }] });
+    }
+
+    for (let i = 0; i < 3; i++) expect((await stream(a, 'dave')).response.status).toBe(200);
+    const fourth = await stream(a, 'dave');
+    expect(fourth.response.status).toBe(429);
+    expect(fourth.response.headers.get('retry-after')).toBe('5');
+    expect(fourth.response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect((await stream(a, 'erin')).response.status).toBe(200);
+    expect((await stream(b, 'dave')).response.status).toBe(200); // the limit is per replica
+  });
+
+  it('is documented in the OpenAPI description', async () => {
+    const doc = (await (await fetch(`${a.url}/docs-json`)).json()) as { paths: Record<string, { get?: { responses: Record<string, { content?: Record<string, unknown> }>; parameters?: { name: string }[] } }> };
+    const op = doc.paths['/api/v1/events'].get!;
+    expect(Object.keys(op.responses['200'].content ?? {})).toContain('text/event-stream');
+    expect(op.parameters?.map((p) => p.name)).toContain('Last-Event-ID');
+  });
+});

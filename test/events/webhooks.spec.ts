@@ -1,0 +1,112 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../../src/config/define-config.js';
+import { eventsConfig } from '../../src/config/events.config.js';
+import { signWebhook, verifyWebhook } from '../../src/modules/events/webhook-signature.js';
+import { startTestBff, type TestBff } from '../support/bff.js';
+import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
+import { emit } from './support.js';
+
+const SECRET = 'whsec_test_0123456789abcdef0123456789abcdef';
+
+interface Delivery {
+  headers: IncomingHttpHeaders;
+  body: string;
+  answered: number;
+  at: number;
+}
+
+/** A webhook receiver on 127.0.0.1 that fails the first delivery of every event with a 500. */
+async function startReceiver(): Promise<{ url: string; deliveries: Delivery[]; close(): Promise<void> }> {
+  const deliveries: Delivery[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const id = req.headers['x-event-id'];
+      const answered = deliveries.some((d) => d.headers['x-event-id'] === id) ? 204 : 500;
+      deliveries.push({ headers: req.headers, body, answered, at: Date.now() });
+      res.writeHead(answered).end();
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/tpp`,
+    deliveries,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+describe('webhooks: every outbox event POSTed, signed, at least once', () => {
+  let db: TestDatabase;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let a: TestBff;
+  let b: TestBff;
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    db = await createTestDatabase();
+    const env = { SCHEDULER_ENABLED: 'false', WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_POLL_MS: '100' };
+    a = await startTestBff(env, { db });
+    b = await startTestBff(env, { db });
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await db.drop();
+    await receiver.close();
+  });
+
+  it('delivers every event from two replicas exactly once when all goes well, retrying after a 500', async () => {
+    for (let i = 0; i < 20; i++) await emit(i % 2 ? a : b, i % 3 ? 'alice' : 'bob', 'payment.status', { paymentId: `p-${i}`, status: 'ACSC' });
+    const deadline = Date.now() + 15_000;
+    const delivered = () => new Set(receiver.deliveries.filter((d) => d.answered === 204).map((d) => d.headers['x-event-id']));
+    while (delivered().size < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(delivered().size).toBe(20);
+
+    const now = Math.floor(Date.now() / 1000);
+    for (const d of receiver.deliveries) {
+      expect(verifyWebhook(SECRET, d.body, d.headers['x-signature'] as string, now)).toBe(true);
+      expect(d.headers['content-type']).toBe('application/json');
+      const body = JSON.parse(d.body) as { id: string; type: string; occurredAt: string; data: Record<string, unknown> };
+      expect(body).toEqual({ id: d.headers['x-event-id'], type: 'payment.status', occurredAt: expect.any(String), data: { paymentId: expect.stringMatching(/^p-\d+$/), status: 'ACSC' } });
+    }
+    // Each event: one refused attempt, then one accepted after a backoff; never a second accepted one.
+    const byEvent = new Map<string, Delivery[]>();
+    for (const d of receiver.deliveries) byEvent.set(d.headers['x-event-id'] as string, [...(byEvent.get(d.headers['x-event-id'] as string) ?? []), d]);
+    expect(byEvent.size).toBe(20);
+    for (const attempts of byEvent.values()) {
+      expect(attempts.map((d) => d.answered)).toEqual([500, 204]);
+      expect(attempts[1].at - attempts[0].at).toBeGreaterThanOrEqual(450);
+    }
+    const rows = await withClient(db.url, async (c) => (await c.query('SELECT webhook_delivered_at, webhook_attempts FROM outbox_events')).rows);
+    expect(rows).toHaveLength(20);
+    for (const row of rows) expect(row).toEqual({ webhook_delivered_at: expect.any(Date), webhook_attempts: 2 });
+    expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/^webhook_deliveries_total\{[^}]*outcome="failed"[^}]*\} \d+$/m);
+  });
+
+  it('signs "<t>.<body>" so that a changed body, another secret or an old timestamp fail verification', () => {
+    const body = '{"id":"1","type":"payment.status","data":{"status":"ACSC"}}';
+    const now = 1_800_000_000;
+    const header = signWebhook(SECRET, body, now);
+    expect(header).toMatch(/^t=1800000000,v1=[0-9a-f]{64}$/);
+    expect(verifyWebhook(SECRET, body, header, now)).toBe(true);
+    expect(verifyWebhook(SECRET, body.replace('ACSC', 'RJCT'), header, now)).toBe(false);
+    expect(verifyWebhook(`${SECRET}x`, body, header, now)).toBe(false);
+    expect(verifyWebhook(SECRET, body, header, now + 301)).toBe(false);
+    expect(verifyWebhook(SECRET, body, header.replace('t=1800000000', 't=1800000001'), now)).toBe(false);
+  });
+
+  it('refuses a webhook configuration without a strong secret, or over http in production, never printing the secret', () => {
+    const url = 'https://tpp.example/hooks';
+    expect(() => eventsConfig.parse({ WEBHOOK_URL: url })).toThrow(new ConfigError('WEBHOOK_SECRET or WEBHOOK_SECRET_FILE must be set when WEBHOOK_URL is'));
+    expect(() => eventsConfig.parse({ WEBHOOK_URL: url, WEBHOOK_SECRET: 'short-secret' })).toThrow(/WEBHOOK_SECRET must be at least 32/);
+    expect(() => eventsConfig.parse({ WEBHOOK_URL: url, WEBHOOK_SECRET_FILE: '/nonexistent/secret' })).toThrow(/WEBHOOK_SECRET_FILE/);
+    expect(() => eventsConfig.parse({ APP_MODE: 'production', WEBHOOK_URL: 'http://tpp.example/hooks', WEBHOOK_SECRET: SECRET })).toThrow(/WEBHOOK_URL must be an https URL/);
+    expect(() => eventsConfig.parse({ WEBHOOK_URL: 'ftp://tpp.example', WEBHOOK_SECRET: SECRET })).toThrow(/WEBHOOK_URL/);
+    const parsed = eventsConfig.parse({ WEBHOOK_URL: url, WEBHOOK_SECRET: SECRET });
+    expect(parsed.webhook?.secret).toBe(SECRET);
+    expect(JSON.stringify(parsed)).not.toContain(SECRET);
+    expect(eventsConfig.parse({}).webhook).toBeUndefined();
+  });
+});
