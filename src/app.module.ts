@@ -17,6 +17,7 @@ import { EventsModule } from './modules/events/events.module.js';
 import { SchedulerModule } from './modules/scheduler/scheduler.module.js';
 import { PollersModule } from './modules/scheduler/pollers.module.js';
 import { IdentityModule } from './modules/identity/index.js';
+import { DemoModule } from './modules/demo/demo.module.js';
 
 export interface AppModuleOptions {
   /** The environment the configuration is read from (process.env in production, a map in tests). */
@@ -48,6 +49,8 @@ export class AppModule {
         EventsModule,
         SchedulerModule,
         PollersModule,
+        // The demo page exists only in sandbox mode, like the demo login.
+        ...(appConfig.parse(options.env).mode === 'sandbox' ? [DemoModule] : []),
       ],
     };
   }

@@ -36,6 +36,9 @@ if (mode === 'sandbox') {
 const running = await bootstrap(process.env);
 if (mode === 'sandbox') {
   console.log(`\n  tpp-bff is running at ${running.url}  (API docs: ${running.url}/docs)\n`);
+  console.log(`  Demo page:      ${running.url}/`);
+  console.log(`  Bank users:     alice or bob, password sandbox, OTP 123456`);
+  console.log(`  Bank app (PSU): ${appConfig.parse(process.env).sandboxUrl}/psu  (approve consents and payments)\n`);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,0 +1,55 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AppError } from '../../common/errors/app-error.js';
+import { appConfig, banksConfig } from '../../config/index.js';
+import type { ConfigOf } from '../../config/define-config.js';
+import { DemoConfigView, toDemoConfigView } from './demo-config.js';
+import { DEMO_PUBLIC_DIR } from './demo.tokens.js';
+
+/**
+ * The demo TPP page (sandbox mode only: DemoModule is not imported otherwise). A fixed list of
+ * files, not a directory listing: nothing else under `public/` (or above it) can be requested.
+ * The page is plain HTML + one same-origin script, so the global CSP (`script-src 'self'`,
+ * `frame-ancestors 'none'`) applies unchanged.
+ */
+@ApiTags('demo')
+@Controller()
+export class DemoController {
+  constructor(
+    @Inject(DEMO_PUBLIC_DIR) private readonly publicDir: string | undefined,
+    @Inject(appConfig.KEY) private readonly app: ConfigOf<typeof appConfig>,
+    @Inject(banksConfig.KEY) private readonly banks: ConfigOf<typeof banksConfig>,
+  ) {}
+
+  @Get()
+  @ApiExcludeEndpoint()
+  index(@Res() res: Response): void {
+    this.send(res, 'index.html');
+  }
+
+  @Get('app.js')
+  @ApiExcludeEndpoint()
+  script(@Res() res: Response): void {
+    this.send(res, 'app.js');
+  }
+
+  @Get('app.css')
+  @ApiExcludeEndpoint()
+  styles(@Res() res: Response): void {
+    this.send(res, 'app.css');
+  }
+
+  @Get('demo/config.json')
+  @ApiOperation({ summary: 'Sandbox mode only: where the demo page finds the sandbox ASPSP (its PSU app)' })
+  @ApiOkResponse({ type: DemoConfigView })
+  config(): DemoConfigView {
+    return toDemoConfigView(this.app, this.banks);
+  }
+
+  private send(res: Response, file: string): void {
+    if (!this.publicDir) throw new AppError('not_found', 'The demo page is not part of this build');
+    // no-cache: revalidate on every load (ETag), so an edited page is never served stale.
+    res.sendFile(file, { root: this.publicDir, dotfiles: 'deny', headers: { 'Cache-Control': 'no-cache' } });
+  }
+}

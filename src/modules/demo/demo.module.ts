@@ -1,0 +1,24 @@
+import { Logger, Module } from '@nestjs/common';
+import { DemoController } from './demo.controller.js';
+import { DEMO_PUBLIC_DIR } from './demo.tokens.js';
+import { findPublicDir } from './public-dir.js';
+
+/**
+ * The demo TPP page at `/` (public/index.html, app.js, app.css) and `/demo/config.json`.
+ * AppModule imports it in sandbox mode only, so in production these routes do not exist.
+ * The page uses nothing but the public /api/v1 contract: it is also the reference client.
+ */
+@Module({
+  controllers: [DemoController],
+  providers: [
+    {
+      provide: DEMO_PUBLIC_DIR,
+      useFactory: () => {
+        const dir = findPublicDir();
+        if (!dir) new Logger('DemoModule').warn('public/index.html not found: the demo page is not served');
+        return dir;
+      },
+    },
+  ],
+})
+export class DemoModule {}
