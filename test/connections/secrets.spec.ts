@@ -81,4 +81,30 @@ describe('secrets never leave the server', () => {
       expect({ name, inDatabase: dump.includes(value) }).toEqual({ name, inDatabase: false });
     }
   });
+
+  it('sends a fresh X-Request-ID on every bank call and logs it with that call (SECURITY line 26)', async () => {
+    const userToken = await sandboxLogin(url, 'bob');
+    const flow = await startConnect(url, userToken, 'flowe', { username: 'bob' });
+    const back = await hop(flow.callbackUrl, { headers: { cookie: flow.cookie } });
+    expect(new URL(back.location!).searchParams.get('result')).toBe('success');
+    const consent = await fetch(`${url}/api/v1/connections/${flow.connectionId}/consents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(consent.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 200));
+
+    const received = ((await (await fetch(`${sandbox.httpUrl}/admin/requests?profile=flowe`)).json()) as { requests: { route: string; xRequestId?: string }[] }).requests;
+    const fromBff = received.filter((r) => r.route === 'token' || r.route === 'consents');
+    expect(fromBff.map((r) => r.route)).toEqual(expect.arrayContaining(['token', 'consents']));
+    const ids = fromBff.map((r) => r.xRequestId);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    const bankCallLines = bff
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"bank call"'));
+    for (const id of ids) expect(bankCallLines.some((line) => line.includes(`"xRequestId":"${id}"`))).toBe(true);
+  });
 });

@@ -39,6 +39,8 @@ export class TokenClient {
     const res = await this.http.send({
       method: 'POST',
       url: this.dialect.endpoint(),
+      // Not required by OAuth, but it lets the bank's and our logs be matched for this call too.
+      requestId: true,
       form: { ...params, client_id: this.bank.clientId, client_secret: this.bank.clientSecret },
     });
     const body = (res.body ?? {}) as TokenResponse;

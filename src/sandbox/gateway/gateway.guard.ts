@@ -45,7 +45,8 @@ export class GatewayGuard implements CanActivate {
     if (profile === undefined) return true;
 
     const api = route.kind === 'ais' || route.kind === 'pis';
-    const requestId = api ? req.get('x-request-id') : undefined;
+    // Required on Berlin Group APIs (checked below); recorded wherever a client sends one (token calls).
+    const requestId = api || route.kind === 'token' ? req.get('x-request-id') : undefined;
     if (requestId !== undefined) res.setHeader('X-Request-ID', requestId);
     // Berlin Group spells it PSU-IP-Address; the Flowe guide writes PSU-IpAddress. Both mark a request as attended.
     const psuIp = api ? (req.get('psu-ip-address') ?? req.get('psu-ipaddress')) : undefined;
