@@ -4,13 +4,15 @@ import { AisModule } from '../ais/ais.module.js';
 import { ConsentsService } from '../ais/consents.service.js';
 import { PaymentsService } from '../pis/payments.service.js';
 import { PisModule } from '../pis/pis.module.js';
+import { ConnectionsModule } from '../connections/connections.module.js';
+import { Housekeeping } from './housekeeping.service.js';
 import { PollHandlers } from './poll-handlers.js';
 
 /**
  * The thin pollers: each kind of poll item is one call into the AIS or PIS service, which asks the
  * bank once and records any change with its outbox event. The scheduler decides only when.
  */
-@Module({ imports: [AisModule, PisModule] })
+@Module({ imports: [AisModule, PisModule, ConnectionsModule], providers: [Housekeeping] })
 export class PollersModule implements OnModuleInit {
   constructor(
     private readonly handlers: PollHandlers,
