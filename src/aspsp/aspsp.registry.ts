@@ -33,10 +33,6 @@ export class AspspRegistry implements OnApplicationShutdown {
     return adapter;
   }
 
-  has(aspspId: string): boolean {
-    return this.adapters.has(aspspId);
-  }
-
   all(): AspspAdapter[] {
     return [...this.adapters.values()];
   }

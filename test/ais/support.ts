@@ -3,9 +3,8 @@ import request from 'supertest';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import type { SandboxOptions } from '../../src/sandbox/config.js';
 import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login.js';
-import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient, type TestDatabase } from '../support/database.js';
-import { admin, bankEnv, startSandbox } from '../connections/support.js';
+import { admin, bankEnv, startBankWorld, type BankWorld } from '../connections/support.js';
 
 export { admin };
 
@@ -14,23 +13,10 @@ export function aisEnv(sandbox: SandboxApp, extra: Record<string, string> = {}):
   return { ...bankEnv(sandbox), SCHEDULER_ENABLED: 'false', ...extra };
 }
 
-export interface AisWorld {
-  sandbox: SandboxApp;
-  bff: TestBff;
-  close(): Promise<void>;
-}
+export type AisWorld = BankWorld;
 
-export async function startAisWorld(options: { sandbox?: SandboxOptions; env?: Record<string, string>; db?: TestDatabase } = {}): Promise<AisWorld> {
-  const sandbox = await startSandbox(options.sandbox);
-  const bff = await startTestBff(aisEnv(sandbox, options.env), { db: options.db });
-  return {
-    sandbox,
-    bff,
-    close: async () => {
-      await bff.close();
-      await sandbox.close();
-    },
-  };
+export function startAisWorld(options: { sandbox?: SandboxOptions; env?: Record<string, string>; db?: TestDatabase } = {}): Promise<AisWorld> {
+  return startBankWorld({ ...options, env: { SCHEDULER_ENABLED: 'false', ...options.env } });
 }
 
 export interface Connected {

@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import type { SandboxOptions } from '../../src/sandbox/config.js';
-import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
-import { startTestBff, type TestBff } from '../support/bff.js';
-import { bankEnv, startSandbox } from '../connections/support.js';
+import { startBankWorld, type BankWorld } from '../connections/support.js';
 
 /** Debian's Chromium (`apt-get install chromium`), never a browser downloaded by Playwright. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -55,27 +53,14 @@ export function cspViolations(page: Page): string[] {
   return seen;
 }
 
-export interface DemoStack {
-  sandbox: SandboxApp;
-  bff: TestBff;
-  close(): Promise<void>;
-}
+export type DemoStack = BankWorld;
 
 /**
  * The sandbox ASPSP and the real BFF in this process, each on its own loopback port, the BFF on a
  * fresh database. PUBLIC_URL is the URL the browser uses, so the demo page is an allowed return URL.
  */
-export async function startDemoStack(env: Record<string, string> = {}, sandboxOptions: SandboxOptions = {}): Promise<DemoStack> {
-  const sandbox = await startSandbox(sandboxOptions);
-  const bff = await startTestBff({ ...bankEnv(sandbox), ...env });
-  return {
-    sandbox,
-    bff,
-    close: async () => {
-      await bff.close();
-      await sandbox.close();
-    },
-  };
+export function startDemoStack(env: Record<string, string> = {}, sandboxOptions: SandboxOptions = {}): Promise<DemoStack> {
+  return startBankWorld({ env, sandbox: sandboxOptions });
 }
 
 /**

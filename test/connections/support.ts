@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { generateSandboxCerts, type SandboxCertificates } from '../../src/sandbox/certs.js';
 import { createSandboxApp, type SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import type { SandboxOptions } from '../../src/sandbox/config.js';
+import { startTestBff, type TestBff } from '../support/bff.js';
+import type { TestDatabase } from '../support/database.js';
 
 export const VAULT_K1 = 'k1:' + Buffer.alloc(32, 1).toString('base64');
 export const VAULT_K2 = 'k2:' + Buffer.alloc(32, 2).toString('base64');
@@ -47,4 +49,24 @@ export async function admin(sandboxUrl: string, path: string, body?: unknown, me
 /** BFF env pointing both banks at a sandbox. */
 export function bankEnv(sandbox: SandboxApp): Record<string, string> {
   return { SANDBOX_URL: sandbox.httpUrl, TOKEN_VAULT_KEYS: VAULT_K1 };
+}
+
+export interface BankWorld {
+  sandbox: SandboxApp;
+  bff: TestBff;
+  close(): Promise<void>;
+}
+
+/** The sandbox ASPSP and the real BFF pointed at it, each in this process on its own loopback port. */
+export async function startBankWorld(options: { sandbox?: SandboxOptions; env?: Record<string, string>; db?: TestDatabase } = {}): Promise<BankWorld> {
+  const sandbox = await startSandbox(options.sandbox);
+  const bff = await startTestBff({ ...bankEnv(sandbox), ...options.env }, { db: options.db });
+  return {
+    sandbox,
+    bff,
+    close: async () => {
+      await bff.close();
+      await sandbox.close();
+    },
+  };
 }

@@ -1,31 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PRODUCTION_ENV } from '../support/env.js';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 
-/**
- * What `APP_MODE=production` needs to start: a bank (as in test/unit/config.spec.ts), return URLs,
- * a token-vault key and the identity provider's issuer and audience (each test adds a key source).
- */
-export const PRODUCTION_ENV = {
-  APP_MODE: 'production',
-  FRONTEND_RETURN_URLS: 'https://app.example.com/banks/done',
-  BANKS: 'flowe',
-  FLOWE_NAME: 'Flowe',
-  FLOWE_ADAPTER: 'flowe',
-  FLOWE_SERVICES: 'ais,pis',
-  FLOWE_AUTHORIZE_URL: 'https://idp.example/oauth2/v2.0/authorize',
-  FLOWE_TOKEN_URL: 'https://idp.example/oauth2/v2.0/token',
-  FLOWE_AIS_BASE_URL: 'https://api.example/openbankingais/v1',
-  FLOWE_PIS_BASE_URL: 'https://api.example/openbankingpis/v1',
-  FLOWE_CLIENT_ID: 'client',
-  FLOWE_CLIENT_SECRET: 'client-secret',
-  FLOWE_SCOPES_AIS: 'https://idp.example/aisp',
-  FLOWE_SCOPES_PIS: 'https://idp.example/pisp',
-  TOKEN_VAULT_KEYS: `identity-test:${randomBytes(32).toString('base64')}`,
-  AUTH_ISSUER: 'https://login.tpp.example/',
-  AUTH_AUDIENCE: 'tpp-bff-api',
-} as const;
+export { PRODUCTION_ENV };
 
 export interface SigningKey {
   alg: 'RS256' | 'ES256';

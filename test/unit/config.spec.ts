@@ -3,27 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appConfig, banksConfig, databaseConfig, validateConfiguration } from '../../src/config/index.js';
 import { ConfigError } from '../../src/config/define-config.js';
+import { PRODUCTION_ENV } from '../support/env.js';
 
-const PRODUCTION_BANK = {
-  APP_MODE: 'production',
-  FRONTEND_RETURN_URLS: 'https://app.example.com/banks/done',
-  BANKS: 'flowe',
-  FLOWE_NAME: 'Flowe',
-  FLOWE_ADAPTER: 'flowe',
-  FLOWE_SERVICES: 'ais,pis',
-  FLOWE_AUTHORIZE_URL: 'https://idp.example/oauth2/v2.0/authorize',
-  FLOWE_TOKEN_URL: 'https://idp.example/oauth2/v2.0/token',
-  FLOWE_AIS_BASE_URL: 'https://api.example/openbankingais/v1',
-  FLOWE_PIS_BASE_URL: 'https://api.example/openbankingpis/v1',
-  FLOWE_CLIENT_ID: 'client',
-  FLOWE_CLIENT_SECRET: 'canary-client-secret-4711',
-  FLOWE_SCOPES_AIS: 'https://idp.example/aisp',
-  FLOWE_SCOPES_PIS: 'https://idp.example/pisp',
-  TOKEN_VAULT_KEYS: 'k1:' + Buffer.alloc(32, 7).toString('base64'),
-  AUTH_ISSUER: 'https://login.tpp.example/',
-  AUTH_AUDIENCE: 'tpp-bff-api',
-  AUTH_JWKS_URL: 'https://login.tpp.example/.well-known/jwks.json',
-};
+const PRODUCTION_BANK = { ...PRODUCTION_ENV, AUTH_JWKS_URL: 'https://login.tpp.example/.well-known/jwks.json' };
 
 function configError(fn: () => unknown): ConfigError {
   try {
