@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { randomSecret, sameHash, sha256 } from './secrets.js';
+import { returningRows } from '../../database/returning.js';
 
 export const TICKET_TTL_MS = 5 * 60_000;
 export const STATE_TTL_MS = 10 * 60_000;
@@ -35,7 +36,7 @@ export class LoginFlowStore {
 
   /** The connection a ticket was issued for, once; undefined when unknown, used or expired. */
   async redeemTicket(ticket: string): Promise<{ connectionId: string; expired: boolean } | undefined> {
-    const rows = returned<{ connection_id: string; expires_at: Date }>(
+    const rows = returningRows<{ connection_id: string; expires_at: Date }>(
       await this.dataSource.query('DELETE FROM login_tickets WHERE ticket_hash = $1 RETURNING connection_id, expires_at', [sha256(ticket)]),
     );
     const row = rows[0];
@@ -55,7 +56,7 @@ export class LoginFlowStore {
    */
   async consumeState(state: string | undefined, aspspId: string, binding: string | undefined): Promise<ConsumedState | { failure: StateFailure; connectionId?: string }> {
     if (!state) return { failure: 'invalid_state' };
-    const rows = returned<{ connection_id: string; aspsp_id: string; binding_hash: Buffer; expires_at: Date }>(
+    const rows = returningRows<{ connection_id: string; aspsp_id: string; binding_hash: Buffer; expires_at: Date }>(
       await this.dataSource.query('DELETE FROM oauth_states WHERE state_hash = $1 RETURNING connection_id, aspsp_id, binding_hash, expires_at', [sha256(state)]),
     );
     const row = rows[0];
@@ -73,9 +74,4 @@ export class LoginFlowStore {
     await this.dataSource.query('DELETE FROM login_tickets WHERE expires_at < now()');
     await this.dataSource.query("DELETE FROM oauth_states WHERE expires_at < now() - interval '1 hour'");
   }
-}
-
-/** TypeORM's postgres driver answers a DELETE … RETURNING with `[rows, affectedCount]`. */
-function returned<T>(result: unknown): T[] {
-  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
 }

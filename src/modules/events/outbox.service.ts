@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { returningRows } from '../../database/returning.js';
 
 export type EventType = 'consent.status' | 'payment.status' | 'connection.status';
 
@@ -86,7 +87,7 @@ export class OutboxService {
        RETURNING o.id::text AS id, o.user_id AS "userId", o.type, o.payload, o.created_at AS "createdAt", o.webhook_attempts AS attempts`,
       [limit, leaseMs],
     );
-    return rowsOf<WebhookDelivery>(result).sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+    return returningRows<WebhookDelivery>(result).sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
   }
 
   async markWebhookDelivered(id: string): Promise<void> {
@@ -104,10 +105,4 @@ export class OutboxService {
     const [row] = (await this.dataSource.query('SELECT count(*)::int AS n FROM outbox_events WHERE webhook_delivered_at IS NULL')) as { n: number }[];
     return row.n;
   }
-}
-
-/** `UPDATE … RETURNING` through TypeORM's postgres driver answers `[rows, count]`. */
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return (Array.isArray(result) ? result : []) as T[];
 }

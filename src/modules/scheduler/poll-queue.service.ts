@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { returningRows } from '../../database/returning.js';
 
 export type PollKind = 'consent' | 'payment' | 'ais-refresh';
 
@@ -99,7 +100,7 @@ export class PollQueue {
        RETURNING ${COLUMNS}`,
       [req.owner, req.leaseSeconds, req.minIntervalMs, req.kinds, req.limit],
     );
-    return rowsOf<ClaimedItem>(result);
+    return returningRows<ClaimedItem>(result);
   }
 
   /** Writes a poll's outcome and the next time, and drops the lease; false when the lease was lost meanwhile. */
@@ -116,7 +117,7 @@ export class PollQueue {
        RETURNING 1`,
       [item.kind, item.resourceId, owner, record.delayMs, record.failures, record.outcome.slice(0, 60), record.status?.slice(0, 60) ?? null],
     );
-    return rowsOf(result).length > 0;
+    return returningRows(result).length > 0;
   }
 
   /** Extends this replica's leases on items whose polls are still running. */
@@ -139,10 +140,4 @@ export class PollQueue {
   async dueCounts(): Promise<{ kind: string; due: number }[]> {
     return this.dataSource.query('SELECT kind, count(*)::int AS due FROM poll_items WHERE next_poll_at <= now() GROUP BY kind');
   }
-}
-
-/** `UPDATE/DELETE … RETURNING` through TypeORM's postgres driver answers `[rows, count]`. */
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return (Array.isArray(result) ? result : []) as T[];
 }
