@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { addDays, utcDate } from '../../src/aspsp/berlin-group/dates.js';
 import { BankTokensService } from '../../src/modules/connections/bank-tokens.service.js';
-import { ConnectionsRepository } from '../../src/modules/connections/connections.repository.js';
+import { ConnectionsService } from '../../src/modules/connections/connections.service.js';
 import { sandboxLogin } from '../support/bank-login.js';
 import { startTestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
@@ -175,7 +175,7 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
   });
 
   it('reflects pending → booked on the same row (a sandbox payment settling)', async () => {
-    const connection = await world.bff.app.get(ConnectionsRepository).findById(alice.connectionId);
+    const connection = await world.bff.app.get(ConnectionsService).findById(alice.connectionId);
     const token = await world.bff.app.get(BankTokensService).accessToken(connection!);
     const payment = await fetch(`${world.sandbox.httpUrl}/flowe/openbankingpis/v1/payments/sepa-credit-transfers`, {
       method: 'POST',

@@ -2,8 +2,9 @@ import { DataSource } from 'typeorm';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { typeormOptions } from '../../src/database/typeorm-options.js';
 import { BankTokensService } from '../../src/modules/connections/bank-tokens.service.js';
-import { ConnectionsRepository } from '../../src/modules/connections/connections.repository.js';
-import { rotateVault } from '../../src/modules/token-vault/rotate.js';
+import { ConnectionsService } from '../../src/modules/connections/connections.service.js';
+import { ConnectionsStore } from '../../src/modules/connections/connections.store.js';
+import { rotateVault } from '../../src/modules/connections/vault-rotation.js';
 import { TokenVaultService } from '../../src/modules/token-vault/token-vault.service.js';
 import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
@@ -20,7 +21,7 @@ async function connect(bff: TestBff, user: string, aspspId: string): Promise<str
 }
 
 async function accessTokenVia(bff: TestBff, connectionId: string): Promise<string> {
-  const connection = await bff.app.get(ConnectionsRepository).findById(connectionId);
+  const connection = await bff.app.get(ConnectionsService).findById(connectionId);
   return bff.app.get(BankTokensService).accessToken(connection!);
 }
 
@@ -130,7 +131,7 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
     const dataSource = new DataSource(typeormOptions(db.url, 2));
     await dataSource.initialize();
     try {
-      const counts = await rotateVault(dataSource, rotatedApp.app.get(TokenVaultService));
+      const counts = await rotateVault(new ConnectionsStore(dataSource), rotatedApp.app.get(TokenVaultService));
       expect(counts.failed).toBe(0);
       expect(counts.rotated).toBeGreaterThanOrEqual(ids.length);
     } finally {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { BankTokensService } from '../../src/modules/connections/bank-tokens.service.js';
-import { ConnectionsRepository } from '../../src/modules/connections/connections.repository.js';
+import { ConnectionsService } from '../../src/modules/connections/connections.service.js';
 import { PaymentsService } from '../../src/modules/pis/payments.service.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
@@ -228,7 +228,7 @@ describe('payments: lifecycle against the sandbox', () => {
   });
 
   it('puts no bank secret in any answer or stored replay', async () => {
-    const connection = await bff.app.get(ConnectionsRepository).findById(aliceFlowe);
+    const connection = await bff.app.get(ConnectionsService).findById(aliceFlowe);
     const accessToken = await bff.app.get(BankTokensService).accessToken(connection!);
     const answers = [
       await pay(bff, alice, aliceFlowe, paymentBody()).expect(201),

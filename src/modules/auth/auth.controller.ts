@@ -6,8 +6,7 @@ import { BankError } from '../../aspsp/bank-error.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { appConfig } from '../../config/app.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
-import { BankTokensService } from '../connections/bank-tokens.service.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { ConnectionsService } from '../connections/connections.service.js';
 import { outcomeUrl } from '../connections/return-url.js';
 import type { BankAuthOptions, CallbackResult } from './bank-oauth.strategy.js';
 import { BankPassport } from './bank-passport.js';
@@ -31,8 +30,7 @@ export class AuthController {
     private readonly aspsps: AspspRegistry,
     private readonly store: LoginFlowStore,
     private readonly passport: BankPassport,
-    private readonly connections: ConnectionsRepository,
-    private readonly tokens: BankTokensService,
+    private readonly connections: ConnectionsService,
     @Inject(appConfig.KEY) private readonly app: ConfigOf<typeof appConfig>,
   ) {}
 
@@ -94,7 +92,7 @@ export class AuthController {
       await this.connections.fail(connection.id, 'exchange_failed');
       return this.fail(res, 'exchange_failed', connection.returnUrl, connection.id);
     }
-    await this.tokens.activate(result.connectionId, result.tokens, adapter);
+    await this.connections.activate(result.connectionId, result.tokens, adapter);
     res.redirect(302, outcomeUrl(connection.returnUrl, { connectionId: connection.id, result: 'success' }));
   }
 

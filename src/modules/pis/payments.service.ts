@@ -4,7 +4,7 @@ import { BankError } from '../../aspsp/bank-error.js';
 import { isFinalScaStatus, type ScaStatus } from '../../aspsp/berlin-group/pis.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { ConnectionsService } from '../connections/connections.service.js';
 import type { Payment, PaymentStatusChange } from './payment.entity.js';
 import { PaymentInitiationService } from './payment-initiation.service.js';
 import { isSettled, PaymentStore } from './payment.store.js';
@@ -27,7 +27,7 @@ export class PaymentsService {
   constructor(
     private readonly store: PaymentStore,
     private readonly initiation: PaymentInitiationService,
-    private readonly connections: ConnectionsRepository,
+    private readonly connections: ConnectionsService,
     private readonly tokens: BankTokensService,
     private readonly aspsps: AspspRegistry,
   ) {}
