@@ -11,7 +11,7 @@ import { HealthModule } from './health/health.module.js';
 import { appConfig } from './config/app.config.js';
 import { AisModule } from './modules/ais/ais.module.js';
 import { PisModule } from './modules/pis/pis.module.js';
-import { AuthModule } from './modules/auth/auth.module.js';
+import { BankLoginModule } from './modules/bank-login/bank-login.module.js';
 import { EventsModule } from './modules/events/events.module.js';
 import { SchedulerModule } from './modules/scheduler/scheduler.module.js';
 import { IdentityModule, SandboxLoginModule } from './modules/identity/index.js';
@@ -41,7 +41,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         HealthModule,
         IdentityModule,
-        AuthModule,
+        BankLoginModule,
         AisModule,
         PisModule,
         EventsModule,

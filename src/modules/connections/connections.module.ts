@@ -9,7 +9,6 @@ import { Connection } from './connection.entity.js';
 import { ConnectionsController } from './connections.controller.js';
 import { ConnectionsService } from './connections.service.js';
 import { ConnectionsStore } from './connections.store.js';
-import { LoginFlowStore } from './login-flow.store.js';
 
 /**
  * A user's links to banks and the bank tokens behind them. Owns the `connections` table
@@ -20,7 +19,7 @@ import { LoginFlowStore } from './login-flow.store.js';
 @Module({
   imports: [TypeOrmModule.forFeature([Connection]), TokenVaultModule, AspspModule, IdentityModule],
   controllers: [ConnectionsController],
-  providers: [ConnectionsService, ConnectionsStore, BankTokensService, LoginFlowStore, ConnectionLifecycle],
-  exports: [ConnectionsService, BankTokensService, LoginFlowStore, ConnectionLifecycle],
+  providers: [ConnectionsService, ConnectionsStore, BankTokensService, ConnectionLifecycle],
+  exports: [ConnectionsService, BankTokensService, ConnectionLifecycle],
 })
 export class ConnectionsModule {}

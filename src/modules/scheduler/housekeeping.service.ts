@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { ConfigOf } from '../../config/define-config.js';
 import { eventsConfig, schedulerConfig } from '../../config/index.js';
-import { LoginFlowStore } from '../connections/login-flow.store.js';
+import { BankLoginService } from '../bank-login/bank-login.service.js';
 import { OutboxStore } from '../events/outbox.store.js';
 
 const EVERY_MS = 10 * 60_000;
@@ -12,7 +12,7 @@ export const OUTBOX_RETENTION_DAYS = 7;
 /**
  * Drops what no longer serves anyone: expired login tickets and states, and outbox events older
  * than a week — except those a configured webhook has not received yet, which are kept until it
- * does (delivery is at least once). The owners delete (`LoginFlowStore`, `OutboxStore`); this only
+ * does (delivery is at least once). The owners delete (the bank login's store, `OutboxStore`); this only
  * decides when and how old. Runs on every replica with the scheduler; the deletes are
  * idempotent, so replicas running it together do no harm.
  */
@@ -22,7 +22,7 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
 
   constructor(
     private readonly outbox: OutboxStore,
-    private readonly loginFlow: LoginFlowStore,
+    private readonly logins: BankLoginService,
     private readonly registry: SchedulerRegistry,
     @Inject(schedulerConfig.KEY) private readonly scheduler: ConfigOf<typeof schedulerConfig>,
     @Inject(eventsConfig.KEY) private readonly events: ConfigOf<typeof eventsConfig>,
@@ -38,7 +38,7 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async run(now = new Date()): Promise<{ outboxDeleted: number }> {
-    await this.loginFlow.purgeExpired();
+    await this.logins.purgeExpired();
     const cutoff = new Date(now.getTime() - OUTBOX_RETENTION_DAYS * 86_400_000);
     const outboxDeleted = await this.outbox.purge(cutoff, Boolean(this.events.webhook));
     if (outboxDeleted > 0) this.logger.log({ outboxDeleted }, 'old outbox events removed');

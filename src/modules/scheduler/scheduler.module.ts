@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AspspModule } from '../../aspsp/aspsp.module.js';
-import { ConnectionsModule } from '../connections/connections.module.js';
+import { BankLoginModule } from '../bank-login/bank-login.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PollingModule } from '../polling/polling.module.js';
 import { Housekeeping } from './housekeeping.service.js';
@@ -14,7 +14,7 @@ import { SchedulerMetrics } from './scheduler.metrics.js';
  * the queue below, not on this worker.
  */
 @Module({
-  imports: [PollingModule, EventsModule, ConnectionsModule, AspspModule],
+  imports: [PollingModule, EventsModule, BankLoginModule, AspspModule],
   providers: [PollWorker, SchedulerMetrics, Housekeeping],
 })
 export class SchedulerModule {}
