@@ -162,8 +162,8 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
 
     const fresh = await validConsent(world, alice);
     await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'accounts', force429: true, retryAfterSeconds: 30, times: 1 });
-    const limited = await api().get(`/api/v1/consents/${fresh}/accounts`).set(auth(alice.token)).expect(429);
-    expect(limited.body).toMatchObject({ code: 'rate_limited', aspspId: 'flowe', bankCode: 'ACCESS_EXCEEDED', retryAfterSeconds: 30 });
+    const limited = await api().get(`/api/v1/consents/${fresh}/accounts`).set(auth(alice.token)).expect(503);
+    expect(limited.body).toMatchObject({ code: 'bank_rate_limited', aspspId: 'flowe', bankCode: 'ACCESS_EXCEEDED', retryAfterSeconds: 30 });
     expect(limited.headers['retry-after']).toBe('30');
     await admin(world.sandbox.httpUrl, 'faults', undefined, 'DELETE');
   });
@@ -171,7 +171,7 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
   it('answers 409 with the status for a consent that is not valid yet', async () => {
     const created = await request(world.bff.url).post(`/api/v1/connections/${alice.connectionId}/consents`).set(auth(alice.token)).expect(201);
     const res = await api().get(`/api/v1/consents/${created.body.id}/accounts`).set(auth(alice.token)).expect(409);
-    expect(res.body).toMatchObject({ code: 'conflict', consentStatus: 'received', reconsentRequired: false });
+    expect(res.body).toMatchObject({ code: 'consent_not_valid', consentStatus: 'received', reconsentRequired: false });
   });
 
   it('reflects pending → booked on the same row (a sandbox payment settling)', async () => {

@@ -70,7 +70,7 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
     const a = await connect(bff, 'alice', 'flowe');
     const b = await connect(bff, 'bob', 'flowe');
     await withClient(db.url, (c) => c.query('UPDATE connections SET access_token_enc = (SELECT access_token_enc FROM connections WHERE id = $1) WHERE id = $2', [a, b]));
-    await expect(accessTokenVia(bff, b)).rejects.toMatchObject({ code: 'conflict', extensions: { reauthRequired: true } });
+    await expect(accessTokenVia(bff, b)).rejects.toMatchObject({ code: 'reauth_required', extensions: { reauthRequired: true } });
     const status = await withClient(db.url, async (c) => (await c.query('SELECT status, failure_reason FROM connections WHERE id = $1', [b])).rows[0]);
     expect(status).toEqual({ status: 'reauth_required', failure_reason: 'vault_error' });
     await expect(accessTokenVia(bff, a)).resolves.toEqual(expect.any(String));
@@ -99,7 +99,7 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
     await expireAccessToken(db, id);
     await admin(sandbox.httpUrl, 'faults', { profile: 'connectpay', route: 'token', errorRate: 1, errorStatus: 500 });
     try {
-      await expect(accessTokenVia(bff, id)).rejects.toMatchObject({ code: 'bank_unavailable' });
+      await expect(accessTokenVia(bff, id)).rejects.toMatchObject({ name: 'BankError', aspspId: 'connectpay', kind: expect.stringMatching(/^(transient|unavailable)$/) });
     } finally {
       await admin(sandbox.httpUrl, 'faults', undefined, 'DELETE');
     }

@@ -116,7 +116,7 @@ export class AccountDataService {
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
       if (error.kind === 'rate_limited' && hasStored) return { source: 'storage', rateLimited: true };
-      throw error.toAppError();
+      throw error;
     }
   }
 

@@ -77,7 +77,7 @@ export class AisRefreshService {
         return { refreshed: false, reason: 'rate_limited', nextAllowedAt };
       }
       // The bank refused the consent (AisBank has settled its status) or the connection needs a new login.
-      if (error instanceof AppError && (error.extensions.reconsentRequired !== undefined || error.extensions.reauthRequired === true)) {
+      if (error instanceof AppError && (error.code === 'reconsent_required' || error.code === 'consent_not_valid' || error.code === 'reauth_required')) {
         return { refreshed: false, reason: 'not_valid' };
       }
       throw error;

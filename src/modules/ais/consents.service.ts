@@ -5,6 +5,7 @@ import type { ConsentTerms } from '../../aspsp/berlin-group/ais.js';
 import { utcDate } from '../../aspsp/berlin-group/dates.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
+import { serviceNotGranted } from '../connections/connection-errors.js';
 import { ConnectionsService } from '../connections/connections.service.js';
 import { AisBank, consentNotUsable } from './ais-bank.js';
 import type { AisConsent } from './consent.entity.js';
@@ -35,20 +36,13 @@ export class ConsentsService {
    */
   async create(userId: string, connectionId: string, requested: Partial<ConsentTerms>, psuIpAddress: string | undefined): Promise<AisConsent> {
     const connection = await this.connections.get(userId, connectionId);
-    if (!connection.services.includes('ais')) {
-      throw new AppError('conflict', 'The connection was not made for account information (service ais); connect the bank again with ais', { services: connection.services });
-    }
+    if (!connection.services.includes('ais')) throw serviceNotGranted(connection, 'ais');
     const adapter = this.aspsps.get(connection.aspspId);
     const today = utcDate();
     const terms = adapter.consentTerms(requested, today);
     const errors = adapter.validateConsent(terms, today);
     if (errors.length > 0) throw AppError.validation(errors);
-    let created;
-    try {
-      created = await this.tokens.withAccessToken(connection, (token) => adapter.ais.createConsent(token, adapter.consentBody(terms), psuIpAddress));
-    } catch (error) {
-      throw error instanceof BankError ? error.toAppError() : error;
-    }
+    const created = await this.tokens.withAccessToken(connection, (token) => adapter.ais.createConsent(token, adapter.consentBody(terms), psuIpAddress));
     return this.consents.create({
       userId,
       connectionId: connection.id,
@@ -95,7 +89,7 @@ export class ConsentsService {
       await this.bank.raw(consent, (ais, token) => ais.deleteConsent(token, consent.bankConsentId));
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
-      if (error.kind !== 'consent_invalid') throw error.toAppError();
+      if (error.kind !== 'consent_invalid') throw error;
       this.logger.warn({ consentId, aspspId: consent.aspspId, bankCode: error.details.bankCode }, 'bank no longer knows the consent it was asked to delete');
     }
     return this.consents.move(consent.id, 'terminatedByTpp', null);
@@ -116,7 +110,7 @@ export class ConsentsService {
   async pollStatus(consentId: string): Promise<{ final: boolean; status: string }> {
     const consent = await this.consents.findById(consentId);
     if (!consent) throw AppError.notFound('Consent');
-    const now = isEnded(consent.status) ? consent : await this.askBank(consent, { throwBankErrors: true });
+    const now = isEnded(consent.status) ? consent : await this.askBank(consent);
     return { final: now.status !== 'received', status: now.status };
   }
 
@@ -143,7 +137,7 @@ export class ConsentsService {
   }
 
   /** One status request; the bank's answer (or its refusal of the consent) is recorded. */
-  private async askBank(consent: AisConsent, options: { throwBankErrors?: boolean } = {}): Promise<AisConsent> {
+  private async askBank(consent: AisConsent): Promise<AisConsent> {
     try {
       const status = await this.bank.raw(consent, (ais, token) => ais.consentStatus(token, consent.bankConsentId));
       const moved = await this.consents.move(consent.id, status, null);
@@ -154,7 +148,7 @@ export class ConsentsService {
         const status = error.details.bankCode === 'CONSENT_EXPIRED' ? 'expired' : 'invalid';
         return this.consents.move(consent.id, status, error.details.bankCode ?? null);
       }
-      throw options.throwBankErrors ? error : error.toAppError();
+      throw error;
     }
   }
 }

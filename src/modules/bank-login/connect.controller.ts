@@ -1,5 +1,6 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../../common/errors/problem.view.js';
 import { CreatedConnectionView, toConnectionView } from '../connections/connection.view.js';
 import { CreateConnectionDto } from '../connections/dto/create-connection.dto.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
@@ -15,6 +16,7 @@ export class ConnectController {
   @Post('connections')
   @ApiOperation({ summary: 'Start connecting a bank: navigate the browser (top level) to authorizationUrl' })
   @ApiCreatedResponse({ type: CreatedConnectionView })
+  @ApiProblems('validation_failed', 'not_found')
   async create(@CurrentUser() user: AuthenticatedUser, @Body() body: CreateConnectionDto): Promise<CreatedConnectionView> {
     const { connection, authorizationUrl } = await this.login.begin(user.id, body);
     return { ...toConnectionView(connection), authorizationUrl };

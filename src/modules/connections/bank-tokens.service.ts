@@ -5,6 +5,7 @@ import { BankError } from '../../aspsp/bank-error.js';
 import type { TokenSet } from '../../aspsp/oauth/token-set.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { TokenVaultService, VaultError } from '../token-vault/token-vault.service.js';
+import { connectionNotUsable, reauthRequired } from './connection-errors.js';
 import type { Connection } from './connection.entity.js';
 import { ConnectionsStore } from './connections.store.js';
 
@@ -55,7 +56,7 @@ export class BankTokensService {
       // worked around: the connection needs a new login.
       this.logger.error({ connectionId: connection.id, vaultError: error.kind }, 'stored bank tokens cannot be decrypted');
       await this.store.markReauthRequired(connection.id, 'vault_error');
-      throw this.reauthError(connection.aspspId);
+      throw reauthRequired(connection.aspspId);
     }
   }
 
@@ -97,7 +98,7 @@ export class BankTokensService {
     } catch (error) {
       if (error instanceof BankError && error.kind === 'token_invalid') {
         await this.store.markReauthRequired(connection.id, 'token_rejected');
-        throw new AppError('conflict', `${connection.aspspId}: the bank no longer accepts this connection; the user must log in again`, { connectionStatus: 'reauth_required', reauthRequired: true });
+        throw reauthRequired(connection.aspspId, 'the bank no longer accepts this connection; the user must log in again');
       }
       throw error;
     }
@@ -129,7 +130,7 @@ export class BankTokensService {
           await locked.markReauthRequired('refresh_refused');
           return { reauth: row.aspspId };
         }
-        throw error instanceof BankError ? error.toAppError() : error;
+        throw error;
       }
       await locked.saveRefreshed({
         accessTokenEnc: this.vault.seal(tokens.accessToken, { connectionId, field: 'access_token' }),
@@ -140,17 +141,11 @@ export class BankTokensService {
       this.logger.log({ connectionId, aspspId: row.aspspId }, 'bank tokens refreshed');
       return { token: tokens.accessToken };
     });
-    if ('reauth' in outcome) throw this.reauthError(outcome.reauth);
+    if ('reauth' in outcome) throw reauthRequired(outcome.reauth);
     return outcome.token;
   }
 
-  private reauthError(aspspId: string): AppError {
-    return new AppError('conflict', `${aspspId}: the bank requires the user to log in again`, { connectionStatus: 'reauth_required', reauthRequired: true });
-  }
-
   private assertUsable(connection: Connection): void {
-    if (connection.status !== 'active') {
-      throw new AppError('conflict', `The connection is ${connection.status}`, { connectionStatus: connection.status, reauthRequired: connection.status === 'reauth_required' });
-    }
+    if (connection.status !== 'active') throw connectionNotUsable(connection);
   }
 }
