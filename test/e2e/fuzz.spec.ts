@@ -20,7 +20,7 @@ const nasty = fc.oneof(
 const jsonValue = fc.jsonValue({ maxDepth: 4 });
 
 /**
- * SECURITY line 31: randomised path ids, query strings, headers and bodies for every route the
+ * Randomised path ids, query strings, headers and bodies for every route the
  * OpenAPI document lists (so new routes are fuzzed as they appear) → never a 5xx, every error is
  * problem+json, and no configured secret ever appears in an answer.
  */

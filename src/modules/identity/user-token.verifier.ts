@@ -13,7 +13,7 @@ export const MAX_SUBJECT_LENGTH = 255;
 class KeySetUnavailable extends Error {}
 
 /**
- * Verifies the frontend's bearer token (DESIGN.md section 2; SECURITY.md line 7): signature against
+ * Verifies the frontend's bearer token (docs/design.md, "The frontend contract"): signature against
  * the configured key source with an asymmetric allow-list, then `iss`, `aud`, `exp` (required) and
  * `sub` (required, ≤ 255 characters). Failures become `unauthenticated` with a detail in general
  * terms; the token itself is never echoed or logged.
