@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import request from 'supertest';
 import { addDays, utcDate } from '../../src/aspsp/berlin-group/dates.js';
-import { BankTokensService } from '../../src/modules/connections/bank-tokens.service.js';
-import { ConnectionsService } from '../../src/modules/connections/connections.service.js';
 import { sandboxLogin } from '../support/bank-login.js';
 import { startTestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
 import { admin, aisEnv, aisReads, auth, bankConsentIdOf, connect, decide, startAisWorld, validConsent, type AisWorld, type Connected } from './support.js';
+import { accessTokenOf } from '../support/bank-world.js';
 
 const FLOWE_IBAN = 'IT16N3677201600000000410001';
 const PAGE_SIZE = 20;
@@ -175,8 +174,7 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
   });
 
   it('reflects pending → booked on the same row (a sandbox payment settling)', async () => {
-    const connection = await world.bff.app.get(ConnectionsService).findById(alice.connectionId);
-    const token = await world.bff.app.get(BankTokensService).accessToken(connection!);
+    const token = await accessTokenOf(world.bff, alice.connectionId);
     const payment = await fetch(`${world.sandbox.httpUrl}/flowe/openbankingpis/v1/payments/sepa-credit-transfers`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'PO-APIKey': 'flowe-sandbox-subscription-key', 'X-Request-ID': randomUUID(), 'PSU-IP-Address': '127.0.0.1', 'content-type': 'application/json' },

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { admin, auth, connect, startAisWorld, validConsent, type AisWorld } from '../ais/support.js';
-import { sandboxRequests, tokenCalls } from './support.js';
+import { sandboxRequests, tokenCalls } from '../support/bank-world.js';
 
 describe('connections with bank resources', () => {
   let world: AisWorld;

@@ -4,7 +4,7 @@ import { hop, sandboxLogin, startConnect } from '../support/bank-login.js';
 import { freePort } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
 import { isUp, runBuilt, waitFor, type RunningProcess } from '../support/process.js';
-import { startSandbox } from './support.js';
+import { startSandbox } from '../support/bank-world.js';
 
 const CANARY = {
   clientSecret: 'canary-client-secret-5d41402abc',

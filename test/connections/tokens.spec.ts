@@ -1,15 +1,13 @@
 import { DataSource } from 'typeorm';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { typeormOptions } from '../../src/database/typeorm-options.js';
-import { BankTokensService } from '../../src/modules/connections/bank-tokens.service.js';
-import { ConnectionsService } from '../../src/modules/connections/connections.service.js';
 import { ConnectionsStore } from '../../src/modules/connections/connections.store.js';
 import { rotateVault } from '../../src/modules/connections/vault-rotation.js';
 import { TokenVaultService } from '../../src/modules/token-vault/token-vault.service.js';
 import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
-import { admin, bankEnv, startSandbox, testCerts, tokenCalls, VAULT_K1, VAULT_K2 } from './support.js';
+import { accessTokenOf, admin, bankEnv, startSandbox, testCerts, tokenCalls, VAULT_K1, VAULT_K2 } from '../support/bank-world.js';
 
 const DAY = 86_400;
 
@@ -21,8 +19,7 @@ async function connect(bff: TestBff, user: string, aspspId: string): Promise<str
 }
 
 async function accessTokenVia(bff: TestBff, connectionId: string): Promise<string> {
-  const connection = await bff.app.get(ConnectionsService).findById(connectionId);
-  return bff.app.get(BankTokensService).accessToken(connection!);
+  return accessTokenOf(bff, connectionId);
 }
 
 async function expireAccessToken(db: TestDatabase, connectionId: string): Promise<void> {

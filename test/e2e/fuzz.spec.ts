@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { sandboxLogin } from '../support/bank-login.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
-import { bankEnv, startSandbox } from '../connections/support.js';
+import { bankEnv, startSandbox } from '../support/bank-world.js';
 
 interface Route {
   method: string;

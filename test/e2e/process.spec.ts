@@ -25,6 +25,7 @@ describe('the service as a process', () => {
     expect(lines[0]).toMatch(/^Configuration error: PORT /);
   });
 
+  // Two boots, each allowed 30 s to become ready on a busy machine.
   it('runs on DATABASE_URL, migrates idempotently, and drains on SIGTERM', async () => {
     const db = await createTestDatabase();
     try {
@@ -40,7 +41,7 @@ describe('the service as a process', () => {
     } finally {
       await db.drop();
     }
-  });
+  }, 90_000);
 
   it('starts an embedded PostgreSQL without DATABASE_URL and leaves no postgres behind on SIGINT', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tpp-embedded-'));

@@ -6,7 +6,7 @@ import { PaymentsService } from '../../src/modules/pis/payments.service.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
-import { admin, startSandbox } from '../connections/support.js';
+import { admin, startSandbox } from '../support/bank-world.js';
 import { connect, getPayment, IBAN, initiationsAtBank, pay, paymentBody, userToken, pisEnv } from './support.js';
 
 /** Waits until the sandbox has logged `count` initiations (a delayed request is logged when it ends). */

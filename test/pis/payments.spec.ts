@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { BankTokensService } from '../../src/modules/connections/bank-tokens.service.js';
-import { ConnectionsService } from '../../src/modules/connections/connections.service.js';
 import { PaymentsService } from '../../src/modules/pis/payments.service.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
-import { admin, sandboxRequests, startSandbox } from '../connections/support.js';
+import { accessTokenOf, admin, sandboxRequests, startSandbox } from '../support/bank-world.js';
 import { connect, decide, getPayment, IBAN, initiationsAtBank, pay, paymentBody, userToken, pisEnv } from './support.js';
 
 describe('payments: lifecycle against the sandbox', () => {
@@ -228,8 +226,7 @@ describe('payments: lifecycle against the sandbox', () => {
   });
 
   it('puts no bank secret in any answer or stored replay', async () => {
-    const connection = await bff.app.get(ConnectionsService).findById(aliceFlowe);
-    const accessToken = await bff.app.get(BankTokensService).accessToken(connection!);
+    const accessToken = await accessTokenOf(bff, aliceFlowe);
     const answers = [
       await pay(bff, alice, aliceFlowe, paymentBody()).expect(201),
       await pay(bff, alice, aliceFlowe, paymentBody({ debtorAccount: { iban: IBAN.bobFlowe } })).expect(422),

@@ -1,10 +1,8 @@
 import { DataSource } from 'typeorm';
 import { AspspRegistry } from '../../src/aspsp/aspsp.registry.js';
-import { BankTokensService } from '../../src/modules/connections/bank-tokens.service.js';
-import { ConnectionsService } from '../../src/modules/connections/connections.service.js';
 import { OutboxStore } from '../../src/modules/events/outbox.store.js';
 import { FINAL_STATUSES } from '../../src/modules/scheduler/poll-policy.js';
-import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login.js';
+import { accessTokenOf, connectUser } from '../support/bank-world.js';
 import type { TestBff } from '../support/bff.js';
 import { recordingHandler, type PollCall } from './support.js';
 import type { PollHandler } from '../../src/modules/polling/poll-handlers.js';
@@ -14,11 +12,8 @@ export const BOB_FLOWE_IBAN = 'IT45P3677201600000000420002';
 
 /** Connects `user` to Flowe through the BFF and returns the connection id and a valid bank access token. */
 export async function connectFlowe(bff: TestBff, user: string): Promise<{ connectionId: string; accessToken: string }> {
-  const flow = await startConnect(bff.url, await sandboxLogin(bff.url, user), 'flowe', { username: user });
-  const outcome = await finishConnect(flow);
-  if (outcome.result !== 'success') throw new Error(`connect failed: ${JSON.stringify(outcome)}`);
-  const connection = await bff.app.get(ConnectionsService).findById(flow.connectionId);
-  return { connectionId: flow.connectionId, accessToken: await bff.app.get(BankTokensService).accessToken(connection!) };
+  const { connectionId } = await connectUser(bff.url, user, 'flowe');
+  return { connectionId, accessToken: await accessTokenOf(bff, connectionId) };
 }
 
 /** Initiates a payment at the sandbox directly (as the PIS service would) and returns the bank's paymentId. */

@@ -12,7 +12,7 @@ import { rotateVault } from '../../src/modules/connections/vault-rotation.js';
 import { TokenVaultService } from '../../src/modules/token-vault/token-vault.service.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
 import { runBuilt } from '../support/process.js';
-import { CANARY_ACCESS, CANARY_REFRESH, makeKey } from './keys.js';
+import { CANARY_ACCESS, CANARY_REFRESH, makeKey } from '../support/vault-keys.js';
 
 const OLD = makeKey('k1');
 const NEW = makeKey('k2');
