@@ -4,7 +4,7 @@ import { AppError } from '../../src/common/errors/app-error.js';
 import { BANK_ERROR_CODES } from '../../src/common/errors/bank-problem.js';
 import { ERROR_CATALOGUE, ERROR_CODES, type ErrorCode } from '../../src/common/errors/error-codes.js';
 import { ProblemFilter } from '../../src/common/errors/problem.filter.js';
-import { consentNotUsable } from '../../src/modules/ais/ais-bank.js';
+import { consentNotUsable } from '../../src/modules/ais/consent-errors.js';
 import type { AisConsent } from '../../src/modules/ais/consent.entity.js';
 import { connectionNotUsable, reauthRequired, serviceNotGranted } from '../../src/modules/connections/connection-errors.js';
 

@@ -6,7 +6,8 @@ import { AppError } from '../../common/errors/app-error.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
 import { ConnectionsService } from '../connections/connections.service.js';
 import type { AisConsent } from './consent.entity.js';
-import { isEnded, reconsentRequired, type LocalConsentStatus } from './consent-status.js';
+import { consentNotUsable } from './consent-errors.js';
+import { isEnded, type LocalConsentStatus } from './consent-status.js';
 import { ConsentStore } from './consent.store.js';
 
 /**
@@ -56,19 +57,4 @@ export class AisBank {
     const settled = await this.consents.move(consent.id, status, code ?? null);
     return consentNotUsable(settled, { bankCode: code, tppMessages: error.details.tppMessages });
   }
-}
-
-/**
- * 409 naming the consent's status (`consentStatus`): `reconsent_required` when the bank or the PSU
- * ended it, `consent_not_valid` while it awaits approval or after the user ended it themselves.
- */
-export function consentNotUsable(consent: AisConsent, extra: Record<string, unknown> = {}): AppError {
-  const required = reconsentRequired(consent.status);
-  // `consentStatus`, not `status`: problem+json's `status` is the HTTP status.
-  return new AppError(required ? 'reconsent_required' : 'consent_not_valid', `The consent is ${consent.status}${required ? ': the user must consent again' : ''}`, {
-    consentStatus: consent.status,
-    reconsentRequired: required,
-    aspspId: consent.aspspId,
-    ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
-  });
 }
