@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/bff.js';
 import { createTestDatabase } from '../support/database.js';
-import { isUp, runBuilt, waitFor } from '../support/process.js';
+import { isUp, runBuilt, stopProcess, waitFor } from '../support/process.js';
 
 // These run the built service (`npm test` builds first) exactly as `npm start` does. Ports are
 // chosen free at run time: other test runs on the same machine may be using any fixed one.
@@ -21,7 +21,9 @@ function postgresProcessesFor(dir: string): string[] {
 describe('the service as a process', () => {
   it('exits 1 with one line naming a bad variable', async () => {
     const run = runBuilt(MAIN, { PORT: 'abc' });
-    await expect(run.exited).resolves.toBe(1);
+    const exited = await Promise.race([run.exited, new Promise<'running'>((done) => setTimeout(() => done('running'), 20_000).unref())]);
+    await stopProcess(run);
+    expect(exited).toBe(1);
     const lines = run.output().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^Configuration error: PORT /);
@@ -35,11 +37,15 @@ describe('the service as a process', () => {
       const env = { DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1' };
       for (const expected of [/migrations applied|schema is up to date/, /schema is up to date/]) {
         const run = runBuilt(MAIN, env);
-        await waitFor(() => isUp(`http://127.0.0.1:${port}/health/ready`), 30_000, 'readiness');
-        expect(run.output()).toMatch(expected);
-        run.child.kill('SIGTERM');
-        await expect(run.exited).resolves.toBe(0);
-        expect(run.output()).toContain('"msg":"stopped"');
+        try {
+          await waitFor(() => isUp(`http://127.0.0.1:${port}/health/ready`), 30_000, 'readiness');
+          expect(run.output()).toMatch(expected);
+          run.child.kill('SIGTERM');
+          await expect(run.exited).resolves.toBe(0);
+          expect(run.output()).toContain('"msg":"stopped"');
+        } finally {
+          await stopProcess(run);
+        }
       }
     } finally {
       await db.drop();

@@ -41,7 +41,7 @@ export class UserTokenVerifier {
         requiredClaims: ['exp', 'sub'],
       }));
     } catch (error) {
-      throw this.toAppError(error);
+      throw this.refusal(error);
     }
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) {
       throw new AppError('unauthenticated', `token subject must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters`);
@@ -49,7 +49,7 @@ export class UserTokenVerifier {
     return { id: sub };
   }
 
-  private toAppError(error: unknown): AppError {
+  private refusal(error: unknown): AppError {
     if (error instanceof KeySetUnavailable) {
       this.logger.warn({ err: error.cause }, 'user token keys could not be fetched');
       return new AppError('service_unavailable', 'The identity provider keys are unavailable; try again later', { retryAfterSeconds: 5 });
