@@ -1,6 +1,9 @@
 import tseslint from 'typescript-eslint';
 import jest from 'eslint-plugin-jest';
 
+const NO_SANDBOX = { group: ['**/sandbox/**', '../sandbox/*', './sandbox/*'], message: 'The BFF must not import the sandbox ASPSP.' };
+const DATABASE_ONLY_IN_STORES = 'Only *.store.ts, *.entity.ts and *.module.ts files in src/modules may use TypeORM: read and write tables through the owning store.';
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'artifacts/**', '*.config.js', 'public/**'] },
   ...tseslint.configs.recommended,
@@ -19,7 +22,25 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/sandbox/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/sandbox/**', '../sandbox/*', './sandbox/*'], message: 'The BFF must not import the sandbox ASPSP.' }] }],
+      'no-restricted-imports': ['error', { patterns: [NO_SANDBOX] }],
+    },
+  },
+  {
+    // One owner per table: only a module's stores (and its entities and module wiring) touch the
+    // database. Services, controllers and everything else go through a store.
+    files: ['src/modules/**/*.ts'],
+    ignores: ['src/modules/**/*.store.ts', 'src/modules/**/*.entity.ts', 'src/modules/**/*.module.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'typeorm', message: DATABASE_ONLY_IN_STORES },
+            { name: '@nestjs/typeorm', message: DATABASE_ONLY_IN_STORES },
+          ],
+          patterns: [NO_SANDBOX, { group: ['typeorm/*', '@nestjs/typeorm/*'], message: DATABASE_ONLY_IN_STORES }],
+        },
+      ],
     },
   },
   {

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggingModule } from './common/logging/logger.module.js';
 import { MetricsModule } from './common/metrics/metrics.module.js';
@@ -7,16 +8,13 @@ import { CONFIG_NAMESPACES, databaseConfig, type Env } from './config/index.js';
 import type { ConfigOf } from './config/define-config.js';
 import { typeormOptions } from './database/typeorm-options.js';
 import { HealthModule } from './health/health.module.js';
-import { AspspModule } from './aspsp/aspsp.module.js';
 import { appConfig } from './config/app.config.js';
 import { AisModule } from './modules/ais/ais.module.js';
 import { PisModule } from './modules/pis/pis.module.js';
-import { AuthModule } from './modules/auth/auth.module.js';
-import { ConnectionsModule } from './modules/connections/connections.module.js';
+import { BankLoginModule } from './modules/bank-login/bank-login.module.js';
 import { EventsModule } from './modules/events/events.module.js';
 import { SchedulerModule } from './modules/scheduler/scheduler.module.js';
-import { PollersModule } from './modules/scheduler/pollers.module.js';
-import { IdentityModule } from './modules/identity/index.js';
+import { IdentityModule, SandboxLoginModule } from './modules/identity/index.js';
 import { DemoModule } from './modules/demo/demo.module.js';
 
 export interface AppModuleOptions {
@@ -37,20 +35,19 @@ export class AppModule {
         MetricsModule,
         TypeOrmModule.forRootAsync({
           inject: [databaseConfig.KEY],
-          useFactory: (db: ConfigOf<typeof databaseConfig>) => ({ ...typeormOptions(options.databaseUrl, db.poolMax), migrationsRun: false }),
+          useFactory: (db: ConfigOf<typeof databaseConfig>) => ({ ...typeormOptions(options.databaseUrl, db.poolMax), autoLoadEntities: true, migrationsRun: false }),
         }),
+        // Timers of the poll worker, the webhook dispatcher and housekeeping (a global registry).
+        ScheduleModule.forRoot(),
         HealthModule,
-        IdentityModule.forRoot({ mode: appConfig.parse(options.env).mode }),
-        AspspModule,
-        ConnectionsModule,
-        AuthModule,
+        IdentityModule,
+        BankLoginModule,
         AisModule,
         PisModule,
         EventsModule,
         SchedulerModule,
-        PollersModule,
-        // The demo page exists only in sandbox mode, like the demo login.
-        ...(appConfig.parse(options.env).mode === 'sandbox' ? [DemoModule] : []),
+        // The demo login and the demo page exist only in sandbox mode.
+        ...(appConfig.parse(options.env).mode === 'sandbox' ? [SandboxLoginModule, DemoModule] : []),
       ],
     };
   }

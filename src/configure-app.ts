@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { ProblemFilter } from './common/errors/problem.filter.js';
 import { problem, sendProblem } from './common/errors/problem.js';
+import { ProblemDetails } from './common/errors/problem.view.js';
 import { createValidationPipe } from './common/errors/validation.js';
 import { limitJsonDepth, refusePrototypeKeys } from './common/http/json-guards.js';
 import { assignRequestId, requestIdOf } from './common/http/request-id.js';
@@ -79,6 +80,8 @@ function setupOpenApi(app: NestExpressApplication): void {
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'user')
       .build(),
+    // The whole error catalogue, whether or not a route lists a code.
+    { extraModels: [ProblemDetails] },
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }

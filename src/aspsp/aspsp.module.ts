@@ -1,6 +1,6 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AspspRegistry } from './aspsp.registry.js';
 
-@Global()
+/** The configured banks' adapters (`AspspRegistry`); imported by every module that calls a bank. */
 @Module({ providers: [AspspRegistry], exports: [AspspRegistry] })
 export class AspspModule {}

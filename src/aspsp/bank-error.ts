@@ -1,7 +1,6 @@
-import { AppError } from '../common/errors/app-error.js';
-
 /**
- * What went wrong at a bank, as a kind the caller can act on without parsing text:
+ * What went wrong at a bank, as a kind the caller can act on without parsing text (the scheduler
+ * backs off by kind; the problem filter answers each kind with its own code, see bank-problem.ts):
  * - `transient`: 5xx, reset, timeout on a read: back off and try again later;
  * - `timeout`: no answer in time (for a payment initiation the outcome is unknown);
  * - `unavailable`: the circuit is open or the bank refused the connection;
@@ -31,37 +30,5 @@ export class BankError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-  }
-
-  /** The problem+json the frontend sees: which bank, what kind, the bank's own code, no secrets. */
-  toAppError(): AppError {
-    const extensions = {
-      aspspId: this.aspspId,
-      bankErrorKind: this.kind,
-      ...(this.details.bankCode ? { bankCode: this.details.bankCode } : {}),
-      ...(this.details.tppMessages ? { tppMessages: this.details.tppMessages.map(({ category, code, text, path }) => ({ category, code, text, path })) } : {}),
-      ...(this.details.retryAfterSeconds ? { retryAfterSeconds: this.details.retryAfterSeconds } : {}),
-    };
-    const detail = `${this.aspspId}: ${this.message}`;
-    switch (this.kind) {
-      case 'timeout':
-        return new AppError('bank_timeout', detail, extensions);
-      case 'unavailable':
-      case 'transient':
-        return new AppError('bank_unavailable', detail, extensions);
-      case 'rate_limited':
-        return new AppError('rate_limited', detail, extensions);
-      case 'rejected':
-        return new AppError('bank_error', detail, extensions, { status: 422 });
-      case 'token_invalid':
-      case 'consent_invalid':
-        return new AppError('conflict', detail, extensions);
-      case 'unexpected':
-        return new AppError('bank_error', detail, extensions);
-      default: {
-        const unreachable: never = this.kind;
-        return unreachable;
-      }
-    }
   }
 }

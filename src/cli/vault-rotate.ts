@@ -6,7 +6,9 @@ import { ConfigError } from '../config/define-config.js';
 import { vaultConfig } from '../config/vault.config.js';
 import { startEmbeddedPostgres } from '../database/embedded-postgres.js';
 import { typeormOptions } from '../database/typeorm-options.js';
-import { rotateVault } from '../modules/token-vault/rotate.js';
+import { Connection } from '../modules/connections/connection.entity.js';
+import { ConnectionsStore } from '../modules/connections/connections.store.js';
+import { rotateVault } from '../modules/connections/vault-rotation.js';
 import { TokenVaultService } from '../modules/token-vault/token-vault.service.js';
 
 /**
@@ -27,11 +29,11 @@ try {
 }
 
 const embedded = db.url ? undefined : await startEmbeddedPostgres(db.embedded);
-const dataSource = new DataSource(typeormOptions(db.url ?? embedded!.url, 2));
+const dataSource = new DataSource(typeormOptions(db.url ?? embedded!.url, 2, [Connection]));
 let exitCode = 1;
 try {
   await dataSource.initialize();
-  const counts = await rotateVault(dataSource, vault);
+  const counts = await rotateVault(new ConnectionsStore(dataSource), vault);
   console.log(
     `Vault rotation to key "${vault.currentKeyId}": ${counts.rotated} rotated, ${counts.alreadyCurrent} already current, ${counts.failed} failed.`,
   );

@@ -70,7 +70,7 @@ export const appConfig = defineConfig('app', (env): AppConfig => {
   const raw = validateEnv(AppEnv, pickEnv(env, Object.keys(new AppEnv())));
   const publicUrl = raw.PUBLIC_URL.replace(/\/+$/, '');
   const returnUrls = [...raw.FRONTEND_RETURN_URLS];
-  // The demo page is a legitimate frontend in sandbox mode (DESIGN.md section 5).
+  // The demo page is a legitimate frontend in sandbox mode (docs/design.md, "The frontend contract").
   if (raw.APP_MODE === 'sandbox') returnUrls.push(`${publicUrl}/`);
   if (raw.APP_MODE === 'production' && returnUrls.length === 0) {
     throw new ConfigError('FRONTEND_RETURN_URLS must list at least one URL in production mode');

@@ -56,7 +56,7 @@ export interface AuthConfig {
 const NAMES = ['AUTH_JWKS_URL', 'AUTH_PUBLIC_KEY', 'AUTH_PUBLIC_KEY_FILE', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_ALGORITHMS', 'AUTH_CLOCK_TOLERANCE_SECONDS'];
 
 /**
- * Identity of the TPP's frontend users (DESIGN.md section 2). Production verifies the TPP's own JWTs
+ * Identity of the TPP's frontend users (docs/design.md, "The frontend contract"). Production verifies the TPP's own JWTs
  * against a configured issuer, audience and key (JWKS or PEM); sandbox mode defaults to the demo
  * login's issuer and key so `npm start` works with no configuration.
  */

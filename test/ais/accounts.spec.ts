@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import request from 'supertest';
 import { addDays, utcDate } from '../../src/aspsp/berlin-group/dates.js';
-import { BankTokensService } from '../../src/modules/connections/bank-tokens.service.js';
-import { ConnectionsRepository } from '../../src/modules/connections/connections.repository.js';
 import { sandboxLogin } from '../support/bank-login.js';
 import { startTestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
 import { admin, aisEnv, aisReads, auth, bankConsentIdOf, connect, decide, startAisWorld, validConsent, type AisWorld, type Connected } from './support.js';
+import { accessTokenOf } from '../support/bank-world.js';
 
 const FLOWE_IBAN = 'IT16N3677201600000000410001';
 const PAGE_SIZE = 20;
@@ -162,8 +161,8 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
 
     const fresh = await validConsent(world, alice);
     await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'accounts', force429: true, retryAfterSeconds: 30, times: 1 });
-    const limited = await api().get(`/api/v1/consents/${fresh}/accounts`).set(auth(alice.token)).expect(429);
-    expect(limited.body).toMatchObject({ code: 'rate_limited', aspspId: 'flowe', bankCode: 'ACCESS_EXCEEDED', retryAfterSeconds: 30 });
+    const limited = await api().get(`/api/v1/consents/${fresh}/accounts`).set(auth(alice.token)).expect(503);
+    expect(limited.body).toMatchObject({ code: 'bank_rate_limited', aspspId: 'flowe', bankCode: 'ACCESS_EXCEEDED', retryAfterSeconds: 30 });
     expect(limited.headers['retry-after']).toBe('30');
     await admin(world.sandbox.httpUrl, 'faults', undefined, 'DELETE');
   });
@@ -171,12 +170,11 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
   it('answers 409 with the status for a consent that is not valid yet', async () => {
     const created = await request(world.bff.url).post(`/api/v1/connections/${alice.connectionId}/consents`).set(auth(alice.token)).expect(201);
     const res = await api().get(`/api/v1/consents/${created.body.id}/accounts`).set(auth(alice.token)).expect(409);
-    expect(res.body).toMatchObject({ code: 'conflict', consentStatus: 'received', reconsentRequired: false });
+    expect(res.body).toMatchObject({ code: 'consent_not_valid', consentStatus: 'received', reconsentRequired: false });
   });
 
   it('reflects pending → booked on the same row (a sandbox payment settling)', async () => {
-    const connection = await world.bff.app.get(ConnectionsRepository).findById(alice.connectionId);
-    const token = await world.bff.app.get(BankTokensService).accessToken(connection!);
+    const token = await accessTokenOf(world.bff, alice.connectionId);
     const payment = await fetch(`${world.sandbox.httpUrl}/flowe/openbankingpis/v1/payments/sepa-credit-transfers`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'PO-APIKey': 'flowe-sandbox-subscription-key', 'X-Request-ID': randomUUID(), 'PSU-IP-Address': '127.0.0.1', 'content-type': 'application/json' },

@@ -110,7 +110,7 @@ describe('AIS budget: unattended refreshes within frequencyPerDay, attended read
     await withClient(world.bff.db.url, (c) => c.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [alice.connectionId]));
     await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'token', errorRate: 1, errorStatus: 503 });
     try {
-      await expect(refresher().refreshUnattended(consentId)).rejects.toMatchObject({ code: 'bank_unavailable' });
+      await expect(refresher().refreshUnattended(consentId)).rejects.toMatchObject({ name: 'BankError', aspspId: 'flowe', kind: expect.stringMatching(/^(transient|unavailable)$/) });
       expect(await ledger(consentId)).toBe(0);
     } finally {
       await admin(world.sandbox.httpUrl, 'faults', undefined, 'DELETE');

@@ -125,7 +125,7 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
   it('answers 409 for a connection made without the ais service, 404 for unknown or foreign connections, 400 for a non-uuid id', async () => {
     const pisOnly = await connect(world.bff.url, 'alice', 'flowe', ['pis']);
     const res = await api().post(`/api/v1/connections/${pisOnly.connectionId}/consents`).set(auth(pisOnly.token)).send({}).expect(409);
-    expect(res.body).toMatchObject({ code: 'conflict', detail: expect.stringMatching(/ais/) });
+    expect(res.body).toMatchObject({ code: 'service_not_granted', requiredService: 'ais', detail: expect.stringMatching(/ais/) });
     const bob = await connect(world.bff.url, 'bob', 'flowe');
     await api().post(`/api/v1/connections/${bob.connectionId}/consents`).set(auth(flowe.token)).send({}).expect(404);
     await api().post('/api/v1/connections/6f1c1f0e-9d7a-4a51-8d47-3b1b4c1d2e3f/consents').set(auth(flowe.token)).send({}).expect(404);
@@ -162,7 +162,7 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
     const view = await api().get(`/api/v1/consents/${consent.id}`).set(auth(flowe.token)).expect(200);
     expect(view.body).toMatchObject({ status: 'rejected', reconsentRequired: true });
     const accounts = await api().get(`/api/v1/consents/${consent.id}/accounts`).set(auth(flowe.token)).expect(409);
-    expect(accounts.body).toMatchObject({ code: 'conflict', consentStatus: 'rejected', reconsentRequired: true });
+    expect(accounts.body).toMatchObject({ code: 'reconsent_required', consentStatus: 'rejected', reconsentRequired: true });
     expect((await outboxEvents(world.bff.db, consent.id)).at(-1)!.payload).toMatchObject({ status: 'rejected', reconsentRequired: true });
     await expect(consents.pollStatus('6f1c1f0e-9d7a-4a51-8d47-3b1b4c1d2e3f')).rejects.toMatchObject({ code: 'not_found' });
   });
@@ -205,7 +205,7 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
     const bankId = await bankConsentIdOf(world.bff.db, id);
     await fetch(`${world.sandbox.httpUrl}/admin/consents/${bankId}/revoke`, { method: 'POST' });
     const res = await api().get(`/api/v1/consents/${id}/accounts?refresh=true`).set(auth(flowe.token)).expect(409);
-    expect(res.body).toMatchObject({ code: 'conflict', consentStatus: 'revokedByPsu', reconsentRequired: true, aspspId: 'flowe', bankCode: 'CONSENT_INVALID' });
+    expect(res.body).toMatchObject({ code: 'reconsent_required', consentStatus: 'revokedByPsu', reconsentRequired: true, aspspId: 'flowe', bankCode: 'CONSENT_INVALID' });
     expect((await api().get(`/api/v1/consents/${id}`).set(auth(flowe.token)).expect(200)).body).toMatchObject({ status: 'revokedByPsu', reconsentRequired: true });
     expect(await pollItems(world.bff.db, id)).toEqual([]);
   });
@@ -247,6 +247,6 @@ describe('AIS consents: the bank says the consent expired (sandbox clock)', () =
   it('keeps the bank’s own code when it refuses a consent request (its day is ahead of ours now)', async () => {
     const connectpay = await connect(world.bff.url, 'alice', 'connectpay');
     const res = await request(world.bff.url).post(`/api/v1/connections/${connectpay.connectionId}/consents`).set(auth(connectpay.token)).send({ validUntil: utcDate() }).expect(422);
-    expect(res.body).toMatchObject({ code: 'bank_error', aspspId: 'connectpay', bankErrorKind: 'rejected', bankCode: 'TIMESTAMP_INVALID', tppMessages: [expect.objectContaining({ code: 'TIMESTAMP_INVALID', path: 'validUntil' })] });
+    expect(res.body).toMatchObject({ code: 'bank_rejected', aspspId: 'connectpay', bankErrorKind: 'rejected', bankCode: 'TIMESTAMP_INVALID', tppMessages: [expect.objectContaining({ code: 'TIMESTAMP_INVALID', path: 'validUntil' })] });
   });
 });

@@ -4,8 +4,11 @@ import type { BankTransaction } from '../../src/aspsp/berlin-group/ais.js';
 import { addDays, utcDate } from '../../src/aspsp/berlin-group/dates.js';
 import { runMigrations } from '../../src/database/migrate.js';
 import { typeormOptions } from '../../src/database/typeorm-options.js';
-import { AisStore, transactionKey } from '../../src/modules/ais/ais-store.js';
+import { AccountStore, transactionKey } from '../../src/modules/ais/account.store.js';
 import { AisConsent } from '../../src/modules/ais/consent.entity.js';
+import { ConsentStore } from '../../src/modules/ais/consent.store.js';
+import { OutboxStore } from '../../src/modules/events/outbox.store.js';
+import { PollQueue } from '../../src/modules/polling/poll-queue.store.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const IBAN = 'IT16N3677201600000000410001';
@@ -20,13 +23,13 @@ function tx(over: Partial<BankTransaction>): BankTransaction {
 describe('AIS store: idempotent upserts keyed for re-consent', () => {
   let db: TestDatabase;
   let ds: DataSource;
-  let store: AisStore;
+  let store: AccountStore;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     await runMigrations(db.url);
-    ds = await new DataSource(typeormOptions(db.url, 4)).initialize();
-    store = new AisStore(ds);
+    ds = await new DataSource(typeormOptions(db.url, 4, [AisConsent])).initialize();
+    store = new AccountStore(ds, new ConsentStore(ds, new OutboxStore(ds), new PollQueue(ds)));
   });
   afterAll(async () => {
     await ds.destroy();

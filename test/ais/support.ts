@@ -2,9 +2,8 @@ import { expect } from '@jest/globals';
 import request from 'supertest';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import type { SandboxOptions } from '../../src/sandbox/config.js';
-import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login.js';
 import { withClient, type TestDatabase } from '../support/database.js';
-import { admin, bankEnv, startBankWorld, type BankWorld } from '../connections/support.js';
+import { admin, bankEnv, connectUser, startBankWorld, type BankWorld, type Connected } from '../support/bank-world.js';
 
 export { admin };
 
@@ -19,18 +18,10 @@ export function startAisWorld(options: { sandbox?: SandboxOptions; env?: Record<
   return startBankWorld({ ...options, env: { SCHEDULER_ENABLED: 'false', ...options.env } });
 }
 
-export interface Connected {
-  token: string;
-  connectionId: string;
-}
+export type { Connected };
 
 /** A user with an active connection to a bank (the whole login at the sandbox). */
-export async function connect(bffUrl: string, user: string, aspspId: string, services?: string[]): Promise<Connected> {
-  const token = await sandboxLogin(bffUrl, user);
-  const flow = await startConnect(bffUrl, token, aspspId, { username: user, services });
-  expect(await finishConnect(flow)).toMatchObject({ result: 'success' });
-  return { token, connectionId: flow.connectionId };
-}
+export const connect = connectUser;
 
 export const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 

@@ -1,6 +1,6 @@
 import type { Page, Request } from 'playwright-core';
 import { sandboxLogin } from '../support/bank-login.js';
-import { tokenCalls } from '../connections/support.js';
+import { tokenCalls } from '../support/bank-world.js';
 import { answerAtBank, backOnDemo, connectionCard, goToBank, openDemo, signIn, textOf, waitForStatus } from './demo-page.js';
 import { cspViolations, journey, launchBrowser, startDemoStack, type DemoStack, type TestBrowser } from './support.js';
 

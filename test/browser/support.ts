@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import type { SandboxOptions } from '../../src/sandbox/config.js';
-import { startBankWorld, type BankWorld } from '../connections/support.js';
+import { startBankWorld, type BankWorld } from '../support/bank-world.js';
 
 /** Debian's Chromium (`apt-get install chromium`), never a browser downloaded by Playwright. */
 export const CHROMIUM = '/usr/bin/chromium';

@@ -3,7 +3,7 @@ import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { finishConnect, hop, sandboxLogin, startConnect } from '../support/bank-login.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
-import { bankEnv, startSandbox, tokenCalls } from './support.js';
+import { bankEnv, startSandbox, tokenCalls } from '../support/bank-world.js';
 
 describe('bank connections: login flow, state checks and isolation', () => {
   let sandbox: SandboxApp;

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { admin, auth, connect, startAisWorld, validConsent, type AisWorld } from '../ais/support.js';
-import { sandboxRequests, tokenCalls } from './support.js';
+import { sandboxRequests, tokenCalls } from '../support/bank-world.js';
 
 describe('connections with bank resources', () => {
   let world: AisWorld;
@@ -26,7 +26,7 @@ describe('connections with bank resources', () => {
     expect(connection.body.status).toBe('revoked');
   });
 
-  it('answers a bank 401 with one refresh and one retry (SECURITY line 10)', async () => {
+  it('answers a bank 401 with one refresh and one retry', async () => {
     const c = await connect(world.bff.url, 'bob', 'flowe');
     const consentId = await validConsent(world, c);
     await admin(world.sandbox.httpUrl, 'tokens/expire', { profile: 'flowe' });
@@ -39,7 +39,7 @@ describe('connections with bank resources', () => {
   });
 });
 
-describe('one failing bank (SECURITY line 23)', () => {
+describe('one failing bank', () => {
   let world: AisWorld;
 
   beforeAll(async () => {

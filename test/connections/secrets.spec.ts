@@ -4,7 +4,7 @@ import { hop, sandboxLogin, startConnect } from '../support/bank-login.js';
 import { freePort } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
 import { isUp, runBuilt, waitFor, type RunningProcess } from '../support/process.js';
-import { startSandbox } from './support.js';
+import { startSandbox } from '../support/bank-world.js';
 
 const CANARY = {
   clientSecret: 'canary-client-secret-5d41402abc',
@@ -13,7 +13,7 @@ const CANARY = {
 const VAULT_KEY = Buffer.alloc(32, 9);
 
 /**
- * SECURITY line 14: with unique canary values for the client secret and subscription key, and the
+ * Secrets never leave the server: with unique canary values for the client secret and subscription key, and the
  * real access and refresh tokens of a completed login, none of them appears in any response, in
  * the service's logs (at debug level) or anywhere in the database.
  */
@@ -82,7 +82,7 @@ describe('secrets never leave the server', () => {
     }
   });
 
-  it('sends a fresh X-Request-ID on every bank call and logs it with that call (SECURITY line 26)', async () => {
+  it('sends a fresh X-Request-ID on every bank call and logs it with that call', async () => {
     const userToken = await sandboxLogin(url, 'bob');
     const flow = await startConnect(url, userToken, 'flowe', { username: 'bob' });
     const back = await hop(flow.callbackUrl, { headers: { cookie: flow.cookie } });

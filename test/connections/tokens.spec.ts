@@ -1,14 +1,13 @@
 import { DataSource } from 'typeorm';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { typeormOptions } from '../../src/database/typeorm-options.js';
-import { BankTokensService } from '../../src/modules/connections/bank-tokens.service.js';
-import { ConnectionsRepository } from '../../src/modules/connections/connections.repository.js';
-import { rotateVault } from '../../src/modules/token-vault/rotate.js';
+import { ConnectionsStore } from '../../src/modules/connections/connections.store.js';
+import { rotateVault } from '../../src/modules/connections/vault-rotation.js';
 import { TokenVaultService } from '../../src/modules/token-vault/token-vault.service.js';
 import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
-import { admin, bankEnv, startSandbox, testCerts, tokenCalls, VAULT_K1, VAULT_K2 } from './support.js';
+import { accessTokenOf, admin, bankEnv, startSandbox, testCerts, tokenCalls, VAULT_K1, VAULT_K2 } from '../support/bank-world.js';
 
 const DAY = 86_400;
 
@@ -20,8 +19,7 @@ async function connect(bff: TestBff, user: string, aspspId: string): Promise<str
 }
 
 async function accessTokenVia(bff: TestBff, connectionId: string): Promise<string> {
-  const connection = await bff.app.get(ConnectionsRepository).findById(connectionId);
-  return bff.app.get(BankTokensService).accessToken(connection!);
+  return accessTokenOf(bff, connectionId);
 }
 
 async function expireAccessToken(db: TestDatabase, connectionId: string): Promise<void> {
@@ -69,7 +67,7 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
     const a = await connect(bff, 'alice', 'flowe');
     const b = await connect(bff, 'bob', 'flowe');
     await withClient(db.url, (c) => c.query('UPDATE connections SET access_token_enc = (SELECT access_token_enc FROM connections WHERE id = $1) WHERE id = $2', [a, b]));
-    await expect(accessTokenVia(bff, b)).rejects.toMatchObject({ code: 'conflict', extensions: { reauthRequired: true } });
+    await expect(accessTokenVia(bff, b)).rejects.toMatchObject({ code: 'reauth_required', extensions: { reauthRequired: true } });
     const status = await withClient(db.url, async (c) => (await c.query('SELECT status, failure_reason FROM connections WHERE id = $1', [b])).rows[0]);
     expect(status).toEqual({ status: 'reauth_required', failure_reason: 'vault_error' });
     await expect(accessTokenVia(bff, a)).resolves.toEqual(expect.any(String));
@@ -98,7 +96,7 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
     await expireAccessToken(db, id);
     await admin(sandbox.httpUrl, 'faults', { profile: 'connectpay', route: 'token', errorRate: 1, errorStatus: 500 });
     try {
-      await expect(accessTokenVia(bff, id)).rejects.toMatchObject({ code: 'bank_unavailable' });
+      await expect(accessTokenVia(bff, id)).rejects.toMatchObject({ name: 'BankError', aspspId: 'connectpay', kind: expect.stringMatching(/^(transient|unavailable)$/) });
     } finally {
       await admin(sandbox.httpUrl, 'faults', undefined, 'DELETE');
     }
@@ -130,7 +128,7 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
     const dataSource = new DataSource(typeormOptions(db.url, 2));
     await dataSource.initialize();
     try {
-      const counts = await rotateVault(dataSource, rotatedApp.app.get(TokenVaultService));
+      const counts = await rotateVault(new ConnectionsStore(dataSource), rotatedApp.app.get(TokenVaultService));
       expect(counts.failed).toBe(0);
       expect(counts.rotated).toBeGreaterThanOrEqual(ids.length);
     } finally {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { sandboxLogin } from '../support/bank-login.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
-import { bankEnv, startSandbox } from '../connections/support.js';
+import { bankEnv, startSandbox } from '../support/bank-world.js';
 
 interface Route {
   method: string;
@@ -20,7 +20,7 @@ const nasty = fc.oneof(
 const jsonValue = fc.jsonValue({ maxDepth: 4 });
 
 /**
- * SECURITY line 31: randomised path ids, query strings, headers and bodies for every route the
+ * Randomised path ids, query strings, headers and bodies for every route the
  * OpenAPI document lists (so new routes are fuzzed as they appear) → never a 5xx, every error is
  * problem+json, and no configured secret ever appears in an answer.
  */

@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
-import { startSandbox } from '../connections/support.js';
+import { startSandbox } from '../support/bank-world.js';
 import { validAmount } from './arbitraries.js';
 import { connect, IBAN, initiationsAtBank, pay, paymentBody, userToken, pisEnv } from './support.js';
 

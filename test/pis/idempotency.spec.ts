@@ -6,7 +6,7 @@ import { PaymentsService } from '../../src/modules/pis/payments.service.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
-import { admin, startSandbox } from '../connections/support.js';
+import { admin, startSandbox } from '../support/bank-world.js';
 import { connect, getPayment, IBAN, initiationsAtBank, pay, paymentBody, userToken, pisEnv } from './support.js';
 
 /** Waits until the sandbox has logged `count` initiations (a delayed request is logged when it ends). */
@@ -176,8 +176,8 @@ describe('payments: exactly once per Idempotency-Key', () => {
   it('a request the bank refused unprocessed (429) releases the key: the retry is sent', async () => {
     const key = randomUUID();
     await admin(sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'payments', force429: true, retryAfterSeconds: 1, times: 1 });
-    const first = await pay(bff, alice, aliceFlowe, paymentBody(), key).expect(429);
-    expect(first.body).toMatchObject({ code: 'rate_limited', aspspId: 'flowe' });
+    const first = await pay(bff, alice, aliceFlowe, paymentBody(), key).expect(503);
+    expect(first.body).toMatchObject({ code: 'bank_rate_limited', aspspId: 'flowe' });
     expect(await rowsWithKey(bff, key)).toHaveLength(0);
     const retry = await pay(bff, alice, aliceFlowe, paymentBody(), key).expect(201);
     expect(retry.body.status).toBe('RCVD');

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { BankTokensService } from '../../src/modules/connections/bank-tokens.service.js';
-import { ConnectionsRepository } from '../../src/modules/connections/connections.repository.js';
 import { PaymentsService } from '../../src/modules/pis/payments.service.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
-import { admin, sandboxRequests, startSandbox } from '../connections/support.js';
+import { accessTokenOf, admin, sandboxRequests, startSandbox } from '../support/bank-world.js';
 import { connect, decide, getPayment, IBAN, initiationsAtBank, pay, paymentBody, userToken, pisEnv } from './support.js';
 
 describe('payments: lifecycle against the sandbox', () => {
@@ -145,7 +143,7 @@ describe('payments: lifecycle against the sandbox', () => {
     const body = paymentBody({ debtorAccount: { iban: IBAN.bobFlowe }, creditorAccount: { iban: IBAN.aliceFlowe } });
     const first = await pay(bff, alice, aliceFlowe, body, key).expect(422);
     expect(first.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(first.body).toMatchObject({ code: 'bank_error', aspspId: 'flowe', bankErrorKind: 'rejected', bankCode: 'RESOURCE_UNKNOWN', paymentStatus: 'RJCT' });
+    expect(first.body).toMatchObject({ code: 'bank_rejected', aspspId: 'flowe', bankErrorKind: 'rejected', bankCode: 'RESOURCE_UNKNOWN', paymentStatus: 'RJCT' });
     const payment = (await getPayment(bff, alice, first.body.paymentId).expect(200)).body;
     expect(payment).toMatchObject({ status: 'RJCT', failureCode: 'RESOURCE_UNKNOWN' });
     expect(payment.bankPaymentId).toBeUndefined();
@@ -200,7 +198,7 @@ describe('payments: lifecycle against the sandbox', () => {
     const aisOnly = await connect(bff, alice, 'alice', 'flowe', ['ais']);
     const before = await initiationsAtBank(sandbox.httpUrl);
     const res = await pay(bff, alice, aisOnly, paymentBody()).expect(409);
-    expect(res.body).toMatchObject({ code: 'conflict', requiredService: 'pis' });
+    expect(res.body).toMatchObject({ code: 'service_not_granted', requiredService: 'pis' });
     expect(await initiationsAtBank(sandbox.httpUrl)).toBe(before);
   });
 
@@ -210,7 +208,7 @@ describe('payments: lifecycle against the sandbox', () => {
     const first = await pay(bff, alice, connection, paymentBody(), key).expect(201);
     await request(bff.url).delete(`/api/v1/connections/${connection}`).set('Authorization', `Bearer ${alice}`).expect(204);
     const refused = await pay(bff, alice, connection, paymentBody()).expect(409);
-    expect(refused.body).toMatchObject({ code: 'conflict', connectionStatus: 'revoked' });
+    expect(refused.body).toMatchObject({ code: 'connection_not_active', connectionStatus: 'revoked' });
     expect((await pay(bff, alice, connection, paymentBody(), key).expect(201)).body).toEqual(first.body);
     expect((await getPayment(bff, alice, first.body.id).expect(200)).body.status).toBe('RCVD');
   });
@@ -228,8 +226,7 @@ describe('payments: lifecycle against the sandbox', () => {
   });
 
   it('puts no bank secret in any answer or stored replay', async () => {
-    const connection = await bff.app.get(ConnectionsRepository).findById(aliceFlowe);
-    const accessToken = await bff.app.get(BankTokensService).accessToken(connection!);
+    const accessToken = await accessTokenOf(bff, aliceFlowe);
     const answers = [
       await pay(bff, alice, aliceFlowe, paymentBody()).expect(201),
       await pay(bff, alice, aliceFlowe, paymentBody({ debtorAccount: { iban: IBAN.bobFlowe } })).expect(422),

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login.js';
+import { sandboxLogin } from '../support/bank-login.js';
 import type { TestBff } from '../support/bff.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
-import { bankEnv, sandboxRequests } from '../connections/support.js';
+import { bankEnv, connectUser, sandboxRequests } from '../support/bank-world.js';
 
 /**
  * BFF env for these suites: the banks at this sandbox, and no background scheduler, so each test
@@ -13,43 +13,11 @@ export function pisEnv(sandbox: SandboxApp, extra: Record<string, string> = {}):
   return { ...bankEnv(sandbox), SCHEDULER_ENABLED: 'false', ...extra };
 }
 
-/** Sandbox accounts (docs/sandbox.md). */
-export const IBAN = {
-  aliceFlowe: 'IT16N3677201600000000410001',
-  bobFlowe: 'IT45P3677201600000000420002',
-  aliceConnectPay: 'LT443250010000000101',
-  bobConnectPay: 'LT493250030000000301',
-  /** The sandbox's clearing-reject creditor: approved payments to it end RJCT. */
-  reject: 'IT24M1234512345000000999999',
-} as const;
-
-export interface PaymentBody {
-  debtorAccount: { iban: string };
-  creditorAccount: { iban: string };
-  creditorName: string;
-  instructedAmount: { amount: string; currency: string };
-  remittanceInformationUnstructured?: string;
-  endToEndIdentification?: string;
-  [extra: string]: unknown;
-}
-
-export function paymentBody(overrides: Partial<PaymentBody> = {}): PaymentBody {
-  return {
-    debtorAccount: { iban: IBAN.aliceFlowe },
-    creditorAccount: { iban: IBAN.bobFlowe },
-    creditorName: 'Bob Bianchi',
-    instructedAmount: { amount: '12.50', currency: 'EUR' },
-    remittanceInformationUnstructured: 'Dinner',
-    ...overrides,
-  };
-}
+export { IBAN, paymentBody, type PaymentBody } from '../support/payment-fixtures.js';
 
 /** Logs the PSU in at the sandbox bank through the BFF and returns the active connection's id. */
 export async function connect(bff: TestBff, userToken: string, username: string, aspspId: string, services?: string[]): Promise<string> {
-  const flow = await startConnect(bff.url, userToken, aspspId, { username, ...(services ? { services } : {}) });
-  const outcome = await finishConnect(flow);
-  if (outcome.result !== 'success') throw new Error(`connect failed: ${JSON.stringify(outcome)}`);
-  return flow.connectionId;
+  return (await connectUser(bff.url, username, aspspId, services, userToken)).connectionId;
 }
 
 export async function userToken(bff: TestBff, userId: string): Promise<string> {

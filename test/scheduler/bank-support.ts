@@ -1,24 +1,19 @@
 import { DataSource } from 'typeorm';
 import { AspspRegistry } from '../../src/aspsp/aspsp.registry.js';
-import { BankTokensService } from '../../src/modules/connections/bank-tokens.service.js';
-import { ConnectionsRepository } from '../../src/modules/connections/connections.repository.js';
-import { OutboxService } from '../../src/modules/events/outbox.service.js';
+import { OutboxStore } from '../../src/modules/events/outbox.store.js';
 import { FINAL_STATUSES } from '../../src/modules/scheduler/poll-policy.js';
-import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login.js';
+import { accessTokenOf, connectUser } from '../support/bank-world.js';
 import type { TestBff } from '../support/bff.js';
 import { recordingHandler, type PollCall } from './support.js';
-import type { PollHandler } from '../../src/modules/scheduler/poll-handlers.js';
+import type { PollHandler } from '../../src/modules/polling/poll-handlers.js';
 
 export const ALICE_FLOWE_IBAN = 'IT16N3677201600000000410001';
 export const BOB_FLOWE_IBAN = 'IT45P3677201600000000420002';
 
 /** Connects `user` to Flowe through the BFF and returns the connection id and a valid bank access token. */
 export async function connectFlowe(bff: TestBff, user: string): Promise<{ connectionId: string; accessToken: string }> {
-  const flow = await startConnect(bff.url, await sandboxLogin(bff.url, user), 'flowe', { username: user });
-  const outcome = await finishConnect(flow);
-  if (outcome.result !== 'success') throw new Error(`connect failed: ${JSON.stringify(outcome)}`);
-  const connection = await bff.app.get(ConnectionsRepository).findById(flow.connectionId);
-  return { connectionId: flow.connectionId, accessToken: await bff.app.get(BankTokensService).accessToken(connection!) };
+  const { connectionId } = await connectUser(bff.url, user, 'flowe');
+  return { connectionId, accessToken: await accessTokenOf(bff, connectionId) };
 }
 
 /** Initiates a payment at the sandbox directly (as the PIS service would) and returns the bank's paymentId. */
@@ -51,7 +46,7 @@ export function bankStatusHandler(bff: TestBff, options: { app: string; log: Pol
     const status = res.body.transactionStatus;
     if (status !== (context.lastStatus ?? 'RCVD')) {
       await bff.app.get(DataSource).transaction((manager) =>
-        bff.app.get(OutboxService).record(manager, { userId: options.userId, type: 'payment.status', data: { paymentId: context.resourceId, status } }),
+        bff.app.get(OutboxStore).record(manager, { userId: options.userId, type: 'payment.status', data: { paymentId: context.resourceId, status } }),
       );
     }
     return { final: FINAL_STATUSES.payment.has(status), status };

@@ -4,7 +4,7 @@ import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login
 import { freePort, startTestBff, type TestBff } from '../support/bff.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { runBuilt, type RunningProcess } from '../support/process.js';
-import { admin, bankEnv, startSandbox } from '../connections/support.js';
+import { admin, bankEnv, startSandbox } from '../support/bank-world.js';
 import { ALICE_FLOWE_IBAN, BOB_FLOWE_IBAN } from './bank-support.js';
 import { FAST_SCHEDULER, pollRows, until } from './support.js';
 

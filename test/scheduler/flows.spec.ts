@@ -3,7 +3,7 @@ import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
-import { bankEnv, startSandbox } from '../connections/support.js';
+import { bankEnv, startSandbox } from '../support/bank-world.js';
 import { SseClient, type ReceivedEvent } from '../events/sse-client.js';
 import { ALICE_FLOWE_IBAN, BOB_FLOWE_IBAN } from './bank-support.js';
 import { FAST_SCHEDULER, pollRows, until } from './support.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PollQueue } from '../../src/modules/scheduler/poll-queue.service.js';
+import { PollQueue } from '../../src/modules/polling/poll-queue.store.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
 import { pollRows, schedule } from './support.js';

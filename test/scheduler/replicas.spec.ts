@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { bankEnv, startSandbox } from '../connections/support.js';
+import { bankEnv, startSandbox } from '../support/bank-world.js';
 import { bankStatusHandler, connectFlowe, initiateAtBank } from './bank-support.js';
-import { byResource, FAST_SCHEDULER, pollRows, register, schedule, sleep, type PollCall } from './support.js';
+import { byResource, FAST_SCHEDULER, pollRows, register, schedule, sleep, until, type PollCall } from './support.js';
 
 const PAYMENTS = 500;
-const RUN_MS = 5000;
+/** Each payment is polled about twice within a few seconds on an idle machine; a busy one gets longer. */
+const RUN_TIMEOUT_MS = 60_000;
 
 interface LoggedRequest {
   resourceId?: string;
@@ -45,12 +46,23 @@ describe('two scheduler replicas on one database, 500 open payments at the sandb
     register(b, 'payment', bankStatusHandler(b, { app: 'b', log, accessToken, bankIds, userId: 'alice' }));
     await schedule(a, [...bankIds.keys()].map((resourceId) => ({ kind: 'payment' as const, resourceId })));
 
-    await sleep(RUN_MS);
+    const statusRequests = async () => ((await (await fetch(`${sandbox.httpUrl}/admin/requests?profile=flowe&route=payment-status`)).json()) as { requests: LoggedRequest[] }).requests;
+    // Run until every payment was polled and they were polled repeatedly (how long that takes
+    // depends on the machine's load), then a little longer so the replicas keep competing.
+    await until(
+      'every payment polled, most of them twice',
+      async () => {
+        const seen = await statusRequests();
+        return seen.length > PAYMENTS * 1.5 && new Set(seen.map((r) => r.resourceId)).size === PAYMENTS;
+      },
+      RUN_TIMEOUT_MS,
+      250,
+    );
+    await sleep(500);
     // Stop both replicas (in-flight polls finish and write their outcome) before judging.
     await Promise.all(apps.splice(0).map((app) => app.close()));
 
-    const res = await fetch(`${sandbox.httpUrl}/admin/requests?profile=flowe&route=payment-status`);
-    const requests = ((await res.json()) as { requests: LoggedRequest[] }).requests;
+    const requests = await statusRequests();
     const perPayment = new Map<string, LoggedRequest[]>();
     for (const r of requests) perPayment.set(r.resourceId!, [...(perPayment.get(r.resourceId!) ?? []), r]);
 
@@ -79,5 +91,5 @@ describe('two scheduler replicas on one database, 500 open payments at the sandb
     expect(rows).toHaveLength(PAYMENTS);
     expect(rows.filter((r) => r.leased_by !== null)).toEqual([]);
     expect(rows.every((r) => r.attempts >= 1 && r.last_status === 'RCVD')).toBe(true);
-  });
+  }, 2 * RUN_TIMEOUT_MS);
 });

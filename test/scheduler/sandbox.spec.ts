@@ -4,7 +4,7 @@ import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { sandboxLogin } from '../support/bank-login.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
-import { admin, bankEnv, startSandbox } from '../connections/support.js';
+import { admin, bankEnv, startSandbox } from '../support/bank-world.js';
 import { SseClient } from '../events/sse-client.js';
 import { bankStatusHandler, connectFlowe, initiateAtBank } from './bank-support.js';
 import { FAST_SCHEDULER, pollRows, register, schedule, scrape, until, type PollCall } from './support.js';

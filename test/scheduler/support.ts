@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { PollHandlers, type PollContext, type PollHandler, type PollResult } from '../../src/modules/scheduler/poll-handlers.js';
-import { PollQueue, type PollKind } from '../../src/modules/scheduler/poll-queue.service.js';
+import { PollHandlers, type PollContext, type PollHandler, type PollResult } from '../../src/modules/polling/poll-handlers.js';
+import { PollQueue, type PollKind } from '../../src/modules/polling/poll-queue.store.js';
 import type { TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
 

@@ -9,8 +9,9 @@
  * `/v1/{payment-service}/{payment-product}/{paymentId}/status`; `berlinGroupSpecPath()` maps a concrete
  * URL path (with any bank prefix before `/v1/`) to its template.
  *
- * The YAML is looked up in BERLIN_GROUP_OPENAPI_FILE, then `<repo>/specs/`, `<repo>/test/support/`,
- * then `/work/shared/specs/`. It is parsed once per test file; validators compile lazily and are cached.
+ * The YAML is looked up in BERLIN_GROUP_OPENAPI_FILE, then `<repo>/specs/` (the repository's copy
+ * of the specification), then `<repo>/test/support/`. It is parsed once per test file; validators
+ * compile lazily and are cached.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ function repoRoot(): string {
 
 /** Where the YAML was found (throws with the places looked at when it is missing). */
 export function berlinGroupSpecFile(): string {
-  const candidates = [process.env.BERLIN_GROUP_OPENAPI_FILE, join(repoRoot(), 'specs', SPEC_FILE), join(repoRoot(), 'test', 'support', SPEC_FILE), join('/work/shared/specs', SPEC_FILE)].filter(
+  const candidates = [process.env.BERLIN_GROUP_OPENAPI_FILE, join(repoRoot(), 'specs', SPEC_FILE), join(repoRoot(), 'test', 'support', SPEC_FILE)].filter(
     (c): c is string => c !== undefined && c !== '',
   );
   const found = candidates.find((c) => existsSync(c));

@@ -21,6 +21,16 @@ export function runBuilt(entry: string, env: Record<string, string>, cwd = resol
   return { child, output: () => output, exited };
 }
 
+/**
+ * Ends a process that a failing test left running (SIGKILL) and waits for it. A live child keeps
+ * its output pipes open, so the Jest worker running the file could not exit ("failed to exit
+ * gracefully") and the child would outlive the run.
+ */
+export async function stopProcess(run: RunningProcess): Promise<void> {
+  if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+  await run.exited;
+}
+
 export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

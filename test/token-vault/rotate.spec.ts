@@ -7,11 +7,12 @@ import { DataSource } from 'typeorm';
 import type { VaultKey } from '../../src/config/vault.config.js';
 import { runMigrations } from '../../src/database/migrate.js';
 import { typeormOptions } from '../../src/database/typeorm-options.js';
-import { rotateVault } from '../../src/modules/token-vault/rotate.js';
+import { ConnectionsStore } from '../../src/modules/connections/connections.store.js';
+import { rotateVault } from '../../src/modules/connections/vault-rotation.js';
 import { TokenVaultService } from '../../src/modules/token-vault/token-vault.service.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
 import { runBuilt } from '../support/process.js';
-import { CANARY_ACCESS, CANARY_REFRESH, makeKey } from './keys.js';
+import { CANARY_ACCESS, CANARY_REFRESH, makeKey } from '../support/vault-keys.js';
 
 const OLD = makeKey('k1');
 const NEW = makeKey('k2');
@@ -140,8 +141,8 @@ describe('rotateVault on PostgreSQL', () => {
       }
     });
     const [a, b] = await Promise.all([
-      withDataSource((ds) => rotateVault(ds, rotatingVault, { batchSize: 25, logger })),
-      withDataSource((ds) => rotateVault(ds, rotatingVault, { batchSize: 7, logger })),
+      withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { batchSize: 25, logger })),
+      withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { batchSize: 7, logger })),
     ]).finally(() => (rotating = false));
     await app;
 
@@ -169,7 +170,7 @@ describe('rotateVault on PostgreSQL', () => {
       expect(openAll(newOnlyVault, now)).toEqual({ access: row.access, refresh: row.refresh });
     }
 
-    await expect(withDataSource((ds) => rotateVault(ds, rotatingVault, { logger }))).resolves.toEqual({ rotated: 0, alreadyCurrent: withTokens, failed: 0 });
+    await expect(withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { logger }))).resolves.toEqual({ rotated: 0, alreadyCurrent: withTokens, failed: 0 });
   }, 60_000);
 
   it('counts rows that do not decrypt, logs only their ids, and carries on', async () => {
@@ -193,7 +194,7 @@ describe('rotateVault on PostgreSQL', () => {
     const before = await stored();
     const { warnings, logger } = recordingLogger();
 
-    await expect(withDataSource((ds) => rotateVault(ds, rotatingVault, { batchSize: 3, logger }))).resolves.toEqual({ rotated: 5, alreadyCurrent: 0, failed: 5 });
+    await expect(withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { batchSize: 3, logger }))).resolves.toEqual({ rotated: 5, alreadyCurrent: 0, failed: 5 });
 
     const after = await stored();
     for (const row of broken) expect(after.get(row.id)).toEqual(before.get(row.id)); // untouched, not half-rotated
@@ -223,7 +224,7 @@ describe('rotateVault on PostgreSQL', () => {
       const release = new Promise((done) => setTimeout(done, 300)).then(() => holder.query('COMMIT'));
       const { warnings, logger } = recordingLogger();
 
-      const counts = await withDataSource((ds) => rotateVault(ds, rotatingVault, { lockTimeoutMs: 1_000, logger }));
+      const counts = await withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { lockTimeoutMs: 1_000, logger }));
       await release;
 
       expect(counts).toEqual({ rotated: 2, alreadyCurrent: 0, failed: 1 });
@@ -245,7 +246,7 @@ describe('rotateVault on PostgreSQL', () => {
     const access = rotatingVault.seal(CANARY_ACCESS, { connectionId: row.id, field: 'access_token' });
     const refresh = oldVault.seal(CANARY_REFRESH, { connectionId: row.id, field: 'refresh_token' });
     await withClient(db.url, (c) => c.query('UPDATE connections SET access_token_enc = $2, refresh_token_enc = $3 WHERE id = $1', [row.id, access, refresh]));
-    await withDataSource((ds) => rotateVault(ds, rotatingVault, { logger: recordingLogger().logger }));
+    await withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { logger: recordingLogger().logger }));
 
     const dump = await withClient(db.url, async (c) => {
       const columns = await c.query<{ table_name: string; column_name: string }>(

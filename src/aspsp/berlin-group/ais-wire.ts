@@ -48,7 +48,7 @@ export interface BankTransaction {
   remittanceInformationUnstructured?: string;
 }
 
-/** Berlin Group's amount pattern is unanchored; ours is not (DESIGN.md section 6). */
+/** Berlin Group's amount pattern is unanchored; ours is not, so nothing but the amount can follow it. */
 export const AMOUNT_PATTERN = /^-?[0-9]{1,14}(\.[0-9]{1,3})?$/;
 const CURRENCY_PATTERN = /^[A-Z]{3}$/;
 

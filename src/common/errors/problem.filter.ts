@@ -1,6 +1,8 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { BankError } from '../../aspsp/bank-error.js';
 import { AppError } from './app-error.js';
+import { bankProblem } from './bank-problem.js';
 import type { ErrorCode } from './error-codes.js';
 import { problem, sendProblem, type Problem } from './problem.js';
 
@@ -10,7 +12,6 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   403: 'forbidden',
   404: 'not_found',
   405: 'method_not_allowed',
-  409: 'conflict',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   422: 'unprocessable',
@@ -27,14 +28,17 @@ interface BodyParserError {
 const isBodyParserError = (e: unknown): e is BodyParserError =>
   typeof e === 'object' && e !== null && typeof (e as BodyParserError).type === 'string' && typeof (e as BodyParserError).status === 'number';
 
+const logger = new Logger('Errors');
+
 /**
- * Every error leaves the service as RFC 9457 problem+json with a stable `code`. Unknown errors
+ * Every error leaves the service as RFC 9457 problem+json with a stable `code`: domain errors
+ * (`AppError`) with their own code, bank failures (`BankError`) with the code of their kind and
+ * the bank named, and `Retry-After` whenever the error says when to try again. Unknown errors
  * become a 500 whose detail is only the request id: never a stack trace, a message from a driver,
  * or anything that may hold a secret.
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Errors');
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
@@ -42,33 +46,49 @@ export class ProblemFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     if (res.headersSent) return;
     const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
-    const body = this.toProblem(exception, requestId);
-    const headers: Record<string, string> = {};
-    if (exception instanceof AppError && typeof exception.extensions.retryAfterSeconds === 'number') {
-      headers['Retry-After'] = String(exception.extensions.retryAfterSeconds);
-    }
-    sendProblem(res, body, headers);
+    const retryAfter = retryAfterOf(exception);
+    sendProblem(res, this.toProblem(exception, requestId), retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) });
   }
 
   toProblem(exception: unknown, requestId?: string): Problem {
-    if (exception instanceof AppError) {
-      if (exception.status >= 500) this.logger.warn({ code: exception.code, detail: exception.detail, requestId }, 'request failed upstream');
-      return problem(exception.code, { detail: exception.detail, status: exception.status, requestId, extensions: exception.extensions });
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const code = STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed');
-      return problem(code, { status, detail: httpExceptionDetail(exception), requestId });
-    }
-    if (isBodyParserError(exception)) {
-      if (exception.type === 'entity.too.large') return problem('payload_too_large', { requestId });
-      if (exception.type === 'entity.parse.failed') return problem('malformed_json', { requestId });
-      if (exception.type === 'encoding.unsupported' || exception.type === 'charset.unsupported') return problem('unsupported_media_type', { requestId });
-      return problem('validation_failed', { status: exception.status < 500 ? exception.status : 400, detail: 'The request body could not be read', requestId });
-    }
-    this.logger.error({ err: exception, requestId }, 'unhandled error');
-    return problem('internal_error', { status: HttpStatus.INTERNAL_SERVER_ERROR, detail: 'An unexpected error occurred', requestId });
+    return toProblem(exception, requestId);
   }
+}
+
+/** Seconds the client should wait before trying again, when the error says (the bank, the breaker or our own limits). */
+export function retryAfterOf(exception: unknown): number | undefined {
+  const seconds = exception instanceof AppError ? exception.extensions.retryAfterSeconds : exception instanceof BankError ? exception.details.retryAfterSeconds : undefined;
+  return typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : undefined;
+}
+
+/**
+ * The problem+json body for any error, as the filter sends it. Also used where an answer is
+ * stored to be replayed (a payment's first answer for its Idempotency-Key), with `extensions`
+ * added, so a replay is exactly what the filter answered the first time.
+ */
+export function toProblem(exception: unknown, requestId?: string, extensions: Record<string, unknown> = {}): Problem {
+  if (exception instanceof AppError) {
+    if (exception.status >= 500) logger.warn({ code: exception.code, detail: exception.detail, requestId }, 'request failed upstream');
+    return problem(exception.code, { detail: exception.detail, status: exception.status, requestId, extensions: { ...exception.extensions, ...extensions } });
+  }
+  if (exception instanceof BankError) {
+    const bank = bankProblem(exception);
+    logger.warn({ code: bank.code, aspspId: exception.aspspId, kind: exception.kind, bankStatus: exception.details.status, bankCode: exception.details.bankCode, requestId }, 'bank call failed');
+    return problem(bank.code, { detail: bank.detail, requestId, extensions: { ...bank.extensions, ...extensions } });
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code = STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed');
+    return problem(code, { status, detail: httpExceptionDetail(exception), requestId });
+  }
+  if (isBodyParserError(exception)) {
+    if (exception.type === 'entity.too.large') return problem('payload_too_large', { requestId });
+    if (exception.type === 'entity.parse.failed') return problem('malformed_json', { requestId });
+    if (exception.type === 'encoding.unsupported' || exception.type === 'charset.unsupported') return problem('unsupported_media_type', { requestId });
+    return problem('validation_failed', { status: exception.status < 500 ? exception.status : 400, detail: 'The request body could not be read', requestId });
+  }
+  logger.error({ err: exception, requestId }, 'unhandled error');
+  return problem('internal_error', { status: HttpStatus.INTERNAL_SERVER_ERROR, detail: 'An unexpected error occurred', requestId });
 }
 
 function httpExceptionDetail(exception: HttpException): string | undefined {

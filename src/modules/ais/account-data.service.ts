@@ -1,17 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { BankError } from '../../aspsp/bank-error.js';
 import type { TransactionRange } from '../../aspsp/berlin-group/ais.js';
 import { addDays, utcDate } from '../../aspsp/berlin-group/dates.js';
 import { AppError } from '../../common/errors/app-error.js';
-import { AisAccount } from './account.entity.js';
 import { toAccountView, toBalanceView, toTransactionView, type AccountsView, type BalancesView, type DataWarning, type TransactionsView } from './account.view.js';
 import { AisReader } from './ais-reader.js';
-import { AisStore, type LinkedAccount } from './ais-store.js';
-import { AisConsent } from './consent.entity.js';
+import { AccountStore, type LinkedAccount } from './account.store.js';
+import type { AisConsent } from './consent.entity.js';
+import { ConsentStore } from './consent.store.js';
 import { ConsentsService } from './consents.service.js';
-import { UnattendedBudget } from './unattended-budget.js';
 
 /** Days of history shown when the frontend gives no dateFrom (the banks' usual default window). */
 const DEFAULT_HISTORY_DAYS = 90;
@@ -43,12 +40,10 @@ type Source = 'bank' | 'storage';
 @Injectable()
 export class AccountDataService {
   constructor(
-    @InjectRepository(AisConsent) private readonly consents: Repository<AisConsent>,
-    @InjectRepository(AisAccount) private readonly accounts: Repository<AisAccount>,
+    private readonly consents: ConsentStore,
     private readonly consentsService: ConsentsService,
     private readonly reader: AisReader,
-    private readonly store: AisStore,
-    private readonly budget: UnattendedBudget,
+    private readonly store: AccountStore,
   ) {}
 
   async listAccounts(userId: string, consentId: string, req: ReadRequest): Promise<AccountsView> {
@@ -56,8 +51,8 @@ export class AccountDataService {
     const read = req.refresh || consent.accountsFetchedAt === null;
     const source = await this.attended(read, consent.accountsFetchedAt !== null, () => this.reader.accounts(consent, { psuIpAddress: req.psuIpAddress }));
     const links = await this.store.linkedAccounts(consent.id);
-    const fresh = await this.consents.findOneByOrFail({ id: consent.id });
-    return { consentId: consent.id, accounts: links.map((l) => toAccountView(l.account)), ...(await this.envelope(consent, source.source, fresh.accountsFetchedAt, source.rateLimited)) };
+    const fresh = await this.consents.findById(consent.id);
+    return { consentId: consent.id, accounts: links.map((l) => toAccountView(l.account)), ...(await this.envelope(consent, source.source, fresh?.accountsFetchedAt ?? null, source.rateLimited)) };
   }
 
   async balances(userId: string, consentId: string, accountId: string, req: ReadRequest): Promise<BalancesView> {
@@ -65,8 +60,8 @@ export class AccountDataService {
     const read = req.refresh || link.account.balancesFetchedAt === null;
     const source = await this.attended(read, link.account.balancesFetchedAt !== null, () => this.reader.balances(consent, link, { psuIpAddress: req.psuIpAddress }));
     const balances = await this.store.balances(accountId);
-    const account = await this.accounts.findOneByOrFail({ id: accountId });
-    return { accountId, balances: balances.map(toBalanceView), ...(await this.envelope(consent, source.source, account.balancesFetchedAt, source.rateLimited)) };
+    const account = await this.store.account(accountId);
+    return { accountId, balances: balances.map(toBalanceView), ...(await this.envelope(consent, source.source, account?.balancesFetchedAt ?? null, source.rateLimited)) };
   }
 
   /**
@@ -88,7 +83,7 @@ export class AccountDataService {
     const range = { dateFrom, dateTo, bookingStatus: req.bookingStatus ?? 'both' } as const;
     const page = { limit: req.limit ?? DEFAULT_PAGE, offset: req.offset ?? 0 };
     const { total, items } = await this.store.transactions(accountId, range, page);
-    const account = await this.accounts.findOneByOrFail({ id: accountId });
+    const account = await this.store.account(accountId);
     const views = items.map(toTransactionView);
     return {
       accountId,
@@ -96,7 +91,7 @@ export class AccountDataService {
       total,
       ...page,
       transactions: { booked: views.filter((t) => t.bookingStatus === 'booked'), pending: views.filter((t) => t.bookingStatus === 'pending') },
-      ...(await this.envelope(consent, source.source, account.transactionsFetchedAt, source.rateLimited)),
+      ...(await this.envelope(consent, source.source, account?.transactionsFetchedAt ?? null, source.rateLimited)),
     };
   }
 
@@ -121,14 +116,14 @@ export class AccountDataService {
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
       if (error.kind === 'rate_limited' && hasStored) return { source: 'storage', rateLimited: true };
-      throw error.toAppError();
+      throw error;
     }
   }
 
   private async envelope(consent: AisConsent, source: Source, fetchedAt: Date | null, rateLimited: boolean): Promise<{ fetchedAt: string; source: Source; warning?: DataWarning }> {
     const base = { fetchedAt: (fetchedAt ?? new Date()).toISOString(), source };
     if (source === 'bank') return base;
-    const state = await this.budget.state(consent.id);
+    const state = await this.consents.budgetState(consent.id);
     if (!rateLimited && !state.spent) return base;
     const warning: DataWarning = {
       code: rateLimited || state.rateLimited ? 'rate_limited' : 'budget_spent',

@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { AisAccount } from './account.entity.js';
-import type { StoredBalance, StoredTransaction } from './ais-store.js';
+import type { StoredAccount, StoredBalance, StoredTransaction } from './account.store.js';
 
 export class AmountView {
   @ApiProperty({ example: '-12.30', description: 'Decimal string, never a number' }) amount!: string;
@@ -88,7 +87,7 @@ export class TransactionsView extends DataEnvelope {
 
 const opt = <K extends string, V>(key: K, value: V | null | undefined): Partial<Record<K, V>> => (value === null || value === undefined ? {} : ({ [key]: value } as Record<K, V>));
 
-export function toAccountView(a: AisAccount): AccountView {
+export function toAccountView(a: StoredAccount): AccountView {
   return {
     id: a.id,
     ...opt('iban', a.iban),

@@ -1,5 +1,6 @@
 import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, BANK_FAILURES } from '../../common/errors/problem.view.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
 import { AccountDataService } from './account-data.service.js';
 import { AccountsView, BalancesView, TransactionsView } from './account.view.js';
@@ -10,8 +11,8 @@ const uuid = new ParseUUIDPipe({ version: '4' });
 
 @ApiTags('ais')
 @Authenticated()
-@ApiConflictResponse({ description: 'The consent is not valid: `status` and `reconsentRequired` say what to do' })
-@ApiNotFoundResponse({ description: 'No such consent (or account) for this user' })
+// 409: the consent is not usable (`consentStatus` says why; `reconsentRequired` asks for a new one).
+@ApiProblems('validation_failed', 'not_found', 'consent_not_valid', 'reconsent_required', ...BANK_FAILURES)
 @Controller('api/v1/consents/:consentId/accounts')
 export class AccountsController {
   constructor(private readonly data: AccountDataService) {}

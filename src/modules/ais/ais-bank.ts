@@ -4,10 +4,11 @@ import { BankError } from '../../aspsp/bank-error.js';
 import type { BerlinGroupAis, ReadContext } from '../../aspsp/berlin-group/ais.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { ConnectionsService } from '../connections/connections.service.js';
 import type { AisConsent } from './consent.entity.js';
-import { isEnded, reconsentRequired, type LocalConsentStatus } from './consent-status.js';
-import { ConsentTransitions } from './consent-transitions.js';
+import { consentNotUsable } from './consent-errors.js';
+import { isEnded, type LocalConsentStatus } from './consent-status.js';
+import { ConsentStore } from './consent.store.js';
 
 /**
  * A bank call made for a consent: the connection's access token (refreshed once on a 401), the
@@ -19,9 +20,9 @@ import { ConsentTransitions } from './consent-transitions.js';
 export class AisBank {
   constructor(
     private readonly aspsps: AspspRegistry,
-    private readonly connections: ConnectionsRepository,
+    private readonly connections: ConnectionsService,
     private readonly tokens: BankTokensService,
-    private readonly transitions: ConsentTransitions,
+    private readonly consents: ConsentStore,
   ) {}
 
   async call<T>(consent: AisConsent, psuIpAddress: string | undefined, fn: (ais: BerlinGroupAis, ctx: ReadContext) => Promise<T>): Promise<T> {
@@ -53,19 +54,7 @@ export class AisBank {
       const reported = await this.raw(consent, (ais, token) => ais.consentStatus(token, consent.bankConsentId)).catch(() => undefined);
       if (reported && isEnded(reported)) status = reported;
     }
-    const settled = await this.transitions.move(consent.id, status, code ?? null);
+    const settled = await this.consents.move(consent.id, status, code ?? null);
     return consentNotUsable(settled, { bankCode: code, tppMessages: error.details.tppMessages });
   }
-}
-
-/** 409 naming the consent's status (`consentStatus`); the frontend acts on `reconsentRequired`. */
-export function consentNotUsable(consent: AisConsent, extra: Record<string, unknown> = {}): AppError {
-  const required = reconsentRequired(consent.status);
-  // `consentStatus`, not `status`: problem+json's `status` is the HTTP status.
-  return new AppError('conflict', `The consent is ${consent.status}${required ? ': the user must consent again' : ''}`, {
-    consentStatus: consent.status,
-    reconsentRequired: required,
-    aspspId: consent.aspspId,
-    ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
-  });
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { TransactionRange } from '../../aspsp/berlin-group/ais.js';
 import { AisBank } from './ais-bank.js';
-import { AisStore, type LinkedAccount } from './ais-store.js';
+import { AccountStore, type LinkedAccount } from './account.store.js';
 import type { AisConsent } from './consent.entity.js';
 
 /**
@@ -18,7 +18,7 @@ export interface ReadOptions {
 export class AisReader {
   constructor(
     private readonly bank: AisBank,
-    private readonly store: AisStore,
+    private readonly store: AccountStore,
   ) {}
 
   async accounts(consent: AisConsent, options: ReadOptions): Promise<LinkedAccount[]> {

@@ -1,14 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { BankError } from '../../aspsp/bank-error.js';
 import { addDays, utcDate } from '../../aspsp/berlin-group/dates.js';
 import { AppError } from '../../common/errors/app-error.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { ConnectionsService } from '../connections/connections.service.js';
 import { AisReader } from './ais-reader.js';
-import { AisConsent } from './consent.entity.js';
-import { ConsentTransitions } from './consent-transitions.js';
-import { UnattendedBudget } from './unattended-budget.js';
+import { ConsentStore } from './consent.store.js';
 
 /** How far back an unattended refresh reads transactions (Berlin Group's usual default window). */
 export const REFRESH_HISTORY_DAYS = 90;
@@ -36,10 +32,8 @@ export class AisRefreshService {
   private readonly logger = new Logger(AisRefreshService.name);
 
   constructor(
-    @InjectRepository(AisConsent) private readonly consents: Repository<AisConsent>,
-    private readonly connections: ConnectionsRepository,
-    private readonly transitions: ConsentTransitions,
-    private readonly budget: UnattendedBudget,
+    private readonly consents: ConsentStore,
+    private readonly connections: ConnectionsService,
     private readonly reader: AisReader,
   ) {}
 
@@ -51,13 +45,13 @@ export class AisRefreshService {
    * request may have reached the bank, and is given back when none did.
    */
   async refreshUnattended(consentId: string): Promise<RefreshOutcome> {
-    let consent = await this.consents.findOne({ where: { id: consentId } });
+    let consent = await this.consents.findById(consentId);
     if (!consent) throw AppError.notFound('Consent');
-    consent = await this.transitions.expireIfDue(consent);
+    consent = await this.consents.expireIfDue(consent);
     const connection = await this.connections.findById(consent.connectionId);
     if (consent.status !== 'valid' || connection?.status !== 'active') return { refreshed: false, reason: 'not_valid' };
 
-    const claim = await this.budget.claim(consent.id);
+    const claim = await this.consents.claimBudget(consent.id);
     if (!('claimId' in claim)) return { refreshed: false, ...claim };
 
     let reachedBank = false;
@@ -71,19 +65,19 @@ export class AisRefreshService {
         await this.reader.balances(consent, link, options);
         await this.reader.transactions(consent, link, range, options);
       }
-      await this.budget.settle(claim.claimId, 'ok');
+      await this.consents.settleBudget(claim.claimId, 'ok');
       // Spread the day's budget evenly: the stored copy is never older than 24 h / frequency.
       return { refreshed: true, nextAllowedAt: new Date(Date.now() + DAY_MS / consent.frequencyPerDay + SPREAD_MARGIN_MS) };
     } catch (error) {
-      if (!reachedBank) await this.budget.release(claim.claimId);
-      else await this.budget.settle(claim.claimId, error instanceof BankError && error.kind === 'rate_limited' ? 'rate_limited' : 'failed');
+      if (!reachedBank) await this.consents.releaseBudget(claim.claimId);
+      else await this.consents.settleBudget(claim.claimId, error instanceof BankError && error.kind === 'rate_limited' ? 'rate_limited' : 'failed');
       if (error instanceof BankError && error.kind === 'rate_limited') {
-        const nextAllowedAt = await this.budget.markRateLimited(consent.id, error.details.retryAfterSeconds);
+        const nextAllowedAt = await this.consents.markRateLimited(consent.id, error.details.retryAfterSeconds);
         this.logger.warn({ consentId, aspspId: consent.aspspId, bankCode: error.details.bankCode, nextAllowedAt }, 'bank refused an unattended read (429): budget marked spent');
         return { refreshed: false, reason: 'rate_limited', nextAllowedAt };
       }
       // The bank refused the consent (AisBank has settled its status) or the connection needs a new login.
-      if (error instanceof AppError && (error.extensions.reconsentRequired !== undefined || error.extensions.reauthRequired === true)) {
+      if (error instanceof AppError && (error.code === 'reconsent_required' || error.code === 'consent_not_valid' || error.code === 'reauth_required')) {
         return { refreshed: false, reason: 'not_valid' };
       }
       throw error;

@@ -1,45 +1,53 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, Repository } from 'typeorm';
-import { ConnectionLifecycle } from '../connections/connection-lifecycle.js';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AspspModule } from '../../aspsp/aspsp.module.js';
+import { ConnectionLifecycle } from '../connections/connection-lifecycle.js';
 import { ConnectionsModule } from '../connections/connections.module.js';
+import { EventsModule } from '../events/events.module.js';
+import { IdentityModule } from '../identity/identity.module.js';
+import { PollHandlers } from '../polling/poll-handlers.js';
+import { PollingModule } from '../polling/polling.module.js';
 import { AccountDataService } from './account-data.service.js';
-import { AisAccount, AisConsentAccount } from './account.entity.js';
+import { AccountStore } from './account.store.js';
 import { AccountsController } from './accounts.controller.js';
 import { AisBank } from './ais-bank.js';
 import { AisReader } from './ais-reader.js';
 import { AisRefreshService } from './ais-refresh.service.js';
-import { AisStore } from './ais-store.js';
 import { AisConsent } from './consent.entity.js';
-import { ConsentTransitions } from './consent-transitions.js';
+import { ConsentStore } from './consent.store.js';
 import { ConsentsController } from './consents.controller.js';
 import { ConsentsService } from './consents.service.js';
-import { UnattendedBudget } from './unattended-budget.js';
 
 /**
  * AIS: consents, and the accounts, balances and transactions read through them, kept in PostgreSQL
- * within each bank's daily budget. The scheduler uses `ConsentsService.pollStatus` /
- * `expireUnapproved` and `AisRefreshService.refreshUnattended`.
+ * within each bank's daily budget. `ConsentStore` and `AccountStore` own the AIS tables. At start-up
+ * the module registers how its poll items are polled (`consent`: the status until the PSU decides;
+ * `ais-refresh`: unattended refreshes) and terminates a connection's consents before it is revoked.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([AisConsent, AisAccount, AisConsentAccount]), ConnectionsModule],
+  imports: [TypeOrmModule.forFeature([AisConsent]), AspspModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
   controllers: [ConsentsController, AccountsController],
-  providers: [ConsentsService, AccountDataService, AisRefreshService, AisBank, AisReader, AisStore, ConsentTransitions, UnattendedBudget],
+  providers: [ConsentsService, AccountDataService, AisRefreshService, AisBank, AisReader, AccountStore, ConsentStore],
   exports: [ConsentsService, AisRefreshService],
 })
 export class AisModule implements OnModuleInit {
   constructor(
     private readonly lifecycle: ConnectionLifecycle,
+    private readonly handlers: PollHandlers,
     private readonly consents: ConsentsService,
-    @InjectRepository(AisConsent) private readonly consentRows: Repository<AisConsent>,
+    private readonly refreshes: AisRefreshService,
   ) {}
 
-  /** Deleting a connection terminates its open consents at the bank first (DESIGN section 5). */
   onModuleInit(): void {
-    this.lifecycle.onBeforeRevoke('ais-consents', async (userId, connectionId) => {
-      const open = await this.consentRows.find({ where: { userId, connectionId, status: In(['received', 'valid']) } });
-      for (const consent of open) await this.consents.terminate(userId, consent.id);
+    // Deleting a connection terminates its open consents at the bank first (docs/design.md, "Connections").
+    this.lifecycle.onBeforeRevoke('ais-consents', (userId, connectionId) => this.consents.terminateOpen(userId, connectionId));
+    // Past the approval deadline the consent is withdrawn and expires here (reconsent required).
+    this.handlers.register('consent', (item) => (item.deadlinePassed ? this.consents.expireUnapproved(item.resourceId) : this.consents.pollStatus(item.resourceId)));
+    this.handlers.register('ais-refresh', async (item) => {
+      const outcome = await this.refreshes.refreshUnattended(item.resourceId);
+      // nextAllowedAt: when the budget's window rolls or the bank's Retry-After ends. Without it the
+      // scheduler waits SCHEDULER_AIS_REFRESH_FALLBACK_SECONDS; the AIS budget refuses overspending either way.
+      return { final: outcome.reason === 'not_valid', status: outcome.refreshed ? 'refreshed' : (outcome.reason ?? 'skipped'), nextPollAt: outcome.nextAllowedAt };
     });
   }
 }

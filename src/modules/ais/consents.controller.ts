@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, BANK_FAILURES } from '../../common/errors/problem.view.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
 import { ConsentsService } from './consents.service.js';
 import { ConsentView, toConsentView } from './consent.view.js';
@@ -21,8 +22,7 @@ export class ConsentsController {
     description: "Defaults: recurring, today + 90 days, 4 reads a day. The bank's rules are checked first (400 naming the rule). Status starts as received; poll GET /consents/{id} or listen to consent.status events.",
   })
   @ApiCreatedResponse({ type: ConsentView })
-  @ApiConflictResponse({ description: 'The connection has no ais service or is not active' })
-  @ApiNotFoundResponse({ description: 'No such connection for this user' })
+  @ApiProblems('validation_failed', 'not_found', 'service_not_granted', 'connection_not_active', ...BANK_FAILURES)
   async create(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) connectionId: string, @Body() body: CreateConsentDto, @PsuIp() psuIp: string): Promise<ConsentView> {
     return toConsentView(await this.consents.create(user.id, connectionId, body ?? {}, psuIp));
   }
@@ -44,6 +44,7 @@ export class ConsentsController {
   @Get('consents/:id')
   @ApiOperation({ summary: 'The consent as last polled; refresh=true asks the bank once now' })
   @ApiOkResponse({ type: ConsentView })
+  @ApiProblems('not_found', ...BANK_FAILURES)
   async get(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) id: string, @Query() query: RefreshQueryDto): Promise<ConsentView> {
     return toConsentView(await this.consents.get(user.id, id, query.refresh === 'true'));
   }
@@ -51,6 +52,7 @@ export class ConsentsController {
   @Delete('consents/:id')
   @ApiOperation({ summary: 'End the consent at the bank and here (terminatedByTpp)' })
   @ApiOkResponse({ type: ConsentView })
+  @ApiProblems('not_found', ...BANK_FAILURES)
   async remove(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) id: string): Promise<ConsentView> {
     return toConsentView(await this.consents.terminate(user.id, id));
   }

@@ -1,17 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import type { ConsentTerms } from '../../aspsp/berlin-group/ais.js';
 import { utcDate } from '../../aspsp/berlin-group/dates.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
+import { serviceNotGranted } from '../connections/connection-errors.js';
 import { ConnectionsService } from '../connections/connections.service.js';
-import { AisBank, consentNotUsable } from './ais-bank.js';
-import { AisConsent } from './consent.entity.js';
+import { AisBank } from './ais-bank.js';
+import { consentNotUsable } from './consent-errors.js';
+import type { AisConsent } from './consent.entity.js';
 import { isEnded } from './consent-status.js';
-import { ConsentTransitions } from './consent-transitions.js';
+import { ConsentStore } from './consent.store.js';
 
 /**
  * AIS consents: creation within each bank's rules, status (as last polled, or asked once), deletion.
@@ -23,12 +23,11 @@ export class ConsentsService {
   private readonly logger = new Logger(ConsentsService.name);
 
   constructor(
-    @InjectRepository(AisConsent) private readonly consents: Repository<AisConsent>,
+    private readonly consents: ConsentStore,
     private readonly connections: ConnectionsService,
     private readonly aspsps: AspspRegistry,
     private readonly tokens: BankTokensService,
     private readonly bank: AisBank,
-    private readonly transitions: ConsentTransitions,
   ) {}
 
   /**
@@ -38,52 +37,43 @@ export class ConsentsService {
    */
   async create(userId: string, connectionId: string, requested: Partial<ConsentTerms>, psuIpAddress: string | undefined): Promise<AisConsent> {
     const connection = await this.connections.get(userId, connectionId);
-    if (!connection.services.includes('ais')) {
-      throw new AppError('conflict', 'The connection was not made for account information (service ais); connect the bank again with ais', { services: connection.services });
-    }
+    if (!connection.services.includes('ais')) throw serviceNotGranted(connection, 'ais');
     const adapter = this.aspsps.get(connection.aspspId);
     const today = utcDate();
     const terms = adapter.consentTerms(requested, today);
     const errors = adapter.validateConsent(terms, today);
     if (errors.length > 0) throw AppError.validation(errors);
-    let created;
-    try {
-      created = await this.tokens.withAccessToken(connection, (token) => adapter.ais.createConsent(token, adapter.consentBody(terms), psuIpAddress));
-    } catch (error) {
-      throw error instanceof BankError ? error.toAppError() : error;
-    }
-    return this.transitions.created(
-      this.consents.create({
-        userId,
-        connectionId: connection.id,
-        aspspId: connection.aspspId,
-        bankConsentId: created.consentId,
-        status: created.status,
-        statusReason: null,
-        validUntil: terms.validUntil,
-        frequencyPerDay: terms.frequencyPerDay,
-        recurringIndicator: terms.recurringIndicator,
-        budgetBlockedUntil: null,
-        accountsFetchedAt: null,
-        statusChangedAt: new Date(),
-      }),
-    );
+    const created = await this.tokens.withAccessToken(connection, (token) => adapter.ais.createConsent(token, adapter.consentBody(terms), psuIpAddress));
+    return this.consents.create({
+      userId,
+      connectionId: connection.id,
+      aspspId: connection.aspspId,
+      bankConsentId: created.consentId,
+      status: created.status,
+      statusReason: null,
+      validUntil: terms.validUntil,
+      frequencyPerDay: terms.frequencyPerDay,
+      recurringIndicator: terms.recurringIndicator,
+      budgetBlockedUntil: null,
+      accountsFetchedAt: null,
+      statusChangedAt: new Date(),
+    });
   }
 
   list(userId: string, connectionId?: string): Promise<AisConsent[]> {
-    return this.consents.find({ where: { userId, ...(connectionId ? { connectionId } : {}) }, order: { createdAt: 'DESC' }, take: 200 });
+    return this.consents.list(userId, connectionId, 200);
   }
 
   /** The user's consent as last known (expired once its validUntil has passed); `refresh` asks the bank once first. */
   async get(userId: string, consentId: string, refresh = false): Promise<AisConsent> {
     const consent = await this.owned(userId, consentId);
     if (refresh && !isEnded(consent.status)) return this.askBank(consent);
-    return this.transitions.expireIfDue(consent);
+    return this.consents.expireIfDue(consent);
   }
 
   /** The user's consent if it can be read through now; otherwise 409 with its status and `reconsentRequired`. */
   async requireValid(userId: string, consentId: string): Promise<AisConsent> {
-    const consent = await this.transitions.expireIfDue(await this.owned(userId, consentId));
+    const consent = await this.consents.expireIfDue(await this.owned(userId, consentId));
     if (consent.status !== 'valid') throw consentNotUsable(consent);
     return consent;
   }
@@ -100,10 +90,15 @@ export class ConsentsService {
       await this.bank.raw(consent, (ais, token) => ais.deleteConsent(token, consent.bankConsentId));
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
-      if (error.kind !== 'consent_invalid') throw error.toAppError();
+      if (error.kind !== 'consent_invalid') throw error;
       this.logger.warn({ consentId, aspspId: consent.aspspId, bankCode: error.details.bankCode }, 'bank no longer knows the consent it was asked to delete');
     }
-    return this.transitions.move(consent.id, 'terminatedByTpp', null);
+    return this.consents.move(consent.id, 'terminatedByTpp', null);
+  }
+
+  /** Ends every open consent of a connection (before the connection is revoked); a failure is the caller's to log. */
+  async terminateOpen(userId: string, connectionId: string): Promise<void> {
+    for (const consent of await this.consents.openForConnection(userId, connectionId)) await this.terminate(userId, consent.id);
   }
 
   /**
@@ -114,9 +109,9 @@ export class ConsentsService {
    * kind); a consent that no longer exists is an `AppError` not_found.
    */
   async pollStatus(consentId: string): Promise<{ final: boolean; status: string }> {
-    const consent = await this.consents.findOne({ where: { id: consentId } });
+    const consent = await this.consents.findById(consentId);
     if (!consent) throw AppError.notFound('Consent');
-    const now = isEnded(consent.status) ? consent : await this.askBank(consent, { throwBankErrors: true });
+    const now = isEnded(consent.status) ? consent : await this.askBank(consent);
     return { final: now.status !== 'received', status: now.status };
   }
 
@@ -126,35 +121,35 @@ export class ConsentsService {
    * consent expires here with `reconsentRequired`.
    */
   async expireUnapproved(consentId: string): Promise<{ final: true; status: string }> {
-    const consent = await this.consents.findOne({ where: { id: consentId } });
+    const consent = await this.consents.findById(consentId);
     if (!consent) throw AppError.notFound('Consent');
     if (consent.status !== 'received') return { final: true, status: consent.status };
     await this.bank.raw(consent, (ais, token) => ais.deleteConsent(token, consent.bankConsentId)).catch((error: unknown) => {
       this.logger.warn({ consentId, aspspId: consent.aspspId, error: error instanceof Error ? error.message : 'unknown' }, 'could not withdraw an unapproved consent at the bank');
     });
-    const moved = await this.transitions.move(consent.id, 'expired', 'approval_timeout');
+    const moved = await this.consents.move(consent.id, 'expired', 'approval_timeout');
     return { final: true, status: moved.status };
   }
 
   private async owned(userId: string, consentId: string): Promise<AisConsent> {
-    const consent = await this.consents.findOne({ where: { id: consentId, userId } });
+    const consent = await this.consents.findForUser(userId, consentId);
     if (!consent) throw AppError.notFound('Consent');
     return consent;
   }
 
   /** One status request; the bank's answer (or its refusal of the consent) is recorded. */
-  private async askBank(consent: AisConsent, options: { throwBankErrors?: boolean } = {}): Promise<AisConsent> {
+  private async askBank(consent: AisConsent): Promise<AisConsent> {
     try {
       const status = await this.bank.raw(consent, (ais, token) => ais.consentStatus(token, consent.bankConsentId));
-      const moved = await this.transitions.move(consent.id, status, null);
-      return this.transitions.expireIfDue(moved);
+      const moved = await this.consents.move(consent.id, status, null);
+      return this.consents.expireIfDue(moved);
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
       if (error.kind === 'consent_invalid') {
         const status = error.details.bankCode === 'CONSENT_EXPIRED' ? 'expired' : 'invalid';
-        return this.transitions.move(consent.id, status, error.details.bankCode ?? null);
+        return this.consents.move(consent.id, status, error.details.bankCode ?? null);
       }
-      throw options.throwBankErrors ? error : error.toAppError();
+      throw error;
     }
   }
 }

@@ -1,13 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
 import type { AspspAdapter } from '../../aspsp/aspsp-adapter.js';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import type { TokenSet } from '../../aspsp/oauth/token-set.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { TokenVaultService, VaultError } from '../token-vault/token-vault.service.js';
-import { Connection } from './connection.entity.js';
+import { connectionNotUsable, reauthRequired } from './connection-errors.js';
+import type { Connection } from './connection.entity.js';
+import { ConnectionsStore } from './connections.store.js';
 
 /** Refresh this long before the access token expires, so a call never starts with a dying token. */
 const REFRESH_MARGIN_MS = 60_000;
@@ -28,7 +28,7 @@ export class BankTokensService {
   private readonly inflight = new Map<string, Promise<string>>();
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: ConnectionsStore,
     private readonly vault: TokenVaultService,
     private readonly aspsps: AspspRegistry,
   ) {}
@@ -36,16 +36,13 @@ export class BankTokensService {
   /** Stores the tokens of a completed login and activates the connection. */
   async activate(connectionId: string, tokens: TokenSet, adapter: AspspAdapter): Promise<void> {
     const now = new Date();
-    await this.dataSource.getRepository(Connection).update(connectionId, {
-      status: 'active',
-      failureReason: null,
+    await this.store.activate(connectionId, {
       accessTokenEnc: this.vault.seal(tokens.accessToken, { connectionId, field: 'access_token' }),
       refreshTokenEnc: tokens.refreshToken ? this.vault.seal(tokens.refreshToken, { connectionId, field: 'refresh_token' }) : null,
       accessTokenExpiresAt: tokens.expiresAt,
       grantedScope: tokens.scope ?? null,
       firstLoginAt: now,
       reauthBy: adapter.reloginAfterDays ? new Date(now.getTime() + adapter.reloginAfterDays * DAY_MS) : null,
-      tokensRefreshedAt: now,
     });
   }
 
@@ -58,8 +55,8 @@ export class BankTokensService {
       // A ciphertext that does not open (tampered, copied from another row, key removed) is never
       // worked around: the connection needs a new login.
       this.logger.error({ connectionId: connection.id, vaultError: error.kind }, 'stored bank tokens cannot be decrypted');
-      await this.markReauthRequired(this.dataSource.manager, connection.id, 'vault_error');
-      throw this.reauthError(connection.aspspId);
+      await this.store.markReauthRequired(connection.id, 'vault_error');
+      throw reauthRequired(connection.aspspId);
     }
   }
 
@@ -100,8 +97,8 @@ export class BankTokensService {
       return await call(fresh);
     } catch (error) {
       if (error instanceof BankError && error.kind === 'token_invalid') {
-        await this.markReauthRequired(this.dataSource.manager, connection.id, 'token_rejected');
-        throw new AppError('conflict', `${connection.aspspId}: the bank no longer accepts this connection; the user must log in again`, { connectionStatus: 'reauth_required', reauthRequired: true });
+        await this.store.markReauthRequired(connection.id, 'token_rejected');
+        throw reauthRequired(connection.aspspId, 'the bank no longer accepts this connection; the user must log in again');
       }
       throw error;
     }
@@ -109,8 +106,8 @@ export class BankTokensService {
 
   private async refreshLocked(connectionId: string, staleAccessToken: string | null): Promise<string> {
     // Refusals are recorded inside the transaction and raised after it commits.
-    const outcome = await this.dataSource.transaction(async (manager): Promise<{ token: string } | { reauth: string }> => {
-      const row = await manager.getRepository(Connection).findOne({ where: { id: connectionId }, lock: { mode: 'pessimistic_write' } });
+    const outcome = await this.store.locked(connectionId, async (locked): Promise<{ token: string } | { reauth: string }> => {
+      const row = locked.row;
       if (!row) throw AppError.notFound('Connection');
       this.assertUsable(row);
       const current = row.accessTokenEnc ? this.vault.open(row.accessTokenEnc, { connectionId, field: 'access_token' }) : null;
@@ -118,7 +115,7 @@ export class BankTokensService {
         return { token: current }; // another caller refreshed while we waited for the lock
       }
       if (!row.refreshTokenEnc) {
-        await this.markReauthRequired(manager, connectionId, 'no_refresh_token');
+        await locked.markReauthRequired('no_refresh_token');
         return { reauth: row.aspspId };
       }
       const adapter = this.aspsps.get(row.aspspId);
@@ -130,38 +127,25 @@ export class BankTokensService {
         if (error instanceof BankError && (error.kind === 'token_invalid' || error.kind === 'rejected')) {
           // invalid_grant: spent, revoked, or past the bank's re-login deadline (Flowe: 90 days).
           this.logger.warn({ connectionId, aspspId: row.aspspId, oauthError: error.details.oauthError }, 'refresh refused: re-authentication required');
-          await this.markReauthRequired(manager, connectionId, 'refresh_refused');
+          await locked.markReauthRequired('refresh_refused');
           return { reauth: row.aspspId };
         }
-        throw error instanceof BankError ? error.toAppError() : error;
+        throw error;
       }
-      await manager.getRepository(Connection).update(connectionId, {
+      await locked.saveRefreshed({
         accessTokenEnc: this.vault.seal(tokens.accessToken, { connectionId, field: 'access_token' }),
         // Banks that rotate send a new refresh token (store it before anyone uses it); others don't.
         ...(tokens.refreshToken ? { refreshTokenEnc: this.vault.seal(tokens.refreshToken, { connectionId, field: 'refresh_token' }) } : {}),
         accessTokenExpiresAt: tokens.expiresAt,
-        tokensRefreshedAt: new Date(),
       });
       this.logger.log({ connectionId, aspspId: row.aspspId }, 'bank tokens refreshed');
       return { token: tokens.accessToken };
     });
-    if ('reauth' in outcome) throw this.reauthError(outcome.reauth);
+    if ('reauth' in outcome) throw reauthRequired(outcome.reauth);
     return outcome.token;
   }
 
-  private async markReauthRequired(manager: EntityManager, connectionId: string, reason: string): Promise<void> {
-    await manager
-      .getRepository(Connection)
-      .update(connectionId, { status: 'reauth_required', failureReason: reason, accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null });
-  }
-
-  private reauthError(aspspId: string): AppError {
-    return new AppError('conflict', `${aspspId}: the bank requires the user to log in again`, { connectionStatus: 'reauth_required', reauthRequired: true });
-  }
-
   private assertUsable(connection: Connection): void {
-    if (connection.status !== 'active') {
-      throw new AppError('conflict', `The connection is ${connection.status}`, { connectionStatus: connection.status, reauthRequired: connection.status === 'reauth_required' });
-    }
+    if (connection.status !== 'active') throw connectionNotUsable(connection);
   }
 }

@@ -1,19 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AspspRegistry, type AspspSummary } from '../../aspsp/aspsp.registry.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
-import { ConnectionView, CreatedConnectionView, toConnectionView } from './connection.view.js';
+import { ConnectionView, toConnectionView } from './connection.view.js';
 import { ConnectionsService } from './connections.service.js';
-import { CreateConnectionDto } from './dto/create-connection.dto.js';
-import { LoginFlowStore } from './login-flow.store.js';
 
+/** The user's connections. `POST /api/v1/connections` starts a bank login: see ConnectController (bank-login). */
 @ApiTags('connections')
 @Authenticated()
 @Controller('api/v1')
 export class ConnectionsController {
   constructor(
     private readonly connections: ConnectionsService,
-    private readonly loginFlow: LoginFlowStore,
     private readonly aspsps: AspspRegistry,
   ) {}
 
@@ -21,15 +19,6 @@ export class ConnectionsController {
   @ApiOperation({ summary: 'Configured banks and the services they offer' })
   listAspsps(): { aspsps: AspspSummary[] } {
     return { aspsps: this.aspsps.list() };
-  }
-
-  @Post('connections')
-  @ApiOperation({ summary: 'Start connecting a bank: navigate the browser (top level) to authorizationUrl' })
-  @ApiCreatedResponse({ type: CreatedConnectionView })
-  async create(@CurrentUser() user: AuthenticatedUser, @Body() body: CreateConnectionDto): Promise<CreatedConnectionView> {
-    const connection = await this.connections.create(user.id, body);
-    const ticket = await this.loginFlow.issueTicket(connection.id);
-    return { ...toConnectionView(connection), authorizationUrl: `/auth/${connection.aspspId}/login?ticket=${ticket}` };
   }
 
   @Get('connections')

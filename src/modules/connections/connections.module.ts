@@ -1,18 +1,25 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AspspModule } from '../../aspsp/aspsp.module.js';
+import { IdentityModule } from '../identity/identity.module.js';
 import { TokenVaultModule } from '../token-vault/token-vault.module.js';
 import { BankTokensService } from './bank-tokens.service.js';
 import { ConnectionLifecycle } from './connection-lifecycle.js';
 import { Connection } from './connection.entity.js';
 import { ConnectionsController } from './connections.controller.js';
-import { ConnectionsRepository } from './connections.repository.js';
 import { ConnectionsService } from './connections.service.js';
-import { LoginFlowStore } from './login-flow.store.js';
+import { ConnectionsStore } from './connections.store.js';
 
+/**
+ * A user's links to banks and the bank tokens behind them. Owns the `connections` table
+ * (`ConnectionsStore`, not exported). Other modules use the services: `ConnectionsService`
+ * (create, read, revoke; `activate` and `fail` for the bank login), `BankTokensService` (a valid
+ * access token for a bank call) and `ConnectionLifecycle` (act before a connection is revoked).
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([Connection]), TokenVaultModule],
+  imports: [TypeOrmModule.forFeature([Connection]), TokenVaultModule, AspspModule, IdentityModule],
   controllers: [ConnectionsController],
-  providers: [ConnectionsService, ConnectionsRepository, BankTokensService, LoginFlowStore, ConnectionLifecycle],
-  exports: [ConnectionsService, ConnectionsRepository, BankTokensService, LoginFlowStore, ConnectionLifecycle],
+  providers: [ConnectionsService, ConnectionsStore, BankTokensService, ConnectionLifecycle],
+  exports: [ConnectionsService, BankTokensService, ConnectionLifecycle],
 })
 export class ConnectionsModule {}

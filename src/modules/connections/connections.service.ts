@@ -1,23 +1,29 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import type { AspspAdapter } from '../../aspsp/aspsp-adapter.js';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
+import type { TokenSet } from '../../aspsp/oauth/token-set.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { appConfig } from '../../config/app.config.js';
 import type { Service } from '../../config/banks.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
+import { BankTokensService } from './bank-tokens.service.js';
 import { ConnectionLifecycle } from './connection-lifecycle.js';
-import { Connection } from './connection.entity.js';
+import type { Connection } from './connection.entity.js';
+import { ConnectionsStore } from './connections.store.js';
 import { checkReturnUrl } from './return-url.js';
 
-/** Connections of one user. Every read is scoped by user: another user's id is simply not found. */
+/**
+ * Connections of one user. Every user-facing read is scoped by user: another user's id is simply
+ * not found. `findById` and `fail` are for the bank login and background work.
+ */
 @Injectable()
 export class ConnectionsService {
   constructor(
-    @InjectRepository(Connection) private readonly connections: Repository<Connection>,
+    private readonly store: ConnectionsStore,
     private readonly aspsps: AspspRegistry,
     @Inject(appConfig.KEY) private readonly app: ConfigOf<typeof appConfig>,
     private readonly lifecycle: ConnectionLifecycle,
+    private readonly tokens: BankTokensService,
   ) {}
 
   async create(userId: string, input: { aspspId: string; services?: Service[]; returnUrl: string }): Promise<Connection> {
@@ -28,15 +34,15 @@ export class ConnectionsService {
     if (unsupported.length > 0) {
       throw AppError.validation([{ field: 'services', message: `${adapter.bank.name} does not offer ${unsupported.join(', ')}` }]);
     }
-    return this.connections.save(this.connections.create({ userId, aspspId: adapter.id, services, status: 'pending', returnUrl }));
+    return this.store.create({ userId, aspspId: adapter.id, services, returnUrl });
   }
 
   list(userId: string): Promise<Connection[]> {
-    return this.connections.find({ where: { userId }, order: { createdAt: 'DESC' }, take: 200 });
+    return this.store.listForUser(userId, 200);
   }
 
   async get(userId: string, id: string): Promise<Connection> {
-    const connection = await this.connections.findOne({ where: { id, userId } });
+    const connection = await this.store.findForUser(userId, id);
     if (!connection) throw AppError.notFound('Connection');
     return connection;
   }
@@ -48,9 +54,24 @@ export class ConnectionsService {
   async revoke(userId: string, id: string): Promise<void> {
     const connection = await this.get(userId, id);
     if (connection.status === 'active') await this.lifecycle.beforeRevoke(userId, connection.id);
-    await this.connections.update(
-      { id: connection.id, userId },
-      { status: 'revoked', accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null },
-    );
+    await this.store.revoke(userId, connection.id);
+  }
+
+  /**
+   * A connection by id alone, for the bank login (which knows it by its state, not by a user) and
+   * for background work (polls, refreshes) that acts for whoever owns the consent or payment.
+   */
+  findById(id: string): Promise<Connection | undefined> {
+    return this.store.findById(id);
+  }
+
+  /** A login that succeeded: the bank's tokens are sealed and stored, the connection becomes `active`. */
+  activate(id: string, tokens: TokenSet, adapter: AspspAdapter): Promise<void> {
+    return this.tokens.activate(id, tokens, adapter);
+  }
+
+  /** A login that failed: a pending connection becomes `failed` with a machine-readable reason, no tokens. */
+  fail(id: string, reason: string): Promise<void> {
+    return this.store.fail(id, reason);
   }
 }

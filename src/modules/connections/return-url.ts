@@ -24,10 +24,3 @@ export function checkReturnUrl(value: string, allowList: readonly string[]): str
   }
   return url.toString();
 }
-
-/** Appends the outcome to the frontend's return URL. */
-export function outcomeUrl(returnUrl: string, params: Record<string, string>): string {
-  const url = new URL(returnUrl);
-  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-  return url.toString();
-}

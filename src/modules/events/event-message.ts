@@ -1,4 +1,4 @@
-import type { OutboxRow } from './outbox.service.js';
+import type { OutboxRow } from './outbox.store.js';
 
 /** What the frontend (SSE) and the webhook receiver get for one outbox event. */
 export interface EventMessage {

@@ -4,7 +4,7 @@ import { eventsConfig } from '../../config/events.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import { sseFrame, toEventMessage } from './event-message.js';
 import { EventsMetrics } from './events.metrics.js';
-import { OutboxService, type OutboxRow } from './outbox.service.js';
+import { OutboxStore, type OutboxRow } from './outbox.store.js';
 
 /** Where a stream's frames go (the HTTP response). */
 export interface StreamSink {
@@ -59,7 +59,7 @@ export class EventStreamHub implements BeforeApplicationShutdown {
 
   constructor(
     @Inject(eventsConfig.KEY) private readonly config: ConfigOf<typeof eventsConfig>,
-    private readonly outbox: OutboxService,
+    private readonly outbox: OutboxStore,
     private readonly metrics: EventsMetrics,
   ) {}
 

@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, Req, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../../common/errors/problem.view.js';
 import type { Request, Response } from 'express';
 import { AppError } from '../../common/errors/app-error.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
@@ -29,8 +30,8 @@ export class EventsController {
     description: 'The event stream (open until the client leaves or SSE_MAX_STREAM_SECONDS pass)',
     content: { 'text/event-stream': { schema: { type: 'string', example: 'id: 42\nevent: payment.status\ndata: {"paymentId":"…","connectionId":"…","status":"ACSC","scaStatus":"finalised","occurredAt":"…"}\n\n' } } },
   })
-  @ApiBadRequestResponse({ description: 'Last-Event-ID is not an event id' })
-  @ApiTooManyRequestsResponse({ description: 'Too many open streams for this user' })
+  // 400: Last-Event-ID is not an event id; 429: too many open streams for this user.
+  @ApiProblems('validation_failed', 'rate_limited')
   async stream(@CurrentUser() user: AuthenticatedUser, @Headers('last-event-id') lastEventId: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
     const after = lastEventId?.trim() ? lastEventId.trim() : undefined;
     if (after !== undefined && !EVENT_ID.test(after)) throw AppError.validation([{ field: 'header:Last-Event-ID', message: 'must be an event id (digits) from this stream' }]);

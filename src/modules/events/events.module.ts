@@ -1,19 +1,21 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { IdentityModule } from '../identity/identity.module.js';
 import { EventStreamHub } from './event-stream.hub.js';
 import { EventsController } from './events.controller.js';
 import { EventsMetrics } from './events.metrics.js';
-import { OutboxService } from './outbox.service.js';
+import { OutboxStore } from './outbox.store.js';
 import { WebhookDispatcher } from './webhook.dispatcher.js';
 
 /**
- * Status changes for the frontend: the transactional outbox (`OutboxService.record`, used by the
- * AIS and PIS services), its server-sent event stream (`GET /api/v1/events`) and the optional
- * signed webhook.
+ * Status changes for the frontend: the transactional outbox (`OutboxStore.record`, called by the
+ * AIS and PIS stores inside their transactions), its server-sent event stream
+ * (`GET /api/v1/events`) and the optional signed webhook. Housekeeping trims the outbox through
+ * `OutboxStore.purge`.
  */
-@Global()
 @Module({
+  imports: [IdentityModule],
   controllers: [EventsController],
-  providers: [OutboxService, EventStreamHub, EventsMetrics, WebhookDispatcher],
-  exports: [OutboxService],
+  providers: [OutboxStore, EventStreamHub, EventsMetrics, WebhookDispatcher],
+  exports: [OutboxStore],
 })
 export class EventsModule {}

@@ -7,7 +7,7 @@ import { eventsConfig } from '../../config/events.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import { toEventMessage } from './event-message.js';
 import { EventsMetrics } from './events.metrics.js';
-import { OutboxService, type WebhookDelivery } from './outbox.service.js';
+import { OutboxStore, type WebhookDelivery } from './outbox.store.js';
 import { WebhookClient } from './webhook.client.js';
 
 const INTERVAL_NAME = 'webhook-dispatcher';
@@ -30,7 +30,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   constructor(
     @Inject(eventsConfig.KEY) private readonly config: ConfigOf<typeof eventsConfig>,
-    private readonly outbox: OutboxService,
+    private readonly outbox: OutboxStore,
     private readonly metrics: EventsMetrics,
     private readonly schedulerRegistry: SchedulerRegistry,
     metricsService: MetricsService,

@@ -5,7 +5,7 @@ import { UserAuthGuard } from './user-auth.guard.js';
 /**
  * Marks a controller or route as called on behalf of a TPP user: `Authorization: Bearer <user
  * token>` is required (401 problem+json otherwise) and `@CurrentUser()` gives the user. Every
- * `/api/v1` controller carries it (DESIGN.md section 5).
+ * `/api/v1` controller carries it (docs/design.md, "The frontend contract").
  */
 export function Authenticated(): ClassDecorator & MethodDecorator {
   return applyDecorators(

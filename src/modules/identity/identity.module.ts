@@ -1,27 +1,30 @@
-import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
-import type { AppMode } from '../../config/app.config.js';
+import { Module } from '@nestjs/common';
+import { appConfig } from '../../config/app.config.js';
+import { authConfig } from '../../config/auth.config.js';
+import type { ConfigOf } from '../../config/define-config.js';
 import { MeController } from './me.controller.js';
-import { SandboxLoginController } from './sandbox-login.controller.js';
 import { SandboxTokenIssuer } from './sandbox-token.issuer.js';
 import { UserAuthGuard } from './user-auth.guard.js';
 import { UserTokenVerifier } from './user-token.verifier.js';
 
-export interface IdentityModuleOptions {
-  mode: AppMode;
-}
-
 /**
- * Who the frontend's user is. Global, so any controller can carry `@Authenticated()` without
- * importing this module (the guard's verifier resolves from here). The demo login and its key
- * exist only in sandbox mode: in production mode neither the route nor the signer is registered.
- * Needs the `auth` config namespace (`authConfig`) loaded by ConfigModule.
+ * Who the frontend's user is. Every module whose controllers carry `@Authenticated()` imports
+ * this one (the guard resolves its verifier from the importing module). The demo signer exists
+ * only in sandbox mode: in production mode its provider is `undefined`, so no key pair is made
+ * and nothing can mint a user token; the demo login route lives in `SandboxLoginModule`, which
+ * AppModule imports in sandbox mode only. Needs the `app` and `auth` config namespaces.
  */
-@Module({})
-export class IdentityModule {
-  static forRoot({ mode }: IdentityModuleOptions): DynamicModule {
-    const sandbox = mode === 'sandbox';
-    const controllers: Type[] = sandbox ? [MeController, SandboxLoginController] : [MeController];
-    const providers: Provider[] = sandbox ? [UserTokenVerifier, UserAuthGuard, SandboxTokenIssuer] : [UserTokenVerifier, UserAuthGuard];
-    return { module: IdentityModule, global: true, controllers, providers, exports: [UserTokenVerifier, UserAuthGuard] };
-  }
-}
+@Module({
+  controllers: [MeController],
+  providers: [
+    UserTokenVerifier,
+    UserAuthGuard,
+    {
+      provide: SandboxTokenIssuer,
+      inject: [appConfig.KEY, authConfig.KEY],
+      useFactory: (app: ConfigOf<typeof appConfig>, auth: ConfigOf<typeof authConfig>) => (app.mode === 'sandbox' ? new SandboxTokenIssuer(auth) : undefined),
+    },
+  ],
+  exports: [UserTokenVerifier, UserAuthGuard, SandboxTokenIssuer],
+})
+export class IdentityModule {}

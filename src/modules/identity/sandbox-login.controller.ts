@@ -7,8 +7,8 @@ import { SandboxLoginDto, UserTokenDto } from './dto/sandbox-login.dto.js';
 import { SandboxTokenIssuer } from './sandbox-token.issuer.js';
 
 /**
- * The demo login (DESIGN.md section 5): any user id, no password. Registered only in sandbox
- * mode, so production answers 404 because the route does not exist, not because of a check.
+ * The demo login (docs/design.md, "The frontend contract"): any user id, no password. Registered only in sandbox
+ * mode (SandboxLoginModule), so production answers 404 because the route does not exist, not because of a check.
  */
 @ApiTags('identity')
 @Controller('api/v1/sandbox')

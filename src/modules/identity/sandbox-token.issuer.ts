@@ -13,7 +13,7 @@ export interface IssuedToken {
 }
 
 /**
- * The demo login of sandbox mode (DESIGN.md section 5): signs `{sub: userId}` with a key pair made
+ * The demo login of sandbox mode (docs/design.md, "The frontend contract"): signs `{sub: userId}` with a key pair made
  * at boot, so a restart logs every demo user out and no private key ever sits on disk. Registered
  * only in sandbox mode (see IdentityModule): production has no way to mint a user token.
  */

@@ -13,7 +13,7 @@ export const MAX_SUBJECT_LENGTH = 255;
 class KeySetUnavailable extends Error {}
 
 /**
- * Verifies the frontend's bearer token (DESIGN.md section 2; SECURITY.md line 7): signature against
+ * Verifies the frontend's bearer token (docs/design.md, "The frontend contract"): signature against
  * the configured key source with an asymmetric allow-list, then `iss`, `aud`, `exp` (required) and
  * `sub` (required, ≤ 255 characters). Failures become `unauthenticated` with a detail in general
  * terms; the token itself is never echoed or logged.
@@ -41,7 +41,7 @@ export class UserTokenVerifier {
         requiredClaims: ['exp', 'sub'],
       }));
     } catch (error) {
-      throw this.toAppError(error);
+      throw this.refusal(error);
     }
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) {
       throw new AppError('unauthenticated', `token subject must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters`);
@@ -49,7 +49,7 @@ export class UserTokenVerifier {
     return { id: sub };
   }
 
-  private toAppError(error: unknown): AppError {
+  private refusal(error: unknown): AppError {
     if (error instanceof KeySetUnavailable) {
       this.logger.warn({ err: error.cause }, 'user token keys could not be fetched');
       return new AppError('service_unavailable', 'The identity provider keys are unavailable; try again later', { retryAfterSeconds: 5 });

@@ -5,9 +5,10 @@ import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import type { InitiatedPayment, PaymentOrder } from '../../aspsp/berlin-group/pis.js';
 import { AppError } from '../../common/errors/app-error.js';
-import { problem } from '../../common/errors/problem.js';
+import { toProblem } from '../../common/errors/problem.filter.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import { pisConfig } from '../../config/pis.config.js';
+import { connectionNotUsable, serviceNotGranted } from '../connections/connection-errors.js';
 import type { Connection } from '../connections/connection.entity.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
 import { ConnectionsService } from '../connections/connections.service.js';
@@ -135,11 +136,11 @@ export class PaymentInitiationService {
   private async recordFailure(reserved: Payment, error: unknown): Promise<StoredResponse> {
     if (error instanceof AppError || (error instanceof BankError && ['unavailable', 'rate_limited', 'token_invalid'].includes(error.kind))) {
       await this.store.release(reserved.id);
-      throw error instanceof BankError ? error.toAppError() : error;
+      throw error;
     }
     const rejected = error instanceof BankError && (error.kind === 'rejected' || error.kind === 'consent_invalid');
     const status = rejected ? 'RJCT' : 'unknown';
-    const appError = error instanceof BankError ? error.toAppError() : new AppError('internal_error', 'The payment could not be recorded');
+    const failure = error instanceof BankError ? error : new AppError('internal_error', 'The payment could not be recorded');
     const failureCode = rejected ? ((error as BankError).details.bankCode ?? 'rejected') : error instanceof BankError && error.kind === 'timeout' ? 'bank_timeout' : 'bank_error';
     if (!rejected) this.logger.warn({ paymentId: reserved.id, aspspId: reserved.aspspId, failureCode }, 'payment initiation outcome unknown: it will not be re-sent');
     const updated = await this.store.transition(reserved.id, {
@@ -147,10 +148,8 @@ export class PaymentInitiationService {
       failureCode,
       source: 'initiation',
       onlyIf: (p) => p.status === 'pending',
-      respond: () => ({
-        status: appError.status,
-        body: { ...problem(appError.code, { detail: appError.detail, status: appError.status, extensions: { ...appError.extensions, paymentId: reserved.id, paymentStatus: status } }) },
-      }),
+      // The answer the filter gives for this failure, kept for every retry with the key.
+      respond: () => storedProblem(failure, { paymentId: reserved.id, paymentStatus: status }),
     });
     return storedResponseOf(updated);
   }
@@ -198,24 +197,25 @@ export class PaymentInitiationService {
         failureCode: 'interrupted',
         source: 'recovery',
         onlyIf: (p) => p.status === 'pending',
-        respond: () => ({ status: appError.status, body: { ...problem(appError.code, { detail: appError.detail, status: appError.status, extensions: { ...appError.extensions, paymentId, paymentStatus: 'unknown' } }) } }),
+        respond: () => storedProblem(appError, { paymentId, paymentStatus: 'unknown' }),
       })) ?? null
     );
   }
 }
 
 function assertCanPay(connection: Connection): void {
-  if (!connection.services.includes('pis')) {
-    throw new AppError('conflict', 'This connection was made without the pis service; connect the bank again with services ["pis"]', { requiredService: 'pis' });
-  }
-  if (connection.status !== 'active') {
-    throw new AppError('conflict', `The connection is ${connection.status}`, { connectionStatus: connection.status, reauthRequired: connection.status === 'reauth_required' });
-  }
+  if (!connection.services.includes('pis')) throw serviceNotGranted(connection, 'pis');
+  if (connection.status !== 'active') throw connectionNotUsable(connection);
 }
 
 function storedResponseOf(payment: Payment | undefined): StoredResponse {
   if (!payment || payment.responseStatus === null || payment.responseBody === null) throw new Error('payment answer was not recorded');
   return { status: payment.responseStatus, body: payment.responseBody };
+}
+
+function storedProblem(error: unknown, extensions: Record<string, unknown>): StoredResponse {
+  const body = toProblem(error, undefined, extensions);
+  return { status: body.status, body: { ...body } };
 }
 
 function inFlight(detail: string): AppError {

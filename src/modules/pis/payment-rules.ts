@@ -6,7 +6,7 @@ import { electronicFormatIBAN, isSEPACountry, isValidIBAN, validateIBAN, Validat
  * the field name (the validation filter then drops it again from the listed message).
  */
 
-/** Berlin Group's `amountValue` pattern (`-?[0-9]{1,14}(\.[0-9]{1,3})?`), anchored (DESIGN.md section 6). */
+/** Berlin Group's `amountValue` pattern (`-?[0-9]{1,14}(\.[0-9]{1,3})?`), anchored: the specification's pattern is not, so `1.5abc` would match it (docs/design.md, "Payments and idempotency"). */
 export const BERLIN_GROUP_AMOUNT = /^-?[0-9]{1,14}(\.[0-9]{1,3})?$/;
 
 /**
@@ -54,7 +54,7 @@ export function minorUnits(currency: string): number {
 /**
  * Why an amount string is refused, or undefined. The amount must match Berlin Group's anchored
  * pattern (so no exponent, sign, hex, blanks, `.5` or `12.`), be greater than 0, have no leading
- * zeros (`00001` is refused: SECURITY.md line 29; `0.50` is fine) and at most as many decimals as
+ * zeros (`00001` is refused: one amount, one spelling; `0.50` is fine) and at most as many decimals as
  * the currency has (EUR: 2). It stays a string from here to the bank: never a float.
  */
 export function amountProblem(amount: unknown, currency: unknown): string | undefined {

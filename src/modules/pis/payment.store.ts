@@ -3,8 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, LessThan, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { isFinalTransactionStatus, type PaymentOrder, type ScaStatus } from '../../aspsp/berlin-group/pis.js';
-import { OutboxService } from '../events/outbox.service.js';
-import { PollQueue } from '../scheduler/poll-queue.service.js';
+import { OutboxStore } from '../events/outbox.store.js';
+import { PollQueue } from '../polling/poll-queue.store.js';
 import { Payment, PaymentStatusChange, type PaymentStatus, type StoredResponse } from './payment.entity.js';
 
 export interface Reservation {
@@ -48,7 +48,7 @@ export function isSettled(status: PaymentStatus): boolean {
 export class PaymentStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly outbox: OutboxService,
+    private readonly outbox: OutboxStore,
     private readonly pollQueue: PollQueue,
   ) {}
 

@@ -1,22 +1,18 @@
 import { Body, Controller, Delete, Get, Headers, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
   ApiBody,
-  ApiConflictResponse,
   ApiCreatedResponse,
-  ApiGatewayTimeoutResponse,
   ApiHeader,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppError } from '../../common/errors/app-error.js';
 import { sendProblem, type Problem } from '../../common/errors/problem.js';
+import { ApiProblems, BANK_FAILURES } from '../../common/errors/problem.view.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
 import { CreatePaymentDto } from './dto/create-payment.dto.js';
 import { decodeCursor, encodeCursor, GetPaymentQueryDto, ListPaymentsQueryDto } from './dto/payment-queries.dto.js';
@@ -44,11 +40,9 @@ export class PaymentsController {
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: '1–255 printable ASCII characters, unique per payment, scoped to the user' })
   @ApiBody({ type: CreatePaymentDto })
   @ApiCreatedResponse({ type: PaymentView })
-  @ApiBadRequestResponse({ description: 'Every bad field listed in `errors` (including `header:Idempotency-Key`)' })
-  @ApiNotFoundResponse({ description: 'No such connection for this user' })
-  @ApiConflictResponse({ description: 'Connection without pis or not active; or the first request with this key is still in flight (Retry-After)' })
-  @ApiUnprocessableEntityResponse({ description: 'Key reused with another body; or the bank refused the payment (status RJCT)' })
-  @ApiGatewayTimeoutResponse({ description: 'The bank did not answer: the payment is `unknown`, never re-sent' })
+  // 400 lists every bad field in `errors` (including `header:Idempotency-Key`); a bank refusal
+  // (`bank_rejected`) leaves the payment RJCT; `bank_timeout` leaves it `unknown`, never re-sent.
+  @ApiProblems('validation_failed', 'not_found', 'service_not_granted', 'connection_not_active', 'idempotency_key_in_flight', 'idempotency_key_reused', ...BANK_FAILURES)
   async create(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', uuid) connectionId: string,
@@ -81,7 +75,7 @@ export class PaymentsController {
   @Get('payments/:id')
   @ApiOperation({ summary: 'A payment: status as last polled (`?refresh=true` asks the bank now), SCA status and status history' })
   @ApiOkResponse({ type: PaymentView })
-  @ApiNotFoundResponse()
+  @ApiProblems('not_found', ...BANK_FAILURES)
   async get(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) id: string, @Query() query: GetPaymentQueryDto): Promise<PaymentView> {
     const { payment, history } = await this.payments.get(user.id, id, query.refresh === 'true');
     return toPaymentView(payment, history);
@@ -91,7 +85,8 @@ export class PaymentsController {
   @ApiOperation({ summary: 'Cancel the payment at the bank (Berlin Group DELETE)' })
   @ApiNoContentResponse({ description: 'Cancelled (CANC)' })
   @ApiAcceptedResponse({ type: PaymentView, description: 'The PSU must authorise the cancellation in the bank app' })
-  @ApiConflictResponse({ description: 'The payment can no longer be cancelled (bank 405), or was never confirmed by the bank' })
+  // 409 payment_not_cancellable: the bank answered 405, or it never confirmed the payment.
+  @ApiProblems('not_found', 'payment_not_cancellable', ...BANK_FAILURES)
   async cancel(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) id: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<PaymentView | undefined> {
     const result = await this.payments.cancel(user.id, id, psuIpOf(req));
     if (result.cancelled) {

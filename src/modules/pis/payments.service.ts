@@ -4,7 +4,7 @@ import { BankError } from '../../aspsp/bank-error.js';
 import { isFinalScaStatus, type ScaStatus } from '../../aspsp/berlin-group/pis.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { ConnectionsService } from '../connections/connections.service.js';
 import type { Payment, PaymentStatusChange } from './payment.entity.js';
 import { PaymentInitiationService } from './payment-initiation.service.js';
 import { isSettled, PaymentStore } from './payment.store.js';
@@ -27,7 +27,7 @@ export class PaymentsService {
   constructor(
     private readonly store: PaymentStore,
     private readonly initiation: PaymentInitiationService,
-    private readonly connections: ConnectionsRepository,
+    private readonly connections: ConnectionsService,
     private readonly tokens: BankTokensService,
     private readonly aspsps: AspspRegistry,
   ) {}
@@ -56,7 +56,7 @@ export class PaymentsService {
     }
     const bankPaymentId = payment.bankPaymentId;
     const { adapter, connection } = await this.bankOf(payment);
-    const outcome = await this.callBank(() => this.tokens.withAccessToken(connection, (token) => adapter.pis.cancel(token, bankPaymentId, psuIpAddress)));
+    const outcome = await this.tokens.withAccessToken(connection, (token) => adapter.pis.cancel(token, bankPaymentId, psuIpAddress));
     switch (outcome.outcome) {
       case 'cancelled': {
         // The bank's cancellation also ends the SCA; learn how it ended, if the bank says.
@@ -104,21 +104,19 @@ export class PaymentsService {
       await this.store.stopPolling(payment.id);
       return { final: true, status: payment.status };
     }
-    const updated = await this.askBank(payment, 'poll', false);
+    const updated = await this.askBank(payment, 'poll');
     return { final: isSettled(updated.status), status: updated.status };
   }
 
   /** Transaction status, and the SCA status while the authorisation is still open. */
-  private async askBank(payment: Payment, source: string, mapErrors = true): Promise<Payment> {
+  private async askBank(payment: Payment, source: string): Promise<Payment> {
     const bankPaymentId = payment.bankPaymentId!;
     const { adapter, connection } = await this.bankOf(payment);
-    const read = () =>
-      this.tokens.withAccessToken(connection, async (token) => {
-        const status = await adapter.pis.status(token, bankPaymentId);
-        const scaStatus = payment.authorisationId && !(payment.scaStatus && isFinalScaStatus(payment.scaStatus)) ? await adapter.pis.scaStatus(token, bankPaymentId, payment.authorisationId) : undefined;
-        return { status, scaStatus };
-      });
-    const { status, scaStatus } = mapErrors ? await this.callBank(read) : await read();
+    const { status, scaStatus } = await this.tokens.withAccessToken(connection, async (token) => {
+      const status = await adapter.pis.status(token, bankPaymentId);
+      const scaStatus = payment.authorisationId && !(payment.scaStatus && isFinalScaStatus(payment.scaStatus)) ? await adapter.pis.scaStatus(token, bankPaymentId, payment.authorisationId) : undefined;
+      return { status, scaStatus };
+    });
     const updated = await this.store.transition(payment.id, {
       status,
       scaStatus,
@@ -156,14 +154,5 @@ export class PaymentsService {
     const connection = await this.connections.findById(payment.connectionId);
     if (!connection) throw AppError.notFound('Connection');
     return { adapter: this.aspsps.get(payment.aspspId), connection };
-  }
-
-  /** Bank failures on a user's request become problem+json naming the bank. */
-  private async callBank<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw error instanceof BankError ? error.toAppError() : error;
-    }
   }
 }

@@ -1,6 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AspspModule } from '../../aspsp/aspsp.module.js';
 import { ConnectionsModule } from '../connections/connections.module.js';
+import { EventsModule } from '../events/events.module.js';
+import { IdentityModule } from '../identity/identity.module.js';
+import { PollHandlers } from '../polling/poll-handlers.js';
+import { PollingModule } from '../polling/polling.module.js';
 import { Payment, PaymentStatusChange } from './payment.entity.js';
 import { PaymentInitiationService } from './payment-initiation.service.js';
 import { PaymentStore } from './payment.store.js';
@@ -9,12 +14,22 @@ import { PaymentsService } from './payments.service.js';
 
 /**
  * PIS: SEPA credit transfers, idempotent per (user, Idempotency-Key), with status, history and
- * cancellation. Exports PaymentsService, whose `pollStatus(paymentId)` the scheduler calls.
+ * cancellation. `PaymentStore` owns the payment tables. At start-up the module registers how
+ * `payment` poll items are polled (`PaymentsService.pollStatus`).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Payment, PaymentStatusChange]), ConnectionsModule],
+  imports: [TypeOrmModule.forFeature([Payment, PaymentStatusChange]), AspspModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
   controllers: [PaymentsController],
   providers: [PaymentStore, PaymentInitiationService, PaymentsService],
   exports: [PaymentsService],
 })
-export class PisModule {}
+export class PisModule implements OnModuleInit {
+  constructor(
+    private readonly handlers: PollHandlers,
+    private readonly payments: PaymentsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.handlers.register('payment', (item) => this.payments.pollStatus(item.resourceId));
+  }
+}

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import type { ConfigOf } from '../../config/define-config.js';
 import { eventsConfig, schedulerConfig } from '../../config/index.js';
-import { LoginFlowStore } from '../connections/login-flow.store.js';
+import { BankLoginService } from '../bank-login/bank-login.service.js';
+import { OutboxStore } from '../events/outbox.store.js';
 
 const EVERY_MS = 10 * 60_000;
 /** SSE clients resume within minutes; a week of events is plenty for Last-Event-ID and audits. */
@@ -13,7 +12,8 @@ export const OUTBOX_RETENTION_DAYS = 7;
 /**
  * Drops what no longer serves anyone: expired login tickets and states, and outbox events older
  * than a week — except those a configured webhook has not received yet, which are kept until it
- * does (delivery is at least once). Runs on every replica with the scheduler; the deletes are
+ * does (delivery is at least once). The owners delete (the bank login's store, `OutboxStore`); this only
+ * decides when and how old. Runs on every replica with the scheduler; the deletes are
  * idempotent, so replicas running it together do no harm.
  */
 @Injectable()
@@ -21,8 +21,8 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger = new Logger(Housekeeping.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly loginFlow: LoginFlowStore,
+    private readonly outbox: OutboxStore,
+    private readonly logins: BankLoginService,
     private readonly registry: SchedulerRegistry,
     @Inject(schedulerConfig.KEY) private readonly scheduler: ConfigOf<typeof schedulerConfig>,
     @Inject(eventsConfig.KEY) private readonly events: ConfigOf<typeof eventsConfig>,
@@ -38,12 +38,9 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   async run(now = new Date()): Promise<{ outboxDeleted: number }> {
-    await this.loginFlow.purgeExpired();
+    await this.logins.purgeExpired();
     const cutoff = new Date(now.getTime() - OUTBOX_RETENTION_DAYS * 86_400_000);
-    const [, outboxDeleted] = (await this.dataSource.query(
-      'DELETE FROM outbox_events WHERE created_at < $1 AND ($2::boolean OR webhook_delivered_at IS NOT NULL)',
-      [cutoff, !this.events.webhook],
-    )) as [unknown, number];
+    const outboxDeleted = await this.outbox.purge(cutoff, Boolean(this.events.webhook));
     if (outboxDeleted > 0) this.logger.log({ outboxDeleted }, 'old outbox events removed');
     return { outboxDeleted };
   }

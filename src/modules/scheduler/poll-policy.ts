@@ -2,8 +2,8 @@ import { ExponentialBackoff, halfJitterGenerator, type IBackoff } from 'cockatie
 import { BankError } from '../../aspsp/bank-error.js';
 import { AppError } from '../../common/errors/app-error.js';
 import type { SchedulerConfig } from '../../config/scheduler.config.js';
-import type { PollResult } from './poll-handlers.js';
-import type { ClaimedItem, PollKind, PollRecord } from './poll-queue.service.js';
+import type { PollResult } from '../polling/poll-handlers.js';
+import type { ClaimedItem, PollKind, PollRecord } from '../polling/poll-queue.store.js';
 
 /** Statuses after which the bank will not change its answer (Berlin Group consent statuses, ISO 20022). */
 export const FINAL_STATUSES: Readonly<Record<PollKind, ReadonlySet<string>>> = {

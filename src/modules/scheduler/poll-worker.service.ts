@@ -6,9 +6,9 @@ import { BankError } from '../../aspsp/bank-error.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { schedulerConfig } from '../../config/scheduler.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
-import { PollHandlers, type PollContext } from './poll-handlers.js';
+import { PollHandlers, type PollContext } from '../polling/poll-handlers.js';
 import { PollPolicy, type PollAttempt, type PollDecision } from './poll-policy.js';
-import { PollQueue, type ClaimedItem } from './poll-queue.service.js';
+import { PollQueue, type ClaimedItem } from '../polling/poll-queue.store.js';
 import { SchedulerMetrics } from './scheduler.metrics.js';
 
 const INTERVAL_NAME = 'poll-worker';

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { MetricsService } from '../../common/metrics/metrics.service.js';
-import { PollQueue } from './poll-queue.service.js';
+import { PollQueue } from '../polling/poll-queue.store.js';
 
 /** cockatiel's CircuitState numbering, exported as is so dashboards can map it. */
 const CIRCUIT_HELP = 'Circuit breaker state per bank: 0 closed, 1 open, 2 half-open, 3 isolated';

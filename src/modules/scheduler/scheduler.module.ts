@@ -1,19 +1,20 @@
-import { Global, Module } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
-import { PollHandlers } from './poll-handlers.js';
-import { PollQueue } from './poll-queue.service.js';
+import { Module } from '@nestjs/common';
+import { AspspModule } from '../../aspsp/aspsp.module.js';
+import { BankLoginModule } from '../bank-login/bank-login.module.js';
+import { EventsModule } from '../events/events.module.js';
+import { PollingModule } from '../polling/polling.module.js';
+import { Housekeeping } from './housekeeping.service.js';
 import { PollWorker } from './poll-worker.service.js';
 import { SchedulerMetrics } from './scheduler.metrics.js';
 
 /**
- * Status polling for consents, payments and unattended AIS refreshes. Other modules use
- * `PollQueue` (add or remove items in their own transactions) and `PollHandlers` (say how a kind
- * is polled); `PollWorker` does the rest on every replica.
+ * The top of the polling stack: `PollWorker` claims due poll items on every replica and runs the
+ * handlers that AIS and PIS registered with the poll queue (`PollingModule`), and `Housekeeping`
+ * asks the owners of expiring data to purge it. It imports neither AIS nor PIS: they depend on
+ * the queue below, not on this worker.
  */
-@Global()
 @Module({
-  imports: [ScheduleModule.forRoot()],
-  providers: [PollQueue, PollHandlers, PollWorker, SchedulerMetrics],
-  exports: [PollQueue, PollHandlers],
+  imports: [PollingModule, EventsModule, BankLoginModule, AspspModule],
+  providers: [PollWorker, SchedulerMetrics, Housekeeping],
 })
 export class SchedulerModule {}

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returningRows } from '../../database/returning.js';
 
@@ -28,13 +29,13 @@ export interface WebhookDelivery extends OutboxRow {
 const ROW = `id::text AS id, user_id AS "userId", type, payload, created_at AS "createdAt"`;
 
 /**
- * The transactional outbox: a status change and its event are written in the same transaction,
+ * The owner of `outbox_events`, the transactional outbox: a status change and its event are written in the same transaction,
  * so a change is never announced without having happened, nor lost after it did. Publishing (SSE,
  * webhooks) reads the table afterwards.
  */
 @Injectable()
-export class OutboxService {
-  constructor(private readonly dataSource: DataSource) {}
+export class OutboxStore {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async record(manager: EntityManager, event: OutboxEvent): Promise<void> {
     await manager.query('INSERT INTO outbox_events (user_id, type, payload) VALUES ($1, $2, $3)', [event.userId, event.type, JSON.stringify(event.data)]);
@@ -104,5 +105,18 @@ export class OutboxService {
   async pendingWebhooks(): Promise<number> {
     const [row] = (await this.dataSource.query('SELECT count(*)::int AS n FROM outbox_events WHERE webhook_delivered_at IS NULL')) as { n: number }[];
     return row.n;
+  }
+
+  /**
+   * Deletes events created before `before`. With `keepUndelivered` (a webhook is configured) an
+   * event the webhook has not received yet is kept whatever its age: delivery is at least once.
+   * Returns how many were deleted.
+   */
+  async purge(before: Date, keepUndelivered: boolean): Promise<number> {
+    const [, deleted] = (await this.dataSource.query('DELETE FROM outbox_events WHERE created_at < $1 AND (NOT $2::boolean OR webhook_delivered_at IS NOT NULL)', [
+      before,
+      keepUndelivered,
+    ])) as [unknown, number];
+    return deleted;
   }
 }

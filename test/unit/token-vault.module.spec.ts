@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { vaultConfig } from '../../src/config/vault.config.js';
 import { TokenVaultModule } from '../../src/modules/token-vault/token-vault.module.js';
 import { TokenVaultService, VaultError } from '../../src/modules/token-vault/token-vault.service.js';
-import { CANARY_ACCESS, makeKey } from './keys.js';
+import { CANARY_ACCESS, makeKey } from '../support/vault-keys.js';
 
 const CONNECTION = '3c1f0d4e-2b6a-4f8e-9d7c-5a4b3c2d1e0f';
 

@@ -4,8 +4,17 @@ import { join } from 'node:path';
 import { generateSandboxCerts, type SandboxCertificates } from '../../src/sandbox/certs.js';
 import { createSandboxApp, type SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import type { SandboxOptions } from '../../src/sandbox/config.js';
-import { startTestBff, type TestBff } from '../support/bff.js';
-import type { TestDatabase } from '../support/database.js';
+import { BankTokensService } from '../../src/modules/connections/bank-tokens.service.js';
+import { ConnectionsService } from '../../src/modules/connections/connections.service.js';
+import { finishConnect, sandboxLogin, startConnect } from './bank-login.js';
+import { startTestBff, type TestBff } from './bff.js';
+import type { TestDatabase } from './database.js';
+
+/*
+ * The bank world every integration suite shares: the sandbox ASPSP and the real BFF pointed at it,
+ * each in this process on its own loopback port, and users connected to a bank through the whole
+ * login (BFF, sandbox login page, callback).
+ */
 
 export const VAULT_K1 = 'k1:' + Buffer.alloc(32, 1).toString('base64');
 export const VAULT_K2 = 'k2:' + Buffer.alloc(32, 2).toString('base64');
@@ -69,4 +78,29 @@ export async function startBankWorld(options: { sandbox?: SandboxOptions; env?: 
       await sandbox.close();
     },
   };
+}
+
+export interface Connected {
+  /** The user's BFF token (demo login). */
+  token: string;
+  connectionId: string;
+}
+
+/**
+ * A demo user with an active connection to a bank: the whole login at the sandbox, as a browser
+ * does it. `user` logs in at the bank; the BFF user is `user` too unless `userToken` says otherwise.
+ */
+export async function connectUser(bffUrl: string, user: string, aspspId: string, services?: string[], userToken?: string): Promise<Connected> {
+  const token = userToken ?? (await sandboxLogin(bffUrl, user));
+  const flow = await startConnect(bffUrl, token, aspspId, { username: user, ...(services ? { services } : {}) });
+  const outcome = await finishConnect(flow);
+  if (outcome.result !== 'success') throw new Error(`connect failed: ${JSON.stringify(outcome)}`);
+  return { token, connectionId: flow.connectionId };
+}
+
+/** A valid bank access token of a connection, as the BFF would use it for a bank call. */
+export async function accessTokenOf(bff: TestBff, connectionId: string): Promise<string> {
+  const connection = await bff.app.get(ConnectionsService).findById(connectionId);
+  if (!connection) throw new Error(`no connection ${connectionId}`);
+  return bff.app.get(BankTokensService).accessToken(connection);
 }

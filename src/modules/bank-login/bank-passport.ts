@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import passport from 'passport';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankOAuthStrategy, type BankAuthOptions } from './bank-oauth.strategy.js';
-import { LoginFlowStore } from '../connections/login-flow.store.js';
+import { LoginFlowStore } from './login-flow.store.js';
 
 /**
  * A private passport instance with one OAuth2 strategy per configured bank (no sessions, no global

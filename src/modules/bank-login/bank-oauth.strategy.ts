@@ -3,7 +3,7 @@ import { Strategy as OAuth2Strategy, type StrategyOptionsWithRequest, type Verif
 import type { AspspAdapter } from '../../aspsp/aspsp-adapter.js';
 import type { TokenSet } from '../../aspsp/oauth/token-set.js';
 import type { Service } from '../../config/banks.config.js';
-import type { LoginFlowStore } from '../connections/login-flow.store.js';
+import type { LoginFlowStore } from './login-flow.store.js';
 
 /** Per-call options the auth routes pass to `passport.authenticate(name, options)`. */
 export interface BankAuthOptions {

@@ -1,8 +1,8 @@
 import { Logger, type LoggerService } from '@nestjs/common';
-import { QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
-import type { TokenField } from './token-cipher.js';
-import type { TokenVaultService } from './token-vault.service.js';
-import { VaultError } from './vault-error.js';
+import type { TokenField } from '../token-vault/token-cipher.js';
+import type { TokenVaultService } from '../token-vault/token-vault.service.js';
+import { VaultError } from '../token-vault/vault-error.js';
+import type { ConnectionsStore, RewriteOutcome, StoredTokens } from './connections.store.js';
 
 export interface RotationCounts {
   /** Rows this run re-encrypted under the current key. */
@@ -23,20 +23,10 @@ export interface RotateOptions {
 
 export type RotatingVault = Pick<TokenVaultService, 'currentKeyId' | 'open' | 'seal' | 'needsRotation'>;
 
-interface TokenRow {
-  id: string;
-  access_token_enc: string | null;
-  refresh_token_enc: string | null;
-}
-
-type Outcome = 'rotated' | 'current' | 'failed' | 'locked' | 'gone';
-
-const COLUMNS: readonly [column: 'access_token_enc' | 'refresh_token_enc', field: TokenField][] = [
-  ['access_token_enc', 'access_token'],
-  ['refresh_token_enc', 'refresh_token'],
+const COLUMNS: readonly [column: 'accessTokenEnc' | 'refreshTokenEnc', field: TokenField][] = [
+  ['accessTokenEnc', 'access_token'],
+  ['refreshTokenEnc', 'refresh_token'],
 ];
-
-const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * Re-encrypts every connection token that is not under the vault's current key (`vault:rotate`).
@@ -50,37 +40,33 @@ const LOCK_NOT_AVAILABLE = '55P03';
  * under the lock, so a row is rotated by exactly one of them. Rows skipped because they were locked
  * are revisited at the end with a waiting lock, so each run accounts for every row it saw.
  */
-export async function rotateVault(dataSource: DataSource, vault: RotatingVault, options: RotateOptions = {}): Promise<RotationCounts> {
+export async function rotateVault(store: ConnectionsStore, vault: RotatingVault, options: RotateOptions = {}): Promise<RotationCounts> {
   const batchSize = options.batchSize ?? 100;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('batchSize must be a positive integer');
   const lockTimeoutMs = options.lockTimeoutMs ?? 5_000;
   const logger = options.logger ?? new Logger('VaultRotation');
   const counts: RotationCounts = { rotated: 0, alreadyCurrent: 0, failed: 0 };
-  const tally = (id: string, outcome: Outcome) => {
-    if (outcome === 'rotated') counts.rotated++;
-    else if (outcome === 'current') counts.alreadyCurrent++;
-    else if (outcome === 'failed') counts.failed++;
+  const tally = (id: string, outcome: RewriteOutcome) => {
+    if (outcome === 'written') counts.rotated++;
+    else if (outcome === 'unchanged') counts.alreadyCurrent++;
+    else if (outcome === 'skipped') counts.failed++;
     else if (outcome === 'locked') {
       counts.failed++;
       logger.warn(`connection ${id}: locked for longer than ${lockTimeoutMs} ms, not rotated; run vault:rotate again`);
     }
   };
+  const rotate = (id: string, skipLocked: boolean) => store.rewriteTokens(id, { skipLocked, lockTimeoutMs }, (row) => reseal(vault, row, logger));
 
   const skipped: string[] = [];
   let after: string | undefined;
   for (;;) {
-    const page: TokenRow[] = await dataSource.query(
-      `SELECT id, access_token_enc, refresh_token_enc FROM connections
-        WHERE (access_token_enc IS NOT NULL OR refresh_token_enc IS NOT NULL) ${after ? 'AND id > $2' : ''}
-        ORDER BY id LIMIT $1`,
-      after ? [batchSize, after] : [batchSize],
-    );
+    const page = await store.tokenPage(after, batchSize);
     for (const row of page) {
       if (isCurrent(vault, row)) {
         counts.alreadyCurrent++;
         continue;
       }
-      const outcome = await rotateRow(dataSource, vault, row.id, { skipLocked: true, lockTimeoutMs, logger });
+      const outcome = await rotate(row.id, true);
       if (outcome === 'locked') skipped.push(row.id);
       else tally(row.id, outcome);
     }
@@ -88,48 +74,22 @@ export async function rotateVault(dataSource: DataSource, vault: RotatingVault, 
     after = page[page.length - 1].id;
   }
 
-  for (const id of skipped) {
-    tally(id, await rotateRow(dataSource, vault, id, { skipLocked: false, lockTimeoutMs, logger }));
-  }
+  for (const id of skipped) tally(id, await rotate(id, false));
   return counts;
 }
 
 /** A page read is unlocked, so it only decides whether to look closer; the locked re-read decides. */
-function isCurrent(vault: RotatingVault, row: TokenRow): boolean {
+function isCurrent(vault: RotatingVault, row: StoredTokens): boolean {
   try {
     return COLUMNS.every(([column]) => row[column] === null || !vault.needsRotation(row[column]));
   } catch {
-    return false; // malformed: rotateRow counts it as failed
+    return false; // malformed: the locked pass counts it as failed
   }
 }
 
-async function rotateRow(
-  dataSource: DataSource,
-  vault: RotatingVault,
-  id: string,
-  options: { skipLocked: boolean; lockTimeoutMs: number; logger: Pick<LoggerService, 'warn'> },
-): Promise<Outcome> {
-  try {
-    return await dataSource.transaction((em) => rotateLocked(em, vault, id, options));
-  } catch (error) {
-    if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === LOCK_NOT_AVAILABLE) return 'locked';
-    throw error;
-  }
-}
-
-async function rotateLocked(
-  em: EntityManager,
-  vault: RotatingVault,
-  id: string,
-  { skipLocked, lockTimeoutMs, logger }: { skipLocked: boolean; lockTimeoutMs: number; logger: Pick<LoggerService, 'warn'> },
-): Promise<Outcome> {
-  if (!skipLocked) await em.query(`SELECT set_config('lock_timeout', $1, true)`, [`${lockTimeoutMs}ms`]);
-  const [row]: TokenRow[] = await em.query(
-    `SELECT id, access_token_enc, refresh_token_enc FROM connections WHERE id = $1 FOR UPDATE ${skipLocked ? 'SKIP LOCKED' : ''}`,
-    [id],
-  );
-  if (!row) return skipLocked ? 'locked' : 'gone';
-  const next: Record<'access_token_enc' | 'refresh_token_enc', string | null> = { access_token_enc: null, refresh_token_enc: null };
+/** The locked row's tokens sealed under the current key; `skipped` when one does not decrypt. */
+function reseal(vault: RotatingVault, row: StoredTokens, logger: Pick<LoggerService, 'warn'>): { accessTokenEnc?: string; refreshTokenEnc?: string } | 'skipped' {
+  const next: { accessTokenEnc?: string; refreshTokenEnc?: string } = {};
   try {
     for (const [column, field] of COLUMNS) {
       const envelope = row[column];
@@ -141,14 +101,7 @@ async function rotateLocked(
     if (!(error instanceof VaultError)) throw error;
     // The id and the failure kind only: never the envelope, which is all a log reader would get.
     logger.warn(`connection ${row.id}: stored token could not be decrypted (${error.kind}); left as it was`);
-    return 'failed';
+    return 'skipped';
   }
-  if (next.access_token_enc === null && next.refresh_token_enc === null) return 'current';
-  await em.query(
-    `UPDATE connections
-        SET access_token_enc = COALESCE($2, access_token_enc), refresh_token_enc = COALESCE($3, refresh_token_enc)
-      WHERE id = $1`,
-    [row.id, next.access_token_enc, next.refresh_token_enc],
-  );
-  return 'rotated';
+  return next;
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returningRows } from '../../database/returning.js';
 
@@ -54,14 +55,14 @@ const COLUMNS = `p.kind, p.resource_id AS "resourceId", p.aspsp_id AS "aspspId",
   p.started_at AS "startedAt", p.deadline_at AS "deadlineAt", p.last_status AS "lastStatus", p.status_since AS "statusSince", now() AS "claimedAt"`;
 
 /**
- * The scheduler's work list in PostgreSQL. Callers add or remove items in their own transaction
+ * The owner of `poll_items`: the scheduler's work list in PostgreSQL. Callers add or remove items in their own transaction
  * (the same one that wrote the consent or payment), so an item can never be lost or left behind.
  * The worker claims due items with a lease (`FOR UPDATE SKIP LOCKED`: replicas never wait for
  * nor take each other's items) and writes the outcome only while it still holds the lease.
  */
 @Injectable()
 export class PollQueue {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async schedule(manager: EntityManager, item: PollSchedule): Promise<void> {
     await manager.query(

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ConfigError } from '../../src/config/define-config.js';
 import { DEVELOPMENT_KEY_ID, vaultConfig } from '../../src/config/vault.config.js';
-import { makeKey } from './keys.js';
+import { makeKey } from '../support/vault-keys.js';
 
 function configError(fn: () => unknown): ConfigError {
   try {

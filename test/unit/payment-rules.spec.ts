@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { AppError, type FieldError } from '../../src/common/errors/app-error.js';
 import { parsePaymentCommand, requestHash } from '../../src/modules/pis/payment-request.js';
 import { amountProblem, ibanProblem, normaliseIban } from '../../src/modules/pis/payment-rules.js';
-import { asTyped, mutateOneDigit, validAmount, validIban } from './arbitraries.js';
-import { IBAN, paymentBody } from './support.js';
+import { asTyped, mutateOneDigit, validAmount, validIban } from '../pis/arbitraries.js';
+import { IBAN, paymentBody } from '../support/payment-fixtures.js';
 
 const FLOWE = { name: 'Flowe', currencies: ['EUR'] };
 

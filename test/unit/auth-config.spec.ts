@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authConfig } from '../../src/config/auth.config.js';
 import { ConfigError, type Env } from '../../src/config/define-config.js';
-import { PRODUCTION_ENV } from './support.js';
+import { PRODUCTION_ENV } from '../support/env.js';
 
 const pem = (type: 'rsa' | 'ec' | 'ed25519', modulusLength = 2048) => {
   const pair =

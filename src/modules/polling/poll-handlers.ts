@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { PollKind } from './poll-queue.service.js';
+import type { PollKind } from './poll-queue.store.js';
 
 /** What a handler is told about the item it polls. */
 export interface PollContext {
@@ -37,9 +37,9 @@ export interface PollResult {
 export type PollHandler = (context: PollContext) => Promise<PollResult>;
 
 /**
- * Which service polls which kind of item. The AIS and PIS modules (or the wiring in
- * `pollers.module.ts`) register theirs at start-up; the worker only claims kinds that have a
- * handler, so items of a kind nobody handles wait instead of failing.
+ * Which service polls which kind of item. The AIS and PIS modules register theirs at start-up
+ * (`onModuleInit`); the worker only claims kinds that have a handler, so items of a kind nobody
+ * handles wait instead of failing.
  */
 @Injectable()
 export class PollHandlers {

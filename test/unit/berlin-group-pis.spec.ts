@@ -8,7 +8,7 @@ import { FloweAdapter } from '../../src/aspsp/flowe/flowe.adapter.js';
 import { BankHttpClient } from '../../src/aspsp/http/bank-http.client.js';
 import { banksConfig } from '../../src/config/banks.config.js';
 import { assertBerlinGroupRequest, assertBerlinGroupResponse } from '../support/berlin-group-openapi.js';
-import { IBAN } from './support.js';
+import { IBAN } from '../support/payment-fixtures.js';
 
 interface Seen {
   method: string;

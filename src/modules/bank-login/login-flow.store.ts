@@ -14,7 +14,8 @@ export interface ConsumedState {
 }
 
 /**
- * The server side of the login flow, in PostgreSQL so any replica can serve any step.
+ * The owner of `login_tickets` and `oauth_states`: the server side of the login flow, in
+ * PostgreSQL so any replica can serve any step.
  * - A ticket is what `authorizationUrl` carries: single use, minutes long, bound to a connection.
  * - A state is what the bank echoes back: 256 random bits, stored hashed with the bank, the
  *   browser binding and an expiry. It is consumed by one DELETE … RETURNING, so two callbacks racing

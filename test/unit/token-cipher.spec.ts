@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { TokenCipher, type VaultBinding } from '../../src/modules/token-vault/token-cipher.js';
 import { VaultError, type VaultErrorKind } from '../../src/modules/token-vault/vault-error.js';
-import { CANARY_REFRESH, makeKey } from './keys.js';
+import { CANARY_REFRESH, makeKey } from '../support/vault-keys.js';
 
 const ROW_A: VaultBinding = { connectionId: '6f1c2b2e-4a57-4a8e-9c43-0d3f5e0a7b11', field: 'refresh_token' };
 const ROW_B: VaultBinding = { connectionId: '0b9e8d7c-6f5a-4e3d-8c2b-1a0f9e8d7c6b', field: 'refresh_token' };

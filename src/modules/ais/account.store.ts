@@ -1,17 +1,46 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { BankAccount, BankBalance, BankTransaction, TransactionRange } from '../../aspsp/berlin-group/ais.js';
 import { utcDate } from '../../aspsp/berlin-group/dates.js';
-import { AisAccount } from './account.entity.js';
 import type { AisConsent } from './consent.entity.js';
+import { ConsentStore } from './consent.store.js';
+
+/**
+ * A bank account of a user, as read through any of their consents. Keyed by (user, bank, IBAN)
+ * rather than the bank's resourceId, which may change with every new consent.
+ */
+export interface StoredAccount {
+  id: string;
+  userId: string;
+  aspspId: string;
+  /** `iban:<IBAN>:<currency>` when the bank gives an IBAN (normalised), else `ref:<resourceId>`. */
+  accountKey: string;
+  iban: string | null;
+  bban: string | null;
+  maskedPan: string | null;
+  currency: string;
+  name: string | null;
+  product: string | null;
+  cashAccountType: string | null;
+  ownerName: string | null;
+  bic: string | null;
+  balancesFetchedAt: Date | null;
+  transactionsFetchedAt: Date | null;
+  /** The earliest date the stored transactions cover (YYYY-MM-DD); older ranges must be read from the bank. */
+  transactionsFrom: string | null;
+}
 
 /** An account as a consent reaches it: our stable id plus the bank's resourceId under that consent. */
 export interface LinkedAccount {
-  account: AisAccount;
+  account: StoredAccount;
   resourceId: string;
 }
+
+const ACCOUNT_COLUMNS = `a.id::text, a.user_id AS "userId", a.aspsp_id AS "aspspId", a.account_key AS "accountKey", a.iban, a.bban, a.masked_pan AS "maskedPan",
+  a.currency, a.name, a.product, a.cash_account_type AS "cashAccountType", a.owner_name AS "ownerName", a.bic,
+  a.balances_fetched_at AS "balancesFetchedAt", a.transactions_fetched_at AS "transactionsFetchedAt", a.transactions_from::text AS "transactionsFrom"`;
 
 export interface StoredBalance {
   balanceType: string;
@@ -41,13 +70,17 @@ export interface StoredTransaction {
 const CHUNK = 1000;
 
 /**
- * What the banks sent, kept in PostgreSQL so the frontend is answered without spending the bank's
+ * The owner of `ais_accounts`, `ais_consent_accounts`, `ais_balances` and `ais_transactions`: what
+ * the banks sent, kept in PostgreSQL so the frontend is answered without spending the bank's
  * budget. Writes are upserts: reading the same data twice, from two replicas at once, or through a
  * new consent never duplicates anything.
  */
 @Injectable()
-export class AisStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+export class AccountStore {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly consents: ConsentStore,
+  ) {}
 
   /** Upserts the accounts (by IBAN) and makes them exactly the accounts this consent reaches. */
   async saveAccounts(consent: AisConsent, accounts: BankAccount[]): Promise<void> {
@@ -64,7 +97,7 @@ export class AisStore {
           [consent.id, ids[position], a.resourceId, position],
         );
       }
-      await m.query('UPDATE ais_consents SET accounts_fetched_at = now(), updated_at = now() WHERE id = $1', [consent.id]);
+      await this.consents.markAccountsFetched(m, consent.id);
     });
   }
 
@@ -157,22 +190,32 @@ export class AisStore {
 
   /** The accounts a consent reaches, in the bank's order. */
   async linkedAccounts(consentId: string): Promise<LinkedAccount[]> {
-    const links = await this.dataSource.query('SELECT account_id, resource_id FROM ais_consent_accounts WHERE consent_id = $1 ORDER BY position', [consentId]);
-    if (links.length === 0) return [];
-    const accounts = await this.dataSource.getRepository(AisAccount).findBy({ id: In(links.map((l: { account_id: string }) => l.account_id)) });
-    const byId = new Map(accounts.map((a) => [a.id, a]));
-    return links.flatMap((l: { account_id: string; resource_id: string }) => {
-      const account = byId.get(l.account_id);
-      return account ? [{ account, resourceId: l.resource_id }] : [];
-    });
+    const rows: (StoredAccount & { resourceId: string })[] = await this.dataSource.query(
+      `SELECT ${ACCOUNT_COLUMNS}, l.resource_id AS "resourceId"
+         FROM ais_consent_accounts l JOIN ais_accounts a ON a.id = l.account_id
+        WHERE l.consent_id = $1 ORDER BY l.position`,
+      [consentId],
+    );
+    return rows.map(({ resourceId, ...account }) => ({ account, resourceId }));
   }
 
   /** One account of a consent; undefined when the consent does not reach it (the caller answers 404). */
   async linkedAccount(consentId: string, accountId: string): Promise<LinkedAccount | undefined> {
-    const [link] = await this.dataSource.query('SELECT resource_id FROM ais_consent_accounts WHERE consent_id = $1 AND account_id = $2', [consentId, accountId]);
-    if (!link) return undefined;
-    const account = await this.dataSource.getRepository(AisAccount).findOne({ where: { id: accountId } });
-    return account ? { account, resourceId: link.resource_id } : undefined;
+    const [row]: (StoredAccount & { resourceId: string })[] = await this.dataSource.query(
+      `SELECT ${ACCOUNT_COLUMNS}, l.resource_id AS "resourceId"
+         FROM ais_consent_accounts l JOIN ais_accounts a ON a.id = l.account_id
+        WHERE l.consent_id = $1 AND l.account_id = $2`,
+      [consentId, accountId],
+    );
+    if (!row) return undefined;
+    const { resourceId, ...account } = row;
+    return { account, resourceId };
+  }
+
+  /** One stored account by our id (what `balancesFetchedAt` and the like say now). */
+  async account(accountId: string): Promise<StoredAccount | undefined> {
+    const [row]: StoredAccount[] = await this.dataSource.query(`SELECT ${ACCOUNT_COLUMNS} FROM ais_accounts a WHERE a.id = $1`, [accountId]);
+    return row;
   }
 
   async balances(accountId: string): Promise<StoredBalance[]> {

@@ -3,7 +3,7 @@ import { AppError } from '../../src/common/errors/app-error.js';
 import { ConfigError } from '../../src/config/define-config.js';
 import { schedulerConfig } from '../../src/config/scheduler.config.js';
 import { PollPolicy } from '../../src/modules/scheduler/poll-policy.js';
-import type { ClaimedItem, PollKind } from '../../src/modules/scheduler/poll-queue.service.js';
+import type { ClaimedItem, PollKind } from '../../src/modules/polling/poll-queue.store.js';
 
 const config = schedulerConfig.parse({});
 const policy = new PollPolicy(config);

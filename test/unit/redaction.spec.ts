@@ -1,0 +1,41 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { redactPaths, redactUrl } from '../../src/common/logging/redaction.js';
+
+/** What a pino logger configured like the app's writes for `entry`. */
+function logged(entry: Record<string, unknown>, extraHeaders: string[] = []): string {
+  let out = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      out += chunk.toString();
+      done();
+    },
+  });
+  pino({ redact: { paths: redactPaths(extraHeaders), censor: '[REDACTED]' } }, sink).info(entry, 'line');
+  return out;
+}
+
+describe('log redaction', () => {
+  it('strips the secret query parameters of a logged URL and keeps the rest', () => {
+    expect(redactUrl('/auth/flowe/callback?code=abc&state=def&flowid=42')).toBe('/auth/flowe/callback?code=%5BREDACTED%5D&state=%5BREDACTED%5D&flowid=42');
+    expect(redactUrl('/auth/flowe/login?Ticket=t-123')).not.toContain('t-123');
+    expect(redactUrl('/api/v1/consents')).toBe('/api/v1/consents');
+  });
+
+  it('censors tokens, codes, secrets and cookies wherever pino finds them, up to three levels deep', () => {
+    const line = logged({
+      req: { headers: { authorization: 'Bearer user-jwt', cookie: 'tpp_login=binding' } },
+      tokens: { access_token: 'bank-access', refresh_token: 'bank-refresh' },
+      call: { body: { form: { client_secret: 'shh', code: 'auth-code' } } },
+      aspspId: 'flowe',
+    });
+    for (const secret of ['user-jwt', 'binding', 'bank-access', 'bank-refresh', 'shh', 'auth-code']) expect(line).not.toContain(secret);
+    expect(line).toContain('"aspspId":"flowe"');
+  });
+
+  it("censors a bank's own subscription-key header, named in its configuration", () => {
+    const line = logged({ headers: { 'x-flowe-key': 'subscription-secret', accept: 'application/json' } }, ['X-Flowe-Key']);
+    expect(line).not.toContain('subscription-secret');
+    expect(line).toContain('application/json');
+  });
+});
