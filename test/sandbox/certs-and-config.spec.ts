@@ -51,9 +51,11 @@ describe('generateSandboxCerts', () => {
 describe('sandbox configuration from the environment', () => {
   it('has the documented defaults', () => {
     const config = resolveSandboxConfig(sandboxOptionsFromEnv({}, '/nonexistent'));
-    expect(config).toMatchObject({ port: 3100, host: '127.0.0.1', requireMtls: false, settlementSeconds: 2, transactionsPageSize: 50, tls: undefined });
+    expect(config).toMatchObject({ port: 3100, host: '127.0.0.1', settlementSeconds: 2, transactionsPageSize: 50, tls: undefined });
+    expect(config.modes.connectpay.requireMtls).toBe(false);
+    expect(config.modes.flowe.requireMtls).toBe(false);
     expect(config.connectpay.clientId).toBe('3f0c7a52-8d6e-4b8e-9a51-1c2d3e4f5a6b');
-    expect(config.flowe.subscriptionKeyHeaders).toEqual(['PO-APIKey', 'P0-APIKey']);
+    expect(config.modes.flowe.subscriptionKeyHeader).toBe('either');
     expect(isValidIBAN(DEFAULT_REJECT_CREDITOR_IBAN)).toBe(true);
   });
 
@@ -64,9 +66,23 @@ describe('sandbox configuration from the environment', () => {
         '/nonexistent',
       ),
     );
-    expect(config).toMatchObject({ port: 0, requireMtls: true, rejectCreditorIban: 'DE89370400440532013000' });
+    expect(config).toMatchObject({ port: 0, rejectCreditorIban: 'DE89370400440532013000' });
+    expect(config.modes.connectpay.requireMtls).toBe(true);
+    expect(config.modes.flowe.requireMtls).toBe(true);
     expect(config.flowe).toMatchObject({ clientSecret: 's3', subscriptionKey: 'k', clientId: 'b6d4c1e2-7a3f-4e9b-8c21-0f5e6d7a8b9c' });
     expect(config.connectpay.callbackHosts).toEqual(['a.test', 'b.test']);
+  });
+
+  it('reads per-bank modes from SANDBOX_<BANK>_<MODE>', () => {
+    const options = sandboxOptionsFromEnv(
+      { SANDBOX_FLOWE_BUDGET_COUNTING: 'per_call', SANDBOX_FLOWE_CUTOFF_TIMES: '14:30, 09:00', SANDBOX_FLOWE_STATUS_POLL_MIN_INTERVAL_MS: '2000', SANDBOX_CONNECTPAY_REQUIRE_MTLS: 'true', SANDBOX_FLOWE_SUBSCRIPTION_KEY_HEADER: 'P0-APIKey', SANDBOX_CONNECTPAY_TLS_PORT: '0' },
+      '/nonexistent',
+    );
+    const config = resolveSandboxConfig(options);
+    expect(config.modes.flowe).toMatchObject({ budgetCounting: 'per_call', cutoffTimes: ['09:00', '14:30'], statusPollMinIntervalMs: 2000, subscriptionKeyHeader: 'P0-APIKey', requireMtls: false });
+    expect(config.modes.connectpay.requireMtls).toBe(true);
+    expect(() => sandboxOptionsFromEnv({ SANDBOX_FLOWE_PSU_IP_HEADER: 'X-Forwarded-For' }, '/x')).toThrow(new SandboxConfigError('SANDBOX_FLOWE_PSU_IP_HEADER: psuIpHeader must be one of PSU-IP-Address, PSU-IpAddress, either'));
+    expect(() => sandboxOptionsFromEnv({ SANDBOX_FLOWE_TOKEN_SCOPE_REQUIRED: 'perhaps' }, '/x')).toThrow(/SANDBOX_FLOWE_TOKEN_SCOPE_REQUIRED/);
   });
 
   it('names the bad variable, never its value', () => {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Profile } from '../config.js';
 
-/** Odd but legal token responses (SECURITY.md check 9): the BFF must cope with each. */
+/** Odd but legal token responses (RFC 6749 allows each): the client must cope with every one. */
 export interface TokenQuirks {
   readonly omitExpiresIn?: boolean;
   /** e.g. "bEARER": RFC 6749 token types are case-insensitive. */
