@@ -253,6 +253,14 @@ describe('token quirks', () => {
     // Flowe is not affected.
     expect((await floweTokens(base)).access).toBeDefined();
   });
+
+  it('issues no refresh token when asked (ConnectPay\'s document never promises one)', async () => {
+    await call(`${base}/admin/token-quirks`, { json: { profile: 'connectpay', omitRefreshToken: true } });
+    const { code } = await connectPayLogin(base);
+    const res = await connectPayToken(base, { grant_type: 'authorization_code', code: code!, redirect_url: CP_REDIRECT });
+    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 3600, scope: 'psd2-ais psd2-pis' });
+    expect((await bgClient(base, 'connectpay', res.body.access_token).post('/consents', consentBody())).status).toBe(201);
+  });
 });
 
 describe('link quirks', () => {

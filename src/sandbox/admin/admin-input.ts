@@ -109,7 +109,8 @@ export function parseTokenQuirks(input: unknown): { profile: Profile; quirks: To
   const b = object(input);
   const tokenType = b.tokenType;
   if (tokenType !== undefined && (typeof tokenType !== 'string' || !/^[A-Za-z]{1,20}$/.test(tokenType))) throw new BadRequestException('tokenType must be letters only, e.g. "bEARER"');
-  return { profile: profileOf(b), quirks: { omitExpiresIn: optionalBoolean(b, 'omitExpiresIn'), tokenType, omitScope: optionalBoolean(b, 'omitScope') } };
+  const quirks: TokenQuirks = { omitExpiresIn: optionalBoolean(b, 'omitExpiresIn'), tokenType, omitScope: optionalBoolean(b, 'omitScope'), omitRefreshToken: optionalBoolean(b, 'omitRefreshToken') };
+  return { profile: profileOf(b), quirks };
 }
 
 export function parseLinkStyle(input: unknown): { profile: Profile; style: LinkStyle } {

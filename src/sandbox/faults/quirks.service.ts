@@ -7,6 +7,8 @@ export interface TokenQuirks {
   /** e.g. "bEARER": RFC 6749 token types are case-insensitive. */
   readonly tokenType?: string;
   readonly omitScope?: boolean;
+  /** No refresh_token at all (RFC 6749 5.1 makes it optional): the PSU has to log in again when the access token expires. */
+  readonly omitRefreshToken?: boolean;
 }
 
 /**

@@ -14,7 +14,7 @@ export interface TokenResponse {
   access_token: string;
   token_type?: string;
   expires_in?: number;
-  refresh_token: string;
+  refresh_token?: string;
   refresh_token_expires_in?: number;
   scope?: string;
 }
@@ -135,11 +135,15 @@ export class TokenService {
     const now = this.clock.nowMs();
     const ttl = this.config.accessTokenTtlSeconds;
     const access = randomToken();
-    const refresh = randomToken();
-    this.store.accessTokens.set(access, { token: access, grantId: grant.id, profile: grant.profile, scopes, expiresAtMs: now + ttl * 1000 });
-    this.store.refreshTokens.set(refresh, { token: refresh, grantId: grant.id });
     const quirks = this.quirks.tokenQuirksFor(grant.profile);
-    const body: TokenResponse = { access_token: access, token_type: quirks.tokenType ?? 'Bearer', expires_in: ttl, refresh_token: refresh };
+    this.store.accessTokens.set(access, { token: access, grantId: grant.id, profile: grant.profile, scopes, expiresAtMs: now + ttl * 1000 });
+    const body: TokenResponse = { access_token: access, token_type: quirks.tokenType ?? 'Bearer', expires_in: ttl };
+    // ConnectPay's document never mentions refresh tokens: omitRefreshToken plays a bank that issues none.
+    if (quirks.omitRefreshToken !== true) {
+      const refresh = randomToken();
+      this.store.refreshTokens.set(refresh, { token: refresh, grantId: grant.id });
+      body.refresh_token = refresh;
+    }
     // Flowe guide: "all refresh tokens have a 90 days lifetime" — reported as such even though the chain
     // ends 90 days after the first login; the client has to track that deadline itself.
     if (grant.profile === 'flowe') body.refresh_token_expires_in = this.config.floweReloginDays * 24 * 3600;
