@@ -80,18 +80,23 @@ export const DEFAULT_MODES: Readonly<Record<Profile, BankModes>> = {
     cutoffTimes: [],
   },
   flowe: {
+    // LENIENT: the guide's reading is per_call; the BFF's budget test still spends more than one call per refresh.
     budgetCounting: 'per_resource',
     // The guide spells both ways: either spelling is accepted until a test picks one.
     subscriptionKeyHeader: 'either',
     psuIpHeader: 'either',
     psuIpFormat: 'ipv4',
+    // LENIENT: the guide's sample answers 200 (`guide`); a BFF test still expects the bank's 201.
     consentCreated: 'berlin-group',
+    // LENIENT: the guide asks for at most 1/s (1000); BFF tests still poll a status twice within a second.
     statusPollMinIntervalMs: 0,
     refreshTokens: 'reuse',
     tokenClientAuth: 'body',
     tokenScopeRequired: true,
     promptLoginRequired: true,
+    // LENIENT: the guide requires the QWAC on token and API calls; most BFF tests run over plain HTTP.
     requireMtls: false,
+    // LENIENT: ACSC depends on cut-off times the guide does not name; BFF tests expect ACSC seconds after ACSP.
     cutoffTimes: [],
   },
 };
