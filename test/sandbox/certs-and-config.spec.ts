@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { generateSandboxCerts, type SandboxCertificates } from '../../src/sandbox/certs.js';
+import { createSecureContext } from 'node:tls';
+import { certificateSerial, generateSandboxCerts, type SandboxCertificates } from '../../src/sandbox/certs.js';
 import { DEFAULT_REJECT_CREDITOR_IBAN, resolveSandboxConfig, SandboxConfigError, sandboxOptionsFromEnv } from '../../src/sandbox/config.js';
 import { isValidIBAN } from 'ibantools';
 
@@ -39,6 +40,17 @@ describe('generateSandboxCerts', () => {
     expect(parsed.subject.getField({ type: '2.5.4.97' })?.value).toBe('PSDIT-BI-12345');
     expect(parsed.getExtension({ id: '1.3.6.1.5.5.7.1.3' } as unknown as string)).toBeTruthy();
     expect(client.keyUsage).toContain('1.3.6.1.5.5.7.3.2');
+  });
+
+  it('gives every certificate a serial whose DER encoding OpenSSL accepts, whatever the random octets', () => {
+    for (const random of [Buffer.alloc(16), Buffer.alloc(16, 0xff), Buffer.from('0000017f80000000000000000000000a', 'hex'), Buffer.from('00807f00000000000000000000000000', 'hex')]) {
+      const serial = certificateSerial(random);
+      const der = Buffer.from(forge.asn1.toDer(forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.INTEGER, false, forge.util.hexToBytes(serial))).getBytes(), 'binary');
+      // INTEGER, 16 octets, positive and minimal: the first octet is neither 0x00 nor has its top bit set.
+      expect([der[0], der[1]]).toEqual([0x02, 16]);
+      expect(der[2]! >= 0x40 && der[2]! <= 0x7f).toBe(true);
+    }
+    for (const pair of [certs.ca, certs.server, certs.client]) expect(() => createSecureContext({ cert: pair.cert, key: pair.key, ca: certs.ca.cert })).not.toThrow();
   });
 
   it('signs the rogue certificates with a CA the sandbox CA does not vouch for', () => {
