@@ -102,7 +102,7 @@ describe('faults', () => {
     expect((await connectPayToken(base, form)).status).toBe(200);
   });
 
-  it('leaves the refresh token unused when the token endpoint fails (SECURITY.md 13)', async () => {
+  it('leaves the refresh token unused when the token endpoint fails', async () => {
     const { refresh } = await floweTokens(base);
     await fault({ profile: 'flowe', route: 'token', errorRate: 1, errorStatus: 503, times: 1 });
     const failed = await floweToken(base, { grant_type: 'refresh_token', refresh_token: refresh });
