@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   const base = sandbox.config.publicUrl ?? sandbox.httpUrl;
   const mtls = PROFILES.map((p) => `${p} ${sandbox.config.modes[p].requireMtls ? 'required' : 'optional'}`).join(', ');
   logger.log(`Sandbox ASPSP on ${sandbox.httpUrl}${sandbox.httpsUrl === undefined ? ' (no TLS: run npm run sandbox:certs)' : ` and ${sandbox.httpsUrl} (mTLS ${mtls})`}`);
+  if (sandbox.bankHttpsUrls !== undefined) logger.log(`Per-bank TLS listeners: ${PROFILES.map((p) => `${p} ${sandbox.bankHttpsUrls![p]}`).join(', ')}`);
   logger.log(`ConnectPay authorize ${base}/connectpay/oauth/authorize, token /connectpay/oauth/token, API /connectpay/psd2/v1`);
   logger.log(`Flowe IdP ${base}/flowe/idp/oauth2/v2.0/authorize, token /flowe/idp/oauth2/v2.0/token, AIS /flowe/openbankingais/v1, PIS /flowe/openbankingpis/v1`);
   logger.log(`PSU app ${base}/psu — users ${sandbox.app.get(SandboxDirectory).data.persons.map((p) => p.username).join(', ')}, password "${SANDBOX_PASSWORD}", OTP ${SANDBOX_OTP}; admin ${base}/admin/...`);
