@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -117,7 +118,7 @@ function issue(spec: { subject: Subject; issuer?: Issuer; days: number; bits: nu
   const keys = pki.rsa.generateKeyPair({ bits: spec.bits, e: 0x10001 });
   const cert = pki.createCertificate();
   cert.publicKey = keys.publicKey;
-  cert.serialNumber = `0${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
+  cert.serialNumber = certificateSerial(randomBytes(16));
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + spec.days * 24 * 3600 * 1000);
   cert.setSubject(spec.subject);
@@ -127,6 +128,19 @@ function issue(spec: { subject: Subject; issuer?: Issuer; days: number; bits: nu
   cert.setExtensions(extensions);
   cert.sign(spec.issuer?.key ?? keys.privateKey, forge.md.sha256.create());
   return { cert, key: keys.privateKey };
+}
+
+/**
+ * A positive serial number (RFC 5280 4.1.2.2: at most 20 octets) as hex, whose DER INTEGER is minimal
+ * for any random input: the first octet is forced into 0x40–0x7f. node-forge strips at most one
+ * leading zero octet when encoding an INTEGER, so a random serial starting with two zero octets would
+ * come out with illegal padding, which OpenSSL refuses to load.
+ */
+export function certificateSerial(random: Uint8Array): string {
+  const bytes = Buffer.from(random.subarray(0, 16));
+  if (bytes.length !== 16) throw new Error('certificateSerial needs 16 random bytes');
+  bytes[0] = (bytes[0]! & 0x3f) | 0x40;
+  return bytes.toString('hex');
 }
 
 function caExtensions(): object[] {

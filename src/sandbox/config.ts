@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogLevel } from '@nestjs/common';
+import { DEFAULT_MODES, ModeError, parseModes, type BankModes } from './modes/bank-modes.js';
+import { modesFromEnv } from './modes/modes-from-env.js';
 
 /** The two simulated banks. Every route, token, consent and payment belongs to one of them. */
 export type Profile = 'connectpay' | 'flowe';
@@ -44,9 +46,8 @@ export interface FloweClientConfig {
   readonly redirectUris: readonly string[];
   /** Also accept http://localhost:<any port>/auth/flowe/callback (and 127.0.0.1): tests run the BFF on random ports. */
   readonly allowLocalCallbackOnAnyPort: boolean;
+  /** Sent as `PO-APIKey` or `P0-APIKey` (the guide writes both): which spelling counts is the `subscriptionKeyHeader` mode. */
   readonly subscriptionKey: string;
-  /** The guide writes both `PO-APIKey` and `P0-APIKey`; both are accepted. */
-  readonly subscriptionKeyHeaders: readonly string[];
 }
 
 export interface SandboxTlsOptions {
@@ -57,6 +58,12 @@ export interface SandboxTlsOptions {
   readonly key: string | Buffer;
   /** CA that client certificates must chain to. */
   readonly ca: string | Buffer;
+  /**
+   * One more TLS listener per bank (0 = random port; default: random), serving everything the shared
+   * one serves. Only there can `POST /admin/config-faults {tls:"refuse-handshake"}` fail the TLS
+   * handshake itself: the shared listener does not know which bank a connection is for until a request arrives.
+   */
+  readonly bankPorts?: Partial<Record<Profile, number>>;
 }
 
 /** Everything `createSandboxApp` accepts; every field has a default. */
@@ -64,7 +71,10 @@ export interface SandboxOptions {
   readonly port?: number;
   readonly host?: string;
   readonly tls?: SandboxTlsOptions;
+  /** Shorthand for `modes.<bank>.requireMtls` on both banks (a per-bank mode wins). */
   readonly requireMtls?: boolean;
+  /** Per-bank readings of the documents (src/sandbox/modes/bank-modes.ts); unset fields keep the defaults. */
+  readonly modes?: Partial<Record<Profile, Partial<BankModes>>>;
   /** Origin used for absolute URLs (login page redirects). Default: the origin the request came in on. */
   readonly publicUrl?: string;
   readonly connectpay?: Partial<ConnectPayClientConfig>;
@@ -78,6 +88,9 @@ export interface SandboxOptions {
   readonly settlementSeconds?: number;
   /** Payments to this creditor IBAN are rejected by "clearing" (RJCT) after settlement. */
   readonly rejectCreditorIban?: string;
+  /** Payments to this creditor IBAN settle (ACSC) and are rejected by clearing `lateRejectSeconds` later (RJCT after ACSC). */
+  readonly lateRejectCreditorIban?: string;
+  readonly lateRejectSeconds?: number;
   readonly transactionsPageSize?: number;
   /** Nest logger levels, or false to silence (tests). */
   readonly logger?: false | LogLevel[];
@@ -87,7 +100,7 @@ export interface SandboxConfig {
   readonly port: number;
   readonly host: string;
   readonly tls?: SandboxTlsOptions;
-  readonly requireMtls: boolean;
+  readonly modes: Readonly<Record<Profile, BankModes>>;
   readonly publicUrl?: string;
   readonly connectpay: ConnectPayClientConfig;
   readonly flowe: FloweClientConfig;
@@ -97,6 +110,8 @@ export interface SandboxConfig {
   readonly floweReloginDays: number;
   readonly settlementSeconds: number;
   readonly rejectCreditorIban: string;
+  readonly lateRejectCreditorIban: string;
+  readonly lateRejectSeconds: number;
   readonly transactionsPageSize: number;
   readonly logger: false | LogLevel[];
 }
@@ -116,18 +131,19 @@ export const DEFAULT_FLOWE_CLIENT: FloweClientConfig = {
   redirectUris: ['http://localhost:3000/auth/flowe/callback', 'http://127.0.0.1:3000/auth/flowe/callback'],
   allowLocalCallbackOnAnyPort: true,
   subscriptionKey: 'flowe-sandbox-subscription-key',
-  subscriptionKeyHeaders: ['PO-APIKey', 'P0-APIKey'],
 };
 
 /** A valid Italian IBAN reserved for "the clearing network rejects this payment" (pac.002 RJCT). */
 export const DEFAULT_REJECT_CREDITOR_IBAN = 'IT24M1234512345000000999999';
+/** A valid Italian IBAN whose payments settle, then come back rejected by clearing (pac.002 RJCT after ACSC). */
+export const DEFAULT_LATE_REJECT_CREDITOR_IBAN = 'IT47L1234512345000000999998';
 
 export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfig {
   return {
     port: options.port ?? 3100,
     host: options.host ?? '127.0.0.1',
     tls: options.tls,
-    requireMtls: options.requireMtls ?? false,
+    modes: { connectpay: resolveModes('connectpay', options), flowe: resolveModes('flowe', options) },
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),
     connectpay: { ...DEFAULT_CONNECTPAY_CLIENT, ...stripUndefined(options.connectpay ?? {}) },
     flowe: { ...DEFAULT_FLOWE_CLIENT, ...stripUndefined(options.flowe ?? {}) },
@@ -137,9 +153,22 @@ export function resolveSandboxConfig(options: SandboxOptions = {}): SandboxConfi
     floweReloginDays: options.floweReloginDays ?? 90,
     settlementSeconds: options.settlementSeconds ?? 2,
     rejectCreditorIban: options.rejectCreditorIban ?? DEFAULT_REJECT_CREDITOR_IBAN,
+    lateRejectCreditorIban: options.lateRejectCreditorIban ?? DEFAULT_LATE_REJECT_CREDITOR_IBAN,
+    lateRejectSeconds: options.lateRejectSeconds ?? 60,
     transactionsPageSize: options.transactionsPageSize ?? 50,
     logger: options.logger ?? ['log', 'warn', 'error'],
   };
+}
+
+function resolveModes(profile: Profile, options: SandboxOptions): BankModes {
+  const shorthand = options.requireMtls === undefined ? {} : { requireMtls: options.requireMtls };
+  let given: Partial<BankModes>;
+  try {
+    given = parseModes(stripUndefined(options.modes?.[profile] ?? {}), `modes.${profile}`);
+  } catch (error) {
+    throw new SandboxConfigError(`modes.${profile}: ${(error as Error).message}`);
+  }
+  return { ...DEFAULT_MODES[profile], ...shorthand, ...given };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
@@ -181,7 +210,11 @@ export function sandboxOptionsFromEnv(env: Env, cwd: string): SandboxOptions {
     host: str('SANDBOX_HOST'),
     publicUrl: str('SANDBOX_PUBLIC_URL'),
     requireMtls: bool('SANDBOX_REQUIRE_MTLS'),
-    tls: tlsFromEnv(env, cwd, int('SANDBOX_TLS_PORT', 0, 65535) ?? 3101),
+    tls: tlsFromEnv(env, cwd, int('SANDBOX_TLS_PORT', 0, 65535) ?? 3101, {
+      connectpay: int('SANDBOX_CONNECTPAY_TLS_PORT', 0, 65535),
+      flowe: int('SANDBOX_FLOWE_TLS_PORT', 0, 65535),
+    }),
+    modes: modesOf(env),
     connectpay: {
       clientId: str('SANDBOX_CONNECTPAY_CLIENT_ID'),
       clientSecret: str('SANDBOX_CONNECTPAY_CLIENT_SECRET'),
@@ -196,11 +229,22 @@ export function sandboxOptionsFromEnv(env: Env, cwd: string): SandboxOptions {
     accessTokenTtlSeconds: int('SANDBOX_ACCESS_TOKEN_TTL_SECONDS', 1, 31_536_000),
     settlementSeconds: int('SANDBOX_SETTLEMENT_SECONDS', 0, 31_536_000),
     rejectCreditorIban: str('SANDBOX_REJECT_CREDITOR_IBAN'),
+    lateRejectCreditorIban: str('SANDBOX_LATE_REJECT_CREDITOR_IBAN'),
+    lateRejectSeconds: int('SANDBOX_LATE_REJECT_SECONDS', 0, 31_536_000),
     transactionsPageSize: int('SANDBOX_TRANSACTIONS_PAGE_SIZE', 1, 1000),
   };
 }
 
-function tlsFromEnv(env: Env, cwd: string, port: number): SandboxTlsOptions | undefined {
+function modesOf(env: Env): SandboxOptions['modes'] {
+  try {
+    return { connectpay: modesFromEnv(env, 'connectpay'), flowe: modesFromEnv(env, 'flowe') };
+  } catch (error) {
+    if (error instanceof ModeError) throw new SandboxConfigError(error.message);
+    throw error;
+  }
+}
+
+function tlsFromEnv(env: Env, cwd: string, port: number, bankPorts: Partial<Record<Profile, number | undefined>>): SandboxTlsOptions | undefined {
   const files = ['SANDBOX_TLS_CERT_FILE', 'SANDBOX_TLS_KEY_FILE', 'SANDBOX_TLS_CA_FILE'] as const;
   const given = files.filter((name) => (env[name] ?? '') !== '');
   let paths: { cert: string; key: string; ca: string } | undefined;
@@ -224,6 +268,7 @@ function tlsFromEnv(env: Env, cwd: string, port: number): SandboxTlsOptions | un
   };
   return {
     port,
+    bankPorts: stripUndefined(bankPorts) as Partial<Record<Profile, number>>,
     cert: read(paths.cert, 'SANDBOX_TLS_CERT_FILE'),
     key: read(paths.key, 'SANDBOX_TLS_KEY_FILE'),
     ca: read(paths.ca, 'SANDBOX_TLS_CA_FILE'),

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { sandboxOptionsFromEnv, SandboxConfigError } from './config.js';
+import { PROFILES, sandboxOptionsFromEnv, SandboxConfigError } from './config.js';
 import { SANDBOX_OTP, SANDBOX_PASSWORD } from './data/personas.js';
 import { SandboxDirectory } from './data/sandbox-directory.js';
 import { createSandboxApp } from './sandbox-app.js';
@@ -9,7 +9,9 @@ async function main(): Promise<void> {
   const logger = new Logger('Sandbox');
   const sandbox = await createSandboxApp(sandboxOptionsFromEnv(process.env, process.cwd()));
   const base = sandbox.config.publicUrl ?? sandbox.httpUrl;
-  logger.log(`Sandbox ASPSP on ${sandbox.httpUrl}${sandbox.httpsUrl === undefined ? ' (no TLS: run npm run sandbox:certs)' : ` and ${sandbox.httpsUrl} (mTLS ${sandbox.config.requireMtls ? 'required' : 'optional'})`}`);
+  const mtls = PROFILES.map((p) => `${p} ${sandbox.config.modes[p].requireMtls ? 'required' : 'optional'}`).join(', ');
+  logger.log(`Sandbox ASPSP on ${sandbox.httpUrl}${sandbox.httpsUrl === undefined ? ' (no TLS: run npm run sandbox:certs)' : ` and ${sandbox.httpsUrl} (mTLS ${mtls})`}`);
+  if (sandbox.bankHttpsUrls !== undefined) logger.log(`Per-bank TLS listeners: ${PROFILES.map((p) => `${p} ${sandbox.bankHttpsUrls![p]}`).join(', ')}`);
   logger.log(`ConnectPay authorize ${base}/connectpay/oauth/authorize, token /connectpay/oauth/token, API /connectpay/psd2/v1`);
   logger.log(`Flowe IdP ${base}/flowe/idp/oauth2/v2.0/authorize, token /flowe/idp/oauth2/v2.0/token, AIS /flowe/openbankingais/v1, PIS /flowe/openbankingpis/v1`);
   logger.log(`PSU app ${base}/psu — users ${sandbox.app.get(SandboxDirectory).data.persons.map((p) => p.username).join(', ')}, password "${SANDBOX_PASSWORD}", OTP ${SANDBOX_OTP}; admin ${base}/admin/...`);

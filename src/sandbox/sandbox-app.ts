@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
-import { resolveSandboxConfig, type SandboxConfig, type SandboxOptions } from './config.js';
+import { PROFILES, resolveSandboxConfig, type Profile, type SandboxConfig, type SandboxOptions, type SandboxTlsOptions } from './config.js';
+import { ConfigFaultsService, type TlsFault } from './faults/config-faults.service.js';
 import { localCors } from './psu/local-cors.js';
 import { SandboxModule } from './sandbox.module.js';
 
@@ -16,14 +17,19 @@ export interface SandboxApp {
   readonly httpUrl: string;
   /** e.g. https://localhost:3101, when a TLS listener was configured. */
   readonly httpsUrl?: string;
+  /**
+   * One more TLS listener per bank (same routes), where `tls: "refuse-handshake"` fails the handshake
+   * itself; present when `tls` is configured.
+   */
+  readonly bankHttpsUrls?: Readonly<Record<Profile, string>>;
   /** Stops both listeners, dropping open (e.g. hanging) connections. */
   close(): Promise<void>;
 }
 
 /**
- * Starts the sandbox banks in-process: an HTTP listener and, with `tls`, an HTTPS listener that asks for
- * (but does not insist on) a client certificate; `requireMtls` decides per route what an absent or
- * untrusted certificate means. Ports 0 pick free ports.
+ * Starts the sandbox banks in-process: an HTTP listener and, with `tls`, a shared HTTPS listener plus
+ * one per bank, each asking for (but not insisting on) a client certificate; the bank's `requireMtls`
+ * mode decides per route what an absent or untrusted certificate means. Ports 0 pick free ports.
  */
 export async function createSandboxApp(options: SandboxOptions = {}): Promise<SandboxApp> {
   const config = resolveSandboxConfig(options);
@@ -38,18 +44,24 @@ export async function createSandboxApp(options: SandboxOptions = {}): Promise<Sa
   const httpServer = app.getHttpServer() as Server;
   const httpUrl = `http://${urlHost(config.host)}:${(httpServer.address() as AddressInfo).port}`;
 
-  let httpsServer: HttpsServer | undefined;
+  const servers: HttpsServer[] = [];
   let httpsUrl: string | undefined;
+  let bankHttpsUrls: Record<Profile, string> | undefined;
   if (config.tls !== undefined) {
     const tls = config.tls;
-    httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, app.getHttpAdapter().getInstance());
-    await new Promise<void>((resolve, reject) => {
-      httpsServer!.once('error', reject);
-      httpsServer!.listen(tls.port ?? 0, config.host, () => resolve());
-    });
-    // The server certificate names localhost and 127.0.0.1 (see certs.ts).
-    const port = (httpsServer.address() as AddressInfo).port;
-    httpsUrl = `https://${config.host === '127.0.0.1' || config.host === '0.0.0.0' ? 'localhost' : urlHost(config.host)}:${port}`;
+    const listener = app.getHttpAdapter().getInstance();
+    const shared = await listenTls(tls, listener, tls.port ?? 0, config.host);
+    servers.push(shared);
+    httpsUrl = tlsUrl(config.host, shared);
+    bankHttpsUrls = {} as Record<Profile, string>;
+    const own = new Map<Profile, HttpsServer>();
+    for (const profile of PROFILES) {
+      const server = await listenTls(tls, listener, tls.bankPorts?.[profile] ?? 0, config.host);
+      servers.push(server);
+      own.set(profile, server);
+      bankHttpsUrls[profile] = tlsUrl(config.host, server);
+    }
+    app.get(ConfigFaultsService).tlsChanges.on('change', (profile, fault) => setHandshakePolicy(own.get(profile)!, tls, fault));
   }
 
   return {
@@ -57,15 +69,45 @@ export async function createSandboxApp(options: SandboxOptions = {}): Promise<Sa
     config,
     httpUrl,
     httpsUrl,
+    bankHttpsUrls,
     async close() {
-      if (httpsServer !== undefined) {
-        httpsServer.closeAllConnections();
-        await new Promise<void>((resolve) => httpsServer!.close(() => resolve()));
+      for (const server of servers) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
       }
       httpServer.closeAllConnections();
       await app.close();
     },
   };
+}
+
+/** Asks for (never insists on) a client certificate; the gateway decides what an absent or untrusted one means. */
+async function listenTls(tls: SandboxTlsOptions, listener: Parameters<typeof createHttpsServer>[1], port: number, host: string): Promise<HttpsServer> {
+  const server = createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, listener);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+/**
+ * `refuse-handshake`: the listener offers only a signature algorithm (Ed448) its RSA or ECDSA key
+ * cannot sign with, so every handshake ends in a fatal `handshake_failure` alert before any HTTP — as a
+ * bank gateway that no longer accepts the TPP's certificate fails it. (Node's own `rejectUnauthorized`
+ * would let a TLS 1.3 handshake complete and close the socket afterwards, which a client cannot tell
+ * from a reset.) Open connections are closed so the client has to shake hands again.
+ */
+function setHandshakePolicy(server: HttpsServer, tls: SandboxTlsOptions, fault: TlsFault): void {
+  const refuse = fault === 'refuse-handshake';
+  server.setSecureContext({ cert: tls.cert, key: tls.key, ca: tls.ca, ...(refuse ? { sigalgs: 'ed448' } : {}) });
+  if (refuse) server.closeAllConnections();
+}
+
+/** The server certificate names localhost and 127.0.0.1 (see certs.ts). */
+function tlsUrl(host: string, server: HttpsServer): string {
+  const port = (server.address() as AddressInfo).port;
+  return `https://${host === '127.0.0.1' || host === '0.0.0.0' ? 'localhost' : urlHost(host)}:${port}`;
 }
 
 function urlHost(host: string): string {

@@ -1,6 +1,6 @@
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { assertBerlinGroupResponse } from '../support/berlin-group-openapi.js';
-import { accountsOf, advanceClock, bgClient, call, connectPayTokens, floweTokens, PSU_IP, startSandbox, validConsent, type HttpResult } from './helpers.js';
+import { accountsOf, advanceClock, bgClient, call, connectPayTokens, floweTokens, PSU_IP, setModes, startSandbox, validConsent, type HttpResult } from './helpers.js';
 
 const attended = { 'PSU-IP-Address': PSU_IP };
 
@@ -125,7 +125,7 @@ describe('accounts, balances and transactions', () => {
   });
 });
 
-describe('unattended access budget (frequencyPerDay, rolling 24 h)', () => {
+describe('unattended access budget, per_resource counting (frequencyPerDay, rolling 24 h)', () => {
   let sandbox: SandboxApp;
   let base: string;
   let token: string;
@@ -140,6 +140,7 @@ describe('unattended access budget (frequencyPerDay, rolling 24 h)', () => {
   const api = () => bgClient(base, 'flowe', token);
 
   it('answers 429 ACCESS_EXCEEDED after frequencyPerDay unattended reads of one resource, and again after 24 h', async () => {
+    await setModes(base, 'flowe', { budgetCounting: 'per_resource' });
     const consentId = await validConsent(base, 'flowe', token, { frequencyPerDay: 2 });
     const read = () => api().get('/accounts', { 'Consent-ID': consentId });
     expect((await read()).status).toBe(200);
@@ -166,6 +167,7 @@ describe('unattended access budget (frequencyPerDay, rolling 24 h)', () => {
   });
 
   it('counts one transaction read once, however many next pages it follows', async () => {
+    await setModes(base, 'flowe', { budgetCounting: 'per_resource' });
     const consentId = await validConsent(base, 'flowe', token, { frequencyPerDay: 1 });
     let next: string | undefined = `/accounts/${account.resourceId}/transactions?bookingStatus=both&dateFrom=2000-01-01`;
     let pages = 0;

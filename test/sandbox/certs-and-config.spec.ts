@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { generateSandboxCerts, type SandboxCertificates } from '../../src/sandbox/certs.js';
+import { createSecureContext } from 'node:tls';
+import { certificateSerial, generateSandboxCerts, type SandboxCertificates } from '../../src/sandbox/certs.js';
 import { DEFAULT_REJECT_CREDITOR_IBAN, resolveSandboxConfig, SandboxConfigError, sandboxOptionsFromEnv } from '../../src/sandbox/config.js';
 import { isValidIBAN } from 'ibantools';
 
@@ -41,6 +42,17 @@ describe('generateSandboxCerts', () => {
     expect(client.keyUsage).toContain('1.3.6.1.5.5.7.3.2');
   });
 
+  it('gives every certificate a serial whose DER encoding OpenSSL accepts, whatever the random octets', () => {
+    for (const random of [Buffer.alloc(16), Buffer.alloc(16, 0xff), Buffer.from('0000017f80000000000000000000000a', 'hex'), Buffer.from('00807f00000000000000000000000000', 'hex')]) {
+      const serial = certificateSerial(random);
+      const der = Buffer.from(forge.asn1.toDer(forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.INTEGER, false, forge.util.hexToBytes(serial))).getBytes(), 'binary');
+      // INTEGER, 16 octets, positive and minimal: the first octet is neither 0x00 nor has its top bit set.
+      expect([der[0], der[1]]).toEqual([0x02, 16]);
+      expect(der[2]! >= 0x40 && der[2]! <= 0x7f).toBe(true);
+    }
+    for (const pair of [certs.ca, certs.server, certs.client]) expect(() => createSecureContext({ cert: pair.cert, key: pair.key, ca: certs.ca.cert })).not.toThrow();
+  });
+
   it('signs the rogue certificates with a CA the sandbox CA does not vouch for', () => {
     const ca = new X509Certificate(certs.ca.cert);
     expect(new X509Certificate(certs.rogueClient.cert).verify(ca.publicKey)).toBe(false);
@@ -51,9 +63,11 @@ describe('generateSandboxCerts', () => {
 describe('sandbox configuration from the environment', () => {
   it('has the documented defaults', () => {
     const config = resolveSandboxConfig(sandboxOptionsFromEnv({}, '/nonexistent'));
-    expect(config).toMatchObject({ port: 3100, host: '127.0.0.1', requireMtls: false, settlementSeconds: 2, transactionsPageSize: 50, tls: undefined });
+    expect(config).toMatchObject({ port: 3100, host: '127.0.0.1', settlementSeconds: 2, transactionsPageSize: 50, tls: undefined });
+    expect(config.modes.connectpay.requireMtls).toBe(false);
+    expect(config.modes.flowe.requireMtls).toBe(false);
     expect(config.connectpay.clientId).toBe('3f0c7a52-8d6e-4b8e-9a51-1c2d3e4f5a6b');
-    expect(config.flowe.subscriptionKeyHeaders).toEqual(['PO-APIKey', 'P0-APIKey']);
+    expect(config.modes.flowe.subscriptionKeyHeader).toBe('either');
     expect(isValidIBAN(DEFAULT_REJECT_CREDITOR_IBAN)).toBe(true);
   });
 
@@ -64,9 +78,23 @@ describe('sandbox configuration from the environment', () => {
         '/nonexistent',
       ),
     );
-    expect(config).toMatchObject({ port: 0, requireMtls: true, rejectCreditorIban: 'DE89370400440532013000' });
+    expect(config).toMatchObject({ port: 0, rejectCreditorIban: 'DE89370400440532013000' });
+    expect(config.modes.connectpay.requireMtls).toBe(true);
+    expect(config.modes.flowe.requireMtls).toBe(true);
     expect(config.flowe).toMatchObject({ clientSecret: 's3', subscriptionKey: 'k', clientId: 'b6d4c1e2-7a3f-4e9b-8c21-0f5e6d7a8b9c' });
     expect(config.connectpay.callbackHosts).toEqual(['a.test', 'b.test']);
+  });
+
+  it('reads per-bank modes from SANDBOX_<BANK>_<MODE>', () => {
+    const options = sandboxOptionsFromEnv(
+      { SANDBOX_FLOWE_BUDGET_COUNTING: 'per_call', SANDBOX_FLOWE_CUTOFF_TIMES: '14:30, 09:00', SANDBOX_FLOWE_STATUS_POLL_MIN_INTERVAL_MS: '2000', SANDBOX_CONNECTPAY_REQUIRE_MTLS: 'true', SANDBOX_FLOWE_SUBSCRIPTION_KEY_HEADER: 'P0-APIKey', SANDBOX_CONNECTPAY_TLS_PORT: '0' },
+      '/nonexistent',
+    );
+    const config = resolveSandboxConfig(options);
+    expect(config.modes.flowe).toMatchObject({ budgetCounting: 'per_call', cutoffTimes: ['09:00', '14:30'], statusPollMinIntervalMs: 2000, subscriptionKeyHeader: 'P0-APIKey', requireMtls: false });
+    expect(config.modes.connectpay.requireMtls).toBe(true);
+    expect(() => sandboxOptionsFromEnv({ SANDBOX_FLOWE_PSU_IP_HEADER: 'X-Forwarded-For' }, '/x')).toThrow(new SandboxConfigError('SANDBOX_FLOWE_PSU_IP_HEADER: psuIpHeader must be one of PSU-IP-Address, PSU-IpAddress, either'));
+    expect(() => sandboxOptionsFromEnv({ SANDBOX_FLOWE_TOKEN_SCOPE_REQUIRED: 'perhaps' }, '/x')).toThrow(/SANDBOX_FLOWE_TOKEN_SCOPE_REQUIRED/);
   });
 
   it('names the bad variable, never its value', () => {

@@ -131,6 +131,27 @@ describe('ConnectPay Auth Web App', () => {
     const payment = await api.post('/payments/sepa-credit-transfers', {}, { 'PSU-IP-Address': PSU_IP });
     expect(payment.status).toBe(401);
     expect(payment.body.tppMessages[0].code).toBe('TOKEN_INVALID');
+    // A refresh keeps the partial grant, and cannot widen it (RFC 6749 section 6).
+    const widened = await connectPayToken(base, { grant_type: 'refresh_token', refresh_token: token.body.refresh_token, scope: 'psd2-ais psd2-pis' });
+    expect(widened.status).toBe(400);
+    expect(widened.body.error).toBe('invalid_scope');
+    const refreshed = await connectPayToken(base, { grant_type: 'refresh_token', refresh_token: token.body.refresh_token });
+    expect(refreshed.body.scope).toBe('psd2-ais');
+    expect((await bgClient(base, 'connectpay', refreshed.body.access_token).post('/payments/sepa-credit-transfers', {}, { 'PSU-IP-Address': PSU_IP })).body.tppMessages[0].code).toBe('TOKEN_INVALID');
+  });
+
+  it('grants PIS alone: payments work, every AIS endpoint answers 401 TOKEN_INVALID', async () => {
+    const { code } = await connectPayLogin(base, { scopes: ['psd2-pis'] });
+    const token = await connectPayToken(base, { grant_type: 'authorization_code', code: code!, redirect_url: CP_REDIRECT });
+    expect(token.body.scope).toBe('psd2-pis');
+    const api = bgClient(base, 'connectpay', token.body.access_token);
+    for (const res of [await api.post('/consents', consentBody()), await api.get('/accounts', { 'Consent-ID': 'x' }), await api.get('/consents/x/status')]) {
+      expect(res.status).toBe(401);
+      expect(res.body.tppMessages[0].code).toBe('TOKEN_INVALID');
+    }
+    const debtor = (await accountsOf(base, 'alice', 'connectpay'))[0]!.iban;
+    const payment = await api.post('/payments/sepa-credit-transfers', { debtorAccount: { iban: debtor }, creditorAccount: { iban: 'DE89370400440532013000' }, creditorName: 'M', instructedAmount: { currency: 'EUR', amount: '1.00' } }, { 'PSU-IP-Address': PSU_IP });
+    expect(payment.status).toBe(201);
   });
 
   it('refuses a customer that is not the person\'s', async () => {

@@ -60,6 +60,32 @@ describe('Flowe consent policy (guide 4.1)', () => {
   });
 });
 
+describe('consent creation answer: the Flowe guide\'s sample or Berlin Group\'s 201', () => {
+  afterEach(async () => {
+    await call(`${base}/admin/reset`, { method: 'POST' });
+  });
+
+  it('guide: 200 with consentId, only _links.status as /v1/consents/{id}/status, consentStatus received — and the link works', async () => {
+    await call(`${base}/admin/modes`, { json: { profile: 'flowe', consentCreated: 'guide' } });
+    const res = await bgClient(base, 'flowe', flowe).post('/consents', consentBody());
+    expect(res.status).toBe(200);
+    const id = res.body.consentId as string;
+    expect(res.text).toBe(JSON.stringify({ consentId: id, _links: { status: { href: `/v1/consents/${id}/status` } }, consentStatus: 'received' }));
+    expect(res.headers.get('location')).toBeNull();
+    expect(res.headers.get('aspsp-sca-approach')).toBeNull();
+    assertBerlinGroupResponse('POST', '/v1/consents', 201, res.body);
+    // The href is relative to the API root (/flowe/openbankingais), as the guide's sample shows.
+    expect((await bgClient(base, 'flowe', flowe).get(`/flowe/openbankingais${res.body._links.status.href}`)).body).toEqual({ consentStatus: 'received' });
+  });
+
+  it('berlin-group is selectable per bank: ConnectPay in guide mode answers 200 too, Flowe back to 201', async () => {
+    await call(`${base}/admin/modes`, { json: { profile: 'connectpay', consentCreated: 'guide' } });
+    expect((await bgClient(base, 'connectpay', connectpay).post('/consents', consentBody())).status).toBe(200);
+    await call(`${base}/admin/modes`, { json: { profile: 'flowe', consentCreated: 'berlin-group' } });
+    expect((await bgClient(base, 'flowe', flowe).post('/consents', consentBody())).status).toBe(201);
+  });
+});
+
 describe('ConnectPay consent rules (Berlin Group defaults)', () => {
   it('refuses frequencyPerDay above 4', async () => {
     const res = await bgClient(base, 'connectpay', connectpay).post('/consents', consentBody({ frequencyPerDay: 5 }));

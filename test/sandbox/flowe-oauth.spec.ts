@@ -1,6 +1,6 @@
 import { FLOWE_SCOPES } from '../../src/sandbox/config.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
-import { advanceClock, bgClient, call, consentBody, FL, FL_REDIRECT, floweAuthorizeUrl, floweLogin, floweToken, floweTokens, queryOf, startSandbox } from './helpers.js';
+import { advanceClock, bgClient, call, consentBody, FL, FL_REDIRECT, FL_SCOPE_ALL, floweAuthorizeUrl, floweLogin, floweToken, floweTokens, queryOf, setModes, startSandbox } from './helpers.js';
 
 let sandbox: SandboxApp;
 let base: string;
@@ -9,6 +9,9 @@ beforeAll(async () => {
   base = sandbox.httpUrl;
 });
 afterAll(() => sandbox.close());
+afterEach(async () => {
+  await call(`${base}/admin/reset`, { method: 'POST' });
+});
 
 const { offlineAccess, userImpersonation, aisp, pisp } = FLOWE_SCOPES;
 
@@ -52,6 +55,21 @@ describe('Flowe IdP authorize', () => {
     expect(query).toMatchObject({ state: 's-1', error });
     expect(query.error_description).toMatch(description);
     expect(query.code).toBeUndefined();
+  });
+
+  it.each([
+    ['a missing prompt', { prompt: undefined }],
+    ['prompt=none', { prompt: 'none' }],
+    ['prompt=consent', { prompt: 'consent' }],
+  ])('requires prompt=login as the guide\'s URL has it: %s is reported back as invalid_request', async (_, overrides) => {
+    const res = await call(floweAuthorizeUrl(base, { state: 's-2', ...overrides }));
+    expect(res.status).toBe(302);
+    expect(queryOf(res.location)).toMatchObject({ state: 's-2', error: 'invalid_request', error_description: expect.stringContaining('prompt=login') });
+  });
+
+  it('lets the prompt go when promptLoginRequired is off', async () => {
+    await setModes(base, 'flowe', { promptLoginRequired: false });
+    expect((await call(floweAuthorizeUrl(base, { prompt: undefined }))).location).toContain('/flowe/idp/login');
   });
 
   it('accepts a PISP-only or AISP-only scope string', async () => {
@@ -106,7 +124,8 @@ describe('Flowe token endpoint', () => {
     expect(replay.body.error).toBe('invalid_grant');
   });
 
-  it('rotates both tokens on refresh and refuses a replayed refresh token', async () => {
+  it('rotates both tokens on refresh and, in rotate mode, refuses a replayed refresh token', async () => {
+    await setModes(base, 'flowe', { refreshTokens: 'rotate' });
     const tokens = await floweTokens(base);
     const refreshed = await floweToken(base, { grant_type: 'refresh_token', refresh_token: tokens.refresh });
     expect(refreshed.status).toBe(200);
@@ -118,6 +137,74 @@ describe('Flowe token endpoint', () => {
     expect(replay.body.error).toBe('invalid_grant');
     const api = bgClient(base, 'flowe', refreshed.body.access_token);
     expect((await api.post('/consents', consentBody())).status).toBe(201);
+  });
+});
+
+describe('Flowe token request body (guide section 3)', () => {
+  const basic = `Basic ${Buffer.from(`${encodeURIComponent(FL.clientId)}:${encodeURIComponent(FL.clientSecret)}`).toString('base64')}`;
+  const tokenUrl = () => `${base}/flowe/idp/oauth2/v2.0/token?p=B2C_1A_Psd2_SignIn`;
+
+  it('requires scope on both grants (400 invalid_request), unless tokenScopeRequired is off', async () => {
+    const { code } = await floweLogin(base);
+    const noScope = await call(tokenUrl(), { form: { grant_type: 'authorization_code', code: code!, client_id: FL.clientId, client_secret: FL.clientSecret } });
+    expect(noScope.status).toBe(400);
+    expect(noScope.body).toEqual({ error: 'invalid_request', error_description: expect.stringContaining('scope is required') });
+    const tokens = await floweToken(base, { grant_type: 'authorization_code', code: code! });
+    expect(tokens.status).toBe(200);
+    const refresh = await call(tokenUrl(), { form: { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token, client_id: FL.clientId, client_secret: FL.clientSecret } });
+    expect(refresh.body.error).toBe('invalid_request');
+    await setModes(base, 'flowe', { tokenScopeRequired: false });
+    const lenient = await call(tokenUrl(), { form: { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token, client_id: FL.clientId, client_secret: FL.clientSecret } });
+    expect(lenient.status).toBe(200);
+  });
+
+  it('refuses HTTP Basic client authentication (401 invalid_client), unless tokenClientAuth allows it', async () => {
+    const { code } = await floweLogin(base);
+    const form = { grant_type: 'authorization_code', code: code!, scope: FL_SCOPE_ALL };
+    const refused = await call(tokenUrl(), { headers: { authorization: basic }, form });
+    expect(refused.status).toBe(401);
+    expect(refused.body).toEqual({ error: 'invalid_client', error_description: expect.stringContaining('HTTP Basic') });
+    await setModes(base, 'flowe', { tokenClientAuth: 'body-or-basic' });
+    expect((await call(tokenUrl(), { headers: { authorization: basic }, form })).status).toBe(200);
+  });
+
+  it('refuses a scope the PSU did not grant and narrows the token to a smaller one (RFC 6749 section 6)', async () => {
+    const aisOnly = [offlineAccess, userImpersonation, aisp].join(' ');
+    const { code } = await floweLogin(base, { authorize: { scope: aisOnly } });
+    const wider = await floweToken(base, { grant_type: 'authorization_code', code: code!, scope: FL_SCOPE_ALL });
+    expect(wider.status).toBe(400);
+    expect(wider.body.error).toBe('invalid_scope');
+    const granted = await floweToken(base, { grant_type: 'authorization_code', code: code!, scope: aisOnly });
+    expect(granted.body.scope).toBe(aisOnly);
+    const narrower = await floweToken(base, { grant_type: 'refresh_token', refresh_token: granted.body.refresh_token, scope: [offlineAccess, userImpersonation].join(' ') });
+    expect(narrower.status).toBe(200);
+    expect(narrower.body.scope).toBe([offlineAccess, userImpersonation].join(' '));
+    const ais = await bgClient(base, 'flowe', narrower.body.access_token).post('/consents', consentBody());
+    expect(ais.status).toBe(401);
+    expect(ais.body.tppMessages[0].code).toBe('TOKEN_INVALID');
+  });
+});
+
+describe('Flowe refresh tokens: reuse (default) and rotate', () => {
+  it('reuse: a refresh answers new tokens and the presented refresh token keeps working', async () => {
+    const tokens = await floweTokens(base);
+    const first = await floweToken(base, { grant_type: 'refresh_token', refresh_token: tokens.refresh });
+    expect(first.status).toBe(200);
+    expect(first.body.refresh_token).not.toBe(tokens.refresh);
+    const again = await floweToken(base, { grant_type: 'refresh_token', refresh_token: tokens.refresh });
+    expect(again.status).toBe(200);
+    expect((await floweToken(base, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token })).status).toBe(200);
+    for (const access of [first.body.access_token, again.body.access_token]) expect((await bgClient(base, 'flowe', access).post('/consents', consentBody())).status).toBe(201);
+  });
+
+  it('rotate: the first use spends the refresh token, even for a client that never saw the answer', async () => {
+    await setModes(base, 'flowe', { refreshTokens: 'rotate' });
+    const tokens = await floweTokens(base);
+    await call(`${base}/admin/faults`, { json: { profile: 'flowe', route: 'token', dropResponse: 'reset', times: 1 } });
+    await expect(floweToken(base, { grant_type: 'refresh_token', refresh_token: tokens.refresh })).rejects.toThrow();
+    const retry = await floweToken(base, { grant_type: 'refresh_token', refresh_token: tokens.refresh });
+    expect(retry.status).toBe(400);
+    expect(retry.body.error).toBe('invalid_grant');
   });
 });
 
@@ -154,5 +241,19 @@ describe('Flowe lifetimes (sandbox clock)', () => {
     // A new login starts a new chain.
     const fresh = await floweTokens(url);
     expect((await floweToken(url, { grant_type: 'refresh_token', refresh_token: fresh.refresh })).status).toBe(200);
+  });
+
+  it('reuse: the first refresh token works until 90 days after the login, then no token of the chain does', async () => {
+    const url = clocked.httpUrl;
+    const { refresh } = await floweTokens(url);
+    let latest = refresh;
+    for (const step of [45 * 86_400, 45 * 86_400 - 60]) {
+      await advanceClock(url, step);
+      const res = await floweToken(url, { grant_type: 'refresh_token', refresh_token: refresh });
+      expect(res.status).toBe(200);
+      latest = res.body.refresh_token;
+    }
+    await advanceClock(url, 60);
+    for (const token of [refresh, latest]) expect((await floweToken(url, { grant_type: 'refresh_token', refresh_token: token })).body.error).toBe('invalid_grant');
   });
 });

@@ -30,6 +30,11 @@ import {
  */
 async function runFlow(sandbox: SandboxApp, base: string, profile: Profile, tokens: { access: string }, dispatcher?: Dispatcher): Promise<void> {
   const api = bgClient(base, profile, tokens.access, { dispatcher });
+  // Status endpoints answer one request per second per resource: step the sandbox clock as a polling client waits.
+  const poll = async (href: string): Promise<HttpResult> => {
+    await advanceClock(sandbox.httpUrl, 1);
+    return api.get(href);
+  };
   const checked = (method: string, res: HttpResult, path: string): HttpResult => {
     const template = berlinGroupSpecPath(path);
     if (template === undefined) throw new Error(`no spec path for ${path}`);
@@ -54,8 +59,8 @@ async function runFlow(sandbox: SandboxApp, base: string, profile: Profile, toke
   const pending = await call(`${sandbox.httpUrl}/psu/api/pending?username=alice`);
   expect(pending.body.consents.map((c: { id: string }) => c.id)).toContain(consentId);
   expect((await decide(sandbox.httpUrl, 'consent', consentId)).body).toMatchObject({ status: 'valid', scaStatus: 'finalised' });
-  expect(checked('GET', await api.get(links.status!.href), links.status!.href).body.consentStatus).toBe('valid');
-  expect(checked('GET', await api.get(links.scaStatus!.href), links.scaStatus!.href).body.scaStatus).toBe('finalised');
+  expect(checked('GET', await poll(links.status!.href), links.status!.href).body.consentStatus).toBe('valid');
+  expect(checked('GET', await poll(links.scaStatus!.href), links.scaStatus!.href).body.scaStatus).toBe('finalised');
   checked('GET', await api.get(`/consents/${consentId}`), `/v1/consents/${consentId}`);
 
   const withConsent = { 'Consent-ID': consentId, 'PSU-IP-Address': PSU_IP };
@@ -100,10 +105,10 @@ async function runFlow(sandbox: SandboxApp, base: string, profile: Profile, toke
   expect(checked('GET', await api.get(paymentLinks.scaStatus!.href), paymentLinks.scaStatus!.href).body.scaStatus).toBe('received');
 
   expect((await decide(sandbox.httpUrl, 'payment', payment.body.paymentId)).body).toMatchObject({ status: 'ACSP', scaStatus: 'finalised' });
-  expect(checked('GET', await api.get(statusHref), statusHref).body.transactionStatus).toBe('ACSP');
-  expect(checked('GET', await api.get(paymentLinks.scaStatus!.href), paymentLinks.scaStatus!.href).body.scaStatus).toBe('finalised');
+  expect(checked('GET', await poll(statusHref), statusHref).body.transactionStatus).toBe('ACSP');
+  expect(checked('GET', await poll(paymentLinks.scaStatus!.href), paymentLinks.scaStatus!.href).body.scaStatus).toBe('finalised');
   await advanceClock(sandbox.httpUrl, sandbox.config.settlementSeconds);
-  expect(checked('GET', await api.get(statusHref), statusHref).body.transactionStatus).toBe('ACSC');
+  expect(checked('GET', await poll(statusHref), statusHref).body.transactionStatus).toBe('ACSC');
   const full = checked('GET', await api.get(paymentLinks.self!.href), paymentLinks.self!.href);
   expect(full.body).toMatchObject({ ...paymentRequest, transactionStatus: 'ACSC' });
 

@@ -196,6 +196,19 @@ export async function decide(base: string, kind: 'consent' | 'payment', id: stri
   return call(`${base}/psu/api/decisions`, { json: { kind, id, decision } });
 }
 
+/** `POST /admin/modes` for one bank; resolves to that bank's modes in force afterwards. */
+export async function setModes(base: string, profile: Profile, modes: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await call(`${base}/admin/modes`, { json: { profile, ...modes } });
+  if (res.status !== 200) throw new Error(`modes answered ${res.status}: ${res.text}`);
+  return res.body.modes[profile];
+}
+
+/** `POST /admin/config-faults` for one bank. */
+export async function setConfigFaults(base: string, profile: Profile, faults: Record<string, unknown>): Promise<void> {
+  const res = await call(`${base}/admin/config-faults`, { json: { profile, ...faults } });
+  if (res.status !== 200) throw new Error(`config-faults answered ${res.status}: ${res.text}`);
+}
+
 export async function advanceClock(base: string, seconds: number): Promise<void> {
   const res = await call(`${base}/admin/clock`, { json: { advanceSeconds: seconds } });
   if (res.status !== 200) throw new Error(`clock answered ${res.status}`);

@@ -1,15 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { AccountsService } from '../berlin-group/accounts/accounts.service.js';
 import { ConsentService } from '../berlin-group/consents/consent.service.js';
 import { PaymentService } from '../berlin-group/payments/payment.service.js';
 import { SandboxClock } from '../clock/sandbox-clock.js';
 import { SandboxDirectory } from '../data/sandbox-directory.js';
-import { FaultsService, type FaultRule } from '../faults/faults.service.js';
+import { ConfigFaultsService } from '../faults/config-faults.service.js';
+import { FaultsService } from '../faults/faults.service.js';
 import { QuirksService } from '../faults/quirks.service.js';
 import { RequestLogService, type RequestLogEntry } from '../gateway/request-log.service.js';
+import { StatusPollLimiter } from '../gateway/status-poll-limiter.js';
+import { BankModesService } from '../modes/bank-modes.service.js';
 import { OAuthStore } from '../oauth/oauth-store.js';
 import { TokenService } from '../oauth/token.service.js';
-import { parseClockAdvance, parseFaultRule, parseLinkStyle, parseProfileBody, parseTokenQuirks } from './admin-input.js';
+import { parseClockAdvance, parseProfileBody } from './admin-input.js';
 
 /** Test and demo controls (JSON). Never part of a bank's real surface. */
 @Controller('admin')
@@ -17,7 +20,10 @@ export class AdminController {
   constructor(
     private readonly clock: SandboxClock,
     private readonly faults: FaultsService,
+    private readonly configFaults: ConfigFaultsService,
+    private readonly modes: BankModesService,
     private readonly quirks: QuirksService,
+    private readonly pollLimiter: StatusPollLimiter,
     private readonly requestLog: RequestLogService,
     private readonly consents: ConsentService,
     private readonly payments: PaymentService,
@@ -39,45 +45,19 @@ export class AdminController {
     return this.getClock();
   }
 
-  @Get('faults')
-  listFaults(): { faults: FaultRule[] } {
-    return { faults: this.faults.list() };
-  }
-
-  @Post('faults')
-  @HttpCode(200)
-  addFault(@Body() body: unknown): { faults: FaultRule[] } {
-    this.faults.set(parseFaultRule(body));
-    return this.listFaults();
-  }
-
-  @Delete('faults')
-  @HttpCode(204)
-  clearFaults(): void {
-    this.faults.clear();
-  }
-
-  @Post('token-quirks')
-  @HttpCode(200)
-  tokenQuirks(@Body() body: unknown) {
-    const { profile, quirks } = parseTokenQuirks(body);
-    this.quirks.setTokenQuirks(profile, quirks);
-    return { profile, tokenQuirks: quirks };
-  }
-
-  @Post('link-quirks')
-  @HttpCode(200)
-  linkQuirks(@Body() body: unknown) {
-    const { profile, style } = parseLinkStyle(body);
-    this.quirks.setLinkStyle(profile, style);
-    return { profile, linkStyle: style };
-  }
-
   @Post('consents/:consentId/revoke')
   @HttpCode(200)
   revokeConsent(@Param('consentId') id: string) {
     const consent = this.consents.revokeByPsu(id);
     return { consentId: consent.id, consentStatus: this.consents.statusOf(consent) };
+  }
+
+  /** Clearing sends a pac.002 RJCT for an ACSP or ACSC payment (Flowe guide 4.2 step 5a). */
+  @Post('payments/:paymentId/clearing-reject')
+  @HttpCode(200)
+  clearingReject(@Param('paymentId') id: string) {
+    const payment = this.payments.rejectByClearing(id);
+    return { paymentId: payment.id, transactionStatus: this.payments.statusOf(payment) };
   }
 
   @Post('tokens/expire')
@@ -118,21 +98,27 @@ export class AdminController {
     };
   }
 
-  /** Clears log, stats, faults and quirks; `?state=true` also consents, payments, tokens and the clock offset. */
+  /**
+   * Clears log, stats, faults, configuration faults and quirks and restores the start-up modes;
+   * `?state=true` also consents, payments, budgets, poll windows, tokens and the clock offset.
+   */
   @Post('reset')
   @HttpCode(200)
   reset(@Query('state') state: unknown): { reset: string[] } {
     this.requestLog.reset();
     this.faults.clear();
+    this.configFaults.reset();
+    this.modes.reset();
     this.quirks.reset();
-    const reset = ['requests', 'stats', 'faults', 'quirks'];
+    const reset = ['requests', 'stats', 'faults', 'config-faults', 'modes', 'quirks'];
     if (state === 'true') {
       this.consents.reset();
       this.payments.reset();
       this.accounts.reset();
+      this.pollLimiter.reset();
       this.oauth.reset();
       this.clock.reset();
-      reset.push('consents', 'payments', 'budgets', 'tokens', 'clock');
+      reset.push('consents', 'payments', 'budgets', 'poll-windows', 'tokens', 'clock');
     }
     return { reset };
   }

@@ -4,7 +4,7 @@ import { createPrng } from './prng.js';
 import { italianIban, lithuanianIban } from './ibans.js';
 import { generateTransactions, type Counterparty, type StaticTransaction } from './transactions.js';
 
-/** Every sandbox PSU logs in with these (DESIGN section 5). */
+/** Every sandbox PSU logs in with these (the demo page and docs/sandbox.md show them). */
 export const SANDBOX_PASSWORD = 'sandbox';
 export const SANDBOX_OTP = '123456';
 

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { Profile } from '../config.js';
 
-/** Odd but legal token responses (SECURITY.md check 9): the BFF must cope with each. */
+/** Odd but legal token responses (RFC 6749 allows each): the client must cope with every one. */
 export interface TokenQuirks {
   readonly omitExpiresIn?: boolean;
   /** e.g. "bEARER": RFC 6749 token types are case-insensitive. */
   readonly tokenType?: string;
   readonly omitScope?: boolean;
+  /** No refresh_token at all (RFC 6749 5.1 makes it optional): the PSU has to log in again when the access token expires. */
+  readonly omitRefreshToken?: boolean;
 }
 
 /**

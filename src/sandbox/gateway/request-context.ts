@@ -28,8 +28,12 @@ export interface RequestContext {
   readonly clientCert: ClientCertState;
   /** X-Request-ID as sent (Berlin Group routes). */
   readonly requestId?: string;
-  /** PSU-IP-Address (or the Flowe guide's PSU-IpAddress spelling): present = attended request. */
+  /** The PSU's IP under the header spelling the bank's `psuIpHeader` mode recognises: present = attended request. */
   readonly psuIp?: string;
+  /** Names of the PSU IP headers the request carried (either spelling, recognised or not). */
+  readonly psuIpHeaders: readonly string[];
+  /** Names (never values) of the subscription-key headers the request carried (PO-APIKey, P0-APIKey). */
+  readonly subscriptionKeyHeaders: readonly string[];
   /** Set by the bearer check on API routes. */
   grant?: Grant;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { SandboxClock } from '../clock/sandbox-clock.js';
@@ -19,6 +20,20 @@ export interface RequestLogEntry {
   readonly consentId?: string;
   /** Token requests: `authorization_code` or `refresh_token`. */
   readonly grantType?: string;
+  /**
+   * Token requests: the form body field by field, in the order sent, secrets masked
+   * (`client_secret`, `code`, `refresh_token`, … → `sha256:<first 12 hex digits>` of the value).
+   */
+  readonly form?: Readonly<Record<string, string | readonly string[]>>;
+  /** Token requests: the query string (Flowe's `p` policy). */
+  readonly query?: Readonly<Record<string, string | readonly string[]>>;
+  /** Token requests: how the client authenticated (`body`, `basic`, `both`, `none`). */
+  readonly clientAuth?: 'body' | 'basic' | 'both' | 'none';
+  /** API requests: the PSU IP header spellings sent (recognised by the bank's mode or not). */
+  readonly psuIpHeaders?: readonly string[];
+  /** API requests: the subscription-key header spellings sent (names only). */
+  readonly subscriptionKeyHeaders?: readonly string[];
+  /** True when the bank recognised a PSU IP header (an attended request). */
   readonly psuIpPresent: boolean;
   readonly psuIp?: string;
   readonly xRequestId?: string;
@@ -35,6 +50,8 @@ export interface RequestLogEntry {
 }
 
 const MAX_ENTRIES = 20_000;
+/** Form and query fields whose values are secrets (RFC 6749 and friends); logged only as a short hash. */
+const SECRET_FIELDS = new Set(['client_secret', 'code', 'refresh_token', 'password', 'client_assertion', 'code_verifier', 'assertion']);
 
 /** Request log and status counters (`GET /admin/requests`, `GET /admin/stats`). */
 @Injectable()
@@ -49,6 +66,8 @@ export class RequestLogService {
     const params = req.params as Record<string, string | undefined>;
     const body = req.body as Record<string, unknown> | undefined;
     const consentHeader = req.get('consent-id');
+    const token = context.route.kind === 'token';
+    const api = context.route.kind === 'ais' || context.route.kind === 'pis';
     const entry: RequestLogEntry = {
       seq: ++this.seq,
       profile: context.profile,
@@ -58,7 +77,9 @@ export class RequestLogService {
       path: req.path,
       resourceId: params.paymentId ?? params.consentId ?? params.accountId,
       consentId: params.consentId ?? consentHeader,
-      grantType: context.route.kind === 'token' && typeof body?.grant_type === 'string' ? body.grant_type.slice(0, 40) : undefined,
+      grantType: token && typeof body?.grant_type === 'string' ? body.grant_type.slice(0, 40) : undefined,
+      ...(token ? { form: masked(req.is('application/x-www-form-urlencoded') ? body : undefined), query: masked(req.query), clientAuth: clientAuthOf(req, body) } : {}),
+      ...(api ? { psuIpHeaders: context.psuIpHeaders, subscriptionKeyHeaders: context.subscriptionKeyHeaders } : {}),
       psuIpPresent: context.psuIp !== undefined,
       psuIp: context.psuIp,
       xRequestId: context.requestId,
@@ -102,4 +123,24 @@ export class RequestLogService {
     this.entries = [];
     this.stats = new Map();
   }
+}
+
+/** A form or query object with every secret value replaced by a short hash; bounded in size. */
+function masked(source: unknown): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (typeof source !== 'object' || source === null) return out;
+  for (const [name, value] of Object.entries(source as Record<string, unknown>).slice(0, 30)) {
+    const mask = (v: unknown): string => {
+      const text = typeof v === 'string' ? v : JSON.stringify(v);
+      return SECRET_FIELDS.has(name) ? `sha256:${createHash('sha256').update(text).digest('hex').slice(0, 12)}` : text.slice(0, 500);
+    };
+    out[name.slice(0, 60)] = Array.isArray(value) ? value.slice(0, 10).map(mask) : mask(value);
+  }
+  return out;
+}
+
+function clientAuthOf(req: Request, body: Record<string, unknown> | undefined): 'body' | 'basic' | 'both' | 'none' {
+  const basic = /^basic /i.test(req.get('authorization') ?? '');
+  const inBody = typeof body?.client_secret === 'string';
+  return basic && inBody ? 'both' : basic ? 'basic' : inBody ? 'body' : 'none';
 }

@@ -8,11 +8,15 @@ export interface ClientCredentials {
 }
 
 /**
- * RFC 6749 2.3.1: client_id + client_secret in the form body, or HTTP Basic with both form-urlencoded.
- * Using both methods in one request is refused. Returns the authenticated client_id.
+ * RFC 6749 2.3.1: client_id + client_secret in the form body, or (when `basicAllowed`) HTTP Basic with
+ * both form-urlencoded. Using both methods in one request is refused. Returns the authenticated client_id.
  */
-export function authenticateClient(req: Request, body: Record<string, unknown>, expected: ClientCredentials): string {
+export function authenticateClient(req: Request, body: Record<string, unknown>, expected: ClientCredentials, basicAllowed: boolean): string {
   const basic = parseBasic(req.get('authorization'));
+  if (basic !== undefined && !basicAllowed) {
+    // The Flowe guide's token requests carry client_id and client_secret in the form body, never a header.
+    throw new OAuthError(401, 'invalid_client', 'HTTP Basic client authentication is not accepted: send client_id and client_secret in the form body');
+  }
   const bodyId = typeof body.client_id === 'string' ? body.client_id : undefined;
   const bodySecret = typeof body.client_secret === 'string' ? body.client_secret : undefined;
   if (basic !== undefined && bodySecret !== undefined) {

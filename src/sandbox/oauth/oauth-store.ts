@@ -42,13 +42,15 @@ export interface AccessToken {
   readonly token: string;
   readonly grantId: string;
   readonly profile: Profile;
+  /** The grant's scopes, or the narrower set asked for at the token endpoint. */
+  readonly scopes: readonly string[];
   expiresAtMs: number;
 }
 
 export interface RefreshToken {
   readonly token: string;
   readonly grantId: string;
-  /** Set once the token has been exchanged: a second use is a replay. */
+  /** Set when the token is first exchanged: in `rotate` mode a second use is a replay. */
   rotatedAtMs?: number;
 }
 

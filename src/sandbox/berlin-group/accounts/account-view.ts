@@ -34,18 +34,20 @@ export function accountDetails(account: SandboxAccount, links?: Links, balances?
   };
 }
 
-/** A sandbox payment as an account movement (a debit of the debtor account). */
+/** A sandbox payment as an account movement: a debit of the debtor account, or its return after a clearing reject. */
 export function paymentMovement(movement: PaymentMovement): StaticTransaction {
   const request = movement.payment.request;
+  const amount = toCents(request.instructedAmount.amount);
+  const remittance = request.remittanceInformationUnstructured ?? '';
   return {
-    transactionId: movement.payment.id,
+    transactionId: movement.reversal === true ? `${movement.payment.id}-R` : movement.payment.id,
     status: movement.status,
     ...(movement.bookingDate === undefined ? {} : { bookingDate: movement.bookingDate }),
     valueDate: movement.valueDate,
-    amountCents: -toCents(request.instructedAmount.amount),
+    amountCents: movement.reversal === true ? amount : -amount,
     counterpartyName: request.creditorName,
     counterpartyIban: request.creditorAccount.iban,
-    remittance: request.remittanceInformationUnstructured ?? '',
+    remittance: movement.reversal === true ? `Returned by clearing: ${remittance}`.slice(0, 140) : remittance,
   };
 }
 

@@ -6,6 +6,7 @@ import type { SandboxAccount } from '../../data/personas.js';
 import { SandboxDirectory } from '../../data/sandbox-directory.js';
 import type { StaticTransaction } from '../../data/transactions.js';
 import type { ApiContext } from '../../gateway/request-context.js';
+import { BankModesService } from '../../modes/bank-modes.service.js';
 import { randomToken } from '../../oauth/oauth-store.js';
 import { BgError, formatError } from '../bg-error.js';
 import type { Consent } from '../consents/consent.service.js';
@@ -17,7 +18,7 @@ import { allows, listWithBalances, type AccessKind } from './consent-access.js';
 import { FrequencyBudget } from './frequency-budget.js';
 import { parsePageIndex, parseTransactionQuery, type TransactionQuery } from './transaction-query.js';
 
-/** A paged transaction read in progress: `next` links carry its token, so later pages are not new reads. */
+/** A paged transaction read in progress: `next` links carry its token (under `per_resource`, later pages are not new uses). */
 interface PageToken extends TransactionQuery {
   readonly consentId: string;
   readonly accountId: string;
@@ -38,11 +39,22 @@ export class AccountsService {
     private readonly budget: FrequencyBudget,
     private readonly clock: SandboxClock,
     private readonly links: LinkBuilder,
+    private readonly modes: BankModesService,
   ) {}
+
+  /**
+   * `per_call`: every unattended request carrying a valid Consent-ID is one use, counted before
+   * anything else about the request is checked (a bank counts at its front door) and whatever it asks
+   * for — a `_links.next` page included. Called by the controller for each account-information request.
+   */
+  useConsent(api: ApiContext, consent: Consent): void {
+    if (this.modes.of(api.profile).budgetCounting !== 'per_call') return;
+    this.spend(api, consent, consent.id, 'the Consent-ID');
+  }
 
   list(api: ApiContext, consent: Consent, req: Request, withBalance: boolean): { accounts: AccountDetails[] } {
     const visible = this.directory.accountsOf(api.grant.customerId).filter((a) => allows(consent.request.access, a, 'list'));
-    this.spend(api, consent, '/accounts');
+    this.useResource(api, consent, '/accounts');
     return {
       accounts: visible.map((a) => accountDetails(a, this.accountLinks(req, api, consent, a), withBalance && listWithBalances(consent.request.access, a) ? this.balances(api, a) : undefined)),
     };
@@ -50,21 +62,21 @@ export class AccountsService {
 
   details(api: ApiContext, consent: Consent, accountId: string, req: Request, withBalance: boolean): { account: AccountDetails } {
     const account = this.account(api, consent, accountId, 'accounts');
-    this.spend(api, consent, `/accounts/${accountId}`);
+    this.useResource(api, consent, `/accounts/${accountId}`);
     const balances = withBalance && allows(consent.request.access, account, 'balances') ? this.balances(api, account) : undefined;
     return { account: accountDetails(account, this.accountLinks(req, api, consent, account), balances) };
   }
 
   readBalances(api: ApiContext, consent: Consent, accountId: string): { account: { iban: string; currency: string }; balances: Balance[] } {
     const account = this.account(api, consent, accountId, 'balances');
-    this.spend(api, consent, `/accounts/${accountId}/balances`);
+    this.useResource(api, consent, `/accounts/${accountId}/balances`);
     return { account: { iban: account.iban, currency: account.currency }, balances: this.balances(api, account) };
   }
 
   /**
    * One page (`transactionsPageSize`, default 50) of pending-then-booked transactions, newest first.
-   * A read without `pageToken` counts against the unattended budget; its `_links.next.href` carries
-   * `pageIndex` and `pageToken`, and following it does not count again.
+   * Its `_links.next.href` carries `pageIndex` and `pageToken`. Under `per_resource` only the read
+   * without `pageToken` is a use; under `per_call` every page was one already (useConsent).
    */
   transactions(api: ApiContext, consent: Consent, accountId: string, query: Record<string, unknown>, req: Request): TransactionsResponse & { balances?: Balance[] } {
     const account = this.account(api, consent, accountId, 'transactions');
@@ -79,7 +91,7 @@ export class AccountsService {
       read = stored;
     } else {
       read = parseTransactionQuery(query, this.clock.today());
-      this.spend(api, consent, `/accounts/${accountId}/transactions`);
+      this.useResource(api, consent, `/accounts/${accountId}/transactions`);
     }
 
     const all = this.movements(api, account).filter((t) => matches(t, read));
@@ -120,11 +132,17 @@ export class AccountsService {
     return account;
   }
 
-  /** Unattended reads (no PSU-IP-Address) spend the consent's frequencyPerDay budget for this resource. */
-  private spend(api: ApiContext, consent: Consent, resource: string): void {
+  /** `per_resource`: an unattended read of `resource` spends that resource's frequencyPerDay budget. */
+  private useResource(api: ApiContext, consent: Consent, resource: string): void {
+    if (this.modes.of(api.profile).budgetCounting !== 'per_resource') return;
+    this.spend(api, consent, `${consent.id}|${resource}`, resource);
+  }
+
+  /** Attended requests (the bank recognised the PSU's IP) are never counted nor limited. */
+  private spend(api: ApiContext, consent: Consent, key: string, what: string): void {
     if (api.psuIp !== undefined) return;
-    if (!this.budget.consume(consent.id, resource, consent.request.frequencyPerDay, this.clock.nowMs())) {
-      throw new BgError(429, 'ACCESS_EXCEEDED', `Unattended access to ${resource} exceeded frequencyPerDay (${consent.request.frequencyPerDay}) in the last 24 hours`);
+    if (!this.budget.consume(key, consent.request.frequencyPerDay, this.clock.nowMs())) {
+      throw new BgError(429, 'ACCESS_EXCEEDED', `Unattended use of ${what} exceeded frequencyPerDay (${consent.request.frequencyPerDay}) in the last 24 hours`);
     }
   }
 

@@ -3,18 +3,17 @@ import { Injectable } from '@nestjs/common';
 const WINDOW_MS = 24 * 3600 * 1000;
 
 /**
- * Unattended AIS reads per consent and per resource in a rolling 24 h window (sandbox clock).
- * Flowe guide 4.1: "the Consent-ID cannot be used more than frequencyPerDay ... in 24 hours ... for
- * unattended requests"; Berlin Group counts per endpoint resource (the list, one account, its balances,
- * its transactions), so each resource has its own budget.
+ * Unattended AIS uses in a rolling 24 h window (sandbox clock), under a key the caller chooses by the
+ * bank's `budgetCounting` mode: the consent alone (`per_call`, Flowe guide 4.1: "the Consent-ID cannot
+ * be used more than frequencyPerDay ... in 24 hours ... for unattended requests") or the consent and
+ * the resource (`per_resource`: the list, one account, its balances, its transactions — Berlin Group).
  */
 @Injectable()
 export class FrequencyBudget {
   private readonly uses = new Map<string, number[]>();
 
-  /** Records one read; false (nothing recorded) when `limit` reads already happened in the window. */
-  consume(consentId: string, resource: string, limit: number, nowMs: number): boolean {
-    const key = `${consentId}|${resource}`;
+  /** Records one use; false (nothing recorded) when `limit` uses already happened in the window. */
+  consume(key: string, limit: number, nowMs: number): boolean {
     const recent = (this.uses.get(key) ?? []).filter((t) => t > nowMs - WINDOW_MS);
     if (recent.length >= limit) {
       this.uses.set(key, recent);

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { SandboxClock } from '../../clock/sandbox-clock.js';
 import { SandboxDirectory } from '../../data/sandbox-directory.js';
 import { Api, SandboxRoute, type ApiContext } from '../../gateway/request-context.js';
+import { BankModesService } from '../../modes/bank-modes.service.js';
 import { BgError } from '../bg-error.js';
 import { LinkBuilder } from '../links.js';
 import type { ConsentCreatedResponse, ConsentInformationResponse } from '../wire.js';
@@ -20,22 +21,32 @@ export class ConsentsController {
     private readonly directory: SandboxDirectory,
     private readonly links: LinkBuilder,
     private readonly clock: SandboxClock,
+    private readonly modes: BankModesService,
   ) {}
 
-  /** 201 as in the Berlin Group spec (the Flowe guide's sample shows 200). */
+  /**
+   * The answer follows the bank's `consentCreated` mode: `guide` is the Flowe guide's sample (4.1 step 3:
+   * status 200, `consentId`, only `_links.status` written `/v1/consents/{id}/status`, `consentStatus`);
+   * `berlin-group` is the spec's 201 with self, status and scaStatus links, Location and ASPSP-SCA-Approach.
+   */
   @Post()
-  @HttpCode(201)
   @SandboxRoute('consents', 'ais')
-  create(@Api() api: ApiContext, @Req() req: Request, @Res({ passthrough: true }) res: Response): ConsentCreatedResponse {
+  create(@Api() api: ApiContext, @Req() req: Request, @Res() res: Response): void {
     if (!req.is('application/json')) throw new BgError(415, 'FORMAT_ERROR', 'Content-Type must be application/json');
     const ownIbans = this.directory.accountsOf(api.grant.customerId).map((a) => a.iban);
     const request = validateConsentRequest(api.profile, req.body, this.clock.today(), ownIbans);
     const consent = this.consents.create(api.grant, request);
+    if (this.modes.of(api.profile).consentCreated === 'guide') {
+      const body: ConsentCreatedResponse = { consentId: consent.id, _links: { status: { href: `/v1/consents/${consent.id}/status` } }, consentStatus: 'received' };
+      res.status(200).json(body);
+      return;
+    }
     const link = (path: string) => this.links.href(req, api.profile, 'ais', `/consents/${consent.id}${path}`);
     const self = link('');
     res.setHeader('Location', self.href);
     res.setHeader('ASPSP-SCA-Approach', 'DECOUPLED');
-    return { consentStatus: 'received', consentId: consent.id, _links: { self, status: link('/status'), scaStatus: link(`/authorisations/${consent.authorisationId}`) } };
+    const body: ConsentCreatedResponse = { consentStatus: 'received', consentId: consent.id, _links: { self, status: link('/status'), scaStatus: link(`/authorisations/${consent.authorisationId}`) } };
+    res.status(201).json(body);
   }
 
   @Get(':consentId')

@@ -2,6 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestj
 import type { Request, Response } from 'express';
 import { SandboxDirectory } from '../../data/sandbox-directory.js';
 import { Api, SandboxRoute, type ApiContext } from '../../gateway/request-context.js';
+import { BankModesService } from '../../modes/bank-modes.service.js';
 import { BgError, formatError } from '../bg-error.js';
 import { LinkBuilder } from '../links.js';
 import type { PaymentCreatedResponse, PaymentInitiation, TransactionStatus } from '../wire.js';
@@ -17,6 +18,7 @@ export class PaymentsController {
     private readonly payments: PaymentService,
     private readonly directory: SandboxDirectory,
     private readonly links: LinkBuilder,
+    private readonly modes: BankModesService,
   ) {}
 
   @Post(':paymentProduct')
@@ -24,8 +26,13 @@ export class PaymentsController {
   @SandboxRoute('payments', 'pis')
   create(@Api() api: ApiContext, @Param('paymentProduct') product: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): PaymentCreatedResponse {
     checkProduct(product);
-    // PSU-IP-Address is mandatory on payment initiation (Berlin Group: PSU-IP-Address_mandatory).
-    if (api.psuIp === undefined) throw formatError('PSU-IP-Address header is required for payment initiation', 'PSU-IP-Address');
+    // PSU-IP-Address is mandatory on payment initiation (Berlin Group: PSU-IP-Address_mandatory), under
+    // the spelling the bank's psuIpHeader mode recognises.
+    if (api.psuIp === undefined) {
+      const mode = this.modes.of(api.profile).psuIpHeader;
+      const header = mode === 'either' ? 'PSU-IP-Address' : mode;
+      throw formatError(`${header} header is required for payment initiation`, header);
+    }
     if (!req.is('application/json')) throw new BgError(415, 'FORMAT_ERROR', 'Content-Type must be application/json');
     const request = validatePaymentRequest(req.body);
     const own = this.directory.accountsOf(api.grant.customerId).some((a) => a.iban === request.debtorAccount.iban);

@@ -1,15 +1,15 @@
 import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { SandboxClock } from '../../clock/sandbox-clock.js';
-import { SANDBOX_CONFIG, type SandboxConfig } from '../../config.js';
+import { CONNECTPAY_PSD2_SCOPES, SANDBOX_CONFIG, type SandboxConfig } from '../../config.js';
 import { SandboxDirectory } from '../../data/sandbox-directory.js';
 import { requestOrigin } from '../../gateway/client-cert.js';
 import { SandboxRoute } from '../../gateway/request-context.js';
-import { authenticateClient } from '../client-auth.js';
-import { noStore, pageHeaders, requireForm, singleParam } from '../form.js';
+import { noStore, pageHeaders } from '../form.js';
 import { LoginRequestsService, withQuery } from '../login-requests.service.js';
-import { AuthorizePageError, OAuthError } from '../oauth-error.js';
+import { AuthorizePageError } from '../oauth-error.js';
 import { OAuthStore, type LoginRequest } from '../oauth-store.js';
+import { TokenEndpointService } from '../token-endpoint.service.js';
 import { TokenService, type TokenResponse } from '../token.service.js';
 import { CONNECTPAY_FLOW_ID, validateConnectPayAuthorize } from './authorize-request.js';
 import { renderConnectPayLogin } from './login-page.js';
@@ -23,6 +23,7 @@ export class ConnectPayOAuthController {
     @Inject(SANDBOX_CONFIG) private readonly config: SandboxConfig,
     private readonly logins: LoginRequestsService,
     private readonly tokens: TokenService,
+    private readonly tokenEndpoint: TokenEndpointService,
     private readonly directory: SandboxDirectory,
     private readonly store: OAuthStore,
     private readonly clock: SandboxClock,
@@ -90,23 +91,8 @@ export class ConnectPayOAuthController {
   @SandboxRoute('token', 'token')
   token(@Req() req: Request, @Res({ passthrough: true }) res: Response): TokenResponse {
     noStore(res);
-    const body = requireForm(req);
-    const clientId = authenticateClient(req, body, this.config.connectpay);
-    const grantType = singleParam(body, 'grant_type');
-    if (grantType === 'authorization_code') {
-      const code = singleParam(body, 'code');
-      if (code === undefined) throw new OAuthError(400, 'invalid_request', 'code is required');
-      // ConnectPay names it redirect_url at authorize; redirect_uri (RFC 6749) is accepted here too.
-      const redirect = singleParam(body, 'redirect_url') ?? singleParam(body, 'redirect_uri');
-      return this.tokens.exchangeCode('connectpay', clientId, code, redirect, true);
-    }
-    if (grantType === 'refresh_token') {
-      const refreshToken = singleParam(body, 'refresh_token');
-      if (refreshToken === undefined) throw new OAuthError(400, 'invalid_request', 'refresh_token is required');
-      return this.tokens.refresh('connectpay', clientId, refreshToken);
-    }
-    if (grantType === undefined) throw new OAuthError(400, 'invalid_request', 'grant_type is required');
-    throw new OAuthError(400, 'unsupported_grant_type', `grant_type ${grantType} is not supported`);
+    // ConnectPay names it redirect_url at authorize; redirect_uri (RFC 6749) is accepted here too.
+    return this.tokenEndpoint.handle('connectpay', req, { redirectParams: ['redirect_url', 'redirect_uri'], redirectRequired: true, knownScopes: [...CONNECTPAY_PSD2_SCOPES] });
   }
 
   private renderLogin(res: Response, status: number, login: LoginRequest, username?: string, error?: string): void {

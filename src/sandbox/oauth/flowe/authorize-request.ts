@@ -27,7 +27,7 @@ const KNOWN_SCOPES: readonly string[] = Object.values(FLOWE_SCOPES);
  * (Flowe guide, section 3). Bad policy, client or redirect URI → 400 page; anything else → redirect back
  * with `error`, `error_description` and `state`.
  */
-export function validateFloweAuthorize(query: Record<string, unknown>, client: FloweClientConfig): FloweAuthorizeRequest {
+export function validateFloweAuthorize(query: Record<string, unknown>, client: FloweClientConfig, promptLoginRequired: boolean): FloweAuthorizeRequest {
   const param = (name: string): string | undefined => {
     const value = query[name];
     if (value === undefined) return undefined;
@@ -52,6 +52,8 @@ export function validateFloweAuthorize(query: Record<string, unknown>, client: F
     fail('invalid_request', 'PKCE (code_challenge) is not allowed: Flowe requires the confidential client flow.');
   }
   if (state === undefined || state === '') fail('invalid_request', 'state is required.');
+  // The guide's authorize URL ends with prompt=login: the PSU signs in every time, no IdP session reuse.
+  if (promptLoginRequired && param('prompt') !== 'login') fail('invalid_request', 'prompt=login is required.');
   const scopes = [...new Set((param('scope') ?? '').split(' ').filter((s) => s !== ''))];
   const unknown = scopes.filter((s) => !KNOWN_SCOPES.includes(s));
   if (unknown.length > 0) fail('invalid_scope', `Unknown scope: ${unknown.join(' ')}.`);

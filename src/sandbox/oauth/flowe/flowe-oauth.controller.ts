@@ -4,11 +4,12 @@ import { FLOWE_POLICY, FLOWE_SCOPES, SANDBOX_CONFIG, type SandboxConfig } from '
 import { SandboxDirectory } from '../../data/sandbox-directory.js';
 import { requestOrigin } from '../../gateway/client-cert.js';
 import { SandboxRoute } from '../../gateway/request-context.js';
-import { authenticateClient } from '../client-auth.js';
-import { noStore, pageHeaders, requireForm, singleParam } from '../form.js';
+import { BankModesService } from '../../modes/bank-modes.service.js';
+import { noStore, pageHeaders } from '../form.js';
 import { LoginRequestsService, withQuery } from '../login-requests.service.js';
 import { OAuthError } from '../oauth-error.js';
 import type { LoginRequest } from '../oauth-store.js';
+import { TokenEndpointService } from '../token-endpoint.service.js';
 import { TokenService, type TokenResponse } from '../token.service.js';
 import { FloweRedirectError, validateFloweAuthorize } from './authorize-request.js';
 import { renderFloweLogin } from './login-page.js';
@@ -22,7 +23,9 @@ export class FloweOAuthController {
     @Inject(SANDBOX_CONFIG) private readonly config: SandboxConfig,
     private readonly logins: LoginRequestsService,
     private readonly tokens: TokenService,
+    private readonly tokenEndpoint: TokenEndpointService,
     private readonly directory: SandboxDirectory,
+    private readonly modes: BankModesService,
   ) {}
 
   @Get('oauth2/v2.0/authorize')
@@ -30,7 +33,7 @@ export class FloweOAuthController {
   authorize(@Req() req: Request, @Res() res: Response): void {
     pageHeaders(res);
     try {
-      const request = validateFloweAuthorize(req.query as Record<string, unknown>, this.config.flowe);
+      const request = validateFloweAuthorize(req.query as Record<string, unknown>, this.config.flowe, this.modes.of('flowe').promptLoginRequired);
       const login = this.logins.create({ profile: 'flowe', clientId: request.clientId, redirectUri: request.redirectUri, state: request.state, scopes: request.scopes });
       res.redirect(302, `${requestOrigin(req, this.config)}/flowe/idp/login?request=${encodeURIComponent(login.id)}`);
     } catch (error) {
@@ -79,24 +82,9 @@ export class FloweOAuthController {
     if (typeof req.query.p !== 'string' || req.query.p.toLowerCase() !== FLOWE_POLICY.toLowerCase()) {
       throw new OAuthError(400, 'invalid_request', `Unknown policy: p must be ${FLOWE_POLICY}`);
     }
-    const body = requireForm(req);
-    const clientId = authenticateClient(req, body, this.config.flowe);
-    const scope = singleParam(body, 'scope');
-    const unknown = (scope ?? '').split(' ').filter((s) => s !== '' && !KNOWN_SCOPES.includes(s));
-    if (unknown.length > 0) throw new OAuthError(400, 'invalid_scope', `Unknown scope: ${unknown.join(' ')}`);
-    const grantType = singleParam(body, 'grant_type');
-    if (grantType === 'authorization_code') {
-      const code = singleParam(body, 'code');
-      if (code === undefined) throw new OAuthError(400, 'invalid_request', 'code is required');
-      return this.tokens.exchangeCode('flowe', clientId, code, singleParam(body, 'redirect_uri'), false);
-    }
-    if (grantType === 'refresh_token') {
-      const refreshToken = singleParam(body, 'refresh_token');
-      if (refreshToken === undefined) throw new OAuthError(400, 'invalid_request', 'refresh_token is required');
-      return this.tokens.refresh('flowe', clientId, refreshToken);
-    }
-    if (grantType === undefined) throw new OAuthError(400, 'invalid_request', 'grant_type is required');
-    throw new OAuthError(400, 'unsupported_grant_type', `grant_type ${grantType} is not supported`);
+    // The guide's body: grant_type, scope, client_id, client_secret and code or refresh_token; a
+    // redirect_uri is not in it, but is checked when sent.
+    return this.tokenEndpoint.handle('flowe', req, { redirectParams: ['redirect_uri'], redirectRequired: false, knownScopes: KNOWN_SCOPES });
   }
 
   private render(res: Response, status: number, login: LoginRequest, username?: string, error?: string): void {
