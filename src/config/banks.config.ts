@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { IsOptional, IsString } from 'class-validator';
 import { appBasics, type AppBasics, type AppMode } from './app.config.js';
 import { defineConfig, pickEnv, validateEnv, type ConfigProblems, type Env } from './define-config.js';
+import { readConfigFile, readSecretFile } from './files.js';
 import { HttpUrl, Integer, ListOf, NonEmptyList, OneOf, Pattern, Text } from './rules.js';
 import { ToList } from './transforms.js';
 
@@ -204,28 +204,16 @@ interface BankFiles {
 
 /** Secrets and TLS material named by `*_FILE` variables; a missing or empty file is a problem. */
 function readFiles(raw: BankEnv, prefix: string, problems: ConfigProblems): BankFiles {
-  const text = (path: string | undefined, name: string) => {
-    const value = path === undefined ? undefined : readFile(path, name, problems)?.toString('utf8').trim();
-    if (value === '') problems.add(`${name} points to an empty file`, name);
-    return value;
-  };
+  const secret = (path: string | undefined, name: string) => (path === undefined ? undefined : readSecretFile(path, `${prefix}${name}`, problems));
   const files: BankFiles = {
-    clientSecret: text(raw.CLIENT_SECRET_FILE, `${prefix}CLIENT_SECRET_FILE`),
-    subscriptionKey: text(raw.SUBSCRIPTION_KEY_FILE, `${prefix}SUBSCRIPTION_KEY_FILE`),
+    clientSecret: secret(raw.CLIENT_SECRET_FILE, 'CLIENT_SECRET_FILE'),
+    subscriptionKey: secret(raw.SUBSCRIPTION_KEY_FILE, 'SUBSCRIPTION_KEY_FILE'),
   };
   if (raw.TLS_CERT_FILE && raw.TLS_KEY_FILE) {
-    const cert = readFile(raw.TLS_CERT_FILE, `${prefix}TLS_CERT_FILE`, problems);
-    const key = readFile(raw.TLS_KEY_FILE, `${prefix}TLS_KEY_FILE`, problems);
-    const ca = raw.TLS_CA_FILE ? readFile(raw.TLS_CA_FILE, `${prefix}TLS_CA_FILE`, problems) : undefined;
+    const cert = readConfigFile(raw.TLS_CERT_FILE, `${prefix}TLS_CERT_FILE`, problems);
+    const key = readConfigFile(raw.TLS_KEY_FILE, `${prefix}TLS_KEY_FILE`, problems);
+    const ca = raw.TLS_CA_FILE ? readConfigFile(raw.TLS_CA_FILE, `${prefix}TLS_CA_FILE`, problems) : undefined;
     if (cert && key) files.tls = { cert, key, ca };
   }
   return files;
-}
-
-function readFile(path: string, name: string, problems: ConfigProblems): Buffer | undefined {
-  if (!existsSync(path)) {
-    problems.add(`${name} points to a file that does not exist`, name);
-    return undefined;
-  }
-  return readFileSync(path);
 }

@@ -1,11 +1,19 @@
 import { IsOptional, IsString } from 'class-validator';
 import { defineConfig, pickEnv, validateEnv } from './define-config.js';
+import { valueOrFile } from './files.js';
 import { Flag, Integer, Pattern } from './rules.js';
+
+const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
 
 class DatabaseEnv {
   @IsOptional()
-  @Pattern(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
+  @Pattern(POSTGRES_URL, 'must be a postgres:// URL')
   DATABASE_URL?: string;
+
+  /** The same URL from a mounted secret file (it carries the database password). */
+  @IsOptional()
+  @IsString()
+  DATABASE_URL_FILE?: string;
 
   /** Embedded PostgreSQL (used when DATABASE_URL is unset) never takes 5432, where a system one may listen. */
   @Integer(1024, 65535)
@@ -37,10 +45,12 @@ export interface DatabaseConfig {
 }
 
 export const databaseConfig = defineConfig('database', (env, problems): DatabaseConfig => {
-  const raw = validateEnv(DatabaseEnv, pickEnv(env, Object.keys(new DatabaseEnv()).concat('DATABASE_URL')), problems);
+  const raw = validateEnv(DatabaseEnv, pickEnv(env, Object.keys(new DatabaseEnv())), problems);
+  const url = valueOrFile(raw.DATABASE_URL, raw.DATABASE_URL_FILE, 'DATABASE_URL', problems);
+  if (raw.DATABASE_URL_FILE && url !== undefined && !POSTGRES_URL.test(url)) problems.add('DATABASE_URL_FILE must hold a postgres:// URL', 'DATABASE_URL_FILE');
   problems.throwIfAny();
   return {
-    url: raw.DATABASE_URL,
+    url,
     embedded: { port: raw.EMBEDDED_PG_PORT, dir: raw.EMBEDDED_PG_DIR },
     poolMax: raw.DB_POOL_MAX,
     migrationsRun: raw.DB_MIGRATIONS_RUN,

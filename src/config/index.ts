@@ -29,8 +29,8 @@ export function validateConfiguration(env: Env): void {
 function serviceRules(env: Env, problems: ConfigProblems): void {
   // An embedded PostgreSQL keeps its data in the container or checkout: fine for a demo, a loss of
   // every bank connection on the next deployment in production.
-  if (appBasics(env).mode === 'production' && !env.DATABASE_URL?.trim()) {
-    problems.add('DATABASE_URL is required in production mode (the embedded PostgreSQL is for development)', 'DATABASE_URL');
+  if (appBasics(env).mode === 'production' && !env.DATABASE_URL?.trim() && !env.DATABASE_URL_FILE?.trim()) {
+    problems.add('DATABASE_URL (or DATABASE_URL_FILE) is required in production mode (the embedded PostgreSQL is for development)', 'DATABASE_URL');
   }
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { IsOptional, IsString } from 'class-validator';
 import { APP_MODES, type AppMode } from './app.config.js';
 import { ConfigProblems, defineConfig, pickEnv, validateEnv } from './define-config.js';
+import { valueOrFile } from './files.js';
 import { OneOf } from './rules.js';
 
 /** A token-vault key. `secret` is non-enumerable, so logging or serialising the config never prints it. */
@@ -36,6 +37,11 @@ class VaultEnv {
   @IsOptional()
   @IsString()
   TOKEN_VAULT_KEYS?: string;
+
+  /** The same list from a mounted secret file. */
+  @IsOptional()
+  @IsString()
+  TOKEN_VAULT_KEYS_FILE?: string;
 }
 
 /**
@@ -45,14 +51,17 @@ class VaultEnv {
  * (a swapped `key:id` pair would otherwise print the key).
  */
 export const vaultConfig = defineConfig('vault', (env, problems): VaultConfig => {
-  const raw = validateEnv(VaultEnv, pickEnv(env, ['APP_MODE', 'TOKEN_VAULT_KEYS']), problems);
-  if (raw.TOKEN_VAULT_KEYS === undefined) {
+  const raw = validateEnv(VaultEnv, pickEnv(env, ['APP_MODE', 'TOKEN_VAULT_KEYS', 'TOKEN_VAULT_KEYS_FILE']), problems);
+  const before = problems.list.length;
+  const value = valueOrFile(raw.TOKEN_VAULT_KEYS, raw.TOKEN_VAULT_KEYS_FILE, 'TOKEN_VAULT_KEYS', problems);
+  if (problems.list.length > before) problems.throwIfAny();
+  if (value === undefined) {
     if (raw.APP_MODE === 'production') problems.add('TOKEN_VAULT_KEYS must be set in production mode', 'TOKEN_VAULT_KEYS');
     problems.throwIfAny();
     const dev = vaultKey(DEVELOPMENT_KEY_ID, developmentSecret());
     return { keys: [dev], currentKeyId: dev.id, isDevelopmentKey: true };
   }
-  const keys = parseKeys(raw.TOKEN_VAULT_KEYS, problems);
+  const keys = parseKeys(value, problems);
   if (raw.APP_MODE === 'production' && keys.some((k) => k.id === DEVELOPMENT_KEY_ID || k.secret.equals(developmentSecret()))) {
     problems.add('TOKEN_VAULT_KEYS must not contain the public sandbox development key in production mode', 'TOKEN_VAULT_KEYS');
   }

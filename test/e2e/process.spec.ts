@@ -61,7 +61,7 @@ describe('the service as a process', () => {
         'AUTH_ISSUER must be set in production mode',
         'AUTH_AUDIENCE must be set in production mode',
         'AUTH_JWKS_URL or AUTH_PUBLIC_KEY (or AUTH_PUBLIC_KEY_FILE) must be set in production mode',
-        'DATABASE_URL is required in production mode (the embedded PostgreSQL is for development)',
+        'DATABASE_URL (or DATABASE_URL_FILE) is required in production mode (the embedded PostgreSQL is for development)',
       ].map((problem) => `Configuration error: ${problem}`),
     );
     expect(run.output()).not.toContain('canary');

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appConfig, banksConfig, databaseConfig, validateConfiguration } from '../../src/config/index.js';
+import { appConfig, banksConfig, databaseConfig, validateConfiguration, vaultConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/config/define-config.js';
 import { PRODUCTION_ENV } from '../support/env.js';
 
@@ -99,7 +99,7 @@ describe('configuration', () => {
       'AUTH_ISSUER must be set in production mode',
       'AUTH_AUDIENCE must be set in production mode',
       'AUTH_JWKS_URL or AUTH_PUBLIC_KEY (or AUTH_PUBLIC_KEY_FILE) must be set in production mode',
-      'DATABASE_URL is required in production mode (the embedded PostgreSQL is for development)',
+      'DATABASE_URL (or DATABASE_URL_FILE) is required in production mode (the embedded PostgreSQL is for development)',
     ]);
   });
 
@@ -144,5 +144,25 @@ describe('configuration', () => {
     expect(databaseConfig.parse({}).url).toBeUndefined();
     expect(databaseConfig.parse({}).embedded.port).not.toBe(5432);
     expect(databaseConfig.parse({ DATABASE_URL: 'postgres://u@h:5432/d' }).url).toBe('postgres://u@h:5432/d');
+  });
+
+  it('reads the database URL and the vault keys from mounted secret files, never printing them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tpp-config-'));
+    const key = Buffer.alloc(32, 7).toString('base64');
+    writeFileSync(join(dir, 'database_url'), 'postgres://tpp:canary-db-password@db:5432/tpp\n');
+    writeFileSync(join(dir, 'vault_keys'), `k1:${key}\n`);
+    writeFileSync(join(dir, 'bad_url'), 'mysql://tpp:canary-db-password@db/tpp\n');
+    const files = { DATABASE_URL_FILE: join(dir, 'database_url'), TOKEN_VAULT_KEYS_FILE: join(dir, 'vault_keys') };
+    expect(databaseConfig.parse(files).url).toBe('postgres://tpp:canary-db-password@db:5432/tpp');
+    expect(vaultConfig.parse({ APP_MODE: 'production', ...files }).currentKeyId).toBe('k1');
+    expect(() => validateConfiguration({ ...PRODUCTION_BANK, DATABASE_URL: '', TOKEN_VAULT_KEYS: '', ...files })).not.toThrow();
+
+    const error = configError(() =>
+      validateConfiguration({ DATABASE_URL: 'postgres://x@y/z', DATABASE_URL_FILE: join(dir, 'database_url'), TOKEN_VAULT_KEYS_FILE: join(dir, 'missing') }),
+    );
+    expect(error.problems).toEqual(['DATABASE_URL and DATABASE_URL_FILE must not both be set', 'TOKEN_VAULT_KEYS_FILE points to a file that does not exist']);
+    const bad = configError(() => databaseConfig.parse({ DATABASE_URL_FILE: join(dir, 'bad_url') }));
+    expect(bad.problems).toEqual(['DATABASE_URL_FILE must hold a postgres:// URL']);
+    expect(bad.message + error.message).not.toContain('canary');
   });
 });
