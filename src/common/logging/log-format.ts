@@ -50,7 +50,7 @@ interface RequestFields {
 /**
  * Where the lines go: stdout as JSON (pino's default), or through pino-pretty, in-process and
  * synchronously so a line is on the terminal before the next one (and before the process exits).
- * A pretty line reads `12:00:01.250 INFO  tpp-bff [Context] message {"other":"fields"}`.
+ * A pretty line reads `[12:00:01.250] INFO: tpp-bff [Context] message {"other":"fields"}`.
  */
 export function logDestination(format: LogFormat): DestinationStream | undefined {
   if (format === 'json') return undefined;
