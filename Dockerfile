@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # tpp-bff: build stage compiles TypeScript; the runtime stage holds only production dependencies
-# and the compiled output, and runs as the unprivileged "node" user.
-FROM node:20-bookworm-slim AS build
+# and the compiled output, and runs as the unprivileged "node" user (uid 1000). One image runs the
+# BFF (default command) and the sandbox ASPSP (node dist/src/sandbox/main.js). Node 24 LTS.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,7 +11,7 @@ COPY src ./src
 COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000 \
     HOST=0.0.0.0

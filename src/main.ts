@@ -2,13 +2,15 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
+import { createLogger, resolveLogFormat } from './common/logging/log-format.js';
 import { configureApp } from './configure-app.js';
 import { appConfig, databaseConfig, validateConfiguration, type Env } from './config/index.js';
 import { ConfigError } from './config/define-config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded-postgres.js';
 import { runMigrations } from './database/migrate.js';
+import { DatabaseUnreachableError, waitForDatabase } from './database/wait-for-database.js';
 
 export interface RunningBff {
   url: string;
@@ -16,27 +18,22 @@ export interface RunningBff {
 }
 
 /**
- * Starts the BFF: validate configuration (exit 1 naming the bad variable), resolve the database
- * (DATABASE_URL, or an embedded PostgreSQL), migrate, serve, and shut down gracefully on SIGTERM
- * or SIGINT: stop accepting, drain in-flight requests, close the pool, stop embedded Postgres.
+ * Starts the BFF: validate configuration (exit 1 listing every problem), resolve the database
+ * (DATABASE_URL, waited for within DATABASE_STARTUP_TIMEOUT_SECONDS, or an embedded PostgreSQL),
+ * migrate, serve, and shut down gracefully on SIGTERM or SIGINT: stop accepting, drain in-flight
+ * requests, close the pool, stop embedded Postgres.
  */
 export async function bootstrap(env: Env = loadEnv()): Promise<RunningBff> {
-  try {
-    validateConfiguration(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`Configuration error: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  exitOnConfigurationProblems(env);
   const app = appConfig.parse(env);
   const db = databaseConfig.parse(env);
-  const log = pino({ level: app.logLevel, base: { service: 'tpp-bff' } });
+  const log = createLogger('tpp-bff', app.logLevel, resolveLogFormat(app.logFormat));
 
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = db.url;
-  if (!databaseUrl) {
+  if (databaseUrl) {
+    await waitForDatabaseOrExit(databaseUrl, db.startupTimeoutMs, log);
+  } else {
     log.info({ port: db.embedded.port, dir: db.embedded.dir }, 'DATABASE_URL is not set: starting embedded PostgreSQL');
     embedded = await startEmbeddedPostgres(db.embedded);
     databaseUrl = embedded.url;
@@ -48,7 +45,16 @@ export async function bootstrap(env: Env = loadEnv()): Promise<RunningBff> {
 
   const nest = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env, databaseUrl }), { bufferLogs: true, bodyParser: false });
   configureApp(nest);
-  await nest.listen(app.port, app.host);
+  try {
+    await nest.listen(app.port, app.host);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+    log.fatal(`PORT ${app.port} on HOST ${app.host} ${code === 'EADDRINUSE' ? 'is already in use' : 'may not be opened by this user'} (${code})`);
+    await nest.close();
+    await embedded?.stop();
+    process.exit(1);
+  }
   const url = `http://localhost:${app.port}`;
   log.info({ url, mode: app.mode, docs: `${url}/docs` }, 'tpp-bff is listening');
 
@@ -61,6 +67,30 @@ export async function bootstrap(env: Env = loadEnv()): Promise<RunningBff> {
       log.info('stopped');
     })());
   return { url, stop };
+}
+
+/**
+ * Validates every variable and, if any is wrong, prints every problem on its own line (naming the
+ * variable and what is expected, never the value) and exits 1: one run shows all there is to fix.
+ */
+export function exitOnConfigurationProblems(env: Env): void {
+  try {
+    validateConfiguration(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(error.problems.map((problem) => `Configuration error: ${problem}\n`).join(''));
+    process.exit(1);
+  }
+}
+
+async function waitForDatabaseOrExit(url: string, timeoutMs: number, log: Logger): Promise<void> {
+  try {
+    await waitForDatabase(url, { timeoutMs, onRetry: (line) => log.warn(line) });
+  } catch (error) {
+    if (!(error instanceof DatabaseUnreachableError)) throw error;
+    log.fatal(error.message);
+    process.exit(1);
+  }
 }
 
 function loadEnv(): Env {

@@ -1,52 +1,57 @@
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
-import { defineConfig, pickEnv, validateEnv, ConfigError } from './define-config.js';
-import { ToInt, ToList } from './transforms.js';
+import { IsOptional, IsString } from 'class-validator';
+import proxyaddr from 'proxy-addr';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../common/logging/log-format.js';
+import { defineConfig, pickEnv, validateEnv, ConfigProblems, type Env } from './define-config.js';
+import { HttpUrl, HttpUrlList, Integer, OneOf, Pattern } from './rules.js';
 
 export const APP_MODES = ['sandbox', 'production'] as const;
 export type AppMode = (typeof APP_MODES)[number];
 
+
 class AppEnv {
-  @IsIn(APP_MODES)
+  @OneOf(APP_MODES)
   APP_MODE: AppMode = 'sandbox';
 
-  @IsIn(['development', 'production', 'test'])
+  @OneOf(['development', 'production', 'test'])
   NODE_ENV = 'development';
 
-  @ToInt()
-  @IsInt()
-  @Min(1)
-  @Max(65535)
+  @Integer(1, 65535)
   PORT = 3000;
 
   @IsString()
   HOST = '0.0.0.0';
 
-  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @HttpUrl()
   PUBLIC_URL = 'http://localhost:3000';
 
-  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  @OneOf(LOG_LEVELS)
   LOG_LEVEL = 'info';
+
+  /** Unset: pretty when stdout is a terminal, JSON otherwise (containers, log shippers, tests). */
+  @IsOptional()
+  @OneOf(LOG_FORMATS)
+  LOG_FORMAT?: LogFormat;
 
   /** Express "trust proxy": hops whose X-Forwarded-For is believed (false = none, the client socket is the PSU). */
   @IsString()
   TRUST_PROXY = 'false';
 
-  @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 100kb' })
+  @Pattern(/^\d+(b|kb|mb)$/i, 'must be a size such as 100kb (b, kb or mb)')
   BODY_LIMIT = '100kb';
 
   @IsOptional()
-  @ToList()
-  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { each: true, message: 'FRONTEND_RETURN_URLS must be a comma-separated list of absolute http(s) URLs' })
+  @HttpUrlList()
   FRONTEND_RETURN_URLS: string[] = [];
 
   @IsOptional()
-  @ToList()
-  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { each: true, message: 'CORS_ORIGINS must be a comma-separated list of absolute http(s) URLs' })
+  @HttpUrlList()
   CORS_ORIGINS: string[] = [];
 
-  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @HttpUrl()
   SANDBOX_URL = 'http://localhost:3100';
 }
+
+const NAMES = Object.keys(new AppEnv()).concat('LOG_FORMAT');
 
 export interface AppConfig {
   mode: AppMode;
@@ -56,6 +61,8 @@ export interface AppConfig {
   /** The BFF's own public origin: callback URLs and cookie security derive from it. */
   publicUrl: string;
   logLevel: string;
+  /** Unset: decided by whether stdout is a terminal (see common/logging). */
+  logFormat?: LogFormat;
   trustProxy: boolean | number | string;
   bodyLimit: string;
   /** Exact return URLs (origin + path) the frontend may be sent back to after a bank login. */
@@ -66,15 +73,18 @@ export interface AppConfig {
   sandboxUrl: string;
 }
 
-export const appConfig = defineConfig('app', (env): AppConfig => {
-  const raw = validateEnv(AppEnv, pickEnv(env, Object.keys(new AppEnv())));
-  const publicUrl = raw.PUBLIC_URL.replace(/\/+$/, '');
-  const returnUrls = [...raw.FRONTEND_RETURN_URLS];
-  // The demo page is a legitimate frontend in sandbox mode (docs/design.md, "The frontend contract").
-  if (raw.APP_MODE === 'sandbox') returnUrls.push(`${publicUrl}/`);
-  if (raw.APP_MODE === 'production' && returnUrls.length === 0) {
-    throw new ConfigError('FRONTEND_RETURN_URLS must list at least one URL in production mode');
+export const appConfig = defineConfig('app', (env, problems): AppConfig => {
+  const raw = validateEnv(AppEnv, pickEnv(env, NAMES), problems);
+  const trustProxy = parseTrustProxy(raw.TRUST_PROXY, problems);
+  if (raw.APP_MODE === 'production' && raw.FRONTEND_RETURN_URLS.length === 0) {
+    problems.add('FRONTEND_RETURN_URLS must list at least one URL in production mode', 'FRONTEND_RETURN_URLS');
   }
+  problems.throwIfAny();
+
+  const publicUrl = trimSlashes(raw.PUBLIC_URL);
+  const returnUrls = [...raw.FRONTEND_RETURN_URLS];
+  // The demo page is a legitimate frontend in sandbox mode.
+  if (raw.APP_MODE === 'sandbox') returnUrls.push(`${publicUrl}/`);
   return {
     mode: raw.APP_MODE,
     nodeEnv: raw.NODE_ENV,
@@ -82,20 +92,53 @@ export const appConfig = defineConfig('app', (env): AppConfig => {
     host: raw.HOST,
     publicUrl,
     logLevel: raw.LOG_LEVEL,
-    trustProxy: parseTrustProxy(raw.TRUST_PROXY),
+    logFormat: raw.LOG_FORMAT,
+    trustProxy,
     bodyLimit: raw.BODY_LIMIT,
     frontendReturnUrls: [...new Set(returnUrls.map(normaliseReturnUrl))],
     corsOrigins: raw.CORS_ORIGINS,
     secureCookies: publicUrl.startsWith('https://'),
-    sandboxUrl: raw.SANDBOX_URL.replace(/\/+$/, ''),
+    sandboxUrl: trimSlashes(raw.SANDBOX_URL),
   };
 });
 
-function parseTrustProxy(value: string): boolean | number | string {
+export interface AppBasics {
+  mode: AppMode;
+  publicUrl: string;
+  sandboxUrl: string;
+}
+
+/**
+ * What other namespaces need from this one, read leniently: an invalid value falls back to its
+ * default (this namespace reports it), so the other namespaces are still checked in the same run.
+ */
+export function appBasics(env: Env): AppBasics {
+  const problems = new ConfigProblems();
+  const raw = validateEnv(AppEnv, pickEnv(env, NAMES), problems);
+  const defaults = new AppEnv();
+  const valid = <K extends 'APP_MODE' | 'PUBLIC_URL' | 'SANDBOX_URL'>(name: K): AppEnv[K] => (problems.isInvalid(name) ? defaults[name] : raw[name]);
+  return { mode: valid('APP_MODE'), publicUrl: trimSlashes(valid('PUBLIC_URL')), sandboxUrl: trimSlashes(valid('SANDBOX_URL')) };
+}
+
+const TRUST_PROXY_EXPECTED =
+  'TRUST_PROXY must be false, true, a hop count, or a comma-separated list of IP addresses, subnets (10.0.0.0/8) or loopback, linklocal, uniquelocal';
+
+function parseTrustProxy(value: string, problems: ConfigProblems): boolean | number | string {
   if (/^(false|0|none)$/i.test(value)) return false;
   if (/^true$/i.test(value)) return true;
   if (/^\d+$/.test(value)) return Number(value);
-  return value; // e.g. "loopback, 10.0.0.0/8": Express parses the list
+  // Express compiles the list with proxy-addr on the first request; compiling it here turns its
+  // TypeError into a start-up problem.
+  try {
+    proxyaddr.compile(value.split(',').map((entry) => entry.trim()));
+  } catch {
+    problems.add(TRUST_PROXY_EXPECTED, 'TRUST_PROXY');
+  }
+  return value;
+}
+
+function trimSlashes(url: string): string {
+  return url.replace(/\/+$/, '');
 }
 
 export function normaliseReturnUrl(url: string): string {

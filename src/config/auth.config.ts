@@ -1,9 +1,10 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { ArrayNotEmpty, IsIn, IsInt, IsOptional, IsString, IsUrl, Max, MaxLength, Min } from 'class-validator';
-import { appConfig, type AppMode } from './app.config.js';
+import { ArrayNotEmpty, IsIn, IsOptional, IsString, IsUrl } from 'class-validator';
+import { appBasics, type AppMode } from './app.config.js';
 import { ConfigError, defineConfig, pickEnv, validateEnv } from './define-config.js';
-import { ToInt, ToList } from './transforms.js';
+import { Integer, Text } from './rules.js';
+import { ToList } from './transforms.js';
 
 /**
  * Asymmetric JWS algorithms only. `none` and the HS* family are refused on purpose: a user token
@@ -18,6 +19,8 @@ export const SANDBOX_TOKEN_ALGORITHM = 'ES256' satisfies UserTokenAlgorithm;
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+const ALGORITHMS_EXPECTED = `AUTH_ALGORITHMS must list asymmetric JWS algorithms (${USER_TOKEN_ALGORITHMS.join(', ')}); none and HS* are refused`;
+
 class AuthEnv {
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'AUTH_JWKS_URL must be an absolute https URL' })
@@ -25,15 +28,15 @@ class AuthEnv {
 
   @IsOptional() @IsString() AUTH_PUBLIC_KEY?: string;
   @IsOptional() @IsString() AUTH_PUBLIC_KEY_FILE?: string;
-  @IsOptional() @IsString() @MaxLength(1024) AUTH_ISSUER?: string;
-  @IsOptional() @IsString() @MaxLength(1024) AUTH_AUDIENCE?: string;
+  @IsOptional() @Text(1024) AUTH_ISSUER?: string;
+  @IsOptional() @Text(1024) AUTH_AUDIENCE?: string;
 
   @ToList()
-  @ArrayNotEmpty()
-  @IsIn(USER_TOKEN_ALGORITHMS, { each: true, message: `AUTH_ALGORITHMS must list asymmetric JWS algorithms (${USER_TOKEN_ALGORITHMS.join(', ')}); none and HS* are refused` })
+  @ArrayNotEmpty({ message: ALGORITHMS_EXPECTED })
+  @IsIn(USER_TOKEN_ALGORITHMS, { each: true, message: ALGORITHMS_EXPECTED })
   AUTH_ALGORITHMS: UserTokenAlgorithm[] = ['RS256', 'ES256', 'EdDSA'];
 
-  @ToInt() @IsInt() @Min(0) @Max(300) AUTH_CLOCK_TOLERANCE_SECONDS = 30;
+  @Integer(0, 300) AUTH_CLOCK_TOLERANCE_SECONDS = 30;
 }
 
 /** Where the keys that verify user tokens come from. */
@@ -56,26 +59,29 @@ export interface AuthConfig {
 const NAMES = ['AUTH_JWKS_URL', 'AUTH_PUBLIC_KEY', 'AUTH_PUBLIC_KEY_FILE', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_ALGORITHMS', 'AUTH_CLOCK_TOLERANCE_SECONDS'];
 
 /**
- * Identity of the TPP's frontend users (docs/design.md, "The frontend contract"). Production verifies the TPP's own JWTs
+ * Identity of the TPP's frontend users. Production verifies the TPP's own JWTs
  * against a configured issuer, audience and key (JWKS or PEM); sandbox mode defaults to the demo
  * login's issuer and key so `npm start` works with no configuration.
  */
-export const authConfig = defineConfig('auth', (env): AuthConfig => {
-  const { mode } = appConfig.parse(env);
-  const raw = validateEnv(AuthEnv, pickEnv(env, NAMES));
-  const algorithms = [...new Set(raw.AUTH_ALGORITHMS)];
-  const keySource = parseKeySource(raw, mode);
-
+export const authConfig = defineConfig('auth', (env, problems): AuthConfig => {
+  const { mode } = appBasics(env);
+  const raw = validateEnv(AuthEnv, pickEnv(env, NAMES), problems);
   if (mode === 'production') {
-    if (!raw.AUTH_ISSUER) throw new ConfigError('AUTH_ISSUER must be set in production mode');
-    if (!raw.AUTH_AUDIENCE) throw new ConfigError('AUTH_AUDIENCE must be set in production mode');
+    if (!raw.AUTH_ISSUER) problems.add('AUTH_ISSUER must be set in production mode', 'AUTH_ISSUER');
+    if (!raw.AUTH_AUDIENCE) problems.add('AUTH_AUDIENCE must be set in production mode', 'AUTH_AUDIENCE');
   }
+  // Each step needs the one before it: one problem per chain is enough to act on.
+  const keySource = problems.isInvalid('AUTH_JWKS_URL') ? undefined : problems.collect(() => parseKeySource(raw, mode));
+  const pemVariable = raw.AUTH_PUBLIC_KEY_FILE ? 'AUTH_PUBLIC_KEY_FILE' : 'AUTH_PUBLIC_KEY';
+  const algorithms =
+    keySource && !problems.isInvalid('AUTH_ALGORITHMS') ? problems.collect(() => effectiveAlgorithms(keySource, [...new Set(raw.AUTH_ALGORITHMS)], pemVariable)) : undefined;
+  problems.throwIfAny();
   return {
     mode,
-    keySource,
+    keySource: keySource!,
     issuer: raw.AUTH_ISSUER ?? 'tpp-bff-sandbox',
     audience: raw.AUTH_AUDIENCE ?? 'tpp-bff',
-    algorithms: effectiveAlgorithms(keySource, algorithms, raw.AUTH_PUBLIC_KEY_FILE ? 'AUTH_PUBLIC_KEY_FILE' : 'AUTH_PUBLIC_KEY'),
+    algorithms: algorithms!,
     clockToleranceSeconds: raw.AUTH_CLOCK_TOLERANCE_SECONDS,
   };
 });

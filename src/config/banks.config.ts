@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { ArrayNotEmpty, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
-import { appConfig } from './app.config.js';
-import { ConfigError, defineConfig, pickEnv, validateEnv, type Env } from './define-config.js';
-import { ToInt, ToList } from './transforms.js';
+import { IsOptional, IsString } from 'class-validator';
+import { appBasics, type AppBasics, type AppMode } from './app.config.js';
+import { defineConfig, pickEnv, validateEnv, type ConfigProblems, type Env } from './define-config.js';
+import { readConfigFile, readSecretFile } from './files.js';
+import { HttpUrl, Integer, ListOf, NonEmptyList, OneOf, Pattern, Text } from './rules.js';
+import { ToList } from './transforms.js';
 
 export const SERVICES = ['ais', 'pis'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -11,34 +12,32 @@ export type Service = (typeof SERVICES)[number];
 export const ADAPTERS = ['connectpay', 'flowe'] as const;
 export type AdapterKind = (typeof ADAPTERS)[number];
 
-const url = { require_tld: false, protocols: ['http', 'https'], require_protocol: true };
-
 /** Per-bank variables, read with the bank's prefix: `FLOWE_CLIENT_ID`, `CONNECTPAY_TOKEN_URL`, … */
 class BankEnv {
-  @IsString() @MaxLength(80) NAME!: string;
-  @IsIn(ADAPTERS) ADAPTER!: AdapterKind;
-  @ToList() @ArrayNotEmpty() @IsIn(SERVICES, { each: true }) SERVICES!: Service[];
-  @IsUrl(url) AUTHORIZE_URL!: string;
-  @IsUrl(url) TOKEN_URL!: string;
-  @IsUrl(url) AIS_BASE_URL!: string;
-  @IsUrl(url) PIS_BASE_URL!: string;
-  @IsString() @MaxLength(200) CLIENT_ID!: string;
+  @Text(80) NAME!: string;
+  @OneOf(ADAPTERS) ADAPTER!: AdapterKind;
+  @ListOf(SERVICES) SERVICES!: Service[];
+  @HttpUrl() AUTHORIZE_URL!: string;
+  @HttpUrl() TOKEN_URL!: string;
+  @HttpUrl() AIS_BASE_URL!: string;
+  @HttpUrl() PIS_BASE_URL!: string;
+  @Text(200) CLIENT_ID!: string;
   @IsOptional() @IsString() CLIENT_SECRET?: string;
   @IsOptional() @IsString() CLIENT_SECRET_FILE?: string;
   /** Scopes always requested; then the per-service ones for the services the user asked for. */
   @IsOptional() @ToList() SCOPES_BASE: string[] = [];
-  @ToList() @ArrayNotEmpty() SCOPES_AIS!: string[];
-  @ToList() @ArrayNotEmpty() SCOPES_PIS!: string[];
-  @IsOptional() @Matches(/^[A-Za-z0-9-]{1,64}$/, { message: 'SUBSCRIPTION_KEY_HEADER must be an HTTP header name' }) SUBSCRIPTION_KEY_HEADER?: string;
+  @NonEmptyList('scope') SCOPES_AIS!: string[];
+  @NonEmptyList('scope') SCOPES_PIS!: string[];
+  @IsOptional() @Pattern(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name') SUBSCRIPTION_KEY_HEADER?: string;
   @IsOptional() @IsString() SUBSCRIPTION_KEY?: string;
   @IsOptional() @IsString() SUBSCRIPTION_KEY_FILE?: string;
   @IsOptional() @IsString() TLS_CERT_FILE?: string;
   @IsOptional() @IsString() TLS_KEY_FILE?: string;
   @IsOptional() @IsString() TLS_CA_FILE?: string;
-  @IsOptional() @IsUrl(url) REDIRECT_URI?: string;
-  @ToList() @ArrayNotEmpty() @Matches(/^[A-Z]{3}$/, { each: true, message: 'CURRENCIES must be ISO 4217 codes' }) CURRENCIES: string[] = ['EUR'];
-  @IsOptional() @IsIn(['DEBT', 'CRED', 'SHAR', 'SLEV', 'NONE']) CHARGE_BEARER?: string;
-  @ToInt() @IsInt() @Min(100) @Max(120_000) TIMEOUT_MS = 10_000;
+  @IsOptional() @HttpUrl() REDIRECT_URI?: string;
+  @NonEmptyList('currency') @Pattern(/^[A-Z]{3}$/, 'must be ISO 4217 currency codes such as EUR', true) CURRENCIES: string[] = ['EUR'];
+  @IsOptional() @OneOf(['DEBT', 'CRED', 'SHAR', 'SLEV', 'NONE']) CHARGE_BEARER?: string;
+  @Integer(100, 120_000) TIMEOUT_MS = 10_000;
 }
 
 export interface BankTls {
@@ -117,30 +116,63 @@ function sandboxDefaults(id: string, sandboxUrl: string): Record<string, string>
   return {};
 }
 
-const FIELDS = Object.keys(new BankEnv()).concat(
-  'NAME', 'ADAPTER', 'SERVICES', 'AUTHORIZE_URL', 'TOKEN_URL', 'AIS_BASE_URL', 'PIS_BASE_URL', 'CLIENT_ID',
-  'CLIENT_SECRET', 'CLIENT_SECRET_FILE', 'SCOPES_AIS', 'SCOPES_PIS', 'SUBSCRIPTION_KEY_HEADER', 'SUBSCRIPTION_KEY',
-  'SUBSCRIPTION_KEY_FILE', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_CA_FILE', 'REDIRECT_URI',
-);
+const FIELDS = Object.keys(new BankEnv());
 
-export const banksConfig = defineConfig('banks', (env): BanksConfig => {
-  const app = appConfig.parse(env);
+export const banksConfig = defineConfig('banks', (env, problems): BanksConfig => {
+  const app = appBasics(env);
   const ids = (env.BANKS?.trim() || 'connectpay,flowe').split(/[,\s]+/).filter(Boolean);
-  for (const id of ids) {
-    if (!/^[a-z][a-z0-9-]{1,30}$/.test(id)) throw new ConfigError('BANKS must be a comma-separated list of lower-case bank ids');
-  }
-  return { banks: ids.map((id) => parseBank(id, env, app.mode === 'sandbox' ? sandboxDefaults(id, app.sandboxUrl) : {}, app.publicUrl)) };
+  const valid = ids.filter((id) => /^[a-z][a-z0-9-]{1,30}$/.test(id));
+  if (valid.length < ids.length) problems.add('BANKS must be a comma-separated list of lower-case bank ids', 'BANKS');
+  const banks = valid.map((id) => parseBank(id, env, app, problems));
+  problems.throwIfAny();
+  return { banks: banks as BankConfig[] };
 });
 
-function parseBank(id: string, env: Env, defaults: Record<string, string>, publicUrl: string): BankConfig {
-  const prefix = `${id.toUpperCase().replace(/-/g, '_')}_`;
-  const raw = validateEnv(BankEnv, { ...defaults, ...pickEnv(env, [...new Set(FIELDS)], prefix) }, prefix);
-  const clientSecret = secret(raw.CLIENT_SECRET, raw.CLIENT_SECRET_FILE, `${prefix}CLIENT_SECRET`);
-  if (!clientSecret) throw new ConfigError(`${prefix}CLIENT_SECRET or ${prefix}CLIENT_SECRET_FILE must be set`);
-  const subscriptionValue = secret(raw.SUBSCRIPTION_KEY, raw.SUBSCRIPTION_KEY_FILE, `${prefix}SUBSCRIPTION_KEY`);
-  if (raw.SUBSCRIPTION_KEY_HEADER && !subscriptionValue) {
-    throw new ConfigError(`${prefix}SUBSCRIPTION_KEY or ${prefix}SUBSCRIPTION_KEY_FILE must be set when ${prefix}SUBSCRIPTION_KEY_HEADER is`);
+/** What a rule sees of one bank: its validated variables (by suffix) and where to report. */
+interface BankRuleInput {
+  id: string;
+  /** `FLOWE_`: problems name the full variable. */
+  prefix: string;
+  mode: AppMode;
+  raw: BankEnv;
+  problems: ConfigProblems;
+}
+
+/**
+ * Rules across a bank's variables, beyond each variable's own format. Every rule adds its problems
+ * to the same run, so a start-up lists all of them at once; a new rule (for instance one that
+ * applies only in production mode) is one more function in this list.
+ */
+const BANK_RULES: readonly ((bank: BankRuleInput) => void)[] = [clientSecretIsSet, subscriptionKeyHasValue, tlsCertAndKeyTogether];
+
+function clientSecretIsSet({ prefix, raw, problems }: BankRuleInput): void {
+  if (!raw.CLIENT_SECRET && !raw.CLIENT_SECRET_FILE) problems.add(`${prefix}CLIENT_SECRET or ${prefix}CLIENT_SECRET_FILE must be set`, `${prefix}CLIENT_SECRET`);
+}
+
+function subscriptionKeyHasValue({ prefix, raw, problems }: BankRuleInput): void {
+  if (raw.SUBSCRIPTION_KEY_HEADER && !raw.SUBSCRIPTION_KEY && !raw.SUBSCRIPTION_KEY_FILE) {
+    problems.add(`${prefix}SUBSCRIPTION_KEY or ${prefix}SUBSCRIPTION_KEY_FILE must be set when ${prefix}SUBSCRIPTION_KEY_HEADER is`, `${prefix}SUBSCRIPTION_KEY`);
   }
+}
+
+function tlsCertAndKeyTogether({ prefix, raw, problems }: BankRuleInput): void {
+  if (Boolean(raw.TLS_CERT_FILE) !== Boolean(raw.TLS_KEY_FILE)) {
+    problems.add(`${prefix}TLS_CERT_FILE and ${prefix}TLS_KEY_FILE must be set together`, `${prefix}TLS_CERT_FILE`);
+  }
+}
+
+function parseBank(id: string, env: Env, app: AppBasics, problems: ConfigProblems): BankConfig | undefined {
+  const prefix = `${id.toUpperCase().replace(/-/g, '_')}_`;
+  const defaults = app.mode === 'sandbox' ? sandboxDefaults(id, app.sandboxUrl) : {};
+  const before = problems.list.length;
+  const raw = validateEnv(BankEnv, { ...defaults, ...pickEnv(env, FIELDS, prefix) }, problems, prefix);
+  for (const rule of BANK_RULES) rule({ id, prefix, mode: app.mode, raw, problems });
+  const files = readFiles(raw, prefix, problems);
+  // Building the typed config needs every variable valid; the problems are already recorded.
+  if (problems.list.length > before) return undefined;
+
+  const clientSecret = files.clientSecret ?? raw.CLIENT_SECRET!;
+  const subscriptionValue = files.subscriptionKey ?? raw.SUBSCRIPTION_KEY;
   return {
     id,
     name: raw.NAME,
@@ -154,9 +186,9 @@ function parseBank(id: string, env: Env, defaults: Record<string, string>, publi
     clientSecret,
     scopes: { base: raw.SCOPES_BASE, ais: raw.SCOPES_AIS, pis: raw.SCOPES_PIS },
     subscriptionKey: raw.SUBSCRIPTION_KEY_HEADER && subscriptionValue ? { header: raw.SUBSCRIPTION_KEY_HEADER, value: subscriptionValue } : undefined,
-    tls: tls(raw, prefix),
+    tls: files.tls,
     // One redirect URI per bank is the mix-up defence (RFC 9700 4.4); it carries no query string.
-    redirectUri: raw.REDIRECT_URI ?? `${publicUrl}/auth/${id}/callback`,
+    redirectUri: raw.REDIRECT_URI ?? `${app.publicUrl}/auth/${id}/callback`,
     currencies: raw.CURRENCIES,
     // Flowe's guide sends DEBT (section 4.2); SEPA's SLEV elsewhere unless configured.
     chargeBearer: raw.CHARGE_BEARER ?? (raw.ADAPTER === 'flowe' ? 'DEBT' : 'SLEV'),
@@ -164,24 +196,24 @@ function parseBank(id: string, env: Env, defaults: Record<string, string>, publi
   };
 }
 
-function secret(value: string | undefined, file: string | undefined, name: string): string | undefined {
-  if (file) return readFile(file, `${name}_FILE`).toString('utf8').trim();
-  return value;
+interface BankFiles {
+  clientSecret?: string;
+  subscriptionKey?: string;
+  tls?: BankTls;
 }
 
-function readFile(path: string, name: string): Buffer {
-  if (!existsSync(path)) throw new ConfigError(`${name} points to a file that does not exist`);
-  return readFileSync(path);
-}
-
-function tls(raw: BankEnv, prefix: string): BankTls | undefined {
-  if (!raw.TLS_CERT_FILE && !raw.TLS_KEY_FILE) return undefined;
-  if (!raw.TLS_CERT_FILE || !raw.TLS_KEY_FILE) {
-    throw new ConfigError(`${prefix}TLS_CERT_FILE and ${prefix}TLS_KEY_FILE must be set together`);
-  }
-  return {
-    cert: readFile(raw.TLS_CERT_FILE, `${prefix}TLS_CERT_FILE`),
-    key: readFile(raw.TLS_KEY_FILE, `${prefix}TLS_KEY_FILE`),
-    ca: raw.TLS_CA_FILE ? readFile(raw.TLS_CA_FILE, `${prefix}TLS_CA_FILE`) : undefined,
+/** Secrets and TLS material named by `*_FILE` variables; a missing or empty file is a problem. */
+function readFiles(raw: BankEnv, prefix: string, problems: ConfigProblems): BankFiles {
+  const secret = (path: string | undefined, name: string) => (path === undefined ? undefined : readSecretFile(path, `${prefix}${name}`, problems));
+  const files: BankFiles = {
+    clientSecret: secret(raw.CLIENT_SECRET_FILE, 'CLIENT_SECRET_FILE'),
+    subscriptionKey: secret(raw.SUBSCRIPTION_KEY_FILE, 'SUBSCRIPTION_KEY_FILE'),
   };
+  if (raw.TLS_CERT_FILE && raw.TLS_KEY_FILE) {
+    const cert = readConfigFile(raw.TLS_CERT_FILE, `${prefix}TLS_CERT_FILE`, problems);
+    const key = readConfigFile(raw.TLS_KEY_FILE, `${prefix}TLS_KEY_FILE`, problems);
+    const ca = raw.TLS_CA_FILE ? readConfigFile(raw.TLS_CA_FILE, `${prefix}TLS_CA_FILE`, problems) : undefined;
+    if (cert && key) files.tls = { cert, key, ca };
+  }
+  return files;
 }

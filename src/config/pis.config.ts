@@ -1,6 +1,5 @@
-import { IsInt, Max, Min } from 'class-validator';
 import { defineConfig, pickEnv, validateEnv } from './define-config.js';
-import { ToInt } from './transforms.js';
+import { Integer } from './rules.js';
 
 class PisEnv {
   /**
@@ -8,10 +7,7 @@ class PisEnv {
    * finish before it is answered 409 + Retry-After. Waiting lets a retrying frontend get the same
    * answer as the first request instead of an error.
    */
-  @ToInt()
-  @IsInt()
-  @Min(0)
-  @Max(60_000)
+  @Integer(0, 60_000)
   PIS_IDEMPOTENCY_WAIT_MS = 5_000;
 }
 
@@ -19,7 +15,8 @@ export interface PisConfig {
   idempotencyWaitMs: number;
 }
 
-export const pisConfig = defineConfig('pis', (env): PisConfig => {
-  const raw = validateEnv(PisEnv, pickEnv(env, Object.keys(new PisEnv())));
+export const pisConfig = defineConfig('pis', (env, problems): PisConfig => {
+  const raw = validateEnv(PisEnv, pickEnv(env, Object.keys(new PisEnv())), problems);
+  problems.throwIfAny();
   return { idempotencyWaitMs: raw.PIS_IDEMPOTENCY_WAIT_MS };
 });

@@ -1,41 +1,37 @@
-import { IsBoolean, IsInt, IsNumber, Max, Min } from 'class-validator';
-import { Transform } from 'class-transformer';
-import { ConfigError, defineConfig, pickEnv, validateEnv } from './define-config.js';
-import { ToBool, ToInt } from './transforms.js';
-
-const ToNumber = () => Transform(({ value }) => (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value));
+import { defineConfig, pickEnv, validateEnv } from './define-config.js';
+import { Decimal, Flag, Integer } from './rules.js';
 
 class SchedulerEnv {
   /** Off in tests (and on replicas that should only serve HTTP); polling items then simply wait. */
-  @ToBool() @IsBoolean() SCHEDULER_ENABLED = true;
-  @ToInt() @IsInt() @Min(20) @Max(10_000) SCHEDULER_TICK_MS = 250;
-  @ToInt() @IsInt() @Min(1) @Max(1000) SCHEDULER_BATCH_SIZE = 50;
+  @Flag() SCHEDULER_ENABLED = true;
+  @Integer(20, 10_000) SCHEDULER_TICK_MS = 250;
+  @Integer(1, 1000) SCHEDULER_BATCH_SIZE = 50;
   /** Polls in flight at once on one replica. */
-  @ToInt() @IsInt() @Min(1) @Max(500) SCHEDULER_CONCURRENCY = 16;
+  @Integer(1, 500) SCHEDULER_CONCURRENCY = 16;
   /** How long a claim lasts without renewal: a crashed replica's items resume elsewhere after this. Renewed while a poll runs. */
-  @ToInt() @IsInt() @Min(2) @Max(3600) SCHEDULER_LEASE_SECONDS = 60;
+  @Integer(2, 3600) SCHEDULER_LEASE_SECONDS = 60;
   /**
    * A poll still running after this is taken for stuck: its lease is no longer renewed, so another
    * replica takes the item over once the lease ends. Until then a running poll keeps its lease.
    */
-  @ToInt() @IsInt() @Min(1) @Max(3600) SCHEDULER_MAX_POLL_SECONDS = 300;
+  @Integer(1, 3600) SCHEDULER_MAX_POLL_SECONDS = 300;
   /** Floor between two polls of one item. Both banks ask for at most one status request per second. */
-  @ToInt() @IsInt() @Min(1000) @Max(3_600_000) SCHEDULER_MIN_INTERVAL_MS = 1000;
-  @ToInt() @IsInt() @Min(0) @Max(86_400) SCHEDULER_FAST_PHASE_SECONDS = 60;
-  @ToNumber() @IsNumber() @Min(1) @Max(10) SCHEDULER_BACKOFF_FACTOR = 1.5;
-  @ToInt() @IsInt() @Min(1) @Max(86_400) SCHEDULER_MAX_INTERVAL_SECONDS = 60;
-  @ToInt() @IsInt() @Min(1) @Max(86_400) SCHEDULER_ERROR_MAX_BACKOFF_SECONDS = 300;
+  @Integer(1000, 3_600_000) SCHEDULER_MIN_INTERVAL_MS = 1000;
+  @Integer(0, 86_400) SCHEDULER_FAST_PHASE_SECONDS = 60;
+  @Decimal(1, 10) SCHEDULER_BACKOFF_FACTOR = 1.5;
+  @Integer(1, 86_400) SCHEDULER_MAX_INTERVAL_SECONDS = 60;
+  @Integer(1, 86_400) SCHEDULER_ERROR_MAX_BACKOFF_SECONDS = 300;
   /** Wait after a 429 that carries no Retry-After. */
-  @ToInt() @IsInt() @Min(1) @Max(86_400) SCHEDULER_RATE_LIMIT_WINDOW_SECONDS = 60;
+  @Integer(1, 86_400) SCHEDULER_RATE_LIMIT_WINDOW_SECONDS = 60;
   /** A consent still `received` this long after creation is expired locally (reconsent required). */
-  @ToInt() @IsInt() @Min(1) @Max(7 * 86_400) SCHEDULER_CONSENT_DEADLINE_SECONDS = 900;
+  @Integer(1, 7 * 86_400) SCHEDULER_CONSENT_DEADLINE_SECONDS = 900;
   /** Payments are never given up (money may still move), but after this they are polled slowly. */
-  @ToInt() @IsInt() @Min(1) @Max(30 * 86_400) SCHEDULER_PAYMENT_SLOW_AFTER_SECONDS = 3600;
-  @ToInt() @IsInt() @Min(1) @Max(86_400) SCHEDULER_PAYMENT_SLOW_INTERVAL_SECONDS = 900;
+  @Integer(1, 30 * 86_400) SCHEDULER_PAYMENT_SLOW_AFTER_SECONDS = 3600;
+  @Integer(1, 86_400) SCHEDULER_PAYMENT_SLOW_INTERVAL_SECONDS = 900;
   /** Stop polling a payment that has stayed ACSP this long (many banks never report ACSC); 0 = never. */
-  @ToInt() @IsInt() @Min(0) @Max(90 * 86_400) SCHEDULER_ACSP_CAP_SECONDS = 86_400;
+  @Integer(0, 90 * 86_400) SCHEDULER_ACSP_CAP_SECONDS = 86_400;
   /** Next unattended AIS refresh when the AIS service does not say (24 h / the largest frequencyPerDay, 4). */
-  @ToInt() @IsInt() @Min(60) @Max(86_400) SCHEDULER_AIS_REFRESH_FALLBACK_SECONDS = 21_600;
+  @Integer(60, 86_400) SCHEDULER_AIS_REFRESH_FALLBACK_SECONDS = 21_600;
 }
 
 export interface SchedulerConfig {
@@ -59,11 +55,12 @@ export interface SchedulerConfig {
   aisRefreshFallbackMs: number;
 }
 
-export const schedulerConfig = defineConfig('scheduler', (env): SchedulerConfig => {
-  const raw = validateEnv(SchedulerEnv, pickEnv(env, Object.keys(new SchedulerEnv())));
+export const schedulerConfig = defineConfig('scheduler', (env, problems): SchedulerConfig => {
+  const raw = validateEnv(SchedulerEnv, pickEnv(env, Object.keys(new SchedulerEnv())), problems);
   if (raw.SCHEDULER_MAX_INTERVAL_SECONDS * 1000 < raw.SCHEDULER_MIN_INTERVAL_MS) {
-    throw new ConfigError('SCHEDULER_MAX_INTERVAL_SECONDS must not be below SCHEDULER_MIN_INTERVAL_MS');
+    problems.add('SCHEDULER_MAX_INTERVAL_SECONDS must not be below SCHEDULER_MIN_INTERVAL_MS', 'SCHEDULER_MAX_INTERVAL_SECONDS');
   }
+  problems.throwIfAny();
   return {
     enabled: raw.SCHEDULER_ENABLED,
     tickMs: raw.SCHEDULER_TICK_MS,

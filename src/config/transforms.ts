@@ -4,6 +4,9 @@ import { Transform } from 'class-transformer';
 export const ToInt = () =>
   Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value));
 
+export const ToNumber = () =>
+  Transform(({ value }) => (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value));
+
 export const ToBool = () =>
   Transform(({ value }) => {
     if (typeof value !== 'string') return value;

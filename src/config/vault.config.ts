@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { IsIn, IsOptional, IsString } from 'class-validator';
+import { IsOptional, IsString } from 'class-validator';
 import { APP_MODES, type AppMode } from './app.config.js';
-import { ConfigError, defineConfig, pickEnv, validateEnv } from './define-config.js';
+import { ConfigProblems, defineConfig, pickEnv, validateEnv } from './define-config.js';
+import { valueOrFile } from './files.js';
+import { OneOf } from './rules.js';
 
 /** A token-vault key. `secret` is non-enumerable, so logging or serialising the config never prints it. */
 export interface VaultKey {
@@ -29,12 +31,17 @@ export const DEVELOPMENT_KEY_ID = 'sandbox-dev';
 const DEVELOPMENT_KEY_SEED = 'tpp-bff sandbox development token-vault key: NOT SECRET, never use in production';
 
 class VaultEnv {
-  @IsIn(APP_MODES)
+  @OneOf(APP_MODES)
   APP_MODE: AppMode = 'sandbox';
 
   @IsOptional()
   @IsString()
   TOKEN_VAULT_KEYS?: string;
+
+  /** The same list from a mounted secret file. */
+  @IsOptional()
+  @IsString()
+  TOKEN_VAULT_KEYS_FILE?: string;
 }
 
 /**
@@ -43,38 +50,52 @@ class VaultEnv {
  * drop the old keys. Errors name the variable and the entry's position, never an id or key text
  * (a swapped `key:id` pair would otherwise print the key).
  */
-export const vaultConfig = defineConfig('vault', (env): VaultConfig => {
-  const raw = validateEnv(VaultEnv, pickEnv(env, ['APP_MODE', 'TOKEN_VAULT_KEYS']));
-  if (raw.TOKEN_VAULT_KEYS === undefined) {
-    if (raw.APP_MODE === 'production') throw new ConfigError('TOKEN_VAULT_KEYS must be set in production mode');
+export const vaultConfig = defineConfig('vault', (env, problems): VaultConfig => {
+  const raw = validateEnv(VaultEnv, pickEnv(env, ['APP_MODE', 'TOKEN_VAULT_KEYS', 'TOKEN_VAULT_KEYS_FILE']), problems);
+  const before = problems.list.length;
+  const value = valueOrFile(raw.TOKEN_VAULT_KEYS, raw.TOKEN_VAULT_KEYS_FILE, 'TOKEN_VAULT_KEYS', problems);
+  if (problems.list.length > before) problems.throwIfAny();
+  if (value === undefined) {
+    if (raw.APP_MODE === 'production') problems.add('TOKEN_VAULT_KEYS must be set in production mode', 'TOKEN_VAULT_KEYS');
+    problems.throwIfAny();
     const dev = vaultKey(DEVELOPMENT_KEY_ID, developmentSecret());
     return { keys: [dev], currentKeyId: dev.id, isDevelopmentKey: true };
   }
-  const keys = parseKeys(raw.TOKEN_VAULT_KEYS);
+  const keys = parseKeys(value, problems);
   if (raw.APP_MODE === 'production' && keys.some((k) => k.id === DEVELOPMENT_KEY_ID || k.secret.equals(developmentSecret()))) {
-    throw new ConfigError('TOKEN_VAULT_KEYS must not contain the public sandbox development key in production mode');
+    problems.add('TOKEN_VAULT_KEYS must not contain the public sandbox development key in production mode', 'TOKEN_VAULT_KEYS');
   }
+  problems.throwIfAny();
   return { keys, currentKeyId: keys[0].id, isDevelopmentKey: false };
 });
 
-function parseKeys(value: string): VaultKey[] {
+/** Every bad entry is one problem; the valid ones are returned. */
+function parseKeys(value: string, problems: ConfigProblems): VaultKey[] {
   const keys: VaultKey[] = [];
-  const entries = value.split(',').map((entry) => entry.trim());
-  entries.forEach((entry, index) => {
-    const where = `TOKEN_VAULT_KEYS entry ${index + 1}`;
+  /** Key id → the entry number it first appeared in. */
+  const seen = new Map<string, number>();
+  value.split(',').forEach((raw, index) => {
+    const entry = raw.trim();
+    const problem = entryProblem(entry, seen);
+    if (problem) return problems.add(`TOKEN_VAULT_KEYS entry ${index + 1} ${problem}`, 'TOKEN_VAULT_KEYS');
     const colon = entry.indexOf(':');
-    if (colon < 0) throw new ConfigError(`${where} must look like keyId:base64key`);
     const id = entry.slice(0, colon);
-    const encoded = entry.slice(colon + 1);
-    if (!KEY_ID.test(id)) throw new ConfigError(`${where} must have a key id of 1-32 characters from A-Z a-z 0-9 _ -`);
-    if (!BASE64.test(encoded)) throw new ConfigError(`${where} must have a base64-encoded key`);
-    const secret = Buffer.from(encoded, 'base64');
-    if (secret.length !== KEY_BYTES) throw new ConfigError(`${where} must have a key of exactly ${KEY_BYTES} bytes (e.g. openssl rand -base64 32)`);
-    const first = keys.findIndex((k) => k.id === id);
-    if (first >= 0) throw new ConfigError(`${where} repeats the key id of entry ${first + 1}`);
-    keys.push(vaultKey(id, secret));
+    seen.set(id, index + 1);
+    keys.push(vaultKey(id, Buffer.from(entry.slice(colon + 1), 'base64')));
   });
   return keys;
+}
+
+function entryProblem(entry: string, seen: ReadonlyMap<string, number>): string | undefined {
+  const colon = entry.indexOf(':');
+  if (colon < 0) return 'must look like keyId:base64key';
+  const id = entry.slice(0, colon);
+  const encoded = entry.slice(colon + 1);
+  if (!KEY_ID.test(id)) return 'must have a key id of 1-32 characters from A-Z a-z 0-9 _ -';
+  if (!BASE64.test(encoded)) return 'must have a base64-encoded key';
+  if (Buffer.from(encoded, 'base64').length !== KEY_BYTES) return `must have a key of exactly ${KEY_BYTES} bytes (e.g. openssl rand -base64 32)`;
+  const first = seen.get(id);
+  return first === undefined ? undefined : `repeats the key id of entry ${first}`;
 }
 
 function vaultKey(id: string, secret: Buffer): VaultKey {

@@ -1,11 +1,27 @@
 import { Logger } from '@nestjs/common';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, resolveLogFormat, type LogFormat } from '../common/logging/log-format.js';
+import { PinoNestLogger } from '../common/logging/nest-logger.js';
 import { PROFILES, sandboxOptionsFromEnv, SandboxConfigError } from './config.js';
 import { SANDBOX_OTP, SANDBOX_PASSWORD } from './data/personas.js';
 import { SandboxDirectory } from './data/sandbox-directory.js';
 import { createSandboxApp } from './sandbox-app.js';
 
+/**
+ * The sandbox logs like the BFF (LOG_LEVEL, LOG_FORMAT: pretty at a terminal, JSON otherwise), each
+ * line labelled `sandbox`, so `npm start` shows one readable stream for both processes. Set before
+ * the app is created, so Nest's own start-up lines use it too.
+ */
+function useProductLogger(env: NodeJS.ProcessEnv): void {
+  const level = env.LOG_LEVEL?.trim() || 'info';
+  const format = env.LOG_FORMAT?.trim() || undefined;
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new SandboxConfigError(`LOG_LEVEL must be one of: ${LOG_LEVELS.join(', ')}`);
+  if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format)) throw new SandboxConfigError(`LOG_FORMAT must be one of: ${LOG_FORMATS.join(', ')}`);
+  Logger.overrideLogger(new PinoNestLogger(createLogger('sandbox', level, resolveLogFormat(format as LogFormat | undefined))));
+}
+
 /** `npm run sandbox`: the two sandbox banks on SANDBOX_PORT (default 3100) and, with certs, SANDBOX_TLS_PORT. */
 async function main(): Promise<void> {
+  useProductLogger(process.env);
   const logger = new Logger('Sandbox');
   const sandbox = await createSandboxApp(sandboxOptionsFromEnv(process.env, process.cwd()));
   const base = sandbox.config.publicUrl ?? sandbox.httpUrl;

@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appConfig, banksConfig, databaseConfig, validateConfiguration } from '../../src/config/index.js';
+import { appConfig, banksConfig, databaseConfig, validateConfiguration, vaultConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/config/define-config.js';
 import { PRODUCTION_ENV } from '../support/env.js';
 
-const PRODUCTION_BANK = { ...PRODUCTION_ENV, AUTH_JWKS_URL: 'https://login.tpp.example/.well-known/jwks.json' };
+const PRODUCTION_BANK = { ...PRODUCTION_ENV, AUTH_JWKS_URL: 'https://login.tpp.example/.well-known/jwks.json', DATABASE_URL: 'postgres://tpp@db.internal:5432/tpp' };
 
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -35,22 +35,86 @@ describe('configuration', () => {
   });
 
   it.each([
-    [{ PORT: 'abc' }, /^PORT /],
-    [{ PORT: '70000' }, /^PORT /],
-    [{ APP_MODE: 'demo' }, /^APP_MODE /],
-    [{ PUBLIC_URL: 'not a url' }, /^PUBLIC_URL /],
-    [{ FRONTEND_RETURN_URLS: 'https://ok.example/, javascript:alert(1)' }, /^FRONTEND_RETURN_URLS /],
-    [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL /],
-    [{ BODY_LIMIT: 'lots' }, /^BODY_LIMIT /],
-    [{ FLOWE_TIMEOUT_MS: 'soon' }, /^FLOWE_TIMEOUT_MS /],
-    [{ CONNECTPAY_SERVICES: 'ais,loans' }, /^CONNECTPAY_SERVICES\b/],
-  ])('names the bad variable %p', (env, message) => {
-    expect(configError(() => validateConfiguration(env)).message).toMatch(message);
+    [{ PORT: 'abc' }, 'PORT must be an integer between 1 and 65535'],
+    [{ PORT: '70000' }, 'PORT must be an integer between 1 and 65535'],
+    [{ PORT: '8080.5' }, 'PORT must be an integer between 1 and 65535'],
+    [{ APP_MODE: 'demo' }, 'APP_MODE must be one of: sandbox, production'],
+    [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL must be an absolute http(s) URL'],
+    [{ FRONTEND_RETURN_URLS: 'https://ok.example/, javascript:alert(1)' }, 'FRONTEND_RETURN_URLS must be a comma-separated list of absolute http(s) URLs'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
+    [{ DATABASE_STARTUP_TIMEOUT_SECONDS: 'forever' }, 'DATABASE_STARTUP_TIMEOUT_SECONDS must be an integer between 0 and 3600'],
+    [{ BODY_LIMIT: 'lots' }, 'BODY_LIMIT must be a size such as 100kb (b, kb or mb)'],
+    [{ LOG_FORMAT: 'yaml' }, 'LOG_FORMAT must be one of: json, pretty'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of: fatal, error, warn, info, debug, trace, silent'],
+    [{ SCHEDULER_ENABLED: 'maybe' }, 'SCHEDULER_ENABLED must be true or false'],
+    [{ SCHEDULER_BACKOFF_FACTOR: 'x2' }, 'SCHEDULER_BACKOFF_FACTOR must be a number between 1 and 10'],
+    [{ FLOWE_TIMEOUT_MS: 'soon' }, 'FLOWE_TIMEOUT_MS must be an integer between 100 and 120000'],
+    [{ CONNECTPAY_SERVICES: 'ais,loans' }, 'CONNECTPAY_SERVICES must list one or more of: ais, pis'],
+    [{ FLOWE_CURRENCIES: 'EUR,euro' }, 'FLOWE_CURRENCIES must be ISO 4217 currency codes such as EUR'],
+    [{ BANKS: 'flowe,Acme Bank' }, 'BANKS must be a comma-separated list of lower-case bank ids'],
+  ])('names the bad variable %p and says what is expected', (env, message) => {
+    expect(configError(() => validateConfiguration(env)).problems).toEqual([message]);
+  });
+
+  it('says what TRUST_PROXY accepts instead of failing on the first request, and accepts what Express accepts', () => {
+    expect(configError(() => validateConfiguration({ TRUST_PROXY: 'maybe' })).problems).toEqual([
+      'TRUST_PROXY must be false, true, a hop count, or a comma-separated list of IP addresses, subnets (10.0.0.0/8) or loopback, linklocal, uniquelocal',
+    ]);
+    expect(configError(() => validateConfiguration({ TRUST_PROXY: 'loopback, 10.0.0.0/33' })).problems).toHaveLength(1);
+    for (const [value, parsed] of [
+      ['false', false],
+      ['true', true],
+      ['2', 2],
+      ['loopback, 10.0.0.0/8, 192.168.1.7', 'loopback, 10.0.0.0/8, 192.168.1.7'],
+    ] as const) {
+      expect(appConfig.parse({ TRUST_PROXY: value }).trustProxy).toBe(parsed);
+    }
+  });
+
+  it('lists every problem of every namespace in one error, each once, never a value', () => {
+    const error = configError(() =>
+      validateConfiguration({ APP_MODE: 'demo', PORT: 'canary-port', FLOWE_TIMEOUT_MS: 'canary-soon', TOKEN_VAULT_KEYS: 'canary-not-a-key', SSE_HEARTBEAT_SECONDS: '0', AUTH_CLOCK_TOLERANCE_SECONDS: '-1' }),
+    );
+    // An invalid APP_MODE hides nothing else (the other namespaces are checked as in the default mode).
+    expect(error.problems).toEqual([
+      'APP_MODE must be one of: sandbox, production',
+      'PORT must be an integer between 1 and 65535',
+      'FLOWE_TIMEOUT_MS must be an integer between 100 and 120000',
+      'TOKEN_VAULT_KEYS entry 1 must look like keyId:base64key',
+      'AUTH_CLOCK_TOLERANCE_SECONDS must be an integer between 0 and 300',
+      'SSE_HEARTBEAT_SECONDS must be an integer between 1 and 300',
+    ]);
+    expect(error.message).toBe(error.problems.join('\n'));
+    expect(error.message).not.toContain('canary');
+  });
+
+  it('lists everything a production start with an empty environment lacks, in one run', () => {
+    expect(configError(() => validateConfiguration({ APP_MODE: 'production' })).problems).toEqual([
+      'FRONTEND_RETURN_URLS must list at least one URL in production mode',
+      ...['CONNECTPAY', 'FLOWE'].flatMap((bank) => [
+        ...['NAME', 'ADAPTER', 'SERVICES', 'AUTHORIZE_URL', 'TOKEN_URL', 'AIS_BASE_URL', 'PIS_BASE_URL', 'CLIENT_ID', 'SCOPES_AIS', 'SCOPES_PIS'].map((v) => `${bank}_${v} is required`),
+        `${bank}_CLIENT_SECRET or ${bank}_CLIENT_SECRET_FILE must be set`,
+      ]),
+      'TOKEN_VAULT_KEYS must be set in production mode',
+      'AUTH_ISSUER must be set in production mode',
+      'AUTH_AUDIENCE must be set in production mode',
+      'AUTH_JWKS_URL or AUTH_PUBLIC_KEY (or AUTH_PUBLIC_KEY_FILE) must be set in production mode',
+      'DATABASE_URL (or DATABASE_URL_FILE) is required in production mode (the embedded PostgreSQL is for development)',
+    ]);
+  });
+
+  it('reports every bad vault key entry, numbered as written', () => {
+    const good = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
+    expect(configError(() => validateConfiguration({ TOKEN_VAULT_KEYS: `bad,${good},k1:${Buffer.alloc(32, 2).toString('base64')},x:short` })).problems).toEqual([
+      'TOKEN_VAULT_KEYS entry 1 must look like keyId:base64key',
+      'TOKEN_VAULT_KEYS entry 3 repeats the key id of entry 2',
+      'TOKEN_VAULT_KEYS entry 4 must have a key of exactly 32 bytes (e.g. openssl rand -base64 32)',
+    ]);
   });
 
   it('requires every bank variable in production mode and never prints a value', () => {
     const { FLOWE_TOKEN_URL: _omit, ...withoutTokenUrl } = PRODUCTION_BANK;
-    expect(configError(() => validateConfiguration(withoutTokenUrl)).message).toMatch(/^FLOWE_TOKEN_URL /);
+    expect(configError(() => validateConfiguration(withoutTokenUrl)).problems).toEqual(['FLOWE_TOKEN_URL is required']);
     const bad = configError(() => validateConfiguration({ ...PRODUCTION_BANK, FLOWE_AIS_BASE_URL: 'canary-client-secret-4711' }));
     expect(bad.message).toMatch(/^FLOWE_AIS_BASE_URL /);
     expect(bad.message).not.toContain('canary');
@@ -69,11 +133,36 @@ describe('configuration', () => {
     expect(banksConfig.parse(env).banks[0].clientSecret).toBe('from-file-secret');
     expect(configError(() => banksConfig.parse({ ...env, FLOWE_CLIENT_SECRET_FILE: join(dir, 'missing') })).message).toMatch(/^FLOWE_CLIENT_SECRET_FILE /);
     expect(configError(() => banksConfig.parse({ ...env, FLOWE_TLS_CERT_FILE: join(dir, 'secret') })).message).toMatch(/FLOWE_TLS_KEY_FILE/);
+    writeFileSync(join(dir, 'empty'), '\n');
+    expect(configError(() => banksConfig.parse({ ...env, FLOWE_CLIENT_SECRET_FILE: join(dir, 'empty'), FLOWE_TLS_CERT_FILE: join(dir, 'nope'), FLOWE_TLS_KEY_FILE: join(dir, 'secret') })).problems).toEqual([
+      'FLOWE_CLIENT_SECRET_FILE points to an empty file',
+      'FLOWE_TLS_CERT_FILE points to a file that does not exist',
+    ]);
   });
 
   it('uses DATABASE_URL when given and an embedded server on its own port otherwise', () => {
     expect(databaseConfig.parse({}).url).toBeUndefined();
     expect(databaseConfig.parse({}).embedded.port).not.toBe(5432);
     expect(databaseConfig.parse({ DATABASE_URL: 'postgres://u@h:5432/d' }).url).toBe('postgres://u@h:5432/d');
+  });
+
+  it('reads the database URL and the vault keys from mounted secret files, never printing them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tpp-config-'));
+    const key = Buffer.alloc(32, 7).toString('base64');
+    writeFileSync(join(dir, 'database_url'), 'postgres://tpp:canary-db-password@db:5432/tpp\n');
+    writeFileSync(join(dir, 'vault_keys'), `k1:${key}\n`);
+    writeFileSync(join(dir, 'bad_url'), 'mysql://tpp:canary-db-password@db/tpp\n');
+    const files = { DATABASE_URL_FILE: join(dir, 'database_url'), TOKEN_VAULT_KEYS_FILE: join(dir, 'vault_keys') };
+    expect(databaseConfig.parse(files).url).toBe('postgres://tpp:canary-db-password@db:5432/tpp');
+    expect(vaultConfig.parse({ APP_MODE: 'production', ...files }).currentKeyId).toBe('k1');
+    expect(() => validateConfiguration({ ...PRODUCTION_BANK, DATABASE_URL: '', TOKEN_VAULT_KEYS: '', ...files })).not.toThrow();
+
+    const error = configError(() =>
+      validateConfiguration({ DATABASE_URL: 'postgres://x@y/z', DATABASE_URL_FILE: join(dir, 'database_url'), TOKEN_VAULT_KEYS_FILE: join(dir, 'missing') }),
+    );
+    expect(error.problems).toEqual(['DATABASE_URL and DATABASE_URL_FILE must not both be set', 'TOKEN_VAULT_KEYS_FILE points to a file that does not exist']);
+    const bad = configError(() => databaseConfig.parse({ DATABASE_URL_FILE: join(dir, 'bad_url') }));
+    expect(bad.problems).toEqual(['DATABASE_URL_FILE must hold a postgres:// URL']);
+    expect(bad.message + error.message).not.toContain('canary');
   });
 });

@@ -4,19 +4,20 @@ import { LoggerModule as PinoLoggerModule } from 'nestjs-pino';
 import { appConfig, banksConfig } from '../../config/index.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import { requestIdOf } from '../http/request-id.js';
+import { logDestination, loggerOptions, resolveLogFormat } from './log-format.js';
 import { redactPaths, redactUrl } from './redaction.js';
 
 /**
- * Structured JSON logs with secrets redacted. Every line of a request carries its id, assigned by
- * the first middleware (see assignRequestId).
+ * Logs with secrets redacted: JSON lines, or pretty one-line text at a terminal (see log-format).
+ * Every line of a request carries its id, assigned by the first middleware (see assignRequestId).
  */
 @Module({
   imports: [
     PinoLoggerModule.forRootAsync({
       inject: [appConfig.KEY, banksConfig.KEY],
-      useFactory: (app: ConfigOf<typeof appConfig>, banks: ConfigOf<typeof banksConfig>) => ({
-        pinoHttp: {
-          level: app.logLevel,
+      useFactory: (app: ConfigOf<typeof appConfig>, banks: ConfigOf<typeof banksConfig>) => {
+        const options = {
+          ...loggerOptions('tpp-bff', app.logLevel),
           redact: {
             paths: redactPaths(banks.banks.flatMap((b) => (b.subscriptionKey ? [b.subscriptionKey.header] : []))),
             censor: '[REDACTED]',
@@ -30,12 +31,13 @@ import { redactPaths, redactUrl } from './redaction.js';
             }),
             res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
           },
-          customProps: () => ({ service: 'tpp-bff' }),
           // Health probes and metrics scrapes every few seconds would drown the useful lines.
           autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
           quietReqLogger: true,
-        },
-      }),
+        };
+        const destination = logDestination(resolveLogFormat(app.logFormat));
+        return { pinoHttp: destination ? [options, destination] : options };
+      },
     }),
   ],
 })
