@@ -3,8 +3,10 @@ import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggingModule } from './common/logging/logger.module.js';
 import { MetricsModule } from './common/metrics/metrics.module.js';
+import { MetricsService } from './common/metrics/metrics.service.js';
 import { CONFIG_NAMESPACES, databaseConfig, type Env } from './config/index.js';
 import type { ConfigOf } from './config/define-config.js';
+import { QueryCountingLogger } from './database/query-counting.logger.js';
 import { typeormOptions } from './database/typeorm-options.js';
 import { HealthModule } from './health/health.module.js';
 import { AspspModule } from './aspsp/aspsp.module.js';
@@ -36,8 +38,12 @@ export class AppModule {
         LoggingModule,
         MetricsModule,
         TypeOrmModule.forRootAsync({
-          inject: [databaseConfig.KEY],
-          useFactory: (db: ConfigOf<typeof databaseConfig>) => ({ ...typeormOptions(options.databaseUrl, db.poolMax), migrationsRun: false }),
+          inject: [databaseConfig.KEY, MetricsService],
+          useFactory: (db: ConfigOf<typeof databaseConfig>, metrics: MetricsService) => ({
+            ...typeormOptions(options.databaseUrl, db.poolMax),
+            migrationsRun: false,
+            logger: new QueryCountingLogger(() => metrics.dbQueries.inc()),
+          }),
         }),
         HealthModule,
         IdentityModule.forRoot({ mode: appConfig.parse(options.env).mode }),
