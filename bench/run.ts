@@ -132,6 +132,8 @@ async function main(): Promise<void> {
     log(`${scenario.title}: ${scenario.request}`);
     const result = await runHttpScenario(ctx, scenario);
     results.http.push(result);
+    // Autovacuum may be off: the rows this block wrote (seeding, upserts, payments) must not slow the next one.
+    await db.query('VACUUM (ANALYZE)');
     log(`${scenario.title}: BFF ${result.bff.rps.toFixed(0)} req/s, ${result.ratios ? `${result.ratios.rps.toFixed(3)} of its anchor` : 'no anchor'}`);
   }
   if (selected(options, 'sse')) {

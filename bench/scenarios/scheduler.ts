@@ -137,7 +137,8 @@ async function pollRates(ctx: Context): Promise<Omit<SchedulerResult, 'claim' | 
     // one, two, then one again: the single process is measured both before and after the pair, so
     // its JIT warm-up and the machine's drift do not flatter the pair.
     schedulers.push(await startBff(ctx.ws, { name: 'scheduler-1', scheduler: true, env: THROUGHPUT_CONFIG }));
-    const oneBefore = await measure('one scheduler process', 3_000);
+    // A fresh process spends its first seconds compiling hot code: a longer warm-up before the first window.
+    const oneBefore = await measure('one scheduler process', 6_000);
     schedulers.push(await startBff(ctx.ws, { name: 'scheduler-2', scheduler: true, env: THROUGHPUT_CONFIG }));
     const two = await measure('two scheduler processes', 3_000);
     await stopChild(schedulers.pop()!.child);
