@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { cleanupAll, groupRssBytes, installExitHandlers, onCleanup, stopChild } from './lib/children.js';
 import type { Context } from './lib/context.js';
 import { createBenchDatabase } from './lib/database.js';
@@ -173,20 +173,22 @@ async function main(): Promise<void> {
   results.machine.loadAverageEnd = loadavg();
   results.durationSeconds = (performance.now() - started) / 1000;
   const markdown = renderMarkdown(results);
-  mkdirSync(paths.results, { recursive: true });
-  writeFileSync(join(paths.results, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(paths.results, 'latest.md'), `# tpp-bff benchmark\n\n${markdown}`);
-  let readme = 'README.md left as it is (a partial or shortened run)';
+  // A complete run is the reference: bench/results and README. A partial or shortened one goes to
+  // .data/bench (git-ignored) so it never passes for the reference.
+  const out = options.complete ? paths.results : join(paths.root, '.data', 'bench');
+  const name = options.complete ? 'latest' : 'partial';
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(out, `${name}.md`), `# tpp-bff benchmark\n\n${markdown}`);
+  let written = `${relative(paths.root, join(out, name))}.json and .md written; README.md left as it is (a partial or shortened run)`;
   if (options.complete) {
     const spliced = spliceReadme(readFileSync(paths.readme, 'utf8'), markdown);
-    if (spliced) {
-      writeFileSync(paths.readme, spliced);
-      readme = "README.md's Performance section updated";
-    } else readme = 'README.md has no bench:results markers: not updated';
+    if (spliced) writeFileSync(paths.readme, spliced);
+    written = `bench/results/latest.json and .md written; ${spliced ? "README.md's Performance section updated" : 'README.md has no bench:results markers: not updated'}`;
   }
   process.stdout.write(`\n${markdown}\n`);
   const checks = allChecks(results);
-  log(`done: ${checks.filter((c) => c.ok).length}/${checks.length} targets met; bench/results/latest.json and latest.md written; ${readme}`);
+  log(`done: ${checks.filter((c) => c.ok).length}/${checks.length} targets met; ${written}`);
 }
 
 function commit(): string {

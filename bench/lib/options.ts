@@ -76,7 +76,7 @@ const HELP = `npm run bench [-- --only <ids>] [-- --cpu-prof]
 Measures the BFF against anchors in the same run, each server in its own process, load from wrk.
 Scenarios: ${SCENARIOS.join(', ')}
 
-  --only a,b      run these scenarios only (results are still written; README is left alone)
+  --only a,b      run these scenarios only (written to .data/bench/partial.*; README is left alone)
   --cpu-prof      run the BFF under node --cpu-prof and summarise the busiest functions
                   during the selected scenarios (e.g. --only accounts --cpu-prof)
 
