@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
 import { typeormOptions } from '../../src/database/typeorm-options.js';
 import { PollQueue, type ClaimRequest } from '../../src/modules/scheduler/poll-queue.service.js';
 import { busyShare, groupCpuMs, machineCpu, stopChild } from '../lib/children.js';
@@ -43,61 +43,66 @@ export async function runScheduler(ctx: Context): Promise<SchedulerResult> {
 
 /**
  * The scheduler's claim statement (PollQueue.claim, the code the BFF runs) timed at each number of
- * open items, in a database of its own so the queue holds exactly that many. Every sample runs in a
- * transaction that is rolled back, so each sees the same queue; 10% of the items are due, the rest
- * spread over the next hour, as a live queue looks.
+ * open items, each queue in a database of its own holding exactly that many items. Samples go
+ * round the queues in turn, so drift on a busy machine hits every size alike, and each runs in a
+ * transaction that is rolled back, so every sample sees the same queue. 10% of the items are due,
+ * the rest spread over the next hour, as a live queue looks.
  */
 async function claimTimes(ctx: Context): Promise<ClaimSample[]> {
-  const dataSource = new DataSource(typeormOptions(await ctx.db.scratch(), 2));
-  await dataSource.initialize();
-  const runner = dataSource.createQueryRunner();
-  await runner.connect();
-  let statement: { sql: string; params: unknown[] } | undefined;
-  const queue = new PollQueue({
-    query: (sql: string, params: unknown[]) => {
-      statement = { sql, params };
-      return runner.query(sql, params);
-    },
-  } as unknown as DataSource);
   const request: ClaimRequest = { owner: 'bench-claim', limit: 50, leaseSeconds: 60, minIntervalMs: 1000, kinds: ['consent', 'payment', 'ais-refresh'] };
-  const samples: ClaimSample[] = [];
+  const queues: { size: number; dataSource: DataSource; runner: QueryRunner; queue: PollQueue; statement?: { sql: string; params: unknown[] }; times: number[]; claimed: number }[] = [];
   try {
-    let open = 0;
     for (const size of ctx.options.claimSizes) {
+      const dataSource = new DataSource(typeormOptions(await ctx.db.scratch(), 2));
+      await dataSource.initialize();
       await dataSource.query(
         `INSERT INTO poll_items (kind, resource_id, aspsp_id, next_poll_at)
          SELECT (ARRAY['consent', 'payment', 'ais-refresh'])[1 + g % 3], gen_random_uuid(), 'flowe',
                 CASE WHEN g % 10 = 0 THEN now() - random() * interval '10 minutes' ELSE now() + random() * interval '1 hour' END
          FROM generate_series(1, $1::int) g`,
-        [size - open],
+        [size],
       );
-      open = size;
       await dataSource.query('VACUUM (ANALYZE) poll_items');
-      const [{ due }] = (await dataSource.query('SELECT count(*)::int AS due FROM poll_items WHERE next_poll_at <= now()')) as { due: number }[];
-      const times: number[] = [];
-      let claimed = 0;
-      for (let i = 0; i < CLAIM_SAMPLES; i++) {
-        await runner.startTransaction();
+      const runner = dataSource.createQueryRunner();
+      await runner.connect();
+      const entry: (typeof queues)[number] = { size, dataSource, runner, queue: undefined as unknown as PollQueue, times: [], claimed: 0 };
+      entry.queue = new PollQueue({
+        query: (sql: string, params: unknown[]) => {
+          entry.statement = { sql, params };
+          return runner.query(sql, params);
+        },
+      } as unknown as DataSource);
+      queues.push(entry);
+    }
+    for (let i = 0; i < CLAIM_SAMPLES; i++) {
+      for (const q of queues) {
+        await q.runner.startTransaction();
         const started = performance.now();
-        claimed = (await queue.claim(request)).length;
-        times.push(performance.now() - started);
-        await runner.rollbackTransaction();
+        q.claimed = (await q.queue.claim(request)).length;
+        q.times.push(performance.now() - started);
+        await q.runner.rollbackTransaction();
       }
-      await runner.startTransaction();
-      const plan = ((await runner.query(`EXPLAIN (ANALYZE, BUFFERS) ${statement!.sql}`, statement!.params)) as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
-      await runner.rollbackTransaction();
+    }
+    const samples: ClaimSample[] = [];
+    for (const q of queues) {
+      await q.runner.startTransaction();
+      const plan = ((await q.runner.query(`EXPLAIN (ANALYZE, BUFFERS) ${q.statement!.sql}`, q.statement!.params)) as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
+      await q.runner.rollbackTransaction();
+      const [{ due }] = (await q.runner.query('SELECT count(*)::int AS due FROM poll_items WHERE next_poll_at <= now()')) as { due: number }[];
       // Indexes the plan reads poll_items through; null when it scans the whole table instead.
       const used = [...plan.matchAll(/(?:Index (?:Only )?Scan(?: Backward)? using|Bitmap Index Scan on) (\S+)/g)].map((m) => m[1]!);
       const index = /Seq Scan on poll_items/.test(plan) ? null : [...new Set(used)].join(', ') || null;
-      times.sort((a, b) => a - b);
-      samples.push({ openItems: size, dueItems: due, claimed, p50Ms: times[times.length >> 1]!, maxMs: times[times.length - 1]!, index, plan });
-      ctx.log(`  claim at ${size} open items: p50 ${fmt(times[times.length >> 1]!)} ms, ${index ? `index ${index}` : 'sequential scan'}`);
+      const times = [...q.times].sort((a, b) => a - b);
+      samples.push({ openItems: q.size, dueItems: due, claimed: q.claimed, p50Ms: times[times.length >> 1]!, maxMs: times[times.length - 1]!, index, plan });
+      ctx.log(`  claim at ${q.size} open items: p50 ${fmt(times[times.length >> 1]!)} ms, ${index ? `index ${index}` : 'sequential scan'}`);
     }
+    return samples;
   } finally {
-    await runner.release();
-    await dataSource.destroy();
+    for (const q of queues) {
+      await q.runner.release();
+      await q.dataSource.destroy();
+    }
   }
-  return samples;
 }
 
 /**
