@@ -1,5 +1,4 @@
-import type { Child } from '../lib/children.js';
-import { busyShare, groupCpuMs, machineCpu } from '../lib/children.js';
+import { busyShare, groupCpuMs, machineCpu, type Child } from '../lib/children.js';
 import type { Context } from '../lib/context.js';
 import { sleep } from '../lib/http.js';
 import { runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
@@ -278,7 +277,7 @@ export async function paymentsScenario(ctx: Context): Promise<Scenario> {
   let bankBefore = 0;
   let dbBefore = 0;
   const sent = async () => Number((await ctx.db.query<{ n: string }>('SELECT count(*) AS n FROM payments WHERE bank_payment_id IS NOT NULL'))[0]!.n);
-  const bffTargetWithChecks = bffTarget(ctx, 'BFF POST payments (new key each)', [request], {
+  const bff = bffTarget(ctx, 'BFF POST payments (new key each)', [request], {
     countStatuses: true,
     before: async () => {
       bankBefore = await bankPaymentsCreated(ctx.sandbox);
@@ -303,7 +302,7 @@ export async function paymentsScenario(ctx: Context): Promise<Scenario> {
     id: 'payments',
     title: 'payment creation',
     request: 'POST /api/v1/connections/{id}/payments',
-    bff: bffTargetWithChecks,
+    bff,
     anchors,
     notes: ['every BFF request carries a new Idempotency-Key, so each one is a new payment at the bank', ...(ctx.nginx ? [] : [nginxMissing])],
     checks: (bff, sandbox) => [{ target: "payment creation ≥ 25% of the sandbox's own payment rate (req/s)", measured: fmt(ratio(bff.rps, sandbox!.rps)), ok: ratio(bff.rps, sandbox!.rps) >= 0.25 }],
