@@ -1,92 +1,208 @@
-import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
-import autocannon from 'autocannon';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import pg from 'pg';
-import { AppModule } from '../src/app.module.js';
-import { configureApp } from '../src/configure-app.js';
-import { databaseConfig } from '../src/config/index.js';
-import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
-import { runMigrations } from '../src/database/migrate.js';
-import { TokenCipher } from '../src/modules/token-vault/token-cipher.js';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { cleanupAll, groupRssBytes, installExitHandlers, onCleanup, stopChild } from './lib/children.js';
+import type { Context } from './lib/context.js';
+import { createBenchDatabase } from './lib/database.js';
+import { mapLimit } from './lib/http.js';
+import { loadGenerator } from './lib/load.js';
+import { findNginx, startNginx } from './lib/nginx.js';
+import { parseOptions, selected, type ScenarioId } from './lib/options.js';
+import { paths } from './lib/paths.js';
+import { profileMarkdown, summariseProfile } from './lib/profile.js';
+import { allChecks, renderMarkdown, spliceReadme } from './lib/report.js';
+import type { BenchResults } from './lib/results.js';
+import { newVaultKeys, startBare, startBff, startSandbox, type Workspace } from './lib/servers.js';
+import { bankSession, connectedUser, type BankSession, type BffUser } from './lib/world.js';
+import { accountsScenario, healthScenario, paymentsScenario, refreshScenario, runHttpScenario, transactionsScenario } from './scenarios/http.js';
+import { memory, runStartup, runVault } from './scenarios/micro.js';
+import { runScheduler } from './scenarios/scheduler.js';
+import { runSse } from './scenarios/sse.js';
 
 /**
- * `npm run bench`: throughput and memory of the BFF's hot paths, each reported as a ratio to an
- * anchor measured in the same process on the same machine (absolute numbers depend on the
- * machine; ratios say whether a path got slower relative to doing almost nothing).
- *
- * - HTTP: GET /health/live is the anchor (the whole pipeline, no work); against it an
- *   authenticated list of connections (JWT verification + one indexed query).
- * - Vault: sealing and opening a token against the anchor of drawing 12 random bytes.
+ * `npm run bench`: the BFF's cost per request, measured side by side with anchors in the same run
+ * on the same machine. Every server (BFF, sandbox ASPSP, a bare node:http server, nginx) and the
+ * load generator (wrk) run as separate processes; the runner only orchestrates, seeds data and
+ * reads counters. Writes bench/results/latest.json and latest.md and, after a complete run,
+ * README's Performance section. See --help.
  */
-const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
-
-async function http(url: string, headers: Record<string, string> = {}) {
-  const result = await autocannon({ url, connections: 20, duration: DURATION_S, headers });
-  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx };
-}
-
-function perSecond(fn: () => void, ms = 1000): number {
-  const end = performance.now() + ms;
-  let n = 0;
-  while (performance.now() < end) {
-    fn();
-    n++;
-  }
-  return n / (ms / 1000);
-}
-
 async function main(): Promise<void> {
-  const db = databaseConfig.parse(process.env);
-  const embedded = db.url ? undefined : await startEmbeddedPostgres({ dir: '.data/bench-postgres', port: 54340, database: 'tpp_bench' });
-  const server = db.url ?? embedded!.url;
-  const name = `tpp_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  await runMigrations(url.toString());
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env: { LOG_LEVEL: 'silent', SCHEDULER_ENABLED: 'false' }, databaseUrl: url.toString() }), {
-    bodyParser: false,
-    logger: false,
-  });
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  installExitHandlers();
+  const options = parseOptions(process.argv.slice(2), process.env);
+  const started = performance.now();
+  const startedAt = new Date();
+  const loadStart = loadavg();
+  const log = (message: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'tpp-bench-'));
+  onCleanup('remove the run directory', () => rmSync(dir, { recursive: true, force: true }));
+  const notes: string[] = [];
+  if (loadGenerator.note) notes.push(loadGenerator.note);
+  log(`load generator: ${loadGenerator.version}`);
+
+  const db = await createBenchDatabase(process.env.DATABASE_URL);
+  log(`database: PostgreSQL ${db.version} (${db.server === 'embedded' ? 'embedded, .data/bench-postgres' : 'DATABASE_URL'})`);
+  const ws: Workspace = { dir, databaseUrl: db.url, vaultKeys: newVaultKeys() };
+  const sandbox = await startSandbox(ws);
+  ws.sandboxOrigin = sandbox.origin;
+  log(`sandbox ASPSP ready in ${sandbox.readyMs.toFixed(0)} ms`);
+  const profileDir = join(dir, 'profile');
+  const bff = await startBff(ws, { name: 'bff', nodeArgs: options.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+  log(`BFF ready in ${bff.readyMs.toFixed(0)} ms (migrations on an empty database)`);
+  const bare = await startBare(ws);
+  const nginxBinary = findNginx();
+  const nginx = nginxBinary
+    ? await startNginx(nginxBinary, { bare: { origin: bare.origin, readyPath: '/_bench/ready' }, sandbox: { origin: sandbox.origin, readyPath: '/admin/clock' } }, join(dir, 'nginx'))
+    : undefined;
+  if (!nginx) notes.push('nginx is not installed: the nginx anchors are skipped (apt-get install nginx for the reference setup)');
+  log(nginx ? `nginx ${nginx.version} proxying to the bare server and the sandbox` : 'nginx not found: its anchors are skipped');
+
+  const servers = () => [
+    { label: 'BFF', child: bff.child },
+    { label: 'sandbox ASPSP', child: sandbox.child },
+    { label: 'bare node:http', child: bare.child },
+    ...(nginx ? [{ label: 'nginx', child: nginx.child }] : []),
+  ];
+  const rssAtReady = new Map(servers().map((s) => [s.label, groupRssBytes(s.child)]));
+
+  let primary: Promise<BffUser> | undefined;
+  let spread: Promise<BffUser[]> | undefined;
+  let sessions: Promise<BankSession[]> | undefined;
+  const ctx: Context = {
+    options,
+    ws,
+    db,
+    sandbox,
+    bff,
+    bare,
+    nginx,
+    bffWindows: new Map(),
+    servers,
+    log,
+    primary: () =>
+      (primary ??= (async () => {
+        log('seeding: a user with a Flowe connection, a valid consent, stored accounts and transactions');
+        return connectedUser(bff, sandbox, db, 'bench-user', { transactions: true });
+      })()),
+    spread: () =>
+      (spread ??= (async () => {
+        log(`seeding: ${options.consents} users, each with its own connection and valid consent`);
+        return mapLimit(Array.from({ length: options.consents }, (_, i) => `bench-spread-${i}`), 8, (userId) => connectedUser(bff, sandbox, db, userId));
+      })()),
+    bankSessions: () =>
+      (sessions ??= (async () => {
+        log(`seeding: ${options.consents} direct sessions at the bank (token and approved consent) for the anchors`);
+        return mapLimit(Array.from({ length: options.consents }, () => 0), 8, () => bankSession(sandbox));
+      })()),
+  };
+
+  const results: BenchResults = {
+    startedAt: startedAt.toISOString(),
+    durationSeconds: 0,
+    commit: commit(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model.trim() ?? 'unknown', loadAverageStart: loadStart, loadAverageEnd: [], node: process.versions.node, postgres: db.version, database: db.server === 'embedded' ? 'embedded' : 'DATABASE_URL' },
+    settings: {
+      seconds: options.seconds,
+      rounds: options.rounds,
+      connections: options.connections,
+      warmupSeconds: options.warmupSeconds,
+      consents: options.consents,
+      sseStreams: options.sseStreams,
+      loadGenerator: loadGenerator.version,
+      nginx: nginx ? `bare node:http, ${nginx.version} proxy_pass (upstream keep-alive), the sandbox direct` : 'bare node:http and the sandbox direct (nginx not installed)',
+      logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    },
+    notes,
+    http: [],
+    memory: [],
+  };
+
+  const http: [ScenarioId, (c: Context) => ReturnType<typeof healthScenario>][] = [
+    ['health', healthScenario],
+    ['accounts', accountsScenario],
+    ['transactions', transactionsScenario],
+    ['refresh', refreshScenario],
+    // Last of the HTTP scenarios: the payments it leaves at the bank make the sandbox's account reads slower.
+    ['payments', paymentsScenario],
+  ];
+  for (const [id, build] of http) {
+    if (!selected(options, id)) continue;
+    const scenario = await build(ctx);
+    log(`${scenario.title}: ${scenario.request}`);
+    const result = await runHttpScenario(ctx, scenario);
+    results.http.push(result);
+    // Autovacuum may be off: the rows this block wrote (seeding, upserts, payments) must not slow the next one.
+    await db.query('VACUUM (ANALYZE)');
+    log(`${scenario.title}: BFF ${result.bff.rps.toFixed(0)} req/s, ${result.ratios ? `${result.ratios.rps.toFixed(3)} of its anchor` : 'no anchor'}`);
+  }
+  if (selected(options, 'sse')) {
+    log(`SSE fan-out to ${options.sseStreams} streams`);
+    results.sse = await runSse(ctx);
+  }
+  if (selected(options, 'scheduler')) {
+    log('scheduler: claim time by queue size, polls/s with one and two processes');
+    results.scheduler = await runScheduler(ctx);
+  }
+  if (selected(options, 'vault')) {
+    log('token vault against raw node:crypto');
+    results.vault = await runVault(ctx);
+  }
+  if (selected(options, 'startup')) {
+    log('start-up to ready');
+    results.startup = await runStartup(ctx);
+  }
+  results.memory = memory(ctx, rssAtReady);
+
+  if (options.cpuProfile) {
+    await stopChild(bff.child);
+    const file = existsSync(profileDir) ? readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+    if (!file) throw new Error('the BFF wrote no CPU profile');
+    const windows = [...ctx.bffWindows.values()].flat();
+    const scenarios = [...ctx.bffWindows.keys()];
+    const summary = summariseProfile(join(profileDir, file), windows);
+    const keep = join(paths.root, '.data', 'bench-profiles');
+    mkdirSync(keep, { recursive: true });
+    const kept = join(keep, `bff-${scenarios.join('-')}.cpuprofile`);
+    copyFileSync(join(profileDir, file), kept);
+    const markdown = profileMarkdown(summary, scenarios);
+    writeFileSync(join(paths.results, `profile-${scenarios.join('-')}.md`), markdown);
+    process.stdout.write(`\n${markdown}\n(profile kept in ${kept}; open it in Chrome DevTools)\n`);
+  }
+
+  results.machine.loadAverageEnd = loadavg();
+  results.durationSeconds = (performance.now() - started) / 1000;
+  const markdown = renderMarkdown(results);
+  // A complete run is the reference: bench/results and README. A partial or shortened one goes to
+  // .data/bench (git-ignored) so it never passes for the reference.
+  const out = options.complete ? paths.results : join(paths.root, '.data', 'bench');
+  const name = options.complete ? 'latest' : 'partial';
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(out, `${name}.md`), `# tpp-bff benchmark\n\n${markdown}`);
+  let written = `${relative(paths.root, join(out, name))}.json and .md written; README.md left as it is (a partial or shortened run)`;
+  if (options.complete) {
+    const spliced = spliceReadme(readFileSync(paths.readme, 'utf8'), markdown);
+    if (spliced) writeFileSync(paths.readme, spliced);
+    written = `bench/results/latest.json and .md written; ${spliced ? "README.md's Performance section updated" : 'README.md has no bench:results markers: not updated'}`;
+  }
+  process.stdout.write(`\n${markdown}\n`);
+  const checks = allChecks(results);
+  log(`done: ${checks.filter((c) => c.ok).length}/${checks.length} targets met; ${written}`);
+}
+
+function commit(): string {
   try {
-    const token = ((await (await fetch(`${base}/api/v1/sandbox/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"bench"}' })).json()) as { token: string }).token;
-    const rssBefore = process.memoryUsage().rss;
-    const anchor = await http(`${base}/health/live`);
-    const list = await http(`${base}/api/v1/connections`, { authorization: `Bearer ${token}` });
-    const rssAfter = process.memoryUsage().rss;
-
-    const cipher = new TokenCipher([{ id: 'bench', secret: randomBytes(32) }]);
-    const binding = { connectionId: '7b0c8c1e-2f1a-4c55-9a51-3b1f0d7e9a10', field: 'access_token' as const };
-    const token64 = randomBytes(600).toString('base64url');
-    const sealed = cipher.encrypt(token64, binding);
-    const cryptoAnchor = perSecond(() => randomBytes(12));
-    const seal = perSecond(() => cipher.encrypt(token64, binding));
-    const open = perSecond(() => cipher.decrypt(sealed, binding));
-
-    const rows = [
-      ['GET /health/live (anchor)', anchor.rps, 1, anchor.p99, anchor.errors],
-      ['GET /api/v1/connections', list.rps, list.rps / anchor.rps, list.p99, list.errors],
-      ['randomBytes(12) (anchor)', cryptoAnchor, 1, '', ''],
-      ['vault seal (600-byte token)', seal, seal / cryptoAnchor, '', ''],
-      ['vault open', open, open / cryptoAnchor, '', ''],
-    ];
-    console.log(`\ntpp-bff benchmark (${DURATION_S}s per HTTP run, 20 connections)\n`);
-    console.log('| path | ops/s | ratio to anchor | p99 ms | errors |\n|---|---|---|---|---|');
-    for (const [path, ops, ratio, p99, errors] of rows) console.log(`| ${path} | ${Math.round(Number(ops))} | ${Number(ratio).toFixed(3)} | ${p99} | ${errors} |`);
-    console.log(`\nRSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB before the HTTP runs, ${(rssAfter / 2 ** 20).toFixed(0)} MiB after (ratio ${(rssAfter / rssBefore).toFixed(2)})`);
-  } finally {
-    await app.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-    await embedded?.stop();
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return dirty ? `${sha}+changes` : sha;
+  } catch {
+    return 'unknown';
   }
 }
 
-await main();
+try {
+  await main();
+} finally {
+  await cleanupAll();
+}

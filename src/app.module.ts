@@ -4,8 +4,10 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggingModule } from './common/logging/logger.module.js';
 import { MetricsModule } from './common/metrics/metrics.module.js';
+import { MetricsService } from './common/metrics/metrics.service.js';
 import { CONFIG_NAMESPACES, databaseConfig, type Env } from './config/index.js';
 import type { ConfigOf } from './config/define-config.js';
+import { QueryCountingLogger } from './database/query-counting.logger.js';
 import { typeormOptions } from './database/typeorm-options.js';
 import { HealthModule } from './health/health.module.js';
 import { appConfig } from './config/app.config.js';
@@ -34,8 +36,13 @@ export class AppModule {
         LoggingModule,
         MetricsModule,
         TypeOrmModule.forRootAsync({
-          inject: [databaseConfig.KEY],
-          useFactory: (db: ConfigOf<typeof databaseConfig>) => ({ ...typeormOptions(options.databaseUrl, db.poolMax), autoLoadEntities: true, migrationsRun: false }),
+          inject: [databaseConfig.KEY, MetricsService],
+          useFactory: (db: ConfigOf<typeof databaseConfig>, metrics: MetricsService) => ({
+            ...typeormOptions(options.databaseUrl, db.poolMax),
+            autoLoadEntities: true,
+            migrationsRun: false,
+            logger: new QueryCountingLogger(() => metrics.dbQueries.inc()),
+          }),
         }),
         // Timers of the poll worker, the webhook dispatcher and housekeeping (a global registry).
         ScheduleModule.forRoot(),
