@@ -27,18 +27,15 @@ import { mountShell, renderShell } from './views/shell.js';
 
 const VIEWS = [renderShell, renderBanks, renderConnections, renderAccounts, renderPayments, renderEvents];
 
-/** The action key of the button that had the focus, kept while that button is re-rendered or busy. */
+/**
+ * The action key of the button the user was last on. Lists are rebuilt from the state (and a busy
+ * button is replaced by a disabled one), so after a render that button is focused again by its
+ * key instead of the focus falling back to the page. Focusing or clicking anything else forgets it.
+ */
 let focusedKey = /** @type {string | undefined} */ (undefined);
 
-/**
- * Renders every view. Lists are rebuilt from the state, so the button a keyboard user was on is
- * focused again afterwards (by its action key) instead of the focus falling back to the page.
- * @param {import('./store').State} s
- */
+/** @param {import('./store').State} s */
 function renderAll(s) {
-  const active = document.activeElement;
-  if (active instanceof HTMLElement && active.dataset.key) focusedKey = active.dataset.key;
-  else if (active && active !== document.body) focusedKey = undefined;
   for (const render of VIEWS) render(s);
   if (focusedKey && (document.activeElement === null || document.activeElement === document.body)) {
     const again = document.querySelector(`[data-key="${CSS.escape(focusedKey)}"]`);
@@ -51,6 +48,12 @@ async function start() {
   mountAccounts();
   mountPayments();
   onChange(renderAll);
+  document.addEventListener('focusin', (e) => {
+    focusedKey = e.target instanceof HTMLElement ? e.target.dataset.key : undefined;
+  });
+  document.addEventListener('pointerdown', (e) => {
+    if (!(e.target instanceof Element && e.target.closest('[data-key]'))) focusedKey = undefined;
+  });
 
   // Back from the bank with the browser's Back button: a page restored from the cache would show
   // its old "Opening the bank…" spinner. Load it afresh instead.

@@ -104,6 +104,7 @@ export function skeleton(lines) {
 export function confirmAction(text) {
   /** @type {HTMLDialogElement} */
   const dialog = $('#confirm');
+  if (dialog.open) return Promise.resolve(false); // one question at a time
   $('#confirm-title').textContent = text.title;
   $('#confirm-body').textContent = text.body;
   $('#confirm-yes').textContent = text.confirm;

@@ -240,6 +240,8 @@ describe('browser: the whole demo, bank by bank', () => {
           },
           [{ locator: statusOf(cancelled), text: 'Cancelled' }],
         );
+        // A cancellation is told as one, not as a failed approval.
+        expect(await textOf(cancelled)).not.toMatch(/approv|SCA|failed/i);
 
         // The clearing network rejects a payment after the PSU approved it (in the bank app's API this time).
         const rejected = await j.step('send a payment the bank will reject', () => sendPayment(page, '7.70', REJECTED_CREDITOR_IBAN));

@@ -160,7 +160,7 @@ async function expectNoSidewaysScroll(page: Page, width: number, step: string): 
 async function expectShown({ locator, text }: Shows, width: number, step: string): Promise<void> {
   const target = locator.filter({ hasText: text }).first();
   await target.waitFor({ state: 'visible', timeout: 5_000 }).catch(async () => {
-    throw new Error(`step "${step}" at ${width} px: expected ${String(locator)} to show ${String(text)}, it shows ${JSON.stringify(await locator.allTextContents())}`);
+    throw new Error(`step "${step}" at ${width} px: expected ${String(locator)} to show ${String(text)} visibly, it holds ${JSON.stringify(await locator.allTextContents())}`);
   });
   // A live update may re-render the element between two looks: measure until it is there to measure.
   let box: { x: number; width: number } | null = null;

@@ -127,8 +127,10 @@ describe('demo page (sandbox mode only)', () => {
     });
 
     it('says a payment that was cancelled is cancelled, and why one was rejected, whatever its SCA status', async () => {
-      const { paymentShown } = await loadModule<{ paymentShown: (p: { status: string; scaStatus?: string; failureCode?: string }) => { text: string } }>('status-text.js');
-      expect(paymentShown({ status: 'CANC', scaStatus: 'failed' }).text).toBe('Cancelled');
+      const { paymentShown } = await loadModule<{ paymentShown: (p: { status: string; scaStatus?: string; failureCode?: string }) => { text: string; detail?: string } }>('status-text.js');
+      // Nothing about the failed approval beside it: the cancellation is the whole story.
+      expect(paymentShown({ status: 'CANC', scaStatus: 'failed' })).toEqual({ text: 'Cancelled', tone: 'neutral', final: true });
+      expect(paymentShown({ status: 'RCVD', scaStatus: 'failed' }).text).toBe('Not approved in the bank app');
       expect(paymentShown({ status: 'RCVD', scaStatus: 'received' }).text).toBe('Waiting for your approval in the bank app');
       expect(paymentShown({ status: 'RCVD', scaStatus: 'finalised' }).text).toBe('Approved; the bank is processing it');
       expect(paymentShown({ status: 'RJCT', failureCode: 'RESOURCE_UNKNOWN' }).text).toBe('Rejected by the bank: the account is not one of yours at this bank');
