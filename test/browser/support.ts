@@ -134,7 +134,9 @@ export class Journey {
 
   private async screenshot(page: Page, name: string): Promise<void> {
     this.shots += 1;
-    const png = await page.screenshot({ fullPage: true, animations: 'disabled', timeout: 10_000 }).catch(() => undefined);
+    // The whole page, except while a modal dialog is open: it is shown where the user sees it.
+    const modal = (await page.locator('dialog[open]').count().catch(() => 0)) > 0;
+    const png = await page.screenshot({ fullPage: !modal, animations: 'disabled', timeout: 10_000 }).catch(() => undefined);
     if (png) writeFileSync(join(this.dir, `${String(this.shots).padStart(2, '0')}-${slug(name)}.png`), png);
   }
 
