@@ -1,19 +1,21 @@
 import type { Page, Request } from 'playwright-core';
 import { sandboxLogin } from '../support/bank-login.js';
 import { tokenCalls } from '../support/bank-world.js';
-import { answerAtBank, backOnDemo, connectionCard, goToBank, openDemo, signIn, textOf, waitForStatus } from './demo-page.js';
-import { cspViolations, journey, launchBrowser, startDemoStack, type DemoStack, type TestBrowser } from './support.js';
+import { enumAt, type OpenApi } from '../demo/docs-enums.js';
+import { answer, answerAtBank, askedToConfirm, backOnDemo, connectionCard, goToBank, openDemo, signIn, statusOf, textOf, waitForStatus } from './demo-page.js';
+import { cspViolations, journey, launchBrowser, startDemoStack, type DemoStack, type Journey, type TestBrowser } from './support.js';
 
 /**
  * The bank connection as a person does it, in a real Chromium: the demo page, a full-window
  * navigation to the bank's login page, the PSU's answer, the BFF's callback and back. The negative
  * cases prove that `result=success` is reached only through a real state round trip in the browser
- * that started the login.
+ * that started the login, and that each outcome is told in words.
  */
 describe('browser: connecting a bank from the demo page', () => {
   let stack: DemoStack;
   let browser: TestBrowser;
   let bankOrigin: string;
+  const at1280 = () => ({ width: 1280 as const, demoOrigin: new URL(stack.bff.url).origin });
 
   beforeAll(async () => {
     stack = await startDemoStack();
@@ -26,9 +28,9 @@ describe('browser: connecting a bank from the demo page', () => {
   });
 
   /** A new tab with no cookies from earlier tests (the page's own state is per tab). */
-  async function freshPage(): Promise<Page> {
+  async function freshPage(j: Journey): Promise<Page> {
     await browser.context.clearCookies();
-    return browser.context.newPage();
+    return j.newPage();
   }
 
   async function connectionsOf(userId: string): Promise<{ id: string; aspspId: string; status: string; failureReason?: string }[]> {
@@ -37,21 +39,33 @@ describe('browser: connecting a bank from the demo page', () => {
     return ((await res.json()) as { connections: { id: string; aspspId: string; status: string; failureReason?: string }[] }).connections;
   }
 
+  /**
+   * Holds the page's GET /api/v1/connections until `release()`: the page must show that it is
+   * finishing the connection while it waits, whatever the machine's speed.
+   */
+  async function holdConnectionsList(page: Page): Promise<{ release: () => void }> {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    await page.route(`${stack.bff.url}/api/v1/connections`, async (route) => {
+      if (route.request().method() === 'GET') await gate;
+      await route.continue();
+    });
+    return { release };
+  }
+
   for (const bank of [
     { id: 'flowe', name: 'Flowe', authorizePath: '/flowe/idp/oauth2/v2.0/authorize' },
     { id: 'connectpay', name: 'ConnectPay', authorizePath: '/connectpay/oauth/authorize' },
   ]) {
-    it(`connects ${bank.name}: the bank login is a top-level navigation and the connection becomes active`, () =>
-      journey(browser.context, `connect ${bank.id}`, async (j) => {
+    it(`connects ${bank.name}: the bank login is a top-level navigation, the page finishes the connection, then asks before disconnecting`, () =>
+      journey(browser.context, `connect ${bank.id}`, at1280(), async (j) => {
         const user = `connect-${bank.id}`;
-        const page = await freshPage();
+        const page = await freshPage(j);
         const csp = cspViolations(page);
         const tokenCallsBefore = await tokenCalls(stack.sandbox.httpUrl, bank.id);
 
-        await j.step('open the demo and sign in', async () => {
-          await openDemo(page, stack.bff.url);
-          await signIn(page, user);
-        });
+        await j.step('open the demo', () => openDemo(page, stack.bff.url), [{ locator: page.locator('#login-view h1'), text: 'Welcome to the demo' }]);
+        await j.step('sign in', () => signIn(page, user), [{ locator: page.locator(`[data-testid=bank][data-aspsp=${bank.id}] [data-testid=connect]`), text: `Connect ${bank.name}` }]);
         expect(await page.locator('iframe').count()).toBe(0);
 
         const bankRequests: Request[] = [];
@@ -72,12 +86,24 @@ describe('browser: connecting a bank from the demo page', () => {
         expect(authorize!.frame()).toBe(page.mainFrame());
         expect(authorize!.redirectedFrom()?.url()).toMatch(new RegExp(`^${stack.bff.url}/auth/${bank.id}/login\\?ticket=`));
 
-        await j.step('allow at the bank', async () => {
-          await answerAtBank(page, { username: 'alice' });
-          await backOnDemo(page, stack.bff.url);
-        });
+        const held = await holdConnectionsList(page);
+        await j.step(
+          'allow at the bank: finishing the connection',
+          async () => {
+            await answerAtBank(page, { username: 'alice' });
+            await backOnDemo(page, stack.bff.url);
+          },
+          [{ locator: page.locator('#finishing'), text: 'Finishing the connection…' }],
+        );
+        expect(await page.locator('#finishing .spinner').isVisible()).toBe(true);
+        held.release();
+
         const card = connectionCard(page, bank.id);
-        await j.step('see the connection', () => waitForStatus(card, 'active'));
+        await j.step('see the connection', () => waitForStatus(card, 'active', 'Connected'), [
+          { locator: statusOf(card), text: 'Connected' },
+          { locator: page.locator('#banner'), text: `${bank.name} is connected.` },
+        ]);
+        expect(await page.locator('#finishing').isHidden()).toBe(true);
         expect(await page.locator('#banner').getAttribute('data-kind')).toBe('success');
         // The outcome query is consumed and removed from the address bar.
         expect(new URL(page.url()).search).toBe('');
@@ -87,38 +113,63 @@ describe('browser: connecting a bank from the demo page', () => {
         expect(connections).toEqual([expect.objectContaining({ aspspId: bank.id, status: 'active' })]);
         expect(await card.getAttribute('data-id')).toBe(connections[0].id);
         expect(await tokenCalls(stack.sandbox.httpUrl, bank.id)).toBe(tokenCallsBefore + 1);
+
+        // Disconnect asks first; "Stay connected" changes nothing.
+        const question = await j.step('ask before disconnecting', () => askedToConfirm(page, card.locator('[data-testid=disconnect]')), [
+          { locator: page.locator('#confirm-title'), text: `Disconnect ${bank.name}?` },
+          { locator: page.locator('#confirm-no'), text: 'Stay connected' },
+        ]);
+        await j.step('stay connected', () => answer(question, 'no'), [{ locator: statusOf(card), text: 'Connected' }]);
+        expect(await connectionsOf(user)).toEqual([expect.objectContaining({ status: 'active' })]);
+        await j.step(
+          'disconnect',
+          async () => {
+            await answer(await askedToConfirm(page, card.locator('[data-testid=disconnect]')), 'yes');
+            await card.waitFor({ state: 'detached' });
+          },
+          [{ locator: page.locator('#connections .hint'), text: 'No bank connected yet.' }],
+        );
+        expect(await connectionsOf(user)).toEqual([expect.objectContaining({ status: 'revoked' })]);
         expect(csp).toEqual([]);
       }));
   }
 
-  it('shows a denied authorization as an error, and never calls the token endpoint', () =>
-    journey(browser.context, 'deny at connectpay', async (j) => {
+  it('shows a denied authorization as an error in words, and never calls the token endpoint', () =>
+    journey(browser.context, 'deny at connectpay', at1280(), async (j) => {
       const user = 'connect-denied';
-      const page = await freshPage();
+      const page = await freshPage(j);
       const before = await tokenCalls(stack.sandbox.httpUrl, 'connectpay');
       await j.step('sign in', async () => {
         await openDemo(page, stack.bff.url);
         await signIn(page, user);
       });
       await j.step('go to ConnectPay', () => goToBank(page, 'connectpay', bankOrigin));
-      await j.step('deny at the bank', async () => {
-        await answerAtBank(page, { decision: 'deny' });
-        await backOnDemo(page, stack.bff.url);
-      });
+      const card = connectionCard(page, 'connectpay');
+      await j.step(
+        'deny at the bank',
+        async () => {
+          await answerAtBank(page, { decision: 'deny' });
+          await backOnDemo(page, stack.bff.url);
+          await waitForStatus(card, 'failed', 'Not connected');
+        },
+        [
+          { locator: page.locator('#banner'), text: 'The bank connection failed. You cancelled at the bank, or did not grant access.' },
+          { locator: card.locator('.reason'), text: 'You cancelled at the bank, or did not grant access.' },
+        ],
+      );
 
       const banner = page.locator('#banner');
       expect(await banner.getAttribute('data-kind')).toBe('error');
       expect(await banner.getAttribute('data-error')).toBe('access_denied');
       expect(await textOf(banner)).toContain('You cancelled at the bank');
-      await waitForStatus(connectionCard(page, 'connectpay'), 'failed');
       expect(await connectionsOf(user)).toEqual([expect.objectContaining({ status: 'failed', failureReason: 'access_denied' })]);
       expect(await tokenCalls(stack.sandbox.httpUrl, 'connectpay')).toBe(before);
     }));
 
   it('refuses a callback whose state was changed on the way back from the bank', () =>
-    journey(browser.context, 'tampered state', async (j) => {
+    journey(browser.context, 'tampered state', at1280(), async (j) => {
       const user = 'connect-tampered';
-      const page = await freshPage();
+      const page = await freshPage(j);
       const before = await tokenCalls(stack.sandbox.httpUrl, 'flowe');
       await j.step('sign in', async () => {
         await openDemo(page, stack.bff.url);
@@ -136,10 +187,14 @@ describe('browser: connecting a bank from the demo page', () => {
         location.searchParams.set('state', Buffer.alloc(32, 7).toString('base64url'));
         await route.fulfill({ response, headers: { ...response.headers(), location: location.toString() } });
       });
-      await j.step('allow at the bank', async () => {
-        await answerAtBank(page);
-        await backOnDemo(page, stack.bff.url);
-      });
+      await j.step(
+        'allow at the bank',
+        async () => {
+          await answerAtBank(page);
+          await backOnDemo(page, stack.bff.url);
+        },
+        [{ locator: page.locator('#banner'), text: 'could not be matched to this browser' }],
+      );
 
       expect(originalState).toBeDefined();
       expect(await page.locator('#banner').getAttribute('data-error')).toBe('invalid_state');
@@ -148,9 +203,9 @@ describe('browser: connecting a bank from the demo page', () => {
     }));
 
   it('refuses the callback in another browser, and its replay in the right one', () =>
-    journey(browser.context, 'other browser', async (j) => {
+    journey(browser.context, 'other browser', at1280(), async (j) => {
       const user = 'connect-other-browser';
-      const page = await freshPage();
+      const page = await freshPage(j);
       const before = await tokenCalls(stack.sandbox.httpUrl, 'flowe');
       await j.step('sign in', async () => {
         await openDemo(page, stack.bff.url);
@@ -179,22 +234,30 @@ describe('browser: connecting a bank from the demo page', () => {
         await otherPage.goto(callbackUrl!);
         await backOnDemo(otherPage, stack.bff.url);
         expect(await otherPage.locator('#banner').getAttribute('data-error')).toBe('invalid_state');
+        // No session in that browser: the sign-in form, and the reason in words above it.
+        expect(await otherPage.locator('#login-view').isVisible()).toBe(true);
+        expect(await textOf(otherPage.locator('#banner'))).toContain('could not be matched to this browser');
       } finally {
         await other.close();
       }
 
       // The state is used up: the browser that started the login cannot use it any more either.
-      await j.step('replay in the right browser', async () => {
-        await page.goto(callbackUrl!);
-        await backOnDemo(page, stack.bff.url);
-      });
+      await j.step(
+        'replay in the right browser',
+        async () => {
+          await page.goto(callbackUrl!);
+          await backOnDemo(page, stack.bff.url);
+        },
+        [{ locator: page.locator('#banner'), text: 'could not be matched to this browser' }],
+      );
       expect(await page.locator('#banner').getAttribute('data-error')).toBe('invalid_state');
       expect((await connectionsOf(user)).map((c) => c.status)).not.toContain('active');
       expect(await tokenCalls(stack.sandbox.httpUrl, 'flowe')).toBe(before);
     }));
 
   it('cannot be framed by another page (frame-ancestors none)', async () => {
-    const page = await freshPage();
+    await browser.context.clearCookies();
+    const page = await browser.context.newPage();
     const csp = cspViolations(page);
     const refused = page.waitForEvent('console', { predicate: (m) => m.text().includes('frame-ancestors'), timeout: 10_000 });
     await page.setContent(`<iframe src="${stack.bff.url}/" width="600" height="400"></iframe>`);
@@ -203,5 +266,24 @@ describe('browser: connecting a bank from the demo page', () => {
     const frame = page.frames().find((f) => f !== page.mainFrame());
     expect(await frame?.locator('body[data-ready=true]').count()).toBe(0);
     await page.close();
+  });
+
+  it('serves status words that match the API document: every documented status, nothing else', async () => {
+    const page = await browser.context.newPage();
+    try {
+      await openDemo(page, stack.bff.url);
+      const docs = (await (await fetch(`${stack.bff.url}/docs-json`)).json()) as OpenApi;
+      // The module the page itself loaded, from the page's own origin.
+      // (A string: the import runs in the page, not in this test's module system.)
+      const tables = (await page.evaluate(`import('/js/status-text.js').then((m) => ({
+        connection: Object.keys(m.CONNECTION_STATUS), consent: Object.keys(m.CONSENT_STATUS), payment: Object.keys(m.PAYMENT_STATUS), sca: Object.keys(m.SCA_STATUS),
+      }))`)) as Record<'connection' | 'consent' | 'payment' | 'sca', string[]>;
+      expect(tables.connection.sort()).toEqual(enumAt(docs, 'get', '/api/v1/connections/{id}', ['status']).sort());
+      expect(tables.consent.sort()).toEqual(enumAt(docs, 'get', '/api/v1/consents/{id}', ['status']).sort());
+      expect(tables.payment.sort()).toEqual(enumAt(docs, 'get', '/api/v1/payments/{id}', ['status']).sort());
+      expect(tables.sca.sort()).toEqual(enumAt(docs, 'get', '/api/v1/payments/{id}', ['scaStatus']).sort());
+    } finally {
+      await page.close();
+    }
   });
 });

@@ -44,16 +44,59 @@ export function connectionCard(page: Page, aspspId: string): Locator {
 
 /** The status badge of a connection card, consent row or payment row (not of rows nested in it). */
 export function statusOf(item: Locator): Locator {
-  return item.locator(':scope > .row > [data-testid=status], :scope > [data-testid=status], :scope > td > [data-testid=status]');
+  return item.locator(':scope > .row > [data-testid=status], :scope > [data-testid=status], :scope > td > .value > [data-testid=status]');
 }
 
-/** Waits until the badge shows exactly `status` (the page updates it from the API or from SSE). */
-export async function waitForStatus(item: Locator, status: string, timeout = 10_000): Promise<void> {
-  await statusOf(item)
-    .filter({ hasText: new RegExp(`^${status}$`) })
-    .waitFor({ timeout });
+/**
+ * Waits until the badge holds the API's `status` (its `data-status`) and says it in `words`, exactly:
+ * the page updates it from the API or from SSE.
+ */
+export async function waitForStatus(item: Locator, status: string, words: string, timeout = 10_000): Promise<void> {
+  const badge = statusOf(item).and(item.page().locator(`[data-status="${status}"]`));
+  try {
+    await badge.filter({ hasText: new RegExp(`^${escapeRegExp(words)}$`) }).waitFor({ timeout });
+  } catch (error) {
+    const seen = await statusOf(item).evaluateAll((els) => els.map((e) => `${e.getAttribute('data-status')}: ${e.textContent}`));
+    throw new Error(`expected status ${status} shown as "${words}", the page shows ${JSON.stringify(seen)}`, { cause: error });
+  }
+}
+
+/** Clicks a button that asks first; returns the open confirmation dialog. */
+export async function askedToConfirm(page: Page, button: Locator): Promise<Locator> {
+  await button.click();
+  const dialog = page.locator('dialog#confirm[open]');
+  await dialog.waitFor();
+  return dialog;
+}
+
+/** Answers the open confirmation dialog and waits until it has closed. */
+export async function answer(dialog: Locator, choice: 'yes' | 'no'): Promise<void> {
+  await dialog.locator(`[data-testid=confirm-${choice}]`).click();
+  await dialog.waitFor({ state: 'detached' });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export async function textOf(locator: Locator): Promise<string> {
   return (await locator.textContent())?.trim() ?? '';
+}
+
+/**
+ * Holds the page's requests that `match` until `release()`: what the page shows while it waits for
+ * a bank (a spinner, a skeleton) is then there to assert, whatever the machine's speed.
+ */
+export async function holdRequests(page: Page, match: (url: URL, method: string) => boolean): Promise<{ release: () => void }> {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  await page.route(
+    (url) => url.pathname.startsWith('/api/'),
+    async (route) => {
+      if (match(new URL(route.request().url()), route.request().method())) await gate;
+      // To the next handler (an earlier hold), or on to the server.
+      await route.fallback();
+    },
+  );
+  return { release };
 }

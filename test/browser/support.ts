@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type ConsoleMessage, type Locator, type Page } from 'playwright-core';
 import type { SandboxOptions } from '../../src/sandbox/config.js';
 import { startBankWorld, type BankWorld } from '../support/bank-world.js';
 
@@ -33,7 +33,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
-    viewport: { width: 1200, height: 900 },
+    viewport: { width: 1280, height: 900 },
   });
   return {
     context,
@@ -63,20 +63,39 @@ export function startDemoStack(env: Record<string, string> = {}, sandboxOptions:
   return startBankWorld({ env, sandbox: sandboxOptions });
 }
 
+/** The widths every step is seen at: a laptop and a phone (iPhone 12–15 class, 390 × 844 CSS px). */
+export const WIDTHS = [1280, 390] as const;
+export type Width = (typeof WIDTHS)[number];
+const HEIGHT: Record<Width, number> = { 1280: 900, 390: 844 };
+
+/** Words a step must show: `locator` is visible, holds `text`, and fits across the viewport. */
+export interface Shows {
+  locator: Locator;
+  text: string | RegExp;
+}
+
 /**
- * A named walk through the page: every step ends with a screenshot of each open tab, kept in memory
- * and written to artifacts/browser/<journey>/ only when the walk fails (with the failing state).
+ * A named walk through the page. The walk runs at its own `width`; after every step each open tab
+ * is seen at both WIDTHS: the step's plain-language texts are asserted there (visible, within the
+ * screen's width, and the demo page never scrolls sideways) and a full-page screenshot is written
+ * to artifacts/browser/<journey>/NN-<step>-<width>.png. On failure, the failing state is added.
  */
 export class Journey {
-  private readonly shots: { name: string; png: Buffer }[] = [];
   private readonly earlier: Set<Page>;
+  private readonly dir: string;
   private current = 'start';
+  private shots = 0;
 
   constructor(
     readonly name: string,
     private readonly context: BrowserContext,
+    readonly width: Width,
+    private readonly demoOrigin: string,
   ) {
     this.earlier = new Set(context.pages());
+    this.dir = join(ARTIFACTS, slug(name));
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync(this.dir, { recursive: true });
   }
 
   /** Tabs opened during this journey (by the test or by the page), still open. */
@@ -84,49 +103,82 @@ export class Journey {
     return this.context.pages().filter((p) => !this.earlier.has(p) && !p.isClosed());
   }
 
-  async step<T>(name: string, action: () => Promise<T>): Promise<T> {
+  /** A new tab at this journey's width. */
+  async newPage(): Promise<Page> {
+    const page = await this.context.newPage();
+    await page.setViewportSize({ width: this.width, height: HEIGHT[this.width] });
+    return page;
+  }
+
+  async step<T>(name: string, action: () => Promise<T>, shows: Shows[] = []): Promise<T> {
     this.current = name;
     const result = await action();
-    await this.snapshot(name);
+    await this.seeAtEveryWidth(name, shows);
     return result;
   }
 
-  /** Steps keep what is in view (where Playwright just acted, ~4× cheaper); the failure the whole page. */
-  private async snapshot(name: string, fullPage = false): Promise<void> {
+  private async seeAtEveryWidth(name: string, shows: Shows[]): Promise<void> {
     const pages = this.pages();
-    for (const [i, page] of pages.entries()) {
-      const png = await page.screenshot({ fullPage, timeout: 5_000 }).catch(() => undefined);
-      if (png) this.shots.push({ name: pages.length > 1 ? `${name}-tab${i + 1}` : name, png });
+    for (const width of WIDTHS) {
+      for (const page of pages) await page.setViewportSize({ width, height: HEIGHT[width] });
+      for (const page of pages.filter((p) => this.isDemo(p))) await expectNoSidewaysScroll(page, width, name);
+      for (const shown of shows) await expectShown(shown, width, name);
+      for (const [i, page] of pages.entries()) await this.screenshot(page, `${name}${pages.length > 1 ? `-tab${i + 1}` : ''}-${width}`);
     }
+    for (const page of pages) await page.setViewportSize({ width: this.width, height: HEIGHT[this.width] });
+  }
+
+  private isDemo(page: Page): boolean {
+    return page.url().startsWith(this.demoOrigin);
+  }
+
+  private async screenshot(page: Page, name: string): Promise<void> {
+    this.shots += 1;
+    // The whole page, except while a modal dialog is open: it is shown where the user sees it.
+    const modal = (await page.locator('dialog[open]').count().catch(() => 0)) > 0;
+    const png = await page.screenshot({ fullPage: !modal, animations: 'disabled', timeout: 10_000 }).catch(() => undefined);
+    if (png) writeFileSync(join(this.dir, `${String(this.shots).padStart(2, '0')}-${slug(name)}.png`), png);
   }
 
   async saveFailure(error: unknown): Promise<string> {
-    await this.snapshot(`FAILED-${this.current}`, true);
-    const dir = this.save();
+    for (const page of this.pages()) await this.screenshot(page, `FAILED-${this.current}`);
     const urls = this.pages().map((p) => p.url());
-    writeFileSync(join(dir, 'failure.txt'), `step: ${this.current}\npages: ${urls.join(', ')}\n\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return dir;
-  }
-
-  /** Writes the screenshots to artifacts/browser/<journey>/ (replacing an earlier run's). */
-  save(): string {
-    const dir = join(ARTIFACTS, slug(this.name));
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    this.shots.forEach((shot, i) => writeFileSync(join(dir, `${String(i + 1).padStart(2, '0')}-${slug(shot.name)}.png`), shot.png));
-    return dir;
+    writeFileSync(join(this.dir, 'failure.txt'), `step: ${this.current}\npages: ${urls.join(', ')}\n\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return this.dir;
   }
 }
 
-/** `BROWSER_SCREENSHOTS=always npm run test:browser` keeps the screenshots of passing journeys too. */
-const KEEP_ALL_SCREENSHOTS = process.env.BROWSER_SCREENSHOTS === 'always';
+/** The page fits the screen: nothing makes it scroll sideways. */
+async function expectNoSidewaysScroll(page: Page, width: number, step: string): Promise<void> {
+  // (A string: it runs in the page, where `document` is; this test is compiled without the DOM types.)
+  const overflow = (await page.evaluate(`(() => {
+    const root = document.documentElement;
+    const wide = [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > root.clientWidth + 1 && el.getClientRects().length > 0);
+    return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, wide: wide.slice(0, 3).map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + [...el.classList].map((c) => '.' + c).join('')) };
+  })()`)) as { scrollWidth: number; clientWidth: number; wide: string[] };
+  expect({ step, width, overflow: overflow.scrollWidth > overflow.clientWidth ? overflow.wide : [] }).toEqual({ step, width, overflow: [] });
+}
 
-/** Runs a journey; on failure its screenshots are saved and the error is rethrown. Its tabs are closed. */
-export async function journey(context: BrowserContext, name: string, walk: (j: Journey) => Promise<void>): Promise<void> {
-  const j = new Journey(name, context);
+async function expectShown({ locator, text }: Shows, width: number, step: string): Promise<void> {
+  const target = locator.filter({ hasText: text }).first();
+  await target.waitFor({ state: 'visible', timeout: 5_000 }).catch(async () => {
+    throw new Error(`step "${step}" at ${width} px: expected ${String(locator)} to show ${String(text)} visibly, it holds ${JSON.stringify(await locator.allTextContents())}`);
+  });
+  // A live update may re-render the element between two looks: measure until it is there to measure.
+  let box: { x: number; width: number } | null = null;
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    box = await target.boundingBox({ timeout: 1_000 }).catch(() => null);
+    if (box) break;
+  }
+  const fits = box !== null && box.x >= 0 && box.x + box.width <= width + 1;
+  expect({ step, width, text: String(text), fits: fits || box }).toEqual({ step, width, text: String(text), fits: true });
+}
+
+/** Runs a journey at `width` (its clicks happen there); on failure the failing state is saved and the error rethrown. Its tabs are closed. */
+export async function journey(context: BrowserContext, name: string, options: { width: Width; demoOrigin: string }, walk: (j: Journey) => Promise<void>): Promise<void> {
+  const j = new Journey(`${name} ${options.width}`, context, options.width, options.demoOrigin);
   try {
     await walk(j);
-    if (KEEP_ALL_SCREENSHOTS) j.save();
   } catch (error) {
     const dir = await j.saveFailure(error);
     if (error instanceof Error) error.message += `\n(screenshots: ${dir})`;

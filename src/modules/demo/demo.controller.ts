@@ -1,26 +1,32 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AppError } from '../../common/errors/app-error.js';
 import { appConfig, banksConfig } from '../../config/index.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import { DemoConfigView, toDemoConfigView } from './demo-config.js';
+import { listPageModules } from './page-files.js';
 import { DEMO_PUBLIC_DIR } from './demo.tokens.js';
 
 /**
- * The demo TPP page (sandbox mode only: DemoModule is not imported otherwise). A fixed list of
- * files, not a directory listing: nothing else under `public/` (or above it) can be requested.
- * The page is plain HTML + one same-origin script, so the global CSP (`script-src 'self'`,
- * `frame-ancestors 'none'`) applies unchanged.
+ * The demo TPP page (sandbox mode only: DemoModule is not imported otherwise): `index.html`,
+ * `app.css` and the ES modules under `js/`. A fixed list read at start-up, not a directory
+ * listing: nothing else under `public/` (or above it) can be requested. The page is plain HTML and
+ * same-origin module scripts, so the global CSP (`script-src 'self'`, `frame-ancestors 'none'`)
+ * applies unchanged.
  */
 @ApiTags('demo')
 @Controller()
 export class DemoController {
+  private readonly modules: ReadonlySet<string>;
+
   constructor(
     @Inject(DEMO_PUBLIC_DIR) private readonly publicDir: string | undefined,
     @Inject(appConfig.KEY) private readonly app: ConfigOf<typeof appConfig>,
     @Inject(banksConfig.KEY) private readonly banks: ConfigOf<typeof banksConfig>,
-  ) {}
+  ) {
+    this.modules = publicDir ? listPageModules(publicDir) : new Set();
+  }
 
   @Get()
   @ApiExcludeEndpoint()
@@ -28,16 +34,19 @@ export class DemoController {
     this.send(res, 'index.html');
   }
 
-  @Get('app.js')
-  @ApiExcludeEndpoint()
-  script(@Res() res: Response): void {
-    this.send(res, 'app.js');
-  }
-
   @Get('app.css')
   @ApiExcludeEndpoint()
   styles(@Res() res: Response): void {
     this.send(res, 'app.css');
+  }
+
+  /** `/js/main.js`, `/js/views/banks.js`: only the modules listed at start-up. */
+  @Get('js/*path')
+  @ApiExcludeEndpoint()
+  module(@Param('path') path: string[] | string, @Res() res: Response): void {
+    const file = Array.isArray(path) ? path.join('/') : path;
+    if (!this.modules.has(file)) throw AppError.notFound('This file');
+    this.send(res, `js/${file}`);
   }
 
   @Get('demo/config.json')

@@ -4,7 +4,7 @@ import { DEMO_PUBLIC_DIR } from './demo.tokens.js';
 import { findPublicDir } from './public-dir.js';
 
 /**
- * The demo TPP page at `/` (public/index.html, app.js, app.css) and `/demo/config.json`.
+ * The demo TPP page at `/` (public/index.html, app.css, the ES modules in public/js/) and `/demo/config.json`.
  * AppModule imports it in sandbox mode only, so in production these routes do not exist.
  * The page uses nothing but the public /api/v1 contract: it is also the reference client.
  */
