@@ -1,6 +1,6 @@
 import { DataSource, type QueryRunner } from 'typeorm';
 import { typeormOptions } from '../../src/database/typeorm-options.js';
-import { PollQueue, type ClaimRequest } from '../../src/modules/scheduler/poll-queue.service.js';
+import { PollQueue, type ClaimRequest } from '../../src/modules/polling/poll-queue.store.js';
 import { busyShare, groupCpuMs, machineCpu, stopChild } from '../lib/children.js';
 import type { Context } from '../lib/context.js';
 import { sleep } from '../lib/http.js';
