@@ -45,9 +45,9 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
       frequencyPerDay: 4,
       recurringIndicator: true,
     });
-    // The PSU's IP went with the creation (an attended request).
+    // The PSU's IP went with the creation (an attended request); the bank answered as its guide shows (200, one `/v1/…` link).
     const creation = (await bankRequests(world.sandbox.httpUrl, { profile: 'flowe', route: 'consents' })).at(-1)!;
-    expect(creation).toMatchObject({ status: 201, psuIpPresent: true, psuIp: '127.0.0.1' });
+    expect(creation).toMatchObject({ status: 200, psuIpPresent: true, psuIp: '127.0.0.1' });
     expect(consent.budget).toEqual({ limit: 4, used: 0, remaining: 4, counting: 'per_call' });
     expect(await pollItems(world.bff.db, consent.id)).toEqual(['consent']);
     expect((await outboxEvents(world.bff.db, consent.id)).map((e) => e.payload)).toEqual([

@@ -80,14 +80,14 @@ export const DEFAULT_MODES: Readonly<Record<Profile, BankModes>> = {
     cutoffTimes: [],
   },
   flowe: {
-    // LENIENT: the guide's reading is per_call; the BFF's budget test still spends more than one call per refresh.
-    budgetCounting: 'per_resource',
+    // Guide 4.1: "the Consent-ID cannot be used more than frequencyPerDay … for unattended requests".
+    budgetCounting: 'per_call',
     // The guide spells both ways: either spelling is accepted until a test picks one.
     subscriptionKeyHeader: 'either',
     psuIpHeader: 'either',
     psuIpFormat: 'ipv4',
-    // LENIENT: the guide's sample answers 200 (`guide`); a BFF test still expects the bank's 201.
-    consentCreated: 'berlin-group',
+    // Guide 4.1 step 3: 200 with only `_links.status`, written `/v1/consents/{id}/status`.
+    consentCreated: 'guide',
     // LENIENT: the guide asks for at most 1/s (1000); BFF tests still poll a status twice within a second.
     statusPollMinIntervalMs: 0,
     refreshTokens: 'reuse',
