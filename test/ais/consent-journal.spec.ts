@@ -108,6 +108,22 @@ describe('AIS consent creation, journaled like a payment', () => {
     expect(await pollItems(world.bff.db, reserved.id)).toEqual([]);
   });
 
+  it('keeps nothing when the consent request never left: the access token could not be refreshed', async () => {
+    const before = (await api().get('/api/v1/consents').set(auth(alice.token)).expect(200)).body.consents.length;
+    const sent = (await bankRequests(world.sandbox.httpUrl, { route: 'consents' })).length;
+    await withClient(world.bff.db.url, (c) => c.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [alice.connectionId]));
+    await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'token', errorRate: 1, errorStatus: 503 });
+    try {
+      const res = await api().post(`/api/v1/connections/${alice.connectionId}/consents`).set(auth(alice.token)).send({}).expect(503);
+      expect(res.body).toMatchObject({ code: 'bank_unavailable', aspspId: 'flowe' });
+      expect(res.body.consentId).toBeUndefined();
+    } finally {
+      await admin(world.sandbox.httpUrl, 'faults', undefined, 'DELETE');
+    }
+    expect((await bankRequests(world.sandbox.httpUrl, { route: 'consents' })).length).toBe(sent);
+    expect((await api().get('/api/v1/consents').set(auth(alice.token)).expect(200)).body.consents.length).toBe(before);
+  });
+
   it('answers with the bank’s own refusal and keeps nothing when the bank refused the consent', async () => {
     const before = (await api().get('/api/v1/consents').set(auth(alice.token)).expect(200)).body.consents.length;
     await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'consents', force429: true, times: 1 });

@@ -85,17 +85,21 @@ export class ConsentsService {
       new Date(Date.now() + creationStaleAfterMs(adapter)),
     );
     let created: Awaited<ReturnType<typeof adapter.ais.createConsent>>;
+    let sent = false;
     try {
-      created = await this.tokens.withAccessToken(connection, (token) => adapter.ais.createConsent(token, adapter.consentBody(terms), psuIpAddress));
+      created = await this.tokens.withAccessToken(connection, (token) => {
+        sent = true;
+        return adapter.ais.createConsent(token, adapter.consentBody(terms), psuIpAddress);
+      });
     } catch (error) {
-      throw await this.creationFailed(reserved, error);
+      throw await this.creationFailed(reserved, error, sent);
     }
     return this.consents.recordCreated(reserved.id, created.consentId, created.status);
   }
 
-  /** What a failed creation leaves behind; returns the error to answer with. */
-  private async creationFailed(reserved: AisConsent, error: unknown): Promise<unknown> {
-    if (error instanceof AppError || (error instanceof BankError && NOTHING_CREATED.has(error.kind))) {
+  /** What a failed creation leaves behind; returns the error to answer with. `sent`: the consent request was attempted. */
+  private async creationFailed(reserved: AisConsent, error: unknown, sent: boolean): Promise<unknown> {
+    if (!sent || error instanceof AppError || (error instanceof BankError && NOTHING_CREATED.has(error.kind))) {
       await this.consents.discard(reserved.id);
       return error;
     }
