@@ -12,7 +12,7 @@ import type { AisConsent } from './consent.entity.js';
 import { ConsentStore } from './consent.store.js';
 import { ConsentsService } from './consents.service.js';
 
-/** Days of history shown when the frontend gives no dateFrom (the banks' usual default window). */
+/** Days of history shown when the frontend gives no dateFrom (our choice: neither bank document names a default). */
 const DEFAULT_HISTORY_DAYS = 90;
 const DEFAULT_PAGE = 500;
 
