@@ -113,9 +113,11 @@ describe('AIS budget, counted per call (Flowe): every unattended request is char
     expect(await unattendedUses(world.sandbox.httpUrl, bankId)).toHaveLength(4);
     expect(await ledger(consentId)).toHaveLength(4);
 
-    // 24 hours later on both sides, the budget is back; never a 429.
+    // 24 hours later on both sides, the budget is back; never a 429. Rows long past the window are pruned.
     await passTime(world, 86_400);
+    await withClient(world.bff.db.url, (c) => c.query("INSERT INTO ais_unattended_reads (consent_id, resource, page, read_at) VALUES ($1, '/accounts', 1, now() - interval '9 days')", [consentId]));
     await expect(refresher().refreshUnattended(consentId)).resolves.toMatchObject({ refreshed: true, scope: 'complete', units: 2 });
+    expect(await ledger(consentId)).toHaveLength(6);
     expect((await aisReads(world.sandbox.httpUrl, bankId)).filter((r) => r.status === 429)).toEqual([]);
   });
 

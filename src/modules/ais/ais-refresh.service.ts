@@ -100,6 +100,7 @@ export class AisRefreshService {
     const connection = await this.connections.findById(consent.connectionId);
     if (consent.status !== 'valid' || connection?.status !== 'active') return this.done(consent, { refreshed: false, reason: 'not_valid', units: 0 });
 
+    await this.consents.pruneLedger(consent.id);
     const counting = this.aspsps.get(consent.aspspId).bank.aisBudgetCounting;
     const budget = new RefreshBudget(this.consents, consent, counting, () => this.metrics.unitsSpent.inc({ aspsp: consent.aspspId }));
     const unattended = { beforeRequest: budget.charge };

@@ -157,6 +157,11 @@ export class ConsentStore {
     });
   }
 
+  /** Keeps a consent's ledger small: rows a week past their window serve no count, only a late look at what was spent. */
+  async pruneLedger(consentId: string): Promise<void> {
+    await this.dataSource.query("DELETE FROM ais_unattended_reads WHERE consent_id = $1 AND read_at < now() - interval '8 days'", [consentId]);
+  }
+
   /** Gives a unit back: only when its request never left (the circuit was open, the connection refused). */
   async releaseUnit(unitId: string): Promise<void> {
     await this.dataSource.query('DELETE FROM ais_unattended_reads WHERE id = $1', [unitId]);
