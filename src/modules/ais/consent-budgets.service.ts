@@ -16,8 +16,8 @@ export interface RefreshInfo {
 
 /**
  * Each consent's budget as its bank counts it, and the next planned background refresh (the
- * scheduler's `ais-refresh` item), for the consent and AIS data answers. One query each for any
- * number of consents.
+ * scheduler's `ais-refresh` item), for the consent and AIS data answers: two round trips (the
+ * ledger, the poll queue), run together, for any number of consents.
  */
 @Injectable()
 export class ConsentBudgets {
@@ -29,10 +29,10 @@ export class ConsentBudgets {
 
   async describe(consents: readonly AisConsent[]): Promise<Map<string, RefreshInfo>> {
     const ids = consents.map((c) => c.id);
-    const [usages, next, now] = await Promise.all([this.store.usages(ids), this.polls.nextPollAt('ais-refresh', ids), this.store.now()]);
+    const [{ now, windows }, next] = await Promise.all([this.store.windows(ids), this.polls.nextPollAt('ais-refresh', ids)]);
     const out = new Map<string, RefreshInfo>();
     for (const consent of consents) {
-      const usage = usages.get(consent.id) ?? { limit: consent.frequencyPerDay, resources: [], blockedUntil: null };
+      const usage = { limit: consent.frequencyPerDay, resources: windows.get(consent.id) ?? [], blockedUntil: consent.budgetBlockedUntil };
       const at = next.get(consent.id);
       out.set(consent.id, { budget: toBudgetView(budgetState(usage, this.countingOf(consent.aspspId), now)), ...(at ? { nextRefreshAt: at.toISOString() } : {}) });
     }

@@ -189,21 +189,35 @@ export class ConsentStore {
     return returningRows<{ budget_blocked_until: Date }>(result)[0]?.budget_blocked_until ?? new Date();
   }
 
-  /** The ledger's view of each consent's window (one query for any number of consents). */
-  async usages(consentIds: string[]): Promise<Map<string, BudgetUsage>> {
-    const out = new Map<string, BudgetUsage>();
-    if (consentIds.length === 0) return out;
-    const consents: { id: string; limit: number; blocked: Date | null }[] = await this.dataSource.query(
-      `SELECT id::text, frequency_per_day AS limit, CASE WHEN budget_blocked_until > now() THEN budget_blocked_until END AS blocked FROM ais_consents WHERE id = ANY($1::uuid[])`,
+  /**
+   * The ledger's view of each consent's window, and the database's now() it was counted at: one
+   * round trip for any number of consents (the limit and any 429 block are on the consent rows the
+   * caller holds).
+   */
+  async windows(consentIds: string[]): Promise<{ now: Date; windows: Map<string, ResourceUsage[]> }> {
+    const rows: (ResourceUsage & { consentId: string | null; now: Date })[] = await this.dataSource.query(
+      `WITH w AS (
+         SELECT consent_id::text AS "consentId", resource, count(*)::int AS calls, (count(*) FILTER (WHERE page = 1))::int AS reads,
+                min(read_at) AS "oldestCallAt", min(read_at) FILTER (WHERE page = 1) AS "oldestReadAt"
+           FROM ais_unattended_reads WHERE consent_id = ANY($1::uuid[]) AND read_at > now() - ${WINDOW}
+          GROUP BY consent_id, resource
+       )
+       SELECT now() AS now, w.* FROM (SELECT 1) AS one LEFT JOIN w ON true`,
       [consentIds],
     );
-    const windows = await this.windowsOf(this.dataSource.manager, consentIds);
-    for (const c of consents) out.set(c.id, { limit: c.limit, resources: windows.get(c.id) ?? [], blockedUntil: c.blocked });
-    return out;
+    const windows = new Map<string, ResourceUsage[]>();
+    for (const { consentId, now: _, ...usage } of rows) if (consentId !== null) windows.set(consentId, [...(windows.get(consentId) ?? []), usage]);
+    return { now: rows[0]!.now, windows };
   }
 
+  /** The ledger's view of one consent's budget now (its limit and any 429 block read with it). */
   async usage(consentId: string): Promise<BudgetUsage | undefined> {
-    return (await this.usages([consentId])).get(consentId);
+    const [consent]: { limit: number; blocked: Date | null }[] = await this.dataSource.query(
+      'SELECT frequency_per_day AS limit, CASE WHEN budget_blocked_until > now() THEN budget_blocked_until END AS blocked FROM ais_consents WHERE id = $1',
+      [consentId],
+    );
+    if (!consent) return undefined;
+    return { limit: consent.limit, resources: await this.windowOf(this.dataSource.manager, consentId), blockedUntil: consent.blocked };
   }
 
   /** The database's clock, which the ledger's window is counted on. */
