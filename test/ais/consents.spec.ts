@@ -91,7 +91,7 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
     await admin(world.sandbox.httpUrl, 'faults', undefined, 'DELETE');
   });
 
-  it('keeps a consent the bank may have created (5xx) as unknown, never re-sent, and drops one the bank refused or never saw', async () => {
+  it('keeps a consent the bank may have created (500) as unknown, never re-sent, and drops one the bank could not handle or refused', async () => {
     const list = async () => (await api().get('/api/v1/consents').set(auth(flowe.token)).expect(200)).body.consents as { id: string; status: string }[];
     const creations = async () => (await bankRequests(world.sandbox.httpUrl, { route: 'consents' })).length;
     const before = (await list()).length;
@@ -110,10 +110,16 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
     expect((await api().delete(`/api/v1/consents/${failed.body.consentId}`).set(auth(flowe.token)).expect(200)).body).toMatchObject({ status: 'terminatedByTpp', statusReason: 'bank_id_unknown' });
     expect((await bankRequests(world.sandbox.httpUrl, { route: 'consent-delete' })).length).toBe(deletes);
 
-    // A refusal (4xx), a 429 and an open circuit create nothing: the journaled row goes, nothing is announced.
+    // (A good answer in between keeps the bank's circuit breaker closed after the failures above.)
+    await createConsent(world.bff.url, flowe);
+    // A 503 ("unable to handle the request") and a 429 create nothing: the journaled row goes, nothing is announced.
+    await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'consents', errorRate: 1, errorStatus: 503, times: 1 });
+    const unavailable = await api().post(`/api/v1/connections/${flowe.connectionId}/consents`).set(auth(flowe.token)).send({}).expect(503);
+    expect(unavailable.body).toMatchObject({ code: 'bank_unavailable', aspspId: 'flowe' });
+    expect(unavailable.body.consentId).toBeUndefined();
     await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'consents', force429: true, times: 1 });
     await api().post(`/api/v1/connections/${flowe.connectionId}/consents`).set(auth(flowe.token)).send({}).expect(503);
-    expect((await list()).length).toBe(before + 1);
+    expect((await list()).length).toBe(before + 2);
     expect(await withClient(world.bff.db.url, async (c) => (await c.query("SELECT count(*)::int AS n FROM ais_consents WHERE status = 'pending'")).rows[0].n)).toBe(0);
     await admin(world.sandbox.httpUrl, 'faults', undefined, 'DELETE');
   });

@@ -55,7 +55,7 @@ export class AisMetrics {
     });
     new Gauge({
       name: 'ais_consents_unreconciled',
-      help: 'Consents whose creation outcome at the bank is unknown (timeout, 5xx, crash mid-call), per bank',
+      help: 'Consents whose creation outcome at the bank is unknown (timeout, 500, 502, 504, crash mid-call), per bank',
       labelNames: ['aspsp'],
       registers,
       async collect() {

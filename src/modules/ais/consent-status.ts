@@ -4,9 +4,9 @@ import type { ConsentStatus } from '../../aspsp/berlin-group/ais.js';
  * The bank's consent statuses plus three of our own:
  * - `pending`: the request is stored and the bank is being asked (the row is committed before the
  *   bank call, as a payment is, so a timeout or a crash can never lose it);
- * - `unknown`: the bank did not answer usably (timeout, 5xx, a reset, an unreadable answer, a crash
- *   mid-call). With the bank's consentId the scheduler asks the bank for its status; without one
- *   nothing can be asked, and the consent stays `unknown` for the user to see (and end);
+ * - `unknown`: the bank did not answer usably (timeout, 500, 502, 504, a reset, an unreadable
+ *   answer, a crash mid-call). With the bank's consentId the scheduler asks the bank for its status;
+ *   without one nothing can be asked, and the consent stays `unknown` for the user to see (and end);
  * - `invalid`: the bank refused the consent (CONSENT_INVALID, CONSENT_UNKNOWN) without a status of
  *   its own.
  */

@@ -102,7 +102,7 @@ export class ConsentStore {
     return this.change(consentId, change, (c) => c.status === 'pending' || (c.status === 'unknown' && c.bankConsentId === null));
   }
 
-  /** The bank may or may not have created the consent (timeout, 5xx, a crash mid-call): `unknown`, announced, never forgotten. */
+  /** The bank may or may not have created the consent (timeout, 500, 502, 504, a crash mid-call): `unknown`, announced, never forgotten. */
   recordUnknown(consentId: string, reason: string): Promise<AisConsent> {
     return this.change(consentId, { status: 'unknown', statusReason: reason }, (c) => c.status === 'pending');
   }

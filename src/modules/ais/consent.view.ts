@@ -6,7 +6,7 @@ import { LOCAL_CONSENT_STATUSES, reconsentRequired, type LocalConsentStatus } fr
 
 const STATUS_HELP = [
   '`pending`: being requested from the bank (seconds)',
-  '`unknown`: the bank did not answer usably (timeout, 5xx); with its id we keep asking it, without one the request cannot be confirmed (delete it and ask again)',
+  '`unknown`: the bank did not answer usably (timeout, 500, 502, 504); with its id we keep asking it, without one the request cannot be confirmed (delete it and ask again)',
   '`received`: waiting for the PSU in the bank app',
   '`valid`: usable',
   '`rejected`, `revokedByPsu`, `expired`, `terminatedByTpp`: ended',

@@ -27,7 +27,7 @@ export class ConsentsController {
     description:
       "Defaults: recurring, as long and as often as the bank allows (today + 90 days, 4 a day). The bank's rules are checked first (400 naming the rule). " +
       'The request is recorded before the bank is asked; status starts as received; poll GET /consents/{id} or listen to consent.status events. ' +
-      'If the bank does not answer usably (timeout, 5xx) the answer is that 5xx with consentId and consentStatus "unknown": the consent is kept, never re-sent, and reconciled when the bank gave its id.',
+      'If the bank does not answer usably (timeout, 500, 502, 504) the answer is that 5xx with consentId and consentStatus "unknown": the consent is kept, never re-sent, and reconciled when the bank gave its id.',
   })
   @ApiCreatedResponse({ type: ConsentView })
   @ApiProblems('validation_failed', 'not_found', 'service_not_granted', 'connection_not_active', ...BANK_FAILURES)

@@ -16,11 +16,18 @@ import { isEnded } from './consent-status.js';
 import { ConsentStore } from './consent.store.js';
 
 /**
- * Bank failures after which the bank certainly holds no new consent: it refused the request (4xx,
- * 429) or no request reached it (open circuit, refused connection). Anything else (timeout, 5xx, a
- * reset, an answer we cannot read) may have created one.
+ * Bank failures after which the bank holds no new consent: it refused the request (4xx, 429), said
+ * it could not handle it (503: "unable to handle the request", RFC 9110 15.6.4), or no request reached
+ * it (open circuit, refused connection). Anything else (a timeout, 500, 502, 504, a reset, an answer
+ * we cannot read) may have created one.
  */
 const NOTHING_CREATED: ReadonlySet<BankErrorKind> = new Set(['rejected', 'consent_invalid', 'rate_limited', 'token_invalid', 'unavailable']);
+
+function nothingCreated(error: unknown): boolean {
+  if (error instanceof AppError) return true;
+  if (!(error instanceof BankError)) return false;
+  return NOTHING_CREATED.has(error.kind) || (error.kind === 'transient' && error.details.status === 503);
+}
 
 /**
  * A `pending` row older than this belongs to a process that died mid-call. Generous, as for
@@ -58,8 +65,8 @@ export class ConsentsService {
    * naming each broken rule, and no bank call); the PSU's IP goes with the request. The consent is
    * committed `pending` before the bank is called, then stored as the bank answered (normally
    * `received`, and queued for status polling). When the bank may have created it without telling
-   * us (timeout, 5xx), it stays `unknown`, announced and counted, and the answer is the bank's 5xx
-   * with `consentId` and `consentStatus: "unknown"`; when it certainly did not, the row is dropped.
+   * us (timeout, 500, 502, 504, reset), it stays `unknown`, announced and counted, and the answer is
+   * the bank's 5xx with `consentId` and `consentStatus: "unknown"`; when it did not, the row is dropped.
    */
   async create(userId: string, connectionId: string, requested: Partial<ConsentTerms>, psuIpAddress: string | undefined): Promise<AisConsent> {
     const connection = await this.connections.get(userId, connectionId);
@@ -99,7 +106,7 @@ export class ConsentsService {
 
   /** What a failed creation leaves behind; returns the error to answer with. `sent`: the consent request was attempted. */
   private async creationFailed(reserved: AisConsent, error: unknown, sent: boolean): Promise<unknown> {
-    if (!sent || error instanceof AppError || (error instanceof BankError && NOTHING_CREATED.has(error.kind))) {
+    if (!sent || nothingCreated(error)) {
       await this.consents.discard(reserved.id);
       return error;
     }
