@@ -236,6 +236,27 @@ describe('AIS budget, counted per call: pages are uses', () => {
 
 });
 
+describe('AIS budget, counted per call: a bank that ignores withBalance', () => {
+  let world: AisWorld;
+  afterAll(() => world.close());
+
+  it('reads the balances separately with the uses left after the transactions, and never past the budget', async () => {
+    world = await startAisWorld({ sandbox: { modes: { flowe: { withBalance: 'ignored' } } } });
+    const alice = await connect(world.bff.url, 'alice', 'flowe');
+    const consentId = await validConsent(world, alice, { frequencyPerDay: 3 });
+    const bankId = await bankConsentIdOf(world.bff.db, consentId);
+    await expect(world.bff.app.get(AisRefreshService).refreshUnattended(consentId)).resolves.toMatchObject({ refreshed: true, scope: 'complete', units: 3 });
+    expect((await unattendedUses(world.sandbox.httpUrl, bankId)).map((r) => [r.route, r.status])).toEqual([
+      ['accounts', 200],
+      ['transactions', 200],
+      ['balances', 200],
+    ]);
+    const accounts = await request(world.bff.url).get(`/api/v1/consents/${consentId}/accounts`).set(auth(alice.token)).expect(200);
+    const balances = await request(world.bff.url).get(`/api/v1/consents/${consentId}/accounts/${accounts.body.accounts[0].id}/balances`).set(auth(alice.token)).expect(200);
+    expect(balances.body).toMatchObject({ source: 'storage', balances: [{ balanceType: 'closingBooked' }, { balanceType: 'interimAvailable' }] });
+  });
+});
+
 describe('AIS budget, counted per call: the budget goes to the least recently refreshed accounts', () => {
   let world: AisWorld;
   const refresher = () => world.bff.app.get(AisRefreshService);

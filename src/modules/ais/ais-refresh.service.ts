@@ -113,8 +113,9 @@ export class AisRefreshService {
       for (const { link } of planned) {
         if (await this.withinBudget(() => this.reader.transactions(consent, link, refreshRange(link.account, counting), unattended))) refreshedAccounts += 1;
       }
-      // Balances the list came without (a bank may ignore withBalance), with whatever units are left.
-      for (const link of withoutBalances) if (!(await this.withinBudget(() => this.reader.balances(consent, link, unattended)))) break;
+      // A bank that ignored withBalance (no account came with balances): read them with whatever units are left.
+      const ignoredWithBalance = withoutBalances.length === links.length;
+      if (ignoredWithBalance) for (const link of withoutBalances) if (!(await this.withinBudget(() => this.reader.balances(consent, link, unattended)))) break;
       await this.consents.settleUnits(budget.unitIds, 'ok');
       const scope = refreshedAccounts === links.length ? 'complete' : 'partial';
       const now = await this.consents.now();
