@@ -24,6 +24,8 @@ export const CONNECTION_STATUS = {
 
 /** @type {Record<ConsentStatus, StatusText>} */
 export const CONSENT_STATUS = {
+  pending: { text: 'Asking the bank…', tone: 'info' },
+  unknown: { text: 'Not confirmed: the bank did not answer in time', tone: 'warn' },
   received: { text: 'Waiting for your approval in the bank app', tone: 'warn' },
   valid: { text: 'Access granted', tone: 'ok' },
   rejected: { text: 'Refused in the bank app', tone: 'bad' },
@@ -130,7 +132,9 @@ export function connectionShown(connection) {
 
 /** @param {Consent} consent @returns {Shown} */
 export function consentShown(consent) {
-  return CONSENT_STATUS[consent.status];
+  const shown = CONSENT_STATUS[consent.status];
+  if (consent.status === 'unknown') return { ...shown, detail: 'It may still reach your bank app. If you do not see it there, end it and ask again.' };
+  return shown;
 }
 
 /**

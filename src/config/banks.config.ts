@@ -12,6 +12,18 @@ export type Service = (typeof SERVICES)[number];
 export const ADAPTERS = ['connectpay', 'flowe'] as const;
 export type AdapterKind = (typeof ADAPTERS)[number];
 
+/**
+ * How a bank counts the unattended uses of a consent against its `frequencyPerDay`:
+ * `per_call` — every unattended request carrying the Consent-ID is one use, `_links.next` pages
+ * included (the Flowe guide, 4.1: "the Consent-ID cannot be used more than frequencyPerDay … in
+ * 24 hours … for unattended requests"); `per_resource` — uses are counted per consent and per
+ * resource (the account list, an account's balances, its transactions) and a page continues the
+ * read that fetched the first one (Berlin Group's implementation-guide reading). docs/banks.md says
+ * why every bank defaults to `per_call`.
+ */
+export const BUDGET_COUNTINGS = ['per_call', 'per_resource'] as const;
+export type BudgetCounting = (typeof BUDGET_COUNTINGS)[number];
+
 /** Per-bank variables, read with the bank's prefix: `FLOWE_CLIENT_ID`, `CONNECTPAY_TOKEN_URL`, … */
 class BankEnv {
   @Text(80) NAME!: string;
@@ -38,6 +50,8 @@ class BankEnv {
   @NonEmptyList('currency') @Pattern(/^[A-Z]{3}$/, 'must be ISO 4217 currency codes such as EUR', true) CURRENCIES: string[] = ['EUR'];
   @IsOptional() @OneOf(['DEBT', 'CRED', 'SHAR', 'SLEV', 'NONE']) CHARGE_BEARER?: string;
   @Integer(100, 120_000) TIMEOUT_MS = 10_000;
+  /** Safe against both readings: a plan that fits `per_call` also fits `per_resource` (docs/banks.md). */
+  @OneOf(BUDGET_COUNTINGS) AIS_BUDGET_COUNTING: BudgetCounting = 'per_call';
 }
 
 export interface BankTls {
@@ -66,6 +80,8 @@ export interface BankConfig {
   currencies: string[];
   chargeBearer: string;
   timeoutMs: number;
+  /** How the bank counts unattended uses of a consent (`<ID>_AIS_BUDGET_COUNTING`). */
+  aisBudgetCounting: BudgetCounting;
 }
 
 export interface BanksConfig {
@@ -193,6 +209,7 @@ function parseBank(id: string, env: Env, app: AppBasics, problems: ConfigProblem
     // Flowe's guide sends DEBT (section 4.2); SEPA's SLEV elsewhere unless configured.
     chargeBearer: raw.CHARGE_BEARER ?? (raw.ADAPTER === 'flowe' ? 'DEBT' : 'SLEV'),
     timeoutMs: raw.TIMEOUT_MS,
+    aisBudgetCounting: raw.AIS_BUDGET_COUNTING,
   };
 }
 

@@ -15,7 +15,10 @@ class SchedulerEnv {
    * replica takes the item over once the lease ends. Until then a running poll keeps its lease.
    */
   @Integer(1, 3600) SCHEDULER_MAX_POLL_SECONDS = 300;
-  /** Floor between two polls of one item. Both banks ask for at most one status request per second. */
+  /**
+   * Floor between two polls of one item. Flowe's guide asks for at most one status request per
+   * second (4.1 step 5, 4.2 step 3); ConnectPay's document names no rate, and we poll it no faster.
+   */
   @Integer(1000, 3_600_000) SCHEDULER_MIN_INTERVAL_MS = 1000;
   @Integer(0, 86_400) SCHEDULER_FAST_PHASE_SECONDS = 60;
   @Decimal(1, 10) SCHEDULER_BACKOFF_FACTOR = 1.5;

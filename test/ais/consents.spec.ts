@@ -45,9 +45,10 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
       frequencyPerDay: 4,
       recurringIndicator: true,
     });
-    // The PSU's IP went with the creation (an attended request).
+    // The PSU's IP went with the creation (an attended request); the bank answered as its guide shows (200, one `/v1/…` link).
     const creation = (await bankRequests(world.sandbox.httpUrl, { profile: 'flowe', route: 'consents' })).at(-1)!;
-    expect(creation).toMatchObject({ status: 201, psuIpPresent: true, psuIp: '127.0.0.1' });
+    expect(creation).toMatchObject({ status: 200, psuIpPresent: true, psuIp: '127.0.0.1' });
+    expect(consent.budget).toEqual({ limit: 4, used: 0, remaining: 4, counting: 'per_call' });
     expect(await pollItems(world.bff.db, consent.id)).toEqual(['consent']);
     expect((await outboxEvents(world.bff.db, consent.id)).map((e) => e.payload)).toEqual([
       { consentId: consent.id, connectionId: flowe.connectionId, status: 'received', reconsentRequired: false },
@@ -87,13 +88,39 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
     const res = await api().get(`/api/v1/consents/${consent.id}?refresh=true`).set(auth(flowe.token)).expect(503);
     expect(res.body).toMatchObject({ code: 'bank_unavailable', aspspId: 'flowe', detail: expect.stringMatching(/^flowe:/) });
     expect((await api().get(`/api/v1/consents/${consent.id}`).set(auth(flowe.token)).expect(200)).body.status).toBe('received');
+    await admin(world.sandbox.httpUrl, 'faults', undefined, 'DELETE');
+  });
+
+  it('keeps a consent the bank may have created (500) as unknown, never re-sent, and drops one the bank could not handle or refused', async () => {
+    const list = async () => (await api().get('/api/v1/consents').set(auth(flowe.token)).expect(200)).body.consents as { id: string; status: string }[];
+    const creations = async () => (await bankRequests(world.sandbox.httpUrl, { route: 'consents' })).length;
+    const before = (await list()).length;
+    // A 500 may come after the bank stored the consent: the request is kept as unknown, with its event.
     await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'consents', errorRate: 1, errorStatus: 500, times: 1 });
-    const before = (await api().get('/api/v1/consents').set(auth(flowe.token)).expect(200)).body.consents.length;
+    const sent = await creations();
     const failed = await api().post(`/api/v1/connections/${flowe.connectionId}/consents`).set(auth(flowe.token)).send({}).expect(503);
-    expect(failed.body).toMatchObject({ code: 'bank_unavailable', aspspId: 'flowe' });
-    // A consent creation is never re-sent automatically, and nothing half-made is stored.
-    expect((await bankRequests(world.sandbox.httpUrl, { route: 'consents' })).at(-1)).toMatchObject({ status: 500 });
-    expect((await api().get('/api/v1/consents').set(auth(flowe.token)).expect(200)).body.consents.length).toBe(before);
+    expect(failed.body).toMatchObject({ code: 'bank_unavailable', aspspId: 'flowe', consentId: expect.any(String), consentStatus: 'unknown' });
+    expect(await creations()).toBe(sent + 1);
+    const unknown = (await list()).find((c) => c.id === failed.body.consentId);
+    expect(unknown).toMatchObject({ status: 'unknown', statusReason: 'bank_error', reconsentRequired: false });
+    expect((await outboxEvents(world.bff.db, failed.body.consentId)).map((e) => e.payload.status)).toEqual(['unknown']);
+    // Without the bank's id there is nothing to ask: no poll item; the user can end it (no bank call).
+    expect(await pollItems(world.bff.db, failed.body.consentId)).toEqual([]);
+    const deletes = (await bankRequests(world.sandbox.httpUrl, { route: 'consent-delete' })).length;
+    expect((await api().delete(`/api/v1/consents/${failed.body.consentId}`).set(auth(flowe.token)).expect(200)).body).toMatchObject({ status: 'terminatedByTpp', statusReason: 'bank_id_unknown' });
+    expect((await bankRequests(world.sandbox.httpUrl, { route: 'consent-delete' })).length).toBe(deletes);
+
+    // (A good answer in between keeps the bank's circuit breaker closed after the failures above.)
+    await createConsent(world.bff.url, flowe);
+    // A 503 ("unable to handle the request") and a 429 create nothing: the journaled row goes, nothing is announced.
+    await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'consents', errorRate: 1, errorStatus: 503, times: 1 });
+    const unavailable = await api().post(`/api/v1/connections/${flowe.connectionId}/consents`).set(auth(flowe.token)).send({}).expect(503);
+    expect(unavailable.body).toMatchObject({ code: 'bank_unavailable', aspspId: 'flowe' });
+    expect(unavailable.body.consentId).toBeUndefined();
+    await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'consents', force429: true, times: 1 });
+    await api().post(`/api/v1/connections/${flowe.connectionId}/consents`).set(auth(flowe.token)).send({}).expect(503);
+    expect((await list()).length).toBe(before + 2);
+    expect(await withClient(world.bff.db.url, async (c) => (await c.query("SELECT count(*)::int AS n FROM ais_consents WHERE status = 'pending'")).rows[0].n)).toBe(0);
     await admin(world.sandbox.httpUrl, 'faults', undefined, 'DELETE');
   });
 

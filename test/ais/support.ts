@@ -52,6 +52,7 @@ export async function validConsent(world: AisWorld, c: Connected, body: Record<s
 
 export interface LoggedBankRequest {
   seq: number;
+  sandboxTime: string;
   profile: string;
   route: string;
   method: string;
@@ -81,4 +82,31 @@ export async function outboxEvents(db: TestDatabase, consentId: string): Promise
 
 export async function pollItems(db: TestDatabase, consentId: string): Promise<string[]> {
   return withClient(db.url, async (client) => (await client.query('SELECT kind FROM poll_items WHERE resource_id = $1 ORDER BY kind', [consentId])).rows.map((r) => r.kind as string));
+}
+
+/** Unattended requests carrying the consent (the uses a bank counts against frequencyPerDay). */
+export async function unattendedUses(sandboxUrl: string, bankConsentId: string): Promise<LoggedBankRequest[]> {
+  return (await aisReads(sandboxUrl, bankConsentId)).filter((r) => !r.psuIpPresent);
+}
+
+/**
+ * Moves both sides' clocks `seconds` forward: the sandbox's clock, and every time the BFF keeps for
+ * AIS (budget ledger, poll items, consents, accounts, access-token expiry) moved back as far, which
+ * is the same to a BFF that compares them with now(). Call it while no poll is running.
+ */
+export async function passTime(world: AisWorld, seconds: number): Promise<void> {
+  await admin(world.sandbox.httpUrl, 'clock', { advanceSeconds: seconds });
+  const back = (table: string, columns: string[]) =>
+    `UPDATE ${table} SET ${columns.map((c) => `${c} = ${c} - make_interval(secs => $1)`).join(', ')}`;
+  await withClient(world.bff.db.url, async (c) => {
+    for (const statement of [
+      back('ais_unattended_reads', ['read_at']),
+      back('poll_items', ['next_poll_at', 'last_polled_at', 'started_at', 'status_since', 'deadline_at', 'lease_until']),
+      back('ais_consents', ['budget_blocked_until', 'accounts_fetched_at', 'status_changed_at', 'created_at']),
+      back('ais_accounts', ['balances_fetched_at', 'transactions_fetched_at']),
+      back('connections', ['access_token_expires_at']),
+    ]) {
+      await c.query(statement, [seconds]);
+    }
+  });
 }

@@ -106,6 +106,12 @@ describe('withBalance', () => {
       const bad = await api.get('/accounts?withBalance=yes', headers);
       expect(bad.status).toBe(400);
       expect(bad.body.tppMessages[0]).toMatchObject({ code: 'FORMAT_ERROR', path: 'withBalance' });
+      // Mode `withBalance: ignored`: a bank that does not support the parameter answers without balances (Berlin Group allows it).
+      await call(`${sandbox.httpUrl}/admin/modes`, { json: { profile: 'flowe', withBalance: 'ignored' } });
+      const ignored = await api.get('/accounts?withBalance=true', headers);
+      expect(ignored.status).toBe(200);
+      expect(ignored.body.accounts[0].balances).toBeUndefined();
+      expect((await api.get(`/accounts/${ignored.body.accounts[0].resourceId}?withBalance=true`, headers)).body.account.balances).toBeUndefined();
     } finally {
       await sandbox.close();
     }

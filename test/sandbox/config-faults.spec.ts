@@ -34,7 +34,7 @@ describe('configuration faults (plain HTTP)', () => {
     expect((await floweTokens(base)).access).toBeDefined();
     expect((await bgClient(base, 'connectpay', (await connectPayTokens(base)).access).post('/consents', consentBody())).status).toBe(201);
     expect((await call(`${base}/admin/config-faults`, { json: { profile: 'flowe', subscriptionKeyRotated: false } })).status).toBe(200);
-    expect((await bgClient(base, 'flowe', access).post('/consents', consentBody())).status).toBe(201);
+    expect((await bgClient(base, 'flowe', access).post('/consents', consentBody())).status).toBe(200);
   });
 
   it('expired client secret: both grants get 401 invalid_client, the refresh token is not spent', async () => {
@@ -50,7 +50,7 @@ describe('configuration faults (plain HTTP)', () => {
       expect(res.headers.get('cache-control')).toBe('no-store');
     }
     // Access tokens already issued keep working; only the token endpoint refuses the client.
-    expect((await bgClient(base, 'flowe', flowe.access).post('/consents', consentBody())).status).toBe(201);
+    expect((await bgClient(base, 'flowe', flowe.access).post('/consents', consentBody())).status).toBe(200);
     await call(`${base}/admin/config-faults?profile=flowe`, { method: 'DELETE' });
     expect((await floweToken(base, { grant_type: 'refresh_token', refresh_token: flowe.refresh })).status).toBe(200);
     expect((await floweToken(base, { grant_type: 'authorization_code', code: code! })).status).toBe(200);
@@ -72,7 +72,7 @@ describe('configuration faults (plain HTTP)', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('30');
     expect(res.body.error).toBe('temporarily_unavailable');
-    expect((await bgClient(base, 'flowe', flowe.access).post('/consents', consentBody())).status).toBe(201);
+    expect((await bgClient(base, 'flowe', flowe.access).post('/consents', consentBody())).status).toBe(200);
     expect((await connectPayTokens(base)).access).toBeDefined();
     await setConfigFaults(base, 'flowe', { loginServer429: false });
     expect((await floweToken(base, { grant_type: 'refresh_token', refresh_token: flowe.refresh })).status).toBe(200);

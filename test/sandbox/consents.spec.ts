@@ -41,12 +41,14 @@ describe('Flowe consent policy (guide 4.1)', () => {
   });
 
   it('accepts the limits: validUntil today + 90 days, frequencyPerDay 4; and a one-shot consent for today', async () => {
-    expect((await bgClient(base, 'flowe', flowe).post('/consents', consentBody({ validUntil: inDays(90), frequencyPerDay: 4 }))).status).toBe(201);
-    expect((await bgClient(base, 'flowe', flowe).post('/consents', consentBody({ validUntil: today(), frequencyPerDay: 1 }))).status).toBe(201);
+    expect((await bgClient(base, 'flowe', flowe).post('/consents', consentBody({ validUntil: inDays(90), frequencyPerDay: 4 }))).status).toBe(200);
+    expect((await bgClient(base, 'flowe', flowe).post('/consents', consentBody({ validUntil: today(), frequencyPerDay: 1 }))).status).toBe(200);
   });
 
-  it('answers 201 (Berlin Group) with self, status and scaStatus links and a Location header', async () => {
+  it('in berlin-group mode, answers 201 with self, status and scaStatus links and a Location header', async () => {
+    await call(`${base}/admin/modes`, { json: { profile: 'flowe', consentCreated: 'berlin-group' } });
     const res = await bgClient(base, 'flowe', flowe).post('/consents', consentBody());
+    await call(`${base}/admin/modes`, { method: 'DELETE' });
     expect(res.status).toBe(201);
     const id = res.body.consentId;
     expect(id).toMatch(/^[A-Z0-9]{18}$/);
@@ -150,7 +152,8 @@ describe('consent lifecycle', () => {
     const created = await api.post('/consents', consentBody());
     expect((await decide(base, 'consent', created.body.consentId, 'reject')).body).toMatchObject({ status: 'rejected', scaStatus: 'failed' });
     expect((await api.get(`/consents/${created.body.consentId}/status`)).body.consentStatus).toBe('rejected');
-    expect((await api.get(created.body._links.scaStatus.href)).body.scaStatus).toBe('failed');
+    const authorisationId = (await api.get(`/consents/${created.body.consentId}/authorisations`)).body.authorisationIds[0];
+    expect((await api.get(`/consents/${created.body.consentId}/authorisations/${authorisationId}`)).body.scaStatus).toBe('failed');
     expect((await accountsWith(flowe, 'flowe', created.body.consentId)).body.tppMessages[0].code).toBe('CONSENT_INVALID');
   });
 

@@ -25,7 +25,7 @@ describe('faults', () => {
     const { access } = await floweTokens(base);
     await fault({ profile: 'flowe', route: 'consents', latencyMs: 250 });
     const started = Date.now();
-    expect((await bgClient(base, 'flowe', access).post('/consents', consentBody())).status).toBe(201);
+    expect((await bgClient(base, 'flowe', access).post('/consents', consentBody())).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(240);
   });
 
@@ -138,7 +138,7 @@ describe('faults after handling: the bank did the work, the client never hears',
     await waitFor(async () => (await call(`${base}/admin/requests?route=consents`)).body.requests[0]?.status === 0);
     expect((await call(`${base}/admin/requests?route=consents`)).body.requests[0]).toMatchObject({ fault: 'hang-after-handling', status: 0 });
     // The rule was for one request: the next one is answered.
-    expect((await bgClient(base, 'flowe', access).post('/consents', consentBody())).status).toBe(201);
+    expect((await bgClient(base, 'flowe', access).post('/consents', consentBody())).status).toBe(200);
   });
 
   it('dropResponse reset: the payment is created and the connection closes without an answer', async () => {
@@ -156,7 +156,7 @@ describe('faults after handling: the bank did the work, the client never hears',
     await fault({ profile: 'flowe', route: 'consents', responseDelayMs: 400 });
     const started = Date.now();
     const slow = await bgClient(base, 'flowe', access).post('/consents', consentBody());
-    expect(slow.status).toBe(201);
+    expect(slow.status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(390);
     const before = await pendingIds('consents');
     const headers = { 'content-type': 'application/json', 'X-Request-ID': randomUUID(), Authorization: `Bearer ${access}`, 'PO-APIKey': FL.subscriptionKey };
@@ -266,12 +266,15 @@ describe('token quirks', () => {
 describe('link quirks', () => {
   it('writes api-relative (/v1/...) or absolute hrefs on request', async () => {
     const { access } = await floweTokens(base);
+    // The guide's consent answer always writes its one link /v1/…: the quirks shape Berlin Group's links.
+    await call(`${base}/admin/modes`, { json: { profile: 'flowe', consentCreated: 'berlin-group' } });
     await call(`${base}/admin/link-quirks`, { json: { profile: 'flowe', style: 'api-relative' } });
     const relative = await bgClient(base, 'flowe', access).post('/consents', consentBody());
     expect(relative.body._links.status.href).toBe(`/v1/consents/${relative.body.consentId}/status`);
     await call(`${base}/admin/link-quirks`, { json: { profile: 'flowe', style: 'absolute' } });
     const absolute = await bgClient(base, 'flowe', access).post('/consents', consentBody());
     expect(absolute.body._links.status.href).toBe(`${base}/flowe/openbankingais/v1/consents/${absolute.body.consentId}/status`);
+    await call(`${base}/admin/modes`, { method: 'DELETE' });
   });
 });
 
@@ -287,12 +290,12 @@ describe('request log, stats and reset', () => {
     const token = log.body.requests[1];
     expect(token).toMatchObject({ kind: 'token', method: 'POST', grantType: 'authorization_code', status: 200, clientCertVerified: false, clientCert: 'none' });
     const consents = log.body.requests[2];
-    expect(consents).toMatchObject({ profile: 'flowe', route: 'consents', method: 'POST', path: '/flowe/openbankingais/v1/consents', psuIpPresent: true, psuIp: PSU_IP, xRequestId: requestId, status: 201 });
+    expect(consents).toMatchObject({ profile: 'flowe', route: 'consents', method: 'POST', path: '/flowe/openbankingais/v1/consents', psuIpPresent: true, psuIp: PSU_IP, xRequestId: requestId, status: 200 });
     expect(Math.abs(consents.timestampMs - Date.now())).toBeLessThan(10_000);
     expect(log.body.requests[3]).toMatchObject({ resourceId: 'UNKNOWN', psuIpPresent: false, status: 403 });
     expect(JSON.stringify(log.body)).not.toContain(access);
     const stats = await call(`${base}/admin/stats`);
-    expect(stats.body.stats.flowe).toEqual({ authorize: { '302': 1 }, token: { '200': 1 }, consents: { '201': 1 }, 'consent-status': { '403': 1 } });
+    expect(stats.body.stats.flowe).toEqual({ authorize: { '302': 1 }, token: { '200': 1 }, consents: { '200': 1 }, 'consent-status': { '403': 1 } });
     expect((await call(`${base}/admin/requests?route=token`)).body.requests).toHaveLength(1);
   });
 

@@ -136,7 +136,7 @@ describe('Flowe token endpoint', () => {
     expect(replay.status).toBe(400);
     expect(replay.body.error).toBe('invalid_grant');
     const api = bgClient(base, 'flowe', refreshed.body.access_token);
-    expect((await api.post('/consents', consentBody())).status).toBe(201);
+    expect((await api.post('/consents', consentBody())).status).toBe(200);
   });
 });
 
@@ -194,7 +194,7 @@ describe('Flowe refresh tokens: reuse (default) and rotate', () => {
     const again = await floweToken(base, { grant_type: 'refresh_token', refresh_token: tokens.refresh });
     expect(again.status).toBe(200);
     expect((await floweToken(base, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token })).status).toBe(200);
-    for (const access of [first.body.access_token, again.body.access_token]) expect((await bgClient(base, 'flowe', access).post('/consents', consentBody())).status).toBe(201);
+    for (const access of [first.body.access_token, again.body.access_token]) expect((await bgClient(base, 'flowe', access).post('/consents', consentBody())).status).toBe(200);
   });
 
   it('rotate: the first use spends the refresh token, even for a client that never saw the answer', async () => {

@@ -214,11 +214,16 @@ export async function advanceClock(base: string, seconds: number): Promise<void>
   if (res.status !== 200) throw new Error(`clock answered ${res.status}`);
 }
 
+/** The status a consent creation answers with: 200 in the Flowe guide's form (its default), 201 in Berlin Group's. */
+export function consentCreatedStatus(profile: Profile): number {
+  return profile === 'flowe' ? 200 : 201;
+}
+
 /** A valid consent for the token's PSU, approved by the PSU. */
 export async function validConsent(base: string, profile: Profile, token: string, overrides: Record<string, unknown> = {}): Promise<string> {
   const api = bgClient(base, profile, token);
   const created = await api.post('/consents', consentBody(overrides));
-  if (created.status !== 201) throw new Error(`consent answered ${created.status}: ${created.text}`);
+  if (created.status !== consentCreatedStatus(profile)) throw new Error(`consent answered ${created.status}: ${created.text}`);
   const decided = await decide(base, 'consent', created.body.consentId);
   if (decided.status !== 200) throw new Error(`decision answered ${decided.status}`);
   return created.body.consentId as string;

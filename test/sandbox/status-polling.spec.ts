@@ -32,8 +32,9 @@ describe('status polling rate', () => {
     assertBerlinGroupResponse('GET', '/v1/consents/{consentId}/status', 429, early.body);
     // Another consent, the SCA status of the same consent and the consent itself are other resources.
     expect((await statusOf(b.body.consentId)).status).toBe(200);
-    expect((await api.get(a.body._links.scaStatus.href)).status).toBe(200);
-    expect((await api.get(a.body._links.scaStatus.href)).status).toBe(429);
+    const scaStatus = `/consents/${a.body.consentId}/authorisations/${(await api.get(`/consents/${a.body.consentId}/authorisations`)).body.authorisationIds[0]}`;
+    expect((await api.get(scaStatus)).status).toBe(200);
+    expect((await api.get(scaStatus)).status).toBe(429);
     expect((await api.get(`/consents/${a.body.consentId}`)).status).toBe(200);
     expect((await api.get(`/consents/${a.body.consentId}`)).status).toBe(200);
     // A refused request does not move the window.

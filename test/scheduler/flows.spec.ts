@@ -93,7 +93,7 @@ describe('scheduler with the AIS and PIS services: from the PSU decision to the 
 
     // The first unattended refresh runs at once, without PSU-IP-Address; the next waits hours, within the budget.
     const refresh = await until('the first unattended refresh', async () => (await pollRows(db.url, 'ais-refresh')).find((r) => r.resource_id === id && r.attempts === 1), 5000);
-    expect(refresh.last_status).toBe('refreshed');
+    expect(refresh.last_status).toBe('refreshed:complete');
     expect(refresh.next_poll_at.getTime() - refresh.last_polled_at!.getTime()).toBeGreaterThanOrEqual(6 * 3600_000 - 1000);
     const reads = ((await (await fetch(`${sandbox.httpUrl}/admin/requests?profile=flowe&route=accounts`)).json()) as { requests: { psuIpPresent: boolean }[] }).requests;
     expect(reads.length).toBeGreaterThanOrEqual(1);

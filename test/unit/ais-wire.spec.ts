@@ -1,4 +1,4 @@
-import { parseAccounts, parseBalances, parseTransactionsPage, toConsentStatus } from '../../src/aspsp/berlin-group/ais-wire.js';
+import { parseAccounts, parseBalances, parseConsentCreated, parseTransactionsPage, toConsentStatus } from '../../src/aspsp/berlin-group/ais-wire.js';
 import { BerlinGroupAis } from '../../src/aspsp/berlin-group/ais.js';
 import { BerlinGroupClient } from '../../src/aspsp/berlin-group/berlin-group.client.js';
 import { addDays, utcDate } from '../../src/aspsp/berlin-group/dates.js';
@@ -14,7 +14,7 @@ function bank(id: string, adapter: 'flowe' | 'connectpay'): BankConfig {
   return {
     id, name: id === 'flowe' ? 'Flowe' : 'ConnectPay', adapter, services: ['ais', 'pis'], authorizeUrl: 'https://bank.test/authorize', tokenUrl: 'https://bank.test/token',
     aisBaseUrl: 'https://bank.test/ais/v1', pisBaseUrl: 'https://bank.test/pis/v1', clientId: 'c', clientSecret: 's', scopes: { base: [], ais: ['a'], pis: ['p'] },
-    redirectUri: 'https://tpp.test/cb', currencies: ['EUR'], chargeBearer: 'SLEV', timeoutMs: 1000,
+    redirectUri: 'https://tpp.test/cb', currencies: ['EUR'], chargeBearer: 'SLEV', timeoutMs: 1000, aisBudgetCounting: 'per_call',
   };
 }
 
@@ -73,6 +73,22 @@ describe('AIS wire: what the bank sends is checked at the edge', () => {
     expect(() => parseTransactionsPage('flowe', { transactions: { booked: [{ transactionAmount: { currency: 'EUR', amount } }] } })).toThrow(/malformed/);
   });
 
+  it('reads the balances an account list carries (withBalance=true), and refuses malformed ones', () => {
+    const balance = { balanceType: 'closingBooked', balanceAmount: { currency: 'EUR', amount: '10.50' } };
+    const list = { accounts: [{ resourceId: 'ACC1', iban: 'IT16N3677201600000000410001', currency: 'EUR', balances: [balance] }, { resourceId: 'ACC2', currency: 'EUR' }] };
+    assertBerlinGroupResponse('GET', '/v1/accounts', 200, list);
+    const [withBalances, without] = parseAccounts('flowe', list);
+    expect(withBalances!.balances).toEqual([{ balanceType: 'closingBooked', amount: '10.50', currency: 'EUR', referenceDate: undefined, lastChangeDateTime: undefined }]);
+    expect(without!.balances).toBeUndefined();
+    expect(() => parseAccounts('flowe', { accounts: [{ resourceId: 'ACC1', currency: 'EUR', balances: [{ ...balance, balanceAmount: { currency: 'EUR', amount: '1e5' } }] }] })).toThrow(/malformed/);
+  });
+
+  it('keeps the consent id of a creation answer whose status it cannot read, and reads both the guide’s and the spec’s answer', () => {
+    expect(parseConsentCreated('flowe', { consentId: 'AAACT20143X9S9GJ6M', _links: { status: { href: '/v1/consents/AAACT20143X9S9GJ6M/status' } }, consentStatus: 'received' })).toEqual({ consentId: 'AAACT20143X9S9GJ6M', status: 'received' });
+    expect(parseConsentCreated('flowe', { consentId: 'C1', consentStatus: 'approvedSomehow' })).toEqual({ consentId: 'C1', status: undefined });
+    expect(() => parseConsentCreated('flowe', { consentStatus: 'received' })).toThrow(expect.objectContaining({ kind: 'unexpected' }));
+  });
+
   it('refuses unknown consent statuses and malformed lists with an `unexpected` bank error', () => {
     expect(toConsentStatus('flowe', 'partiallyAuthorised')).toBe('received');
     expect(() => toConsentStatus('flowe', 'approved')).toThrow(expect.objectContaining({ kind: 'unexpected', aspspId: 'flowe' }));
@@ -95,6 +111,26 @@ describe('AIS wire: what the bank sends is checked at the edge', () => {
     const elsewhere = scripted({ [first]: page('T1', 'https://evil.test/ais/v1/accounts/A/transactions?page=2') });
     await expect(new BerlinGroupAis(new BerlinGroupClient(bank('flowe', 'flowe'), elsewhere.http), 'flowe').transactions(ctx, 'A', { dateFrom: addDays(today, -1), dateTo: today, bookingStatus: 'both' })).rejects.toMatchObject({ kind: 'unexpected' });
     expect(elsewhere.sent).toHaveLength(1);
+  });
+
+  it('asks for balances with the list when told, and hands every request (each page) to beforeRequest before sending it', async () => {
+    const page = (id: string, next?: string) => ({ transactions: { booked: [{ transactionId: id, bookingDate: today, transactionAmount: { currency: 'EUR', amount: '-1.00' } }], _links: next ? { next: { href: next } } : {} } });
+    const first = `/ais/v1/accounts/A/transactions?bookingStatus=both&dateFrom=${today}&dateTo=${today}`;
+    const { http, sent } = scripted({ '/ais/v1/accounts?withBalance=true': { accounts: [] }, [first]: page('T1', '/v1/accounts/A/transactions?page=2'), '/ais/v1/accounts/A/transactions?page=2': page('T2') });
+    const ais = new BerlinGroupAis(new BerlinGroupClient(bank('flowe', 'flowe'), http), 'flowe');
+    const uses: { resource: string; page: number; sentBefore: number }[] = [];
+    const ctx = { accessToken: 'at', consentId: 'C1', beforeRequest: async (use: { resource: string; page: number }) => void uses.push({ ...use, sentBefore: sent.length }) };
+    await ais.accounts(ctx, { withBalance: true });
+    await ais.transactions(ctx, 'A', { dateFrom: today, dateTo: today, bookingStatus: 'both' });
+    expect(uses).toEqual([
+      { resource: '/accounts', page: 1, sentBefore: 0 },
+      { resource: '/accounts/A/transactions', page: 1, sentBefore: 1 },
+      { resource: '/accounts/A/transactions', page: 2, sentBefore: 2 },
+    ]);
+    // A refusal stops the request before it leaves.
+    const refusing = { ...ctx, beforeRequest: async () => Promise.reject(new Error('budget spent')) };
+    await expect(ais.accounts(refusing)).rejects.toThrow('budget spent');
+    expect(sent).toHaveLength(3);
   });
 
   it('sends PSU-IP-Address (and allows retries) only on attended reads', async () => {

@@ -19,7 +19,7 @@ import { actionButton, badge, confirmAction, showError, skeleton } from '../ui.j
  */
 
 /** @param {Consent} k */
-const isOpen = (k) => k.status === 'received' || k.status === 'valid';
+const isOpen = (k) => k.status === 'received' || k.status === 'valid' || k.status === 'unknown';
 
 /**
  * @param {Connection} c

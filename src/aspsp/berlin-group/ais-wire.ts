@@ -23,6 +23,8 @@ export interface BankAccount {
   cashAccountType?: string;
   ownerName?: string;
   bic?: string;
+  /** Present when the list was read `withBalance=true` and the bank honoured it (Berlin Group lets it ignore the parameter). */
+  balances?: BankBalance[];
 }
 
 export interface BankBalance {
@@ -105,9 +107,21 @@ export function toConsentStatus(aspspId: string, raw: unknown): ConsentStatus {
   }
 }
 
-export function parseConsentCreated(aspspId: string, body: unknown): { consentId: string; status: ConsentStatus } {
+/**
+ * The consent the bank created. Its id is what matters: without one the answer cannot be used at
+ * all. A status we cannot read is left out (`status` undefined) rather than losing the id, so the
+ * consent can still be asked for by id (the Flowe guide's answer, 200 with one `/v1/…` link, and
+ * Berlin Group's 201 both carry `consentId` and `consentStatus`; nothing else is relied on).
+ */
+export function parseConsentCreated(aspspId: string, body: unknown): { consentId: string; status?: ConsentStatus } {
   if (!isObject(body) || typeof body.consentId !== 'string' || !/^[\w.:-]{1,128}$/.test(body.consentId)) throw malformed(aspspId, 'consent creation answer');
-  return { consentId: body.consentId, status: toConsentStatus(aspspId, body.consentStatus) };
+  let status: ConsentStatus | undefined;
+  try {
+    status = toConsentStatus(aspspId, body.consentStatus);
+  } catch {
+    status = undefined;
+  }
+  return { consentId: body.consentId, status };
 }
 
 export function parseConsentStatus(aspspId: string, body: unknown): ConsentStatus {
@@ -131,13 +145,19 @@ export function parseAccounts(aspspId: string, body: unknown): BankAccount[] {
       cashAccountType: text(raw.cashAccountType, 10),
       ownerName: text(raw.ownerName, 140),
       bic: text(raw.bic, 11),
+      ...(raw.balances === undefined ? {} : { balances: balanceList(aspspId, raw.balances) }),
     };
   });
 }
 
 export function parseBalances(aspspId: string, body: unknown): BankBalance[] {
-  if (!isObject(body) || !Array.isArray(body.balances) || body.balances.length > 50) throw malformed(aspspId, 'balance list');
-  return body.balances.map((raw: unknown) => {
+  if (!isObject(body)) throw malformed(aspspId, 'balance list');
+  return balanceList(aspspId, body.balances);
+}
+
+function balanceList(aspspId: string, list: unknown): BankBalance[] {
+  if (!Array.isArray(list) || list.length > 50) throw malformed(aspspId, 'balance list');
+  return list.map((raw: unknown) => {
     if (!isObject(raw) || typeof raw.balanceType !== 'string' || !/^[A-Za-z]{1,40}$/.test(raw.balanceType)) throw malformed(aspspId, 'balance');
     return {
       balanceType: raw.balanceType,

@@ -19,7 +19,7 @@ export { CONSENT_STATUSES } from './ais-wire.js';
 export interface ConsentTerms {
   /** YYYY-MM-DD, the last day the consent may be used. */
   validUntil: string;
-  /** Unattended reads allowed per 24 h (per resource, as Berlin Group counts them). */
+  /** Unattended uses allowed per 24 h; how the bank counts a use is its `aisBudgetCounting` (docs/banks.md). */
   frequencyPerDay: number;
   recurringIndicator: boolean;
 }
@@ -49,6 +49,19 @@ export interface ReadContext {
   accessToken: string;
   consentId: string;
   psuIpAddress?: string;
+  /**
+   * Awaited before every request that carries the Consent-ID (each page too, and again when a call is
+   * repeated after a token refresh), so an unattended read can be charged against the consent's
+   * budget before it leaves; throwing stops the read before the request is sent.
+   */
+  beforeRequest?: (use: ConsentUse) => Promise<void>;
+}
+
+/** One request carrying the Consent-ID: which resource it reads, and which page of that read (1 = the read itself). */
+export interface ConsentUse {
+  /** `/accounts`, `/accounts/{resourceId}/balances` or `/accounts/{resourceId}/transactions`. */
+  resource: string;
+  page: number;
 }
 
 /** A bank that pages forever (or links back to itself) must not keep us reading forever. */
@@ -66,7 +79,7 @@ export class BerlinGroupAis {
   ) {}
 
   /** Creates a consent; `psuIpAddress` is the PSU's IP (Berlin Group: mandatory on consent creation for some banks). */
-  async createConsent(accessToken: string, body: ConsentRequestBody, psuIpAddress?: string): Promise<{ consentId: string; status: ConsentStatus }> {
+  async createConsent(accessToken: string, body: ConsentRequestBody, psuIpAddress?: string): Promise<{ consentId: string; status?: ConsentStatus }> {
     const res = await this.api.call({ method: 'POST', service: 'ais', path: '/consents', accessToken, psuIpAddress, json: body });
     return parseConsentCreated(this.aspspId, res.body);
   }
@@ -80,24 +93,29 @@ export class BerlinGroupAis {
     await this.api.call({ method: 'DELETE', service: 'ais', path: `/consents/${encodeURIComponent(consentId)}`, accessToken, retry: true });
   }
 
-  async accounts(ctx: ReadContext): Promise<BankAccount[]> {
-    const res = await this.api.call({ method: 'GET', service: 'ais', path: '/accounts', ...this.headers(ctx) });
+  /** The accounts; `withBalance` asks for their balances in the same call (a bank may ignore it: check each account's `balances`). */
+  async accounts(ctx: ReadContext, options: { withBalance?: boolean } = {}): Promise<BankAccount[]> {
+    await ctx.beforeRequest?.({ resource: '/accounts', page: 1 });
+    const res = await this.api.call({ method: 'GET', service: 'ais', path: options.withBalance ? '/accounts?withBalance=true' : '/accounts', ...this.headers(ctx) });
     return parseAccounts(this.aspspId, res.body);
   }
 
   async balances(ctx: ReadContext, resourceId: string): Promise<BankBalance[]> {
-    const res = await this.api.call({ method: 'GET', service: 'ais', path: `/accounts/${encodeURIComponent(resourceId)}/balances`, ...this.headers(ctx) });
+    const path = `/accounts/${encodeURIComponent(resourceId)}/balances`;
+    await ctx.beforeRequest?.({ resource: path, page: 1 });
+    const res = await this.api.call({ method: 'GET', service: 'ais', path, ...this.headers(ctx) });
     return parseBalances(this.aspspId, res.body);
   }
 
   /**
    * Every transaction in the range: the first page, then each `_links.next` until there is none.
-   * Only the first request is a new "read" for the bank's budget (the sandbox and Berlin Group
-   * page tokens); every page carries the same attended/unattended headers.
+   * Every page carries the same attended/unattended headers; whether a page is a new use of the
+   * consent depends on the bank (`ConsentUse.page` tells the budget which page it is).
    */
   async transactions(ctx: ReadContext, resourceId: string, range: TransactionRange): Promise<BankTransaction[]> {
     const query = new URLSearchParams({ bookingStatus: range.bookingStatus, dateFrom: range.dateFrom, dateTo: range.dateTo });
-    let path: string | undefined = `/accounts/${encodeURIComponent(resourceId)}/transactions?${query.toString()}`;
+    const resource = `/accounts/${encodeURIComponent(resourceId)}/transactions`;
+    let path: string | undefined = `${resource}?${query.toString()}`;
     const seen = new Set<string>();
     const all: BankTransaction[] = [];
     while (path !== undefined) {
@@ -105,6 +123,7 @@ export class BerlinGroupAis {
       if (seen.has(url)) throw new BankError(this.aspspId, 'unexpected', 'the bank linked a transactions page to itself');
       if (seen.size >= MAX_TRANSACTION_PAGES) throw new BankError(this.aspspId, 'unexpected', `the bank sent more than ${MAX_TRANSACTION_PAGES} transaction pages`);
       seen.add(url);
+      await ctx.beforeRequest?.({ resource, page: seen.size });
       const res = await this.api.call({ method: 'GET', service: 'ais', path, ...this.headers(ctx) });
       const page = parseTransactionsPage(this.aspspId, res.body);
       all.push(...page.transactions);

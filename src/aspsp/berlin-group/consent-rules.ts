@@ -3,11 +3,14 @@ import type { ConsentTerms } from './ais.js';
 import { addDays } from './dates.js';
 
 export interface ConsentLimits {
-  /** Name of the bank, quoted in each rule so the frontend can tell the user whose rule it is. */
-  bankName: string;
   maxFrequencyPerDay: number;
   /** Longest validity the bank accepts, in days after today (UTC). */
   maxValidDays: number;
+  /**
+   * Whose rule each limit is, quoted in its error so the user can tell (`Flowe rule`, `Berlin Group
+   * rule`): only what a document says is called its rule.
+   */
+  source: { frequency: string; validity: string };
 }
 
 /** Berlin Group defaults: a recurring consent for the longest allowed period and the highest frequency. */
@@ -31,11 +34,11 @@ export function consentRuleErrors(terms: ConsentTerms, today: string, limits: Co
   const maxDate = addDays(today, limits.maxValidDays);
   if (terms.validUntil < today) errors.push({ field: 'validUntil', message: `must not be in the past (today is ${today} UTC)` });
   else if (terms.validUntil > maxDate) {
-    errors.push({ field: 'validUntil', message: `${limits.bankName} rule: cannot be later than today (UTC) + ${limits.maxValidDays} days (${maxDate})` });
+    errors.push({ field: 'validUntil', message: `${limits.source.validity}: cannot be later than today (UTC) + ${limits.maxValidDays} days (${maxDate})` });
   }
   if (terms.frequencyPerDay < 1) errors.push({ field: 'frequencyPerDay', message: 'must be at least 1' });
   else if (terms.frequencyPerDay > limits.maxFrequencyPerDay) {
-    errors.push({ field: 'frequencyPerDay', message: `${limits.bankName} rule: cannot be greater than ${limits.maxFrequencyPerDay}` });
+    errors.push({ field: 'frequencyPerDay', message: `${limits.source.frequency}: cannot be greater than ${limits.maxFrequencyPerDay}` });
   }
   if (!terms.recurringIndicator && terms.frequencyPerDay !== 1) {
     errors.push({ field: 'frequencyPerDay', message: 'Berlin Group rule: a one-off consent (recurringIndicator false) has frequencyPerDay 1' });

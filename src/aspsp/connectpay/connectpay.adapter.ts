@@ -6,11 +6,16 @@ import { consentRuleErrors, defaultConsentTerms, type ConsentLimits } from '../b
 import { addDays } from '../berlin-group/dates.js';
 
 /**
- * ConnectPay's document is silent on AIS: Berlin Group defaults, with the 90-day and 4-a-day limits
- * the sandbox applies. A longer validUntil (e.g. Berlin Group's "9999-12-31" = as long as allowed)
- * is capped to the maximum, as the spec lets the bank do, so we store what the bank will apply.
+ * ConnectPay's document is silent on AIS, so neither limit is ConnectPay's: `frequencyPerDay` ≤ 4 is
+ * the Berlin Group OpenAPI file's bound ("if not otherwise agreed bilaterally"), and 90 days is our
+ * assumption (docs/banks.md). A longer validUntil (e.g. Berlin Group's "9999-12-31" = as long as
+ * allowed) is capped, as the spec lets a bank adjust it, so we store what we expect the bank to apply.
  */
-const CONNECTPAY_AIS: Omit<ConsentLimits, 'bankName'> = { maxFrequencyPerDay: 4, maxValidDays: 90 };
+const CONNECTPAY_AIS: ConsentLimits = {
+  maxFrequencyPerDay: 4,
+  maxValidDays: 90,
+  source: { frequency: 'Berlin Group rule', validity: 'tpp-bff limit (assumed: ConnectPay names none)' },
+};
 
 /**
  * ConnectPay ("Generate authCode via API"): the authorize request carries `flowid=GetPSD2AuthCode`,
@@ -62,6 +67,6 @@ export class ConnectPayAdapter extends AspspAdapter {
   }
 
   private aisLimits(): ConsentLimits {
-    return { ...CONNECTPAY_AIS, bankName: this.bank.name };
+    return CONNECTPAY_AIS;
   }
 }

@@ -9,7 +9,7 @@ import { consentRuleErrors, defaultConsentTerms, type ConsentLimits } from '../b
 export const FLOWE_POLICY = 'B2C_1A_Psd2_SignIn';
 
 /** Flowe guide 4.1 policies b and c: validUntil ≤ today (UTC) + 90 days, frequencyPerDay ≤ 4. */
-const FLOWE_AIS: Omit<ConsentLimits, 'bankName'> = { maxFrequencyPerDay: 4, maxValidDays: 90 };
+const FLOWE_AIS: Omit<ConsentLimits, 'source'> = { maxFrequencyPerDay: 4, maxValidDays: 90 };
 
 /**
  * Flowe (Open Banking Interface v2.0.0): Azure B2C IdP with `p=B2C_1A_Psd2_SignIn` and
@@ -65,6 +65,7 @@ export class FloweAdapter extends AspspAdapter {
   }
 
   private aisLimits(): ConsentLimits {
-    return { ...FLOWE_AIS, bankName: this.bank.name };
+    const rule = `${this.bank.name} rule`;
+    return { ...FLOWE_AIS, source: { frequency: rule, validity: rule } };
   }
 }

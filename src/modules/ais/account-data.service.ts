@@ -4,13 +4,15 @@ import type { TransactionRange } from '../../aspsp/berlin-group/ais.js';
 import { addDays, utcDate } from '../../aspsp/berlin-group/dates.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { toAccountView, toBalanceView, toTransactionView, type AccountsView, type BalancesView, type DataWarning, type TransactionsView } from './account.view.js';
+import type { BudgetView } from './budget.view.js';
 import { AisReader } from './ais-reader.js';
 import { AccountStore, type LinkedAccount } from './account.store.js';
+import { ConsentBudgets } from './consent-budgets.service.js';
 import type { AisConsent } from './consent.entity.js';
 import { ConsentStore } from './consent.store.js';
 import { ConsentsService } from './consents.service.js';
 
-/** Days of history shown when the frontend gives no dateFrom (the banks' usual default window). */
+/** Days of history shown when the frontend gives no dateFrom (our choice: neither bank document names a default). */
 const DEFAULT_HISTORY_DAYS = 90;
 const DEFAULT_PAGE = 500;
 
@@ -44,6 +46,7 @@ export class AccountDataService {
     private readonly consentsService: ConsentsService,
     private readonly reader: AisReader,
     private readonly store: AccountStore,
+    private readonly budgets: ConsentBudgets,
   ) {}
 
   async listAccounts(userId: string, consentId: string, req: ReadRequest): Promise<AccountsView> {
@@ -120,15 +123,21 @@ export class AccountDataService {
     }
   }
 
-  private async envelope(consent: AisConsent, source: Source, fetchedAt: Date | null, rateLimited: boolean): Promise<{ fetchedAt: string; source: Source; warning?: DataWarning }> {
-    const base = { fetchedAt: (fetchedAt ?? new Date()).toISOString(), source };
+  private async envelope(
+    consent: AisConsent,
+    source: Source,
+    fetchedAt: Date | null,
+    rateLimited: boolean,
+  ): Promise<{ fetchedAt: string; source: Source; warning?: DataWarning; nextRefreshAt?: string; budget: BudgetView }> {
+    const refresh = await this.budgets.describeOne(consent);
+    const base = { fetchedAt: (fetchedAt ?? new Date()).toISOString(), source, ...refresh };
     if (source === 'bank') return base;
-    const state = await this.consents.budgetState(consent.id);
-    if (!rateLimited && !state.spent) return base;
+    const blocked = refresh.budget.remaining === 0 && refresh.budget.used < refresh.budget.limit;
+    if (!rateLimited && refresh.budget.remaining > 0) return base;
     const warning: DataWarning = {
-      code: rateLimited || state.rateLimited ? 'rate_limited' : 'budget_spent',
+      code: rateLimited || blocked ? 'rate_limited' : 'budget_spent',
       detail: `${consent.aspspId} allows ${consent.frequencyPerDay} background reads a day and they are used up: this is the stored copy from ${base.fetchedAt}; refresh=true reads the bank now`,
-      ...(state.nextAllowedAt ? { nextRefreshAt: state.nextAllowedAt.toISOString() } : {}),
+      ...(refresh.budget.nextUnitAt ? { nextRefreshAt: refresh.budget.nextUnitAt } : {}),
     };
     return { ...base, warning };
   }

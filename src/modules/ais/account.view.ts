@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { StoredAccount, StoredBalance, StoredTransaction } from './account.store.js';
+import { BudgetView } from './budget.view.js';
 
 export class AmountView {
   @ApiProperty({ example: '-12.30', description: 'Decimal string, never a number' }) amount!: string;
@@ -13,11 +14,13 @@ export class DataWarning {
   @ApiPropertyOptional({ description: 'When the next background refresh is allowed' }) nextRefreshAt?: string;
 }
 
-/** Common to every AIS data answer: where it came from and how old it is. */
+/** Common to every AIS data answer: where it came from, how old it is, and when it will next be refreshed in the background. */
 export class DataEnvelope {
   @ApiProperty({ description: 'When this data was read from the bank' }) fetchedAt!: string;
   @ApiProperty({ enum: ['bank', 'storage'], description: 'bank = read now (attended); storage = the stored copy' }) source!: 'bank' | 'storage';
   @ApiPropertyOptional({ type: DataWarning, description: "Served from storage while the bank's unattended budget is spent" }) warning?: DataWarning;
+  @ApiPropertyOptional({ description: 'When the stored copy will next be refreshed in the background (absent: no refresh planned)' }) nextRefreshAt?: string;
+  @ApiProperty({ type: BudgetView, description: "The consent's unattended budget now" }) budget!: BudgetView;
 }
 
 export class AccountView {

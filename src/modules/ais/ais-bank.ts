@@ -26,8 +26,9 @@ export class AisBank {
   ) {}
 
   async call<T>(consent: AisConsent, psuIpAddress: string | undefined, fn: (ais: BerlinGroupAis, ctx: ReadContext) => Promise<T>): Promise<T> {
+    const consentId = bankConsentIdOf(consent);
     try {
-      return await this.raw(consent, (ais, accessToken) => fn(ais, { accessToken, consentId: consent.bankConsentId, psuIpAddress }));
+      return await this.raw(consent, (ais, accessToken) => fn(ais, { accessToken, consentId, psuIpAddress }));
     } catch (error) {
       if (error instanceof BankError && error.kind === 'consent_invalid') throw await this.settleRefusal(consent, error);
       throw error;
@@ -51,10 +52,16 @@ export class AisBank {
     const code = error.details.bankCode;
     let status: LocalConsentStatus = code === 'CONSENT_EXPIRED' ? 'expired' : 'invalid';
     if (status === 'invalid' && code !== 'CONSENT_UNKNOWN') {
-      const reported = await this.raw(consent, (ais, token) => ais.consentStatus(token, consent.bankConsentId)).catch(() => undefined);
+      const reported = await this.raw(consent, (ais, token) => ais.consentStatus(token, bankConsentIdOf(consent))).catch(() => undefined);
       if (reported && isEnded(reported)) status = reported;
     }
     const settled = await this.consents.move(consent.id, status, code ?? null);
     return consentNotUsable(settled, { bankCode: code, tppMessages: error.details.tppMessages });
   }
+}
+
+/** The bank's id of a consent it knows; a consent without one (pending, or unknown) cannot be used at the bank. */
+export function bankConsentIdOf(consent: AisConsent): string {
+  if (consent.bankConsentId === null) throw consentNotUsable(consent);
+  return consent.bankConsentId;
 }

@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import type { TransactionRange } from '../../aspsp/berlin-group/ais.js';
+import type { ConsentUse, TransactionRange } from '../../aspsp/berlin-group/ais.js';
 import { AisBank } from './ais-bank.js';
 import { AccountStore, type LinkedAccount } from './account.store.js';
 import type { AisConsent } from './consent.entity.js';
 
 /**
  * Reads from the bank into the store. `psuIpAddress` decides what kind of read it is: present =
- * attended (the PSU asked, now: the bank's budget is not spent), absent = unattended. `onBankCall`
- * is told before the first request leaves, so a refresh knows whether the bank may have counted it.
+ * attended (the PSU asked, now: the bank's budget is not spent), absent = unattended, in which case
+ * `beforeRequest` charges each request against the consent's budget before it is sent (and may
+ * stop it by throwing).
  */
 export interface ReadOptions {
   psuIpAddress?: string;
-  onBankCall?: () => void;
+  beforeRequest?: (use: ConsentUse) => Promise<void>;
 }
 
 @Injectable()
@@ -22,28 +23,35 @@ export class AisReader {
   ) {}
 
   async accounts(consent: AisConsent, options: ReadOptions): Promise<LinkedAccount[]> {
-    const accounts = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) => {
-      options.onBankCall?.();
-      return ais.accounts(ctx);
-    });
+    return (await this.accountsWithBalances(consent, options, false)).links;
+  }
+
+  /**
+   * The account list, asking for the balances in the same call (`withBalance=true`): one request
+   * instead of one per account. Balances the bank sent are stored; `withoutBalances` lists the
+   * accounts it sent none for (Berlin Group lets a bank ignore the parameter).
+   */
+  async accountsWithBalances(consent: AisConsent, options: ReadOptions, withBalance = true): Promise<{ links: LinkedAccount[]; withoutBalances: LinkedAccount[] }> {
+    const accounts = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) => ais.accounts({ ...ctx, beforeRequest: options.beforeRequest }, { withBalance }));
     await this.store.saveAccounts(consent, accounts);
-    return this.store.linkedAccounts(consent.id);
+    const links = await this.store.linkedAccounts(consent.id);
+    const withoutBalances: LinkedAccount[] = [];
+    for (const link of links) {
+      const balances = accounts.find((a) => a.resourceId === link.resourceId)?.balances;
+      if (balances && balances.length > 0) await this.store.saveBalances(link.account.id, balances);
+      else withoutBalances.push(link);
+    }
+    return { links, withoutBalances };
   }
 
   async balances(consent: AisConsent, link: LinkedAccount, options: ReadOptions): Promise<void> {
-    const balances = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) => {
-      options.onBankCall?.();
-      return ais.balances(ctx, link.resourceId);
-    });
+    const balances = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) => ais.balances({ ...ctx, beforeRequest: options.beforeRequest }, link.resourceId));
     await this.store.saveBalances(link.account.id, balances);
   }
 
   /** Every page of the range, then one upsert: a read that fails halfway stores nothing half-done. */
   async transactions(consent: AisConsent, link: LinkedAccount, range: TransactionRange, options: ReadOptions): Promise<void> {
-    const transactions = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) => {
-      options.onBankCall?.();
-      return ais.transactions(ctx, link.resourceId, range);
-    });
+    const transactions = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) => ais.transactions({ ...ctx, beforeRequest: options.beforeRequest }, link.resourceId, range));
     await this.store.saveTransactions(link.account.id, transactions, range);
   }
 }

@@ -13,6 +13,8 @@ import { AccountsController } from './accounts.controller.js';
 import { AisBank } from './ais-bank.js';
 import { AisReader } from './ais-reader.js';
 import { AisRefreshService } from './ais-refresh.service.js';
+import { AisMetrics } from './ais.metrics.js';
+import { ConsentBudgets } from './consent-budgets.service.js';
 import { AisConsent } from './consent.entity.js';
 import { ConsentStore } from './consent.store.js';
 import { ConsentsController } from './consents.controller.js';
@@ -21,13 +23,14 @@ import { ConsentsService } from './consents.service.js';
 /**
  * AIS: consents, and the accounts, balances and transactions read through them, kept in PostgreSQL
  * within each bank's daily budget. `ConsentStore` and `AccountStore` own the AIS tables. At start-up
- * the module registers how its poll items are polled (`consent`: the status until the PSU decides;
- * `ais-refresh`: unattended refreshes) and terminates a connection's consents before it is revoked.
+ * the module registers how its poll items are polled (`consent`: a creation that never finished,
+ * an unknown outcome, the status until the PSU decides; `ais-refresh`: unattended refreshes) and
+ * terminates a connection's consents before it is revoked.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([AisConsent]), AspspModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
   controllers: [ConsentsController, AccountsController],
-  providers: [ConsentsService, AccountDataService, AisRefreshService, AisBank, AisReader, AccountStore, ConsentStore],
+  providers: [ConsentsService, AccountDataService, AisRefreshService, AisBank, AisReader, AccountStore, ConsentStore, ConsentBudgets, AisMetrics],
   exports: [ConsentsService, AisRefreshService],
 })
 export class AisModule implements OnModuleInit {
@@ -41,13 +44,15 @@ export class AisModule implements OnModuleInit {
   onModuleInit(): void {
     // Deleting a connection terminates its open consents at the bank first (docs/design.md, "Connections").
     this.lifecycle.onBeforeRevoke('ais-consents', (userId, connectionId) => this.consents.terminateOpen(userId, connectionId));
-    // Past the approval deadline the consent is withdrawn and expires here (reconsent required).
-    this.handlers.register('consent', (item) => (item.deadlinePassed ? this.consents.expireUnapproved(item.resourceId) : this.consents.pollStatus(item.resourceId)));
+    // Past the approval deadline an unapproved consent is withdrawn and expires here (reconsent required).
+    this.handlers.register('consent', (item) => this.consents.pollStatus(item.resourceId, item.deadlinePassed));
     this.handlers.register('ais-refresh', async (item) => {
       const outcome = await this.refreshes.refreshUnattended(item.resourceId);
-      // nextAllowedAt: when the budget's window rolls or the bank's Retry-After ends. Without it the
-      // scheduler waits SCHEDULER_AIS_REFRESH_FALLBACK_SECONDS; the AIS budget refuses overspending either way.
-      return { final: outcome.reason === 'not_valid', status: outcome.refreshed ? 'refreshed' : (outcome.reason ?? 'skipped'), nextPollAt: outcome.nextAllowedAt };
+      // nextAllowedAt: the next refresh paced by the budget spent, when the window rolls, or the
+      // bank's Retry-After. Without it the scheduler waits SCHEDULER_AIS_REFRESH_FALLBACK_SECONDS;
+      // the ledger refuses overspending either way.
+      const status = outcome.refreshed ? `refreshed:${outcome.scope}` : (outcome.reason ?? 'skipped');
+      return { final: outcome.reason === 'not_valid', status, nextPollAt: outcome.nextAllowedAt };
     });
   }
 }

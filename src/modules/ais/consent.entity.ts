@@ -8,10 +8,13 @@ export class AisConsent {
   @Column('text') userId!: string;
   @Column('uuid') connectionId!: string;
   @Column('text') aspspId!: string;
-  /** The bank's consentId (sent as `Consent-ID`); not a secret, but never needed by the frontend. */
-  @Column('text') bankConsentId!: string;
+  /**
+   * The bank's consentId (sent as `Consent-ID`); not a secret, but never needed by the frontend.
+   * Null while the creation is `pending`, and for an `unknown` consent whose answer never came.
+   */
+  @Column('text', { nullable: true }) bankConsentId!: string | null;
   @Column('text') status!: LocalConsentStatus;
-  /** Why the consent ended, when the bank said so with a code (CONSENT_UNKNOWN, …) or we decided (approval_timeout). */
+  /** Why the consent ended or is unknown: the bank's code (CONSENT_UNKNOWN, …) or ours (approval_timeout, bank_timeout, interrupted). */
   @Column('text', { nullable: true }) statusReason!: string | null;
   /** YYYY-MM-DD */
   @Column('date') validUntil!: string;

@@ -1,24 +1,36 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { BudgetView } from './budget.view.js';
+import type { RefreshInfo } from './consent-budgets.service.js';
 import type { AisConsent } from './consent.entity.js';
 import { LOCAL_CONSENT_STATUSES, reconsentRequired, type LocalConsentStatus } from './consent-status.js';
 
-/** What the frontend sees of a consent: its terms and status, never the bank's token or ids it does not need. */
+const STATUS_HELP = [
+  '`pending`: being requested from the bank (seconds)',
+  '`unknown`: the bank did not answer usably (timeout, 500, 502, 504); with its id we keep asking it, without one the request cannot be confirmed (delete it and ask again)',
+  '`received`: waiting for the PSU in the bank app',
+  '`valid`: usable',
+  '`rejected`, `revokedByPsu`, `expired`, `terminatedByTpp`: ended',
+  '`invalid`: the bank refused the consent without a status of its own (CONSENT_INVALID, CONSENT_UNKNOWN)',
+].join('; ');
+
+/** What the frontend sees of a consent: its terms, status and budget, never the bank's token or ids it does not need. */
 export class ConsentView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) connectionId!: string;
   @ApiProperty({ example: 'flowe' }) aspspId!: string;
-  @ApiProperty({ enum: LOCAL_CONSENT_STATUSES, description: 'As last polled; `invalid` = the bank refused the consent without a status of its own (CONSENT_INVALID, CONSENT_UNKNOWN)' })
-  status!: LocalConsentStatus;
+  @ApiProperty({ enum: LOCAL_CONSENT_STATUSES, description: `As last polled. ${STATUS_HELP}` }) status!: LocalConsentStatus;
   @ApiProperty({ description: 'The bank or the PSU ended the consent: ask the user for a new one' }) reconsentRequired!: boolean;
-  @ApiPropertyOptional({ description: "Machine-readable reason of the last status, e.g. the bank's CONSENT_EXPIRED or approval_timeout" }) statusReason?: string;
+  @ApiPropertyOptional({ description: "Machine-readable reason of the last status, e.g. the bank's CONSENT_EXPIRED, approval_timeout, bank_timeout" }) statusReason?: string;
   @ApiProperty({ example: '2026-12-31', description: 'Last day (UTC) the consent can be used' }) validUntil!: string;
-  @ApiProperty({ example: 4, description: 'Unattended reads per 24 h the bank allows' }) frequencyPerDay!: number;
+  @ApiProperty({ example: 4, description: 'Unattended uses per 24 h the bank allows (see budget.counting for what a use is)' }) frequencyPerDay!: number;
   @ApiProperty() recurringIndicator!: boolean;
+  @ApiProperty({ type: BudgetView, description: "The unattended budget now, as the bank counts it" }) budget!: BudgetView;
+  @ApiPropertyOptional({ description: 'When the stored accounts, balances and transactions will next be refreshed in the background' }) nextRefreshAt?: string;
   @ApiProperty() statusChangedAt!: string;
   @ApiProperty() createdAt!: string;
 }
 
-export function toConsentView(c: AisConsent): ConsentView {
+export function toConsentView(c: AisConsent, refresh: RefreshInfo): ConsentView {
   return {
     id: c.id,
     connectionId: c.connectionId,
@@ -29,6 +41,8 @@ export function toConsentView(c: AisConsent): ConsentView {
     validUntil: c.validUntil,
     frequencyPerDay: c.frequencyPerDay,
     recurringIndicator: c.recurringIndicator,
+    budget: refresh.budget,
+    ...(refresh.nextRefreshAt ? { nextRefreshAt: refresh.nextRefreshAt } : {}),
     statusChangedAt: c.statusChangedAt.toISOString(),
     createdAt: c.createdAt.toISOString(),
   };

@@ -1,22 +1,52 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { AspspAdapter } from '../../aspsp/aspsp-adapter.js';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
-import { BankError } from '../../aspsp/bank-error.js';
+import { BankError, type BankErrorKind } from '../../aspsp/bank-error.js';
 import type { ConsentTerms } from '../../aspsp/berlin-group/ais.js';
 import { utcDate } from '../../aspsp/berlin-group/dates.js';
 import { AppError } from '../../common/errors/app-error.js';
+import { bankProblem } from '../../common/errors/bank-problem.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
-import { serviceNotGranted } from '../connections/connection-errors.js';
+import { connectionNotUsable, serviceNotGranted } from '../connections/connection-errors.js';
 import { ConnectionsService } from '../connections/connections.service.js';
-import { AisBank } from './ais-bank.js';
+import { AisBank, bankConsentIdOf } from './ais-bank.js';
 import { consentNotUsable } from './consent-errors.js';
 import type { AisConsent } from './consent.entity.js';
 import { isEnded } from './consent-status.js';
 import { ConsentStore } from './consent.store.js';
 
 /**
- * AIS consents: creation within each bank's rules, status (as last polled, or asked once), deletion.
- * User-facing methods are scoped by user (another user's id is not found); `pollStatus` and
- * `expireUnapproved` are the scheduler's, addressed by consent id alone.
+ * Bank failures after which the bank holds no new consent: it refused the request (4xx, 429), said
+ * it could not handle it (503: "unable to handle the request", RFC 9110 15.6.4), or no request reached
+ * it (open circuit, refused connection). Anything else (a timeout, 500, 502, 504, a reset, an answer
+ * we cannot read) may have created one.
+ */
+const NOTHING_CREATED: ReadonlySet<BankErrorKind> = new Set(['rejected', 'consent_invalid', 'rate_limited', 'token_invalid', 'unavailable']);
+
+function nothingCreated(error: unknown): boolean {
+  if (error instanceof AppError) return true;
+  if (!(error instanceof BankError)) return false;
+  return NOTHING_CREATED.has(error.kind) || (error.kind === 'transient' && error.details.status === 503);
+}
+
+/**
+ * A `pending` row older than this belongs to a process that died mid-call. Generous, as for
+ * payments: the call may refresh the token, be refused with a 401, refresh again and retry.
+ */
+export function creationStaleAfterMs(adapter: AspspAdapter): number {
+  return 10 * adapter.bank.timeoutMs + 5_000;
+}
+
+export interface PollOutcome {
+  final: boolean;
+  status: string;
+  nextPollAt?: Date;
+}
+
+/**
+ * AIS consents: creation within each bank's rules, journaled like a payment; status (as last
+ * polled, or asked once); deletion. User-facing methods are scoped by user (another user's id is
+ * not found); `pollStatus` and `expireUnapproved` are the scheduler's, addressed by consent id alone.
  */
 @Injectable()
 export class ConsentsService {
@@ -33,31 +63,59 @@ export class ConsentsService {
   /**
    * Asks the bank for a consent on the user's connection. The bank's rules are checked first (a 400
    * naming each broken rule, and no bank call); the PSU's IP goes with the request. The consent is
-   * stored as the bank answered (normally `received`) and queued for status polling.
+   * committed `pending` before the bank is called, then stored as the bank answered (normally
+   * `received`, and queued for status polling). When the bank may have created it without telling
+   * us (timeout, 500, 502, 504, reset), it stays `unknown`, announced and counted, and the answer is
+   * the bank's 5xx with `consentId` and `consentStatus: "unknown"`; when it did not, the row is dropped.
    */
   async create(userId: string, connectionId: string, requested: Partial<ConsentTerms>, psuIpAddress: string | undefined): Promise<AisConsent> {
     const connection = await this.connections.get(userId, connectionId);
     if (!connection.services.includes('ais')) throw serviceNotGranted(connection, 'ais');
+    if (connection.status !== 'active') throw connectionNotUsable(connection);
     const adapter = this.aspsps.get(connection.aspspId);
     const today = utcDate();
     const terms = adapter.consentTerms(requested, today);
     const errors = adapter.validateConsent(terms, today);
     if (errors.length > 0) throw AppError.validation(errors);
-    const created = await this.tokens.withAccessToken(connection, (token) => adapter.ais.createConsent(token, adapter.consentBody(terms), psuIpAddress));
-    return this.consents.create({
-      userId,
-      connectionId: connection.id,
-      aspspId: connection.aspspId,
-      bankConsentId: created.consentId,
-      status: created.status,
-      statusReason: null,
-      validUntil: terms.validUntil,
-      frequencyPerDay: terms.frequencyPerDay,
-      recurringIndicator: terms.recurringIndicator,
-      budgetBlockedUntil: null,
-      accountsFetchedAt: null,
-      statusChangedAt: new Date(),
-    });
+    const reserved = await this.consents.reserve(
+      {
+        userId,
+        connectionId: connection.id,
+        aspspId: connection.aspspId,
+        validUntil: terms.validUntil,
+        frequencyPerDay: terms.frequencyPerDay,
+        recurringIndicator: terms.recurringIndicator,
+        budgetBlockedUntil: null,
+        accountsFetchedAt: null,
+        statusChangedAt: new Date(),
+      },
+      new Date(Date.now() + creationStaleAfterMs(adapter)),
+    );
+    let created: Awaited<ReturnType<typeof adapter.ais.createConsent>>;
+    let sent = false;
+    try {
+      created = await this.tokens.withAccessToken(connection, (token) => {
+        sent = true;
+        return adapter.ais.createConsent(token, adapter.consentBody(terms), psuIpAddress);
+      });
+    } catch (error) {
+      throw await this.creationFailed(reserved, error, sent);
+    }
+    return this.consents.recordCreated(reserved.id, created.consentId, created.status);
+  }
+
+  /** What a failed creation leaves behind; returns the error to answer with. `sent`: the consent request was attempted. */
+  private async creationFailed(reserved: AisConsent, error: unknown, sent: boolean): Promise<unknown> {
+    if (!sent || nothingCreated(error)) {
+      await this.consents.discard(reserved.id);
+      return error;
+    }
+    const reason = error instanceof BankError ? (error.kind === 'timeout' ? 'bank_timeout' : 'bank_error') : 'interrupted';
+    const unknown = await this.consents.recordUnknown(reserved.id, reason);
+    this.logger.warn({ consentId: unknown.id, aspspId: unknown.aspspId, reason }, 'consent creation outcome unknown: recorded, never re-sent');
+    if (!(error instanceof BankError)) return error;
+    const problem = bankProblem(error);
+    return new AppError(problem.code, `${problem.detail}; the consent request is recorded as unknown`, { ...problem.extensions, consentId: unknown.id, consentStatus: unknown.status }, { cause: error });
   }
 
   list(userId: string, connectionId?: string): Promise<AisConsent[]> {
@@ -67,7 +125,7 @@ export class ConsentsService {
   /** The user's consent as last known (expired once its validUntil has passed); `refresh` asks the bank once first. */
   async get(userId: string, consentId: string, refresh = false): Promise<AisConsent> {
     const consent = await this.owned(userId, consentId);
-    if (refresh && !isEnded(consent.status)) return this.askBank(consent);
+    if (refresh && !isEnded(consent.status) && consent.bankConsentId !== null) return this.askBank(consent);
     return this.consents.expireIfDue(consent);
   }
 
@@ -80,14 +138,18 @@ export class ConsentsService {
 
   /**
    * Ends the consent at the bank (`DELETE`, the bank then reports `terminatedByTpp`) and here. An
-   * already ended consent is left as it is; a bank that no longer knows the consent does not
-   * stop us forgetting it. A bank failure changes nothing (5xx naming the bank): try again.
+   * already ended consent is left as it is; a bank that no longer knows the consent does not stop
+   * us forgetting it, nor does an `unknown` one without the bank's id (there is nothing to address).
+   * A bank failure changes nothing (5xx naming the bank): try again. A consent still being created
+   * (`pending`, seconds) is a 409.
    */
   async terminate(userId: string, consentId: string): Promise<AisConsent> {
     const consent = await this.owned(userId, consentId);
     if (isEnded(consent.status)) return consent;
+    if (consent.status === 'pending') throw consentNotUsable(consent);
+    if (consent.bankConsentId === null) return this.consents.move(consent.id, 'terminatedByTpp', 'bank_id_unknown');
     try {
-      await this.bank.raw(consent, (ais, token) => ais.deleteConsent(token, consent.bankConsentId));
+      await this.bank.raw(consent, (ais, token) => ais.deleteConsent(token, bankConsentIdOf(consent)));
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
       if (error.kind !== 'consent_invalid') throw error;
@@ -102,33 +164,52 @@ export class ConsentsService {
   }
 
   /**
-   * For the scheduler: asks the bank once for the consent's status and records a change (with its
-   * outbox event). `final` means no more status polling is needed: anything but `received` (a
-   * `valid` consent is then kept fresh by `ais-refresh` items instead); the poll item is removed
-   * in the same transaction. Bank failures are thrown as `BankError` (the scheduler backs off by
-   * kind); a consent that no longer exists is an `AppError` not_found.
+   * For the scheduler (`consent` items): one step towards a settled consent, recording any change
+   * with its outbox event. `final` means no more status polling is needed.
+   * - `pending`: its creation is in flight; once past the stale time its process is presumed dead
+   *   and the consent becomes `unknown`;
+   * - `received`, or `unknown` with the bank's id: the bank is asked for the status (past the
+   *   approval deadline, an unapproved consent is withdrawn and expires);
+   * - `unknown` without an id: nothing can be asked; it stays `unknown` (final: no more polling).
+   * Bank failures are thrown as `BankError` (the scheduler backs off by kind); a consent that no
+   * longer exists is an `AppError` not_found.
    */
-  async pollStatus(consentId: string): Promise<{ final: boolean; status: string }> {
+  async pollStatus(consentId: string, deadlinePassed = false): Promise<PollOutcome> {
     const consent = await this.consents.findById(consentId);
     if (!consent) throw AppError.notFound('Consent');
-    const now = isEnded(consent.status) ? consent : await this.askBank(consent);
-    return { final: now.status !== 'received', status: now.status };
+    if (consent.status === 'pending') return this.settleIfAbandoned(consent);
+    if (consent.status === 'unknown' && consent.bankConsentId === null) return { final: true, status: 'unknown' };
+    if (isEnded(consent.status) || consent.status === 'valid') return { final: true, status: consent.status };
+    if (deadlinePassed) return this.expireUnapproved(consentId);
+    const now = await this.askBank(consent);
+    return { final: !awaitsBank(now), status: now.status };
   }
 
   /**
    * For the scheduler, when the PSU did not approve before the deadline: the request is withdrawn
    * at the bank (best effort, so a late approval cannot open access we no longer track) and the
-   * consent expires here with `reconsentRequired`.
+   * consent expires here with `reconsentRequired`. An `unknown` one is asked for first: the PSU may
+   * have approved it.
    */
   async expireUnapproved(consentId: string): Promise<{ final: true; status: string }> {
-    const consent = await this.consents.findById(consentId);
+    let consent = await this.consents.findById(consentId);
     if (!consent) throw AppError.notFound('Consent');
+    if (consent.status === 'unknown' && consent.bankConsentId !== null) consent = await this.askBank(consent);
     if (consent.status !== 'received') return { final: true, status: consent.status };
-    await this.bank.raw(consent, (ais, token) => ais.deleteConsent(token, consent.bankConsentId)).catch((error: unknown) => {
+    const bankId = bankConsentIdOf(consent);
+    await this.bank.raw(consent, (ais, token) => ais.deleteConsent(token, bankId)).catch((error: unknown) => {
       this.logger.warn({ consentId, aspspId: consent.aspspId, error: error instanceof Error ? error.message : 'unknown' }, 'could not withdraw an unapproved consent at the bank');
     });
     const moved = await this.consents.move(consent.id, 'expired', 'approval_timeout');
     return { final: true, status: moved.status };
+  }
+
+  private async settleIfAbandoned(consent: AisConsent): Promise<PollOutcome> {
+    const staleAt = consent.createdAt.getTime() + creationStaleAfterMs(this.aspsps.get(consent.aspspId));
+    if (Date.now() < staleAt) return { final: false, status: 'pending', nextPollAt: new Date(staleAt) };
+    this.logger.warn({ consentId: consent.id, aspspId: consent.aspspId }, 'consent creation abandoned mid-call: outcome unknown');
+    const moved = await this.consents.recordUnknown(consent.id, 'interrupted');
+    return { final: !awaitsBank(moved), status: moved.status };
   }
 
   private async owned(userId: string, consentId: string): Promise<AisConsent> {
@@ -139,8 +220,9 @@ export class ConsentsService {
 
   /** One status request; the bank's answer (or its refusal of the consent) is recorded. */
   private async askBank(consent: AisConsent): Promise<AisConsent> {
+    const bankId = bankConsentIdOf(consent);
     try {
-      const status = await this.bank.raw(consent, (ais, token) => ais.consentStatus(token, consent.bankConsentId));
+      const status = await this.bank.raw(consent, (ais, token) => ais.consentStatus(token, bankId));
       const moved = await this.consents.move(consent.id, status, null);
       return this.consents.expireIfDue(moved);
     } catch (error) {
@@ -152,4 +234,9 @@ export class ConsentsService {
       throw error;
     }
   }
+}
+
+/** Still waiting on the bank: the PSU has not decided, or an unknown consent can be asked for by id. */
+function awaitsBank(consent: AisConsent): boolean {
+  return consent.status === 'received' || (consent.status === 'unknown' && consent.bankConsentId !== null);
 }

@@ -137,6 +137,16 @@ export class PollQueue {
     await this.dataSource.query('DELETE FROM poll_items WHERE kind = $1 AND resource_id = $2 AND leased_by = $3', [item.kind, item.resourceId, owner]);
   }
 
+  /** When each of these items is next due (absent: no item), e.g. to tell the frontend when data will next be refreshed. */
+  async nextPollAt(kind: PollKind, resourceIds: string[]): Promise<Map<string, Date>> {
+    if (resourceIds.length === 0) return new Map();
+    const rows: { resourceId: string; at: Date }[] = await this.dataSource.query(
+      'SELECT resource_id::text AS "resourceId", next_poll_at AS at FROM poll_items WHERE kind = $1 AND resource_id = ANY($2::uuid[])',
+      [kind, resourceIds],
+    );
+    return new Map(rows.map((r) => [r.resourceId, r.at]));
+  }
+
   /** Items whose time has come, per kind (a metric: a growing number means the replicas cannot keep up). */
   async dueCounts(): Promise<{ kind: string; due: number }[]> {
     return this.dataSource.query('SELECT kind, count(*)::int AS due FROM poll_items WHERE next_poll_at <= now() GROUP BY kind');

@@ -25,7 +25,9 @@ export type PollDecision = { action: 'remove'; outcome: string; status?: string 
  * - final statuses end polling; a payment that stays ACSP past the cap ends too (many banks stop there);
  * - 429: not before Retry-After (or the configured window); 5xx, timeouts, an open circuit and
  *   anything else: exponential backoff with jitter (cockatiel) growing with consecutive failures;
- * - an unattended AIS refresh that fails waits the longest error backoff (SCHEDULER_ERROR_MAX_BACKOFF_SECONDS);
+ * - an unattended AIS refresh runs when its handler says (paced by the budget it spent, or when
+ *   the budget's window rolls); one that fails before spending any budget (the token could not be
+ *   refreshed, the circuit is open) waits the longest error backoff (SCHEDULER_ERROR_MAX_BACKOFF_SECONDS);
  * - CONSENT_* errors end consent and AIS-refresh items (the consent is unusable); a resource
  *   that no longer exists (`not_found`) ends any item.
  */
@@ -62,8 +64,8 @@ export class PollPolicy {
     if (error instanceof AppError && error.code === 'not_found') return { action: 'remove', outcome: 'gone' };
     if (error instanceof BankError && error.kind === 'consent_invalid' && item.kind !== 'payment') return { action: 'remove', outcome: 'consent_invalid' };
     const failures = item.failures + 1;
-    // An unattended refresh is never urgent, and a failed one may have spent a unit of the daily
-    // budget: after a failure it waits the longest error backoff rather than burn the budget.
+    // An unattended refresh is never urgent: after a failure (one that spent budget is not an error
+    // here: the AIS handler paces it itself) it waits the longest error backoff.
     const regular = item.kind === 'ais-refresh' ? this.config.errorMaxBackoffMs : this.regularInterval(item, now);
     let delayMs = Math.max(regular, this.errorBackoff(failures));
     const retryAfterMs = error instanceof BankError && error.details.retryAfterSeconds ? error.details.retryAfterSeconds * 1000 : undefined;

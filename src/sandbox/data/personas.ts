@@ -69,6 +69,8 @@ interface AccountSpec {
 const PERSONS: SandboxPerson[] = [
   { username: 'alice', fullName: 'Alice Rossi' },
   { username: 'bob', fullName: 'Bob Bianchi' },
+  // Three Flowe accounts: one consent's unattended budget must stretch over several accounts.
+  { username: 'carol', fullName: 'Carla Conti' },
 ];
 
 const CUSTOMERS: SandboxCustomer[] = [
@@ -77,6 +79,7 @@ const CUSTOMERS: SandboxCustomer[] = [
   { id: 'cp-bob-personal', profile: 'connectpay', username: 'bob', name: 'Bob Bianchi', kind: 'personal' },
   { id: 'fl-alice', profile: 'flowe', username: 'alice', name: 'Alice Rossi', kind: 'personal' },
   { id: 'fl-bob', profile: 'flowe', username: 'bob', name: 'Bob Bianchi', kind: 'personal' },
+  { id: 'fl-carol', profile: 'flowe', username: 'carol', name: 'Carla Conti', kind: 'personal' },
 ];
 
 const ACCOUNTS: AccountSpec[] = [
@@ -86,6 +89,9 @@ const ACCOUNTS: AccountSpec[] = [
   { profile: 'connectpay', customerId: 'cp-bob-personal', accountNumber: '30000000301', name: 'Everyday account', product: 'Personal EUR account', cashAccountType: 'CACC', closingBookedCents: 81_240, booked: 260, pending: 3 },
   { profile: 'flowe', customerId: 'fl-alice', accountNumber: '000000410001', name: 'Conto Flowe', product: 'Flowe Base', cashAccountType: 'CACC', closingBookedCents: 153_210, booked: 300, pending: 4 },
   { profile: 'flowe', customerId: 'fl-bob', accountNumber: '000000420002', name: 'Conto Flowe', product: 'Flowe Base', cashAccountType: 'CACC', closingBookedCents: 27_595, booked: 280, pending: 2 },
+  { profile: 'flowe', customerId: 'fl-carol', accountNumber: '000000430003', name: 'Conto Flowe', product: 'Flowe Base', cashAccountType: 'CACC', closingBookedCents: 98_430, booked: 240, pending: 3 },
+  { profile: 'flowe', customerId: 'fl-carol', accountNumber: '000000430004', name: 'Conto Flowe Plus', product: 'Flowe Plus', cashAccountType: 'CACC', closingBookedCents: 412_000, booked: 120, pending: 1 },
+  { profile: 'flowe', customerId: 'fl-carol', accountNumber: '000000430005', name: 'Salvadanaio', product: 'Flowe Savings', cashAccountType: 'SVGS', closingBookedCents: 1_500_000, booked: 30, pending: 0 },
 ];
 
 const LT_MERCHANTS = ['Maxima LT', 'Rimi Lietuva', 'Bolt Operations', 'Telia Lietuva', 'Ignitis', 'Wolt LT', 'Vilniaus Vandenys', 'Spotify AB'];

@@ -21,7 +21,7 @@ const REQUIRED_SCOPE: Record<Profile, Record<'ais' | 'pis', string>> = {
   flowe: { ais: FLOWE_SCOPES.aisp, pis: FLOWE_SCOPES.pisp },
 };
 
-/** The status endpoints the guides ask TPPs to poll "no more than 1/sec". */
+/** The status endpoints Flowe's guide asks TPPs to poll "no more than 1/sec" (ConnectPay's document names no rate). */
 const STATUS_ROUTES = new Set(['consent-status', 'consent-sca-status', 'payment-status', 'payment-sca-status']);
 
 /**

@@ -52,7 +52,8 @@ export class AccountsService {
     this.spend(api, consent, consent.id, 'the Consent-ID');
   }
 
-  list(api: ApiContext, consent: Consent, req: Request, withBalance: boolean): { accounts: AccountDetails[] } {
+  list(api: ApiContext, consent: Consent, req: Request, askedWithBalance: boolean): { accounts: AccountDetails[] } {
+    const withBalance = askedWithBalance && this.honoursWithBalance(api);
     const visible = this.directory.accountsOf(api.grant.customerId).filter((a) => allows(consent.request.access, a, 'list'));
     this.useResource(api, consent, '/accounts');
     return {
@@ -60,7 +61,8 @@ export class AccountsService {
     };
   }
 
-  details(api: ApiContext, consent: Consent, accountId: string, req: Request, withBalance: boolean): { account: AccountDetails } {
+  details(api: ApiContext, consent: Consent, accountId: string, req: Request, askedWithBalance: boolean): { account: AccountDetails } {
+    const withBalance = askedWithBalance && this.honoursWithBalance(api);
     const account = this.account(api, consent, accountId, 'accounts');
     this.useResource(api, consent, `/accounts/${accountId}`);
     const balances = withBalance && allows(consent.request.access, account, 'balances') ? this.balances(api, account) : undefined;
@@ -107,7 +109,7 @@ export class AccountsService {
     if (pageIndex > 0 && all.length > 0) links.previous = pageLink(Math.min(pageIndex - 1, Math.floor((all.length - 1) / size)));
 
     const details = (status: 'booked' | 'pending') => page.filter((t) => t.status === status).map((t) => transactionDetails(account, t));
-    const withBalance = query.withBalance === 'true' && allows(consent.request.access, account, 'balances');
+    const withBalance = query.withBalance === 'true' && this.honoursWithBalance(api) && allows(consent.request.access, account, 'balances');
     return {
       account: { iban: account.iban, currency: account.currency },
       transactions: {
@@ -130,6 +132,11 @@ export class AccountsService {
     if (account === undefined) throw new BgError(404, 'RESOURCE_UNKNOWN', 'Unknown account id');
     if (!allows(consent.request.access, account, kind)) throw new BgError(401, 'CONSENT_INVALID', `The consent does not cover ${kind} of this account`);
     return account;
+  }
+
+  /** The bank's `withBalance` mode: a bank may ignore the parameter (Berlin Group) and answer without balances. */
+  private honoursWithBalance(api: ApiContext): boolean {
+    return this.modes.of(api.profile).withBalance === 'honoured';
   }
 
   /** `per_resource`: an unattended read of `resource` spends that resource's frequencyPerDay budget. */

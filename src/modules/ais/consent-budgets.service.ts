@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
+import type { BudgetCounting } from '../../config/banks.config.js';
+import { PollQueue } from '../polling/poll-queue.store.js';
+import { budgetState } from './budget.js';
+import { toBudgetView, type BudgetView } from './budget.view.js';
+import type { AisConsent } from './consent.entity.js';
+import { ConsentStore } from './consent.store.js';
+
+/** What the frontend is told about a consent's background refreshes. */
+export interface RefreshInfo {
+  budget: BudgetView;
+  /** When the scheduler will next refresh the stored copy in the background (absent: no refresh planned). */
+  nextRefreshAt?: string;
+}
+
+/**
+ * Each consent's budget as its bank counts it, and the next planned background refresh (the
+ * scheduler's `ais-refresh` item), for the consent and AIS data answers: two round trips (the
+ * ledger, the poll queue), run together, for any number of consents.
+ */
+@Injectable()
+export class ConsentBudgets {
+  constructor(
+    private readonly store: ConsentStore,
+    private readonly polls: PollQueue,
+    private readonly aspsps: AspspRegistry,
+  ) {}
+
+  async describe(consents: readonly AisConsent[]): Promise<Map<string, RefreshInfo>> {
+    const ids = consents.map((c) => c.id);
+    const [{ now, windows }, next] = await Promise.all([this.store.windows(ids), this.polls.nextPollAt('ais-refresh', ids)]);
+    const out = new Map<string, RefreshInfo>();
+    for (const consent of consents) {
+      const usage = { limit: consent.frequencyPerDay, resources: windows.get(consent.id) ?? [], blockedUntil: consent.budgetBlockedUntil };
+      const at = next.get(consent.id);
+      out.set(consent.id, { budget: toBudgetView(budgetState(usage, this.countingOf(consent.aspspId), now)), ...(at ? { nextRefreshAt: at.toISOString() } : {}) });
+    }
+    return out;
+  }
+
+  /** The bank's counting rule; a bank no longer configured is described by the safe reading. */
+  private countingOf(aspspId: string): BudgetCounting {
+    return this.aspsps.all().find((a) => a.id === aspspId)?.bank.aisBudgetCounting ?? 'per_call';
+  }
+
+  async describeOne(consent: AisConsent): Promise<RefreshInfo> {
+    return (await this.describe([consent])).get(consent.id)!;
+  }
+}
