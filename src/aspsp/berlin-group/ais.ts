@@ -67,26 +67,31 @@ export class BerlinGroupAis {
 
   /** Creates a consent; `psuIpAddress` is the PSU's IP (Berlin Group: mandatory on consent creation for some banks). */
   async createConsent(accessToken: string, body: ConsentRequestBody, psuIpAddress?: string): Promise<{ consentId: string; status: ConsentStatus }> {
-    const res = await this.api.call({ method: 'POST', service: 'ais', path: '/consents', accessToken, psuIpAddress, json: body });
+    const res = await this.api.call({ method: 'POST', operation: 'consent', service: 'ais', path: '/consents', accessToken, psuIpAddress, json: body });
     return parseConsentCreated(this.aspspId, res.body);
   }
 
+  /**
+   * One status request. Not retried here: the bank allows one status request per consent per
+   * second, and the scheduler (or the user) asks again later anyway.
+   */
   async consentStatus(accessToken: string, consentId: string): Promise<ConsentStatus> {
-    const res = await this.api.call({ method: 'GET', service: 'ais', path: `/consents/${encodeURIComponent(consentId)}/status`, accessToken, retry: true });
+    const path = `/consents/${encodeURIComponent(consentId)}/status`;
+    const res = await this.api.call({ method: 'GET', operation: 'consent-status', service: 'ais', path, accessToken, retry: false });
     return parseConsentStatus(this.aspspId, res.body);
   }
 
   async deleteConsent(accessToken: string, consentId: string): Promise<void> {
-    await this.api.call({ method: 'DELETE', service: 'ais', path: `/consents/${encodeURIComponent(consentId)}`, accessToken, retry: true });
+    await this.api.call({ method: 'DELETE', operation: 'consent-delete', service: 'ais', path: `/consents/${encodeURIComponent(consentId)}`, accessToken, retry: true });
   }
 
   async accounts(ctx: ReadContext): Promise<BankAccount[]> {
-    const res = await this.api.call({ method: 'GET', service: 'ais', path: '/accounts', ...this.headers(ctx) });
+    const res = await this.api.call({ method: 'GET', operation: 'accounts', service: 'ais', path: '/accounts', ...this.headers(ctx) });
     return parseAccounts(this.aspspId, res.body);
   }
 
   async balances(ctx: ReadContext, resourceId: string): Promise<BankBalance[]> {
-    const res = await this.api.call({ method: 'GET', service: 'ais', path: `/accounts/${encodeURIComponent(resourceId)}/balances`, ...this.headers(ctx) });
+    const res = await this.api.call({ method: 'GET', operation: 'balances', service: 'ais', path: `/accounts/${encodeURIComponent(resourceId)}/balances`, ...this.headers(ctx) });
     return parseBalances(this.aspspId, res.body);
   }
 
@@ -105,7 +110,7 @@ export class BerlinGroupAis {
       if (seen.has(url)) throw new BankError(this.aspspId, 'unexpected', 'the bank linked a transactions page to itself');
       if (seen.size >= MAX_TRANSACTION_PAGES) throw new BankError(this.aspspId, 'unexpected', `the bank sent more than ${MAX_TRANSACTION_PAGES} transaction pages`);
       seen.add(url);
-      const res = await this.api.call({ method: 'GET', service: 'ais', path, ...this.headers(ctx) });
+      const res = await this.api.call({ method: 'GET', operation: 'transactions', service: 'ais', path, ...this.headers(ctx) });
       const page = parseTransactionsPage(this.aspspId, res.body);
       all.push(...page.transactions);
       path = page.next;
