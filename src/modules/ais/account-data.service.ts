@@ -115,7 +115,8 @@ export class AccountDataService {
       return { source: 'bank', rateLimited: false };
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
-      if (error.kind === 'rate_limited' && hasStored) return { source: 'storage', rateLimited: true };
+      // The AIS API's 429 (its budget); the login server throttling us is a bank failure like any other.
+      if (error.kind === 'rate_limited' && error.failureCause !== 'token_endpoint_rate_limited' && hasStored) return { source: 'storage', rateLimited: true };
       throw error;
     }
   }
