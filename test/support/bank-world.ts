@@ -141,3 +141,11 @@ export async function accessTokenOf(bff: TestBff, connectionId: string): Promise
   if (!connection) throw new Error(`no connection ${connectionId}`);
   return bff.app.get(BankTokensService).accessToken(connection);
 }
+
+/**
+ * Waits out the banks' one-status-request-per-second rule (plus the BFF's headroom): a test that
+ * asks the same payment's or consent's status twice in a row would otherwise get the stored answer.
+ */
+export function nextStatusWindow(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1150));
+}

@@ -8,8 +8,8 @@ import {
   TimeoutStrategy,
   circuitBreaker,
   handleWhen,
-  isTaskCancelledError,
   retry,
+  TaskCancelledError,
   timeout,
   wrap,
   type CircuitBreakerPolicy,
@@ -170,7 +170,8 @@ export class BankHttpClient {
       const what = endpoint === 'token' ? "the bank's login server is failing" : 'the bank is failing';
       return new BankError(this.bank.id, 'unavailable', `${what}; calls are paused for ${seconds} s`, { retryAfterSeconds: seconds, cause: 'circuit_open' });
     }
-    if (isTaskCancelledError(error)) return new BankError(this.bank.id, 'timeout', 'the bank did not answer in time', { cause: 'deadline_exceeded' }, { cause: error });
+    // (cockatiel's own isTaskCancelledError tests for another error's marker: instanceof it is.)
+    if (error instanceof TaskCancelledError) return new BankError(this.bank.id, 'timeout', 'the bank did not answer in time', { cause: 'deadline_exceeded' }, { cause: error });
     return new BankError(this.bank.id, 'unexpected', 'the bank call failed unexpectedly', { cause: 'unexpected' }, { cause: error });
   }
 

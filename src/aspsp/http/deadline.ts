@@ -9,7 +9,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  */
 const store = new AsyncLocalStorage<number>();
 
-export function withDeadline<T>(deadlineMs: number, work: () => Promise<T>): Promise<T> {
+export function withDeadline<T>(deadlineMs: number, work: () => T): T {
   const outer = store.getStore();
   return store.run(outer === undefined ? deadlineMs : Math.min(outer, deadlineMs), work);
 }

@@ -29,6 +29,7 @@ export class BankMetrics implements BankCallObserver {
   private readonly coalesced: Counter<'aspsp' | 'operation'>;
   private readonly statusFromStorage: Counter<'aspsp' | 'operation'>;
   private readonly shed: Counter<'aspsp' | 'limit'>;
+  private readonly requestsCoalesced: Counter<'resource'>;
   private readonly known = new Set<string>();
 
   constructor(metrics: MetricsService) {
@@ -51,6 +52,12 @@ export class BankMetrics implements BankCallObserver {
       name: 'bank_status_reads_deferred_total',
       help: 'Status refreshes answered from storage because the resource was asked less than the bank allows ago',
       labelNames: ['aspsp', 'operation'],
+      registers,
+    });
+    this.requestsCoalesced = new Counter({
+      name: 'api_requests_coalesced_total',
+      help: "API reads answered together with an identical one of the same user already in flight (one bank call, one read of the store)",
+      labelNames: ['resource'],
       registers,
     });
     this.shed = new Counter({ name: 'bank_calls_shed_total', help: "Bank calls refused because a user's or connection's share was in use until the deadline", labelNames: ['aspsp', 'limit'], registers });
@@ -86,6 +93,10 @@ export class BankMetrics implements BankCallObserver {
 
   callCoalesced(aspspId: string, operation: string): void {
     this.coalesced.inc({ aspsp: aspspId, operation });
+  }
+
+  requestCoalesced(resource: string): void {
+    this.requestsCoalesced.inc({ resource });
   }
 
   statusDeferred(aspspId: string, operation: string): void {

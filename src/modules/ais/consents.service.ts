@@ -3,7 +3,9 @@ import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import type { ConsentTerms } from '../../aspsp/berlin-group/ais.js';
 import { utcDate } from '../../aspsp/berlin-group/dates.js';
+import { SingleFlight } from '../../common/concurrency/single-flight.js';
 import { AppError } from '../../common/errors/app-error.js';
+import { BankMetrics } from '../../common/metrics/bank.metrics.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
 import { serviceNotGranted } from '../connections/connection-errors.js';
 import { ConnectionsService } from '../connections/connections.service.js';
@@ -21,6 +23,7 @@ import { ConsentStore } from './consent.store.js';
 @Injectable()
 export class ConsentsService {
   private readonly logger = new Logger(ConsentsService.name);
+  private readonly flights = new SingleFlight();
 
   constructor(
     private readonly consents: ConsentStore,
@@ -28,6 +31,7 @@ export class ConsentsService {
     private readonly aspsps: AspspRegistry,
     private readonly tokens: BankTokensService,
     private readonly bank: AisBank,
+    private readonly metrics: BankMetrics,
   ) {}
 
   /**
@@ -137,10 +141,19 @@ export class ConsentsService {
     return consent;
   }
 
-  /** One status request; the bank's answer (or its refusal of the consent) is recorded. */
-  private async askBank(consent: AisConsent): Promise<AisConsent> {
+  /**
+   * One status request; the bank's answer (or its refusal of the consent) is recorded. Concurrent
+   * asks about one consent share one bank call, and at most one per second reaches the bank across
+   * replicas (StatusPace): the others get the stored status, as does a bank 429.
+   */
+  private askBank(consent: AisConsent): Promise<AisConsent> {
+    return this.flights.run(consent.id, () => this.askBankOnce(consent), () => this.metrics.callCoalesced(consent.aspspId, 'consent-status'));
+  }
+
+  private async askBankOnce(consent: AisConsent): Promise<AisConsent> {
     try {
-      const status = await this.bank.raw(consent, (ais, token) => ais.consentStatus(token, consent.bankConsentId));
+      const status = await this.bank.consentStatus(consent);
+      if (status === undefined) return this.consents.expireIfDue((await this.consents.findById(consent.id)) ?? consent);
       const moved = await this.consents.move(consent.id, status, null);
       return this.consents.expireIfDue(moved);
     } catch (error) {
@@ -149,6 +162,7 @@ export class ConsentsService {
         const status = error.details.bankCode === 'CONSENT_EXPIRED' ? 'expired' : 'invalid';
         return this.consents.move(consent.id, status, error.details.bankCode ?? null);
       }
+      if (error.kind === 'rate_limited') return this.consents.expireIfDue((await this.consents.findById(consent.id)) ?? consent);
       throw error;
     }
   }

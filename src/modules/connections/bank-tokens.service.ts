@@ -7,6 +7,7 @@ import { fixHint } from '../../aspsp/http/failure-hints.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { BankMetrics } from '../../common/metrics/bank.metrics.js';
 import { TokenVaultService, VaultError } from '../token-vault/token-vault.service.js';
+import { BankCallGate } from './bank-call-gate.js';
 import { connectionNotUsable, reauthRequired } from './connection-errors.js';
 import type { Connection } from './connection.entity.js';
 import { ConnectionsStore } from './connections.store.js';
@@ -47,6 +48,7 @@ export class BankTokensService {
     private readonly vault: TokenVaultService,
     private readonly aspsps: AspspRegistry,
     private readonly metrics: BankMetrics,
+    private readonly gate: BankCallGate,
   ) {}
 
   /** Stores the tokens of a completed login and activates the connection. */
@@ -104,7 +106,12 @@ export class BankTokensService {
    * vouched for the grant; a scope or credential problem on the API side is the likelier cause):
    * a 502 naming the bank, the connection and its tokens untouched. docs/banks.md, ambiguity 16.
    */
-  async withAccessToken<T>(connection: Connection, call: (accessToken: string) => Promise<T>): Promise<T> {
+  withAccessToken<T>(connection: Connection, call: (accessToken: string) => Promise<T>): Promise<T> {
+    // The user's and the connection's share of the banks (BankCallGate), for the whole exchange.
+    return this.gate.run(connection, () => this.callWithToken(connection, call));
+  }
+
+  private async callWithToken<T>(connection: Connection, call: (accessToken: string) => Promise<T>): Promise<T> {
     const token = await this.accessToken(connection);
     try {
       return await call(token);
