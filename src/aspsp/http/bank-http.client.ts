@@ -58,6 +58,9 @@ const MAX_BODY_BYTES = 5 * 1024 * 1024;
 /** The same refusal of our credentials is logged as an error at most this often per bank and cause. */
 const HINT_LOG_EVERY_MS = 30_000;
 
+/** Failures already counted attempt by attempt. */
+const counted = new WeakSet<BankError>();
+
 /** Kinds that say the bank (or our set-up with it) is failing, not the request: they open the circuit. */
 const CIRCUIT_KINDS: ReadonlySet<BankErrorKind> = new Set(['transient', 'timeout', 'unreachable', 'misconfigured']);
 
@@ -116,7 +119,8 @@ export class BankHttpClient {
       return await policy.execute(({ signal }) => this.once(req, signal));
     } catch (raw) {
       const error = this.toBankError(raw, endpoint);
-      this.observer.callFailed(this.bank.id, req.operation, error.failureCause);
+      // Attempts that failed are counted as they fail (below); this is what ends the call otherwise.
+      if (!counted.has(error)) this.observer.callFailed(this.bank.id, req.operation, error.failureCause);
       if (error.kind === 'rate_limited') this.observer.rateLimited(this.bank.id, req.operation);
       if (error.kind === 'misconfigured' || error.kind === 'unreachable') this.logHint(error, req.operation);
       throw error;
@@ -146,6 +150,7 @@ export class BankHttpClient {
       const ms = Math.round(performance.now() - started);
       const failure = networkFailure(this.bank.id, error);
       this.observer.callFinished({ aspspId: this.bank.id, operation: req.operation, statusClass: 'none', durationMs: ms });
+      this.countFailure(failure, req.operation);
       // A warning, without a stack: the bank's trouble, not a bug of ours.
       this.logger.warn({ ...logged, ms, failure: failure.kind, cause: failure.failureCause, errorCode: errorCode(error) }, 'bank call failed');
       throw failure;
@@ -154,13 +159,20 @@ export class BankHttpClient {
     this.observer.callFinished({ aspspId: this.bank.id, operation: req.operation, statusClass: `${Math.floor(res.statusCode / 100)}xx`, durationMs: ms });
     if (res.statusCode >= 500) {
       this.logger.warn({ ...logged, status: res.statusCode, ms }, 'bank call failed');
-      throw new BankError(this.bank.id, 'transient', `the bank answered ${res.statusCode}`, { status: res.statusCode, cause: 'server_error' });
+      throw this.countFailure(new BankError(this.bank.id, 'transient', `the bank answered ${res.statusCode}`, { status: res.statusCode, cause: 'server_error' }), req.operation);
     }
     this.logger.log({ ...logged, status: res.statusCode, ms }, 'bank call');
     const response: BankResponse = { status: res.statusCode, headers: res.headers, body: parseJson(text), requestId };
     const refusal = res.statusCode >= 400 ? req.classify?.(response) : undefined;
-    if (refusal) throw refusal;
+    if (refusal) throw this.countFailure(refusal, req.operation);
     return response;
+  }
+
+  /** Counts one failed attempt (each retry is a bank call of its own). */
+  private countFailure(error: BankError, operation: string): BankError {
+    this.observer.callFailed(this.bank.id, operation, error.failureCause);
+    counted.add(error);
+    return error;
   }
 
   private toBankError(error: unknown, endpoint: BankEndpoint): BankError {
