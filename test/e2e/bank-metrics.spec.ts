@@ -52,7 +52,9 @@ describe('bank metrics after an end-to-end flow', () => {
     expect(series(metrics, 'bank_errors_total', { aspsp: 'flowe', operation: 'accounts', cause: 'server_error' })[0]).toBeGreaterThanOrEqual(1);
     expect(series(metrics, 'bank_rate_limited_total', { aspsp: 'flowe', operation: 'balances' })[0]).toBe(1);
     expect(series(metrics, 'bank_token_refreshes_total', { aspsp: 'flowe', outcome: 'ok' })[0]).toBeGreaterThanOrEqual(1);
-    expect(series(metrics, 'bank_circuit_transitions_total', { aspsp: 'flowe', endpoint: 'api', to: 'open' })[0]).toBe(1);
+    // Opened at least once (a slow machine may let a half-open probe fail and reopen it), closed again at the end.
+    expect(series(metrics, 'bank_circuit_transitions_total', { aspsp: 'flowe', endpoint: 'api', to: 'open' })[0]).toBeGreaterThanOrEqual(1);
+    expect(series(metrics, 'bank_circuit_transitions_total', { aspsp: 'flowe', endpoint: 'api', to: 'half_open' })[0]).toBeGreaterThanOrEqual(1);
     expect(series(metrics, 'bank_circuit_transitions_total', { aspsp: 'flowe', endpoint: 'api', to: 'closed' })[0]).toBe(1);
     expect(series(metrics, 'bank_circuit_state', { aspsp: 'flowe', endpoint: 'api' })).toEqual([0]);
     expect(series(metrics, 'bank_circuit_state', { aspsp: 'connectpay', endpoint: 'token' })).toEqual([0]);
