@@ -17,6 +17,7 @@ import { BankLoginModule } from './modules/bank-login/bank-login.module.js';
 import { EventsModule } from './modules/events/events.module.js';
 import { SchedulerModule } from './modules/scheduler/scheduler.module.js';
 import { IdentityModule, SandboxLoginModule } from './modules/identity/index.js';
+import { FairnessModule } from './modules/fairness/fairness.module.js';
 import { DemoModule } from './modules/demo/demo.module.js';
 
 export interface AppModuleOptions {
@@ -47,6 +48,8 @@ export class AppModule {
         // Timers of the poll worker, the webhook dispatcher and housekeeping (a global registry).
         ScheduleModule.forRoot(),
         HealthModule,
+        // Request deadlines for bank work and per-user API limits (before identity's guards use them).
+        FairnessModule,
         IdentityModule,
         BankLoginModule,
         AisModule,

@@ -36,14 +36,16 @@ export const CONSENT_STATUS = {
 };
 
 /**
- * ISO 20022 payment statuses (Berlin Group `transactionStatus`) and the BFF's own two: `pending`
- * (the bank call is in flight) and `unknown` (the bank did not answer; the payment is never re-sent).
+ * ISO 20022 payment statuses (Berlin Group `transactionStatus`) and the BFF's own three: `pending`
+ * (the bank call is in flight), `unknown` (the bank did not answer; the payment is never re-sent)
+ * and `failed` (the bank could not be reached: nothing was paid, and the same request may be sent again).
  * `final`: the bank will not change it any more, so nothing is left to check or cancel.
  * @type {Record<PaymentStatus, PaymentStatusText>}
  */
 export const PAYMENT_STATUS = {
   pending: { text: 'Sending to the bank…', tone: 'info', final: false },
   unknown: { text: 'Unknown: the bank did not answer in time', tone: 'warn', final: false },
+  failed: { text: 'Not sent: the bank could not be reached. Nothing was paid; you can try again', tone: 'bad', final: true },
   RCVD: { text: 'Waiting for your approval in the bank app', tone: 'warn', final: false },
   PDNG: { text: 'The bank is still processing it', tone: 'info', final: false },
   PATC: { text: 'Waiting for another approval in the bank app', tone: 'warn', final: false },

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { banksConfig, type Service } from '../config/banks.config.js';
 import type { ConfigOf } from '../config/define-config.js';
 import { AppError } from '../common/errors/app-error.js';
+import { BankMetrics } from '../common/metrics/bank.metrics.js';
 import type { AspspAdapter } from './aspsp-adapter.js';
 import { ConnectPayAdapter } from './connectpay/connectpay.adapter.js';
 import { FloweAdapter } from './flowe/flowe.adapter.js';
@@ -18,9 +19,9 @@ export interface AspspSummary {
 export class AspspRegistry implements OnApplicationShutdown {
   private readonly adapters = new Map<string, AspspAdapter>();
 
-  constructor(@Inject(banksConfig.KEY) config: ConfigOf<typeof banksConfig>) {
+  constructor(@Inject(banksConfig.KEY) config: ConfigOf<typeof banksConfig>, metrics: BankMetrics) {
     for (const bank of config.banks) {
-      const http = new BankHttpClient(bank);
+      const http = new BankHttpClient(bank, metrics);
       const adapter = bank.adapter === 'flowe' ? new FloweAdapter(bank, http) : new ConnectPayAdapter(bank, http);
       this.adapters.set(bank.id, adapter);
     }

@@ -1,4 +1,4 @@
-import { IsOptional, IsString } from 'class-validator';
+import { IsIP, IsOptional, IsString } from 'class-validator';
 import { appBasics, type AppBasics, type AppMode } from './app.config.js';
 import { defineConfig, pickEnv, validateEnv, type ConfigProblems, type Env } from './define-config.js';
 import { readConfigFile, readSecretFile } from './files.js';
@@ -23,6 +23,13 @@ export type AdapterKind = (typeof ADAPTERS)[number];
  */
 export const BUDGET_COUNTINGS = ['per_call', 'per_resource'] as const;
 export type BudgetCounting = (typeof BUDGET_COUNTINGS)[number];
+export const PSU_IP_FORMATS = ['ipv4', 'ipv4-or-ipv6'] as const;
+export type PsuIpFormat = (typeof PSU_IP_FORMATS)[number];
+
+/** Berlin Group's spelling, and the Flowe guide's prose spelling ("PSU-IpAddress"). */
+const PSU_IP_SPELLINGS = ['PSU-IP-Address', 'PSU-IpAddress'];
+/** The Flowe guide's prose writes PO-APIKey (letter O), every HTTP sample P0-APIKey (zero). */
+const FLOWE_KEY_SPELLINGS = ['PO-APIKey', 'P0-APIKey'];
 
 /** Per-bank variables, read with the bank's prefix: `FLOWE_CLIENT_ID`, `CONNECTPAY_TOKEN_URL`, … */
 class BankEnv {
@@ -40,7 +47,9 @@ class BankEnv {
   @IsOptional() @ToList() SCOPES_BASE: string[] = [];
   @NonEmptyList('scope') SCOPES_AIS!: string[];
   @NonEmptyList('scope') SCOPES_PIS!: string[];
+  /** One spelling (kept for existing deployments); `SUBSCRIPTION_KEY_HEADERS` lists several. */
   @IsOptional() @Pattern(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name') SUBSCRIPTION_KEY_HEADER?: string;
+  @IsOptional() @ToList() @Pattern(/^[A-Za-z0-9-]{1,64}$/, 'must be a comma-separated list of HTTP header names', true) SUBSCRIPTION_KEY_HEADERS?: string[];
   @IsOptional() @IsString() SUBSCRIPTION_KEY?: string;
   @IsOptional() @IsString() SUBSCRIPTION_KEY_FILE?: string;
   @IsOptional() @IsString() TLS_CERT_FILE?: string;
@@ -49,10 +58,24 @@ class BankEnv {
   @IsOptional() @HttpUrl() REDIRECT_URI?: string;
   @NonEmptyList('currency') @Pattern(/^[A-Z]{3}$/, 'must be ISO 4217 currency codes such as EUR', true) CURRENCIES: string[] = ['EUR'];
   @IsOptional() @OneOf(['DEBT', 'CRED', 'SHAR', 'SLEV', 'NONE']) CHARGE_BEARER?: string;
+  /** Header names the PSU's IP is sent under on attended requests (default per adapter, see below). */
+  @IsOptional() @ToList() @Pattern(/^[A-Za-z0-9-]{1,64}$/, 'must be a comma-separated list of HTTP header names', true) PSU_IP_HEADERS?: string[];
+  /** `ipv4`: the OpenAPI file's `format: ipv4`; `ipv4-or-ipv6`: the bank also takes IPv6 literals. */
+  @OneOf(PSU_IP_FORMATS) PSU_IP_FORMAT: PsuIpFormat = 'ipv4';
+  /** An IPv4 address sent instead of a PSU's native IPv6 address to an `ipv4` bank (e.g. the TPP's own egress address). */
+  @IsOptional() @IsIP(4, { message: 'PSU_IP_FALLBACK must be an IPv4 address' }) PSU_IP_FALLBACK?: string;
+  /** Total time for one bank call: waiting for a socket, the request, retries. */
   @Integer(100, 120_000) TIMEOUT_MS = 10_000;
   /** Safe against both readings: a plan that fits `per_call` also fits `per_resource` (docs/banks.md). */
   @OneOf(BUDGET_COUNTINGS) AIS_BUDGET_COUNTING: BudgetCounting = 'per_call';
+  /** Consecutive failures (5xx, timeouts, unreachable, refused credentials) that open the bank's circuit. */
+  @Integer(1, 1000) BREAKER_THRESHOLD = 5;
+  /** How long an open circuit refuses calls before one is let through to probe the bank. */
+  @Integer(100, 600_000) BREAKER_HALF_OPEN_MS = 10_000;
+  /** At most one status request per resource this often, across every replica (Flowe guide 4.1 and 4.2: "no more than 1/sec"). */
+  @Integer(0, 3_600_000) STATUS_MIN_INTERVAL_MS = 1000;
 }
+
 
 export interface BankTls {
   cert: Buffer;
@@ -73,7 +96,10 @@ export interface BankConfig {
   clientId: string;
   clientSecret: string;
   scopes: { base: string[]; ais: string[]; pis: string[] };
-  subscriptionKey?: { header: string; value: string };
+  /** Sent under every listed header name: a gateway ignores a spelling it does not know. */
+  subscriptionKey?: { headers: string[]; value: string };
+  /** Where the PSU's IP goes on attended requests, and in which format (see docs/banks.md). */
+  psuIp: { headers: string[]; format: PsuIpFormat; ipv6Fallback?: string };
   /** mTLS client certificate (the TPP's eIDAS QWAC) and, optionally, the bank's CA. */
   tls?: BankTls;
   redirectUri: string;
@@ -82,6 +108,8 @@ export interface BankConfig {
   timeoutMs: number;
   /** How the bank counts unattended uses of a consent (`<ID>_AIS_BUDGET_COUNTING`). */
   aisBudgetCounting: BudgetCounting;
+  breaker: { threshold: number; halfOpenAfterMs: number };
+  statusMinIntervalMs: number;
 }
 
 export interface BanksConfig {
@@ -124,7 +152,6 @@ function sandboxDefaults(id: string, sandboxUrl: string): Record<string, string>
       SCOPES_BASE: `offline_access ${SANDBOX_FLOWE_SCOPE}/user_impersonation`,
       SCOPES_AIS: `${SANDBOX_FLOWE_SCOPE}/aisp`,
       SCOPES_PIS: `${SANDBOX_FLOWE_SCOPE}/pisp`,
-      SUBSCRIPTION_KEY_HEADER: 'PO-APIKey',
       SUBSCRIPTION_KEY: 'flowe-sandbox-subscription-key',
       CHARGE_BEARER: 'DEBT',
     };
@@ -166,9 +193,25 @@ function clientSecretIsSet({ prefix, raw, problems }: BankRuleInput): void {
 }
 
 function subscriptionKeyHasValue({ prefix, raw, problems }: BankRuleInput): void {
-  if (raw.SUBSCRIPTION_KEY_HEADER && !raw.SUBSCRIPTION_KEY && !raw.SUBSCRIPTION_KEY_FILE) {
-    problems.add(`${prefix}SUBSCRIPTION_KEY or ${prefix}SUBSCRIPTION_KEY_FILE must be set when ${prefix}SUBSCRIPTION_KEY_HEADER is`, `${prefix}SUBSCRIPTION_KEY`);
+  if ((raw.SUBSCRIPTION_KEY_HEADER || raw.SUBSCRIPTION_KEY_HEADERS?.length) && !raw.SUBSCRIPTION_KEY && !raw.SUBSCRIPTION_KEY_FILE) {
+    problems.add(`${prefix}SUBSCRIPTION_KEY or ${prefix}SUBSCRIPTION_KEY_FILE must be set when ${prefix}SUBSCRIPTION_KEY_HEADERS is`, `${prefix}SUBSCRIPTION_KEY`);
   }
+}
+
+/**
+ * The key's header names: the list, else the single name, else the adapter's default (Flowe: both
+ * spellings its guide uses), else a generic `Subscription-Key` for a bank that has a key but no name.
+ */
+function subscriptionKeyHeaders(raw: BankEnv): string[] {
+  if (raw.SUBSCRIPTION_KEY_HEADERS?.length) return [...new Set(raw.SUBSCRIPTION_KEY_HEADERS)];
+  if (raw.SUBSCRIPTION_KEY_HEADER) return [raw.SUBSCRIPTION_KEY_HEADER];
+  return raw.ADAPTER === 'flowe' ? FLOWE_KEY_SPELLINGS : ['Subscription-Key'];
+}
+
+/** Flowe: both spellings (its guide's prose and Berlin Group's); any other bank: Berlin Group's. */
+function psuIpHeaders(raw: BankEnv): string[] {
+  if (raw.PSU_IP_HEADERS?.length) return [...new Set(raw.PSU_IP_HEADERS)];
+  return raw.ADAPTER === 'flowe' ? PSU_IP_SPELLINGS : [PSU_IP_SPELLINGS[0]!];
 }
 
 function tlsCertAndKeyTogether({ prefix, raw, problems }: BankRuleInput): void {
@@ -201,7 +244,8 @@ function parseBank(id: string, env: Env, app: AppBasics, problems: ConfigProblem
     clientId: raw.CLIENT_ID,
     clientSecret,
     scopes: { base: raw.SCOPES_BASE, ais: raw.SCOPES_AIS, pis: raw.SCOPES_PIS },
-    subscriptionKey: raw.SUBSCRIPTION_KEY_HEADER && subscriptionValue ? { header: raw.SUBSCRIPTION_KEY_HEADER, value: subscriptionValue } : undefined,
+    subscriptionKey: subscriptionValue ? { headers: subscriptionKeyHeaders(raw), value: subscriptionValue } : undefined,
+    psuIp: { headers: psuIpHeaders(raw), format: raw.PSU_IP_FORMAT, ...(raw.PSU_IP_FALLBACK ? { ipv6Fallback: raw.PSU_IP_FALLBACK } : {}) },
     tls: files.tls,
     // One redirect URI per bank is the mix-up defence (RFC 9700 4.4); it carries no query string.
     redirectUri: raw.REDIRECT_URI ?? `${app.publicUrl}/auth/${id}/callback`,
@@ -210,6 +254,8 @@ function parseBank(id: string, env: Env, app: AppBasics, problems: ConfigProblem
     chargeBearer: raw.CHARGE_BEARER ?? (raw.ADAPTER === 'flowe' ? 'DEBT' : 'SLEV'),
     timeoutMs: raw.TIMEOUT_MS,
     aisBudgetCounting: raw.AIS_BUDGET_COUNTING,
+    breaker: { threshold: raw.BREAKER_THRESHOLD, halfOpenAfterMs: raw.BREAKER_HALF_OPEN_MS },
+    statusMinIntervalMs: raw.STATUS_MIN_INTERVAL_MS,
   };
 }
 

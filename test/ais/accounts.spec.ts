@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import request from 'supertest';
+import { AspspRegistry } from '../../src/aspsp/aspsp.registry.js';
 import { addDays, utcDate } from '../../src/aspsp/berlin-group/dates.js';
 import { sandboxLogin } from '../support/bank-login.js';
 import { startTestBff } from '../support/bff.js';
@@ -175,13 +176,18 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
 
   it('reflects pending → booked on the same row (a sandbox payment settling)', async () => {
     const token = await accessTokenOf(world.bff, alice.connectionId);
-    const payment = await fetch(`${world.sandbox.httpUrl}/flowe/openbankingpis/v1/payments/sepa-credit-transfers`, {
+    // Straight to the bank (over the BFF's mutual TLS client), as another app of the PSU would pay.
+    const payment = await world.bff.app.get(AspspRegistry).get('flowe').api.call<{ paymentId: string }>({
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'PO-APIKey': 'flowe-sandbox-subscription-key', 'X-Request-ID': randomUUID(), 'PSU-IP-Address': '127.0.0.1', 'content-type': 'application/json' },
-      body: JSON.stringify({ debtorAccount: { iban: FLOWE_IBAN }, creditorAccount: { iban: 'IT60X0542811101000000123456' }, creditorName: 'Mario Verdi', instructedAmount: { currency: 'EUR', amount: '12.34' } }),
+      operation: 'payment',
+      service: 'pis',
+      path: '/payments/sepa-credit-transfers',
+      accessToken: token,
+      psuIpAddress: '127.0.0.1',
+      json: { debtorAccount: { iban: FLOWE_IBAN }, creditorAccount: { iban: 'IT60X0542811101000000123456' }, creditorName: 'Mario Verdi', instructedAmount: { currency: 'EUR', amount: '12.34' } },
     });
     expect(payment.status).toBe(201);
-    const paymentId = ((await payment.json()) as { paymentId: string }).paymentId;
+    const paymentId = payment.body.paymentId;
     await decide(world.sandbox.httpUrl, 'payment', paymentId, 'approve');
     const find = (body: { transactions: { booked: { transactionId?: string }[]; pending: { transactionId?: string }[] } }) =>
       [...body.transactions.pending, ...body.transactions.booked].filter((t) => t.transactionId === paymentId);

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { addDays, utcDate } from '../../src/aspsp/berlin-group/dates.js';
 import { ConsentsService } from '../../src/modules/ais/consents.service.js';
+import { nextStatusWindow } from '../support/bank-world.js';
 import { withClient } from '../support/database.js';
 import {
   admin,
@@ -184,6 +185,7 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
     const consents = world.bff.app.get(ConsentsService);
     await expect(consents.pollStatus(consent.id)).resolves.toEqual({ final: false, status: 'received' });
     await decide(world.sandbox.httpUrl, 'consent', await bankConsentIdOf(world.bff.db, consent.id), 'reject');
+    await nextStatusWindow(); // one status request per second per consent
     await expect(consents.pollStatus(consent.id)).resolves.toEqual({ final: true, status: 'rejected' });
     expect(await pollItems(world.bff.db, consent.id)).toEqual([]);
     const view = await api().get(`/api/v1/consents/${consent.id}`).set(auth(flowe.token)).expect(200);

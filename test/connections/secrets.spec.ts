@@ -4,7 +4,7 @@ import { hop, sandboxLogin, startConnect } from '../support/bank-login.js';
 import { freePort } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
 import { isUp, runBuilt, waitFor, type RunningProcess } from '../support/process.js';
-import { startSandbox } from '../support/bank-world.js';
+import { bankEnv, startSandbox } from '../support/bank-world.js';
 
 const CANARY = {
   clientSecret: 'canary-client-secret-5d41402abc',
@@ -33,7 +33,8 @@ describe('secrets never leave the server', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       PUBLIC_URL: url,
-      SANDBOX_URL: sandbox.httpUrl,
+      // The banks over mutual TLS, as everywhere else (the client key must not leak either).
+      ...bankEnv(sandbox),
       LOG_LEVEL: 'debug',
       FLOWE_CLIENT_SECRET: CANARY.clientSecret,
       FLOWE_SUBSCRIPTION_KEY: CANARY.subscriptionKey,

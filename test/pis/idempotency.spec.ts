@@ -197,7 +197,7 @@ describe('payments: exactly once per Idempotency-Key', () => {
 
     const key = randomUUID();
     const abandoned = await reserveFor(key);
-    await withClient(bff.db.url, (c) => c.query("UPDATE payments SET created_at = now() - interval '1 hour' WHERE id IN ($1, $2)", [abandoned.id, fresh.id]));
+    await withClient(bff.db.url, (c) => c.query("UPDATE payments SET created_at = now() - interval '1 hour', status_changed_at = now() - interval '1 hour' WHERE id IN ($1, $2)", [abandoned.id, fresh.id]));
     const res = await pay(bff, alice, aliceFlowe, paymentBody(), key);
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ code: 'bank_error', paymentId: abandoned.id, paymentStatus: 'unknown' });

@@ -4,7 +4,7 @@ import { PaymentsService } from '../../src/modules/pis/payments.service.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
-import { accessTokenOf, admin, sandboxRequests, startSandbox } from '../support/bank-world.js';
+import { accessTokenOf, admin, nextStatusWindow, sandboxRequests, startSandbox } from '../support/bank-world.js';
 import { connect, decide, getPayment, IBAN, initiationsAtBank, pay, paymentBody, userToken, pisEnv } from './support.js';
 
 describe('payments: lifecycle against the sandbox', () => {
@@ -27,7 +27,11 @@ describe('payments: lifecycle against the sandbox', () => {
     await sandbox.close();
   });
 
-  const poll = (id: string) => bff.app.get(PaymentsService).pollStatus(id);
+  // As the scheduler polls: never twice within the banks' one-status-request-per-second window.
+  const poll = async (id: string) => {
+    await nextStatusWindow();
+    return bff.app.get(PaymentsService).pollStatus(id);
+  };
   const db = <T>(sql: string, params: unknown[] = []) => withClient(bff.db.url, async (c) => (await c.query(sql, params)).rows as T[]);
   const events = (paymentId: string) =>
     db<{ payload: { status: string; scaStatus: string | null; connectionId: string } }>(`SELECT payload FROM outbox_events WHERE type = 'payment.status' AND payload->>'paymentId' = $1 ORDER BY id`, [paymentId]);
@@ -66,6 +70,7 @@ describe('payments: lifecycle against the sandbox', () => {
     expect((await getPayment(bff, alice, id).expect(200)).body).toMatchObject({ status: 'ACSP', scaStatus: 'finalised' });
 
     await admin(sandbox.httpUrl, 'clock', { advanceSeconds: sandbox.config.settlementSeconds + 1 });
+    await nextStatusWindow(); // the poll above just asked
     const settled = (await getPayment(bff, alice, id, true).expect(200)).body;
     expect(settled).toMatchObject({ status: 'ACSC', scaStatus: 'finalised' });
     expect(settled.statusHistory.map((h: { status: string }) => h.status)).toEqual(['RCVD', 'ACSP', 'ACSC']);

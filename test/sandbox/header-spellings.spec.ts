@@ -17,8 +17,13 @@ afterEach(async () => {
   await call(`${base}/admin/reset`, { method: 'POST' });
 });
 
-/** The gateway's answer to a consent-status read with exactly these key headers (bgClient adds none when one is given). */
-const withKeys = (headers: Record<string, string>) => bgClient(base, 'flowe', flowe).get('/consents/UNKNOWN/status', headers);
+let probes = 0;
+/**
+ * The gateway's answer to a consent-status read with exactly these key headers (bgClient adds none
+ * when one is given); another unknown consent each time, so the one-status-read-per-second rule
+ * never answers first.
+ */
+const withKeys = (headers: Record<string, string>) => bgClient(base, 'flowe', flowe).get(`/consents/UNKNOWN${++probes}/status`, headers);
 
 describe('Flowe subscription-key spelling (prose PO-APIKey, samples P0-APIKey)', () => {
   // 403 CONSENT_UNKNOWN: the key was accepted and the request reached the Berlin Group layer.

@@ -11,7 +11,8 @@ let base: string;
 let token: string;
 let debtor: string;
 beforeAll(async () => {
-  sandbox = await startSandbox({ settlementSeconds: 5 });
+  // The lifecycle is read status by status within a second; the polling rate has its own tests (status-polling.spec.ts).
+  sandbox = await startSandbox({ settlementSeconds: 5, modes: { flowe: { statusPollMinIntervalMs: 0 }, connectpay: { statusPollMinIntervalMs: 0 } } });
   base = sandbox.httpUrl;
   token = (await floweTokens(base)).access;
   debtor = (await accountsOf(base, 'alice', 'flowe'))[0]!.iban;

@@ -20,6 +20,7 @@ export async function connectFlowe(bff: TestBff, user: string): Promise<{ connec
 export async function initiateAtBank(bff: TestBff, accessToken: string, n = 0): Promise<string> {
   const res = await bff.app.get(AspspRegistry).get('flowe').api.call<{ paymentId: string }>({
     method: 'POST',
+    operation: 'payment',
     service: 'pis',
     path: '/payments/sepa-credit-transfers',
     accessToken,
@@ -39,6 +40,7 @@ export function bankStatusHandler(bff: TestBff, options: { app: string; log: Pol
   return recordingHandler(options.log, options.app, async (context) => {
     const res = await api.call<{ transactionStatus: string }>({
       method: 'GET',
+      operation: 'payment-status',
       service: 'pis',
       path: `/payments/sepa-credit-transfers/${options.bankIds.get(context.resourceId)}/status`,
       accessToken: options.accessToken,

@@ -121,7 +121,7 @@ describe('scheduler against the sandbox bank: approval, SSE, 429 and 5xx', () =>
     await until('the first failing poll', async () => (await statusRequests(sandbox, bankId)).length >= 1, 3000);
     // Trip the breaker (5 consecutive failures) the way a burst of failing calls would.
     const api = bff.app.get(AspspRegistry).get('flowe').api;
-    for (let i = 0; i < 5; i++) await api.call({ method: 'GET', service: 'pis', path: `/payments/sepa-credit-transfers/${bankId}/status`, accessToken }).catch(() => undefined);
+    for (let i = 0; i < 5; i++) await api.call({ method: 'GET', operation: 'payment-status', service: 'pis', path: `/payments/sepa-credit-transfers/${bankId}/status`, accessToken }).catch(() => undefined);
     expect(await scrape(bff.url)).toMatch(/^bank_circuit_state\{[^}]*aspsp="flowe"[^}]*\} 1$/m);
     expect(await scrape(bff.url)).toMatch(/^bank_circuit_state\{[^}]*aspsp="connectpay"[^}]*\} 0$/m);
     const seen = (await statusRequests(sandbox, bankId)).length;

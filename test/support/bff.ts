@@ -27,7 +27,9 @@ export async function startTestBff(env: Record<string, string> = {}, options: { 
   // The port is chosen first so PUBLIC_URL (and so the banks' redirect URIs) point at this app.
   const port = await freePort();
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({ env: { NODE_ENV: 'test', LOG_LEVEL: debugLogs ? 'debug' : 'silent', PUBLIC_URL: `http://127.0.0.1:${port}`, ...env }, databaseUrl: db.url }),
+    // A test user makes far more requests than a person: the per-user limit (checked on every
+    // request) stays out of the way unless a test sets its own.
+    AppModule.forRoot({ env: { NODE_ENV: 'test', LOG_LEVEL: debugLogs ? 'debug' : 'silent', PUBLIC_URL: `http://127.0.0.1:${port}`, RATE_LIMIT_PER_USER: '100000', ...env }, databaseUrl: db.url }),
     { bodyParser: false, logger: debugLogs ? undefined : false, abortOnError: false },
   );
   configureApp(app);

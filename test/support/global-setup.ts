@@ -1,9 +1,14 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { EmbeddedDatabase } from '../../src/database/embedded-postgres.js';
 
 // Global setup runs outside Jest's module system, so it loads the build that `npm test` makes first.
 const BUILT = '../../dist/src/database/embedded-postgres.js';
 type EmbeddedModule = typeof import('../../src/database/embedded-postgres.js');
+const BUILT_CERTS = '../../dist/src/sandbox/certs.js';
+type CertsModule = typeof import('../../src/sandbox/certs.js');
 
 declare global {
   var __TEST_EMBEDDED_PG__: EmbeddedDatabase | undefined;
@@ -25,4 +30,11 @@ export default async function globalSetup(): Promise<void> {
   await client.connect();
   await client.end();
   process.env.TEST_DATABASE_URL = url;
+  // One throwaway PKI for every test file (the bank world talks mutual TLS; see bank-world.ts).
+  if (!process.env.TEST_CERTS_DIR) {
+    const { generateSandboxCerts } = (await import(BUILT_CERTS)) as CertsModule;
+    const dir = mkdtempSync(join(tmpdir(), 'tpp-test-certs-'));
+    generateSandboxCerts(dir, { keyBits: 2048 });
+    process.env.TEST_CERTS_DIR = dir;
+  }
 }

@@ -15,6 +15,7 @@ function bank(id: string, adapter: 'flowe' | 'connectpay'): BankConfig {
     id, name: id === 'flowe' ? 'Flowe' : 'ConnectPay', adapter, services: ['ais', 'pis'], authorizeUrl: 'https://bank.test/authorize', tokenUrl: 'https://bank.test/token',
     aisBaseUrl: 'https://bank.test/ais/v1', pisBaseUrl: 'https://bank.test/pis/v1', clientId: 'c', clientSecret: 's', scopes: { base: [], ais: ['a'], pis: ['p'] },
     redirectUri: 'https://tpp.test/cb', currencies: ['EUR'], chargeBearer: 'SLEV', timeoutMs: 1000, aisBudgetCounting: 'per_call',
+    psuIp: { headers: ['PSU-IP-Address'], format: 'ipv4' }, breaker: { threshold: 5, halfOpenAfterMs: 10_000 }, statusMinIntervalMs: 1000,
   };
 }
 

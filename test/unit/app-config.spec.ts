@@ -28,10 +28,32 @@ describe('configuration', () => {
     expect(flowe).toMatchObject({
       adapter: 'flowe',
       redirectUri: 'http://localhost:3000/auth/flowe/callback',
-      subscriptionKey: { header: 'PO-APIKey', value: 'flowe-sandbox-subscription-key' },
+      // Both spellings of Flowe's guide, for the key and for the PSU's IP: safe against either reading.
+      subscriptionKey: { headers: ['PO-APIKey', 'P0-APIKey'], value: 'flowe-sandbox-subscription-key' },
+      psuIp: { headers: ['PSU-IP-Address', 'PSU-IpAddress'], format: 'ipv4' },
       chargeBearer: 'DEBT',
       currencies: ['EUR'],
+      statusMinIntervalMs: 1000,
     });
+    expect(banks.find((b) => b.id === 'connectpay')).toMatchObject({ psuIp: { headers: ['PSU-IP-Address'], format: 'ipv4' } });
+    expect(banks.find((b) => b.id === 'connectpay')!.subscriptionKey).toBeUndefined();
+  });
+
+  it('takes the header spellings, the PSU IP format and its IPv6 fallback per bank', () => {
+    const { banks } = banksConfig.parse({
+      FLOWE_SUBSCRIPTION_KEY_HEADERS: 'P0-APIKey',
+      FLOWE_PSU_IP_HEADERS: 'PSU-IpAddress',
+      FLOWE_PSU_IP_FORMAT: 'ipv4-or-ipv6',
+      CONNECTPAY_PSU_IP_FALLBACK: '203.0.113.7',
+      CONNECTPAY_SUBSCRIPTION_KEY: 'k',
+    });
+    const byId = Object.fromEntries(banks.map((b) => [b.id, b]));
+    expect(byId.flowe).toMatchObject({ subscriptionKey: { headers: ['P0-APIKey'] }, psuIp: { headers: ['PSU-IpAddress'], format: 'ipv4-or-ipv6' } });
+    expect(byId.connectpay).toMatchObject({ subscriptionKey: { headers: ['Subscription-Key'], value: 'k' }, psuIp: { format: 'ipv4', ipv6Fallback: '203.0.113.7' } });
+    expect(configError(() => validateConfiguration({ FLOWE_PSU_IP_FORMAT: 'ipv5', CONNECTPAY_PSU_IP_FALLBACK: '::1' })).problems).toEqual([
+      'CONNECTPAY_PSU_IP_FALLBACK must be an IPv4 address',
+      'FLOWE_PSU_IP_FORMAT must be one of: ipv4, ipv4-or-ipv6',
+    ]);
   });
 
   it.each([

@@ -80,30 +80,35 @@ export class BerlinGroupAis {
 
   /** Creates a consent; `psuIpAddress` is the PSU's IP (Berlin Group: mandatory on consent creation for some banks). */
   async createConsent(accessToken: string, body: ConsentRequestBody, psuIpAddress?: string): Promise<{ consentId: string; status?: ConsentStatus }> {
-    const res = await this.api.call({ method: 'POST', service: 'ais', path: '/consents', accessToken, psuIpAddress, json: body });
+    const res = await this.api.call({ method: 'POST', operation: 'consent', service: 'ais', path: '/consents', accessToken, psuIpAddress, json: body });
     return parseConsentCreated(this.aspspId, res.body);
   }
 
+  /**
+   * One status request. Not retried here: the bank allows one status request per consent per
+   * second, and the scheduler (or the user) asks again later anyway.
+   */
   async consentStatus(accessToken: string, consentId: string): Promise<ConsentStatus> {
-    const res = await this.api.call({ method: 'GET', service: 'ais', path: `/consents/${encodeURIComponent(consentId)}/status`, accessToken, retry: true });
+    const path = `/consents/${encodeURIComponent(consentId)}/status`;
+    const res = await this.api.call({ method: 'GET', operation: 'consent-status', service: 'ais', path, accessToken, retry: false });
     return parseConsentStatus(this.aspspId, res.body);
   }
 
   async deleteConsent(accessToken: string, consentId: string): Promise<void> {
-    await this.api.call({ method: 'DELETE', service: 'ais', path: `/consents/${encodeURIComponent(consentId)}`, accessToken, retry: true });
+    await this.api.call({ method: 'DELETE', operation: 'consent-delete', service: 'ais', path: `/consents/${encodeURIComponent(consentId)}`, accessToken, retry: true });
   }
 
   /** The accounts; `withBalance` asks for their balances in the same call (a bank may ignore it: check each account's `balances`). */
   async accounts(ctx: ReadContext, options: { withBalance?: boolean } = {}): Promise<BankAccount[]> {
     await ctx.beforeRequest?.({ resource: '/accounts', page: 1 });
-    const res = await this.api.call({ method: 'GET', service: 'ais', path: options.withBalance ? '/accounts?withBalance=true' : '/accounts', ...this.headers(ctx) });
+    const res = await this.api.call({ method: 'GET', operation: 'accounts', service: 'ais', path: options.withBalance ? '/accounts?withBalance=true' : '/accounts', ...this.headers(ctx) });
     return parseAccounts(this.aspspId, res.body);
   }
 
   async balances(ctx: ReadContext, resourceId: string): Promise<BankBalance[]> {
     const path = `/accounts/${encodeURIComponent(resourceId)}/balances`;
     await ctx.beforeRequest?.({ resource: path, page: 1 });
-    const res = await this.api.call({ method: 'GET', service: 'ais', path, ...this.headers(ctx) });
+    const res = await this.api.call({ method: 'GET', operation: 'balances', service: 'ais', path, ...this.headers(ctx) });
     return parseBalances(this.aspspId, res.body);
   }
 
@@ -124,7 +129,7 @@ export class BerlinGroupAis {
       if (seen.size >= MAX_TRANSACTION_PAGES) throw new BankError(this.aspspId, 'unexpected', `the bank sent more than ${MAX_TRANSACTION_PAGES} transaction pages`);
       seen.add(url);
       await ctx.beforeRequest?.({ resource, page: seen.size });
-      const res = await this.api.call({ method: 'GET', service: 'ais', path, ...this.headers(ctx) });
+      const res = await this.api.call({ method: 'GET', operation: 'transactions', service: 'ais', path, ...this.headers(ctx) });
       const page = parseTransactionsPage(this.aspspId, res.body);
       all.push(...page.transactions);
       path = page.next;

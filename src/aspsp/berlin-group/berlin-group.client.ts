@@ -1,11 +1,14 @@
 import type { BankConfig } from '../../config/banks.config.js';
-import { BankError, type BankErrorKind, type TppMessage } from '../bank-error.js';
+import { BankError, type BankErrorKind, type BankFailureCause, type TppMessage } from '../bank-error.js';
 import type { BankHttpClient, BankResponse } from '../http/bank-http.client.js';
+import { psuIpForBank } from './psu-ip.js';
 
 export type BerlinGroupService = 'ais' | 'pis';
 
 export interface BerlinGroupRequest {
   method: 'GET' | 'POST' | 'DELETE' | 'PUT';
+  /** What is asked, for metrics and logs: `consent`, `consent-status`, `accounts`, `payment-status`, … */
+  operation: string;
   service: BerlinGroupService;
   /** Path under the service's base URL (`/consents`, `/accounts/{id}/balances`), or an href from `_links`. */
   path: string;
@@ -19,12 +22,27 @@ export interface BerlinGroupRequest {
 }
 
 const CONSENT_CODES = new Set(['CONSENT_INVALID', 'CONSENT_EXPIRED', 'CONSENT_UNKNOWN', 'SESSION_TERMINATED']);
-const TOKEN_CODES = new Set(['TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_UNKNOWN', 'UNAUTHORIZED']);
+/** Codes that name the user's access token: refresh once and retry. */
+const TOKEN_CODES = new Set(['TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_UNKNOWN']);
+/** Codes that name our own credentials (the TPP's certificate, signature or role): an operator must act. */
+const TPP_CREDENTIAL_CODES = new Set([
+  'CERTIFICATE_INVALID',
+  'CERTIFICATE_EXPIRED',
+  'CERTIFICATE_BLOCKED',
+  'CERTIFICATE_REVOKED',
+  'CERTIFICATE_MISSING',
+  'SIGNATURE_INVALID',
+  'SIGNATURE_MISSING',
+  'ROLE_INVALID',
+]);
 
 /**
  * What every NextGenPSD2 bank shares: the headers (a fresh `X-Request-ID` per call, the bearer
- * token, the subscription key where the bank has one, `PSU-IP-Address`, `Consent-ID`), `_links`
- * resolution, and `tppMessages` errors turned into BankError kinds the callers act on.
+ * token, the subscription key under each configured spelling, the PSU's IP under each configured
+ * spelling, `Consent-ID`), `_links` resolution, and error answers turned into BankError kinds the
+ * callers act on. A 401 is the user's token only when the bank says so (`TOKEN_*`, or an RFC 6750
+ * `invalid_token` challenge): a bare 401 — Flowe's API gateway refusing the subscription key — or
+ * one naming our certificate is a configuration error, never a reason to end a grant.
  */
 export class BerlinGroupClient {
   constructor(
@@ -34,11 +52,23 @@ export class BerlinGroupClient {
 
   async call<T = unknown>(req: BerlinGroupRequest): Promise<{ status: number; body: T; headers: BankResponse['headers'] }> {
     const headers: Record<string, string> = { Authorization: `Bearer ${req.accessToken}` };
-    if (this.bank.subscriptionKey) headers[this.bank.subscriptionKey.header] = this.bank.subscriptionKey.value;
-    if (req.psuIpAddress) headers['PSU-IP-Address'] = req.psuIpAddress;
+    // A gateway ignores a header name it does not know: every spelling the bank may read is sent.
+    for (const name of this.bank.subscriptionKey?.headers ?? []) headers[name] = this.bank.subscriptionKey!.value;
+    if (req.psuIpAddress) {
+      const ip = psuIpForBank(req.psuIpAddress, this.bank.psuIp);
+      for (const name of this.bank.psuIp.headers) headers[name] = ip;
+    }
     if (req.consentId) headers['Consent-ID'] = req.consentId;
-    const res = await this.http.send({ method: req.method, url: this.resolve(req.service, req.path), headers, json: req.json, retry: req.retry, requestId: true });
-    if (res.status >= 400) throw this.toError(res);
+    const res = await this.http.send({
+      method: req.method,
+      operation: req.operation,
+      url: this.resolve(req.service, req.path),
+      headers,
+      json: req.json,
+      retry: req.retry,
+      requestId: true,
+      classify: (answer) => this.toError(answer),
+    });
     return { status: res.status, body: res.body as T, headers: res.headers };
   }
 
@@ -66,17 +96,29 @@ export class BerlinGroupClient {
     const code = messages[0]?.code;
     const retryAfter = Number(res.headers['retry-after']);
     let kind: BankErrorKind;
+    let cause: BankFailureCause | undefined;
     if (res.status === 429) kind = 'rate_limited';
     else if (code && CONSENT_CODES.has(code)) kind = 'consent_invalid';
-    else if (res.status === 401 && (!code || TOKEN_CODES.has(code))) kind = 'token_invalid';
+    else if (code && TOKEN_CODES.has(code)) kind = 'token_invalid';
+    else if (code && TPP_CREDENTIAL_CODES.has(code)) [kind, cause] = ['misconfigured', 'certificate_refused'];
+    else if (res.status === 401 && !code && namesInvalidToken(res.headers['www-authenticate'])) kind = 'token_invalid';
+    else if (res.status === 401 && !code) [kind, cause] = ['misconfigured', this.bank.subscriptionKey ? 'subscription_key_refused' : 'refused_without_reason'];
     else kind = 'rejected';
-    return new BankError(this.bank.id, kind, code ? `the bank answered ${res.status} ${code}` : `the bank answered ${res.status}`, {
+    const what = code ? `the bank answered ${res.status} ${code}` : kind === 'misconfigured' ? `the bank refused our credentials (${res.status})` : `the bank answered ${res.status}`;
+    return new BankError(this.bank.id, kind, what, {
       status: res.status,
       bankCode: code,
       tppMessages: messages,
       retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+      cause,
     });
   }
+}
+
+/** RFC 6750 3.1: `WWW-Authenticate: Bearer error="invalid_token"` is the resource server naming the token. */
+function namesInvalidToken(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(', ') : (header ?? '');
+  return /error\s*=\s*"?invalid_token"?/i.test(value);
 }
 
 function tppMessagesOf(body: unknown): TppMessage[] {

@@ -36,13 +36,16 @@ export class BerlinGroupPis {
    * `psuIpAddress` is mandatory for initiation (Berlin Group `PSU-IP-Address`).
    */
   async initiate(accessToken: string, psuIpAddress: string, body: SepaCreditTransferBody): Promise<InitiatedPayment> {
-    const res = await this.api.call({ method: 'POST', service: 'pis', path: `/payments/${PRODUCT}`, accessToken, psuIpAddress, json: body, retry: false });
+    const res = await this.api.call({ method: 'POST', operation: 'payment', service: 'pis', path: `/payments/${PRODUCT}`, accessToken, psuIpAddress, json: body, retry: false });
     return parsePaymentInitiated(this.aspspId, res.body);
   }
 
-  /** `GET …/{paymentId}/status`: a read, safe to retry on transient failures. */
+  /**
+   * `GET …/{paymentId}/status`. Not retried here: the bank allows one status request per payment
+   * per second (Flowe guide 4.2 step 3), and the scheduler (or the user) asks again later anyway.
+   */
   async status(accessToken: string, paymentId: string): Promise<TransactionStatus> {
-    const res = await this.api.call({ method: 'GET', service: 'pis', path: `${this.paymentPath(paymentId)}/status`, accessToken, retry: true });
+    const res = await this.api.call({ method: 'GET', operation: 'payment-status', service: 'pis', path: `${this.paymentPath(paymentId)}/status`, accessToken, retry: false });
     return parsePaymentStatus(this.aspspId, res.body);
   }
 
@@ -50,7 +53,7 @@ export class BerlinGroupPis {
   async scaStatus(accessToken: string, paymentId: string, authorisationId: string): Promise<ScaStatus> {
     if (!isBankId(authorisationId)) throw new BankError(this.aspspId, 'unexpected', 'unusable authorisation id');
     const path = `${this.paymentPath(paymentId)}/authorisations/${encodeURIComponent(authorisationId)}`;
-    const res = await this.api.call({ method: 'GET', service: 'pis', path, accessToken, retry: true });
+    const res = await this.api.call({ method: 'GET', operation: 'payment-sca-status', service: 'pis', path, accessToken, retry: false });
     return parseScaStatusBody(this.aspspId, res.body);
   }
 
@@ -61,7 +64,7 @@ export class BerlinGroupPis {
    */
   async cancel(accessToken: string, paymentId: string, psuIpAddress?: string): Promise<CancelOutcome> {
     try {
-      const res = await this.api.call({ method: 'DELETE', service: 'pis', path: this.paymentPath(paymentId), accessToken, psuIpAddress, retry: false });
+      const res = await this.api.call({ method: 'DELETE', operation: 'payment-cancel', service: 'pis', path: this.paymentPath(paymentId), accessToken, psuIpAddress, retry: false });
       if (res.status === 202) return { outcome: 'authorisation_required', transactionStatus: parseCancellationAccepted(this.aspspId, res.body) };
       return { outcome: 'cancelled' };
     } catch (error) {

@@ -10,6 +10,10 @@ export const BANK_ERROR_CODES: Readonly<Record<BankErrorKind, ErrorCode>> = {
   timeout: 'bank_timeout',
   transient: 'bank_unavailable',
   unavailable: 'bank_unavailable',
+  // Nothing reached the bank: try again later (a payment was not made).
+  unreachable: 'bank_unavailable',
+  // The bank refused our credentials (key, secret, certificate): an operator must act; the user's grant stands.
+  misconfigured: 'bank_error',
   rate_limited: 'bank_rate_limited',
   rejected: 'bank_rejected',
   unexpected: 'bank_error',
@@ -21,12 +25,14 @@ export const BANK_ERROR_CODES: Readonly<Record<BankErrorKind, ErrorCode>> = {
 /** The problem's code, detail and extensions for a bank failure: which bank, what kind, the bank's own code, no secrets. */
 export function bankProblem(error: BankError): { code: ErrorCode; detail: string; extensions: Record<string, unknown> } {
   const { bankCode, tppMessages, retryAfterSeconds } = error.details;
+  const cause = error.failureCause;
   return {
     code: BANK_ERROR_CODES[error.kind],
     detail: `${error.aspspId}: ${error.message}`,
     extensions: {
       aspspId: error.aspspId,
       bankErrorKind: error.kind,
+      bankErrorCause: cause,
       ...(bankCode ? { bankCode } : {}),
       ...(tppMessages ? { tppMessages: tppMessages.map(({ category, code, text, path }) => ({ category, code, text, path })) } : {}),
       ...(retryAfterSeconds ? { retryAfterSeconds } : {}),

@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { BANK_ERROR_KINDS } from '../../aspsp/bank-error.js';
 import { ERROR_CATALOGUE, ERROR_CODES, type ErrorCode } from './error-codes.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 
@@ -31,7 +32,10 @@ export class ProblemDetails {
   @ApiPropertyOptional({ description: 'X-Request-ID of the request, to find it in the logs' }) requestId?: string;
   @ApiPropertyOptional({ type: [FieldErrorView], description: '`validation_failed`: every bad field' }) errors?: FieldErrorView[];
   @ApiPropertyOptional({ description: 'The bank concerned (bank failures, consents, connections)' }) aspspId?: string;
-  @ApiPropertyOptional({ enum: ['transient', 'timeout', 'unavailable', 'token_invalid', 'consent_invalid', 'rate_limited', 'rejected', 'unexpected'] }) bankErrorKind?: string;
+  @ApiPropertyOptional({ enum: BANK_ERROR_KINDS, description: 'Bank failures: what kind (`unreachable`: the request never reached the bank; `misconfigured`: the bank refused our credentials, the grant stands)' })
+  bankErrorKind?: string;
+  @ApiPropertyOptional({ description: 'Bank failures: the cause, e.g. `subscription_key_refused`, `client_auth_failed`, `tls_refused`, `token_endpoint_rate_limited`' })
+  bankErrorCause?: string;
   @ApiPropertyOptional({ description: "The bank's own code, e.g. CONSENT_INVALID" }) bankCode?: string;
   @ApiPropertyOptional({ type: [TppMessageView], description: "The bank's tppMessages" }) tppMessages?: TppMessageView[];
   @ApiPropertyOptional({ description: 'Also sent as the Retry-After header' }) retryAfterSeconds?: number;
@@ -41,7 +45,8 @@ export class ProblemDetails {
   @ApiPropertyOptional({ description: 'True: ask the user for a new consent' }) reconsentRequired?: boolean;
   @ApiPropertyOptional({ description: '`service_not_granted`: the service the route needs' }) requiredService?: string;
   @ApiPropertyOptional({ description: 'Payments: the payment concerned' }) paymentId?: string;
-  @ApiPropertyOptional({ description: 'Payments: its status now (e.g. `unknown` after a bank timeout, `RJCT`)' }) paymentStatus?: string;
+  @ApiPropertyOptional({ description: 'Payments: its status now (e.g. `unknown` after a bank timeout, `RJCT`, `failed` when the bank could not be reached)' }) paymentStatus?: string;
+  @ApiPropertyOptional({ description: 'Payments: true when the same request with the same Idempotency-Key may be sent again (nothing reached the bank)' }) retryable?: boolean;
 }
 
 /** Documents the problem answers a route can give: one response per status, listing its codes. */

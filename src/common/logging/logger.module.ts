@@ -19,7 +19,7 @@ import { redactPaths, redactUrl } from './redaction.js';
         const options = {
           ...loggerOptions('tpp-bff', app.logLevel),
           redact: {
-            paths: redactPaths(banks.banks.flatMap((b) => (b.subscriptionKey ? [b.subscriptionKey.header] : []))),
+            paths: redactPaths(banks.banks.flatMap((b) => b.subscriptionKey?.headers ?? [])),
             censor: '[REDACTED]',
           },
           genReqId: (req: IncomingMessage) => requestIdOf(req),

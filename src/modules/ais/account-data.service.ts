@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { BankError } from '../../aspsp/bank-error.js';
 import type { TransactionRange } from '../../aspsp/berlin-group/ais.js';
 import { addDays, utcDate } from '../../aspsp/berlin-group/dates.js';
+import { SingleFlight } from '../../common/concurrency/single-flight.js';
 import { AppError } from '../../common/errors/app-error.js';
+import { BankMetrics } from '../../common/metrics/bank.metrics.js';
 import { toAccountView, toBalanceView, toTransactionView, type AccountsView, type BalancesView, type DataWarning, type TransactionsView } from './account.view.js';
 import type { BudgetView } from './budget.view.js';
 import { AisReader } from './ais-reader.js';
@@ -41,27 +43,52 @@ type Source = 'bank' | 'storage';
  */
 @Injectable()
 export class AccountDataService {
+  private readonly flights = new SingleFlight();
+  private readonly views = new SingleFlight();
+
   constructor(
     private readonly consents: ConsentStore,
     private readonly consentsService: ConsentsService,
     private readonly reader: AisReader,
     private readonly store: AccountStore,
     private readonly budgets: ConsentBudgets,
+    private readonly metrics: BankMetrics,
   ) {}
 
-  async listAccounts(userId: string, consentId: string, req: ReadRequest): Promise<AccountsView> {
+  /*
+   * Identical requests of one user in flight at once (a burst of the same `?refresh=true`) are
+   * answered together: one read of the bank and of the store, one view for all. Different users
+   * never share: the key starts with the user.
+   */
+
+  listAccounts(userId: string, consentId: string, req: ReadRequest): Promise<AccountsView> {
+    return this.views.run(viewKey(userId, 'accounts', consentId, req.refresh), () => this.readAccounts(userId, consentId, req), () => this.metrics.requestCoalesced('accounts'));
+  }
+
+  balances(userId: string, consentId: string, accountId: string, req: ReadRequest): Promise<BalancesView> {
+    return this.views.run(viewKey(userId, 'balances', consentId, accountId, req.refresh), () => this.readBalances(userId, consentId, accountId, req), () => this.metrics.requestCoalesced('balances'));
+  }
+
+  transactions(userId: string, consentId: string, accountId: string, req: TransactionsRequest): Promise<TransactionsView> {
+    const { psuIpAddress: _ip, ...query } = req;
+    return this.views.run(viewKey(userId, 'transactions', consentId, accountId, JSON.stringify(query)), () => this.readTransactions(userId, consentId, accountId, req), () =>
+      this.metrics.requestCoalesced('transactions'),
+    );
+  }
+
+  private async readAccounts(userId: string, consentId: string, req: ReadRequest): Promise<AccountsView> {
     const consent = await this.consentsService.requireValid(userId, consentId);
     const read = req.refresh || consent.accountsFetchedAt === null;
-    const source = await this.attended(read, consent.accountsFetchedAt !== null, () => this.reader.accounts(consent, { psuIpAddress: req.psuIpAddress }));
+    const source = await this.attended(read, consent.accountsFetchedAt !== null, this.shared(consent, 'accounts', () => this.reader.accounts(consent, { psuIpAddress: req.psuIpAddress })));
     const links = await this.store.linkedAccounts(consent.id);
     const fresh = await this.consents.findById(consent.id);
     return { consentId: consent.id, accounts: links.map((l) => toAccountView(l.account)), ...(await this.envelope(consent, source.source, fresh?.accountsFetchedAt ?? null, source.rateLimited)) };
   }
 
-  async balances(userId: string, consentId: string, accountId: string, req: ReadRequest): Promise<BalancesView> {
+  private async readBalances(userId: string, consentId: string, accountId: string, req: ReadRequest): Promise<BalancesView> {
     const { consent, link } = await this.linked(userId, consentId, accountId, req.psuIpAddress);
     const read = req.refresh || link.account.balancesFetchedAt === null;
-    const source = await this.attended(read, link.account.balancesFetchedAt !== null, () => this.reader.balances(consent, link, { psuIpAddress: req.psuIpAddress }));
+    const source = await this.attended(read, link.account.balancesFetchedAt !== null, this.shared(consent, `balances|${accountId}`, () => this.reader.balances(consent, link, { psuIpAddress: req.psuIpAddress })));
     const balances = await this.store.balances(accountId);
     const account = await this.store.account(accountId);
     return { accountId, balances: balances.map(toBalanceView), ...(await this.envelope(consent, source.source, account?.balancesFetchedAt ?? null, source.rateLimited)) };
@@ -72,7 +99,7 @@ export class AccountDataService {
    * when the range starts before what is stored; such reads always run from dateFrom to today with
    * both booking statuses, so the stored copy stays one complete window.
    */
-  async transactions(userId: string, consentId: string, accountId: string, req: TransactionsRequest): Promise<TransactionsView> {
+  private async readTransactions(userId: string, consentId: string, accountId: string, req: TransactionsRequest): Promise<TransactionsView> {
     const today = utcDate();
     const dateTo = req.dateTo ?? today;
     const dateFrom = req.dateFrom ?? addDays(dateTo, -DEFAULT_HISTORY_DAYS);
@@ -82,7 +109,8 @@ export class AccountDataService {
     const covered = stored && link.account.transactionsFrom! <= dateFrom;
     const read = req.refresh || !covered;
     const bankRange: TransactionRange = { dateFrom: dateFrom < today ? dateFrom : today, dateTo: today, bookingStatus: 'both' };
-    const source = await this.attended(read, stored, () => this.reader.transactions(consent, link, bankRange, { psuIpAddress: req.psuIpAddress }));
+    const readBank = () => this.reader.transactions(consent, link, bankRange, { psuIpAddress: req.psuIpAddress });
+    const source = await this.attended(read, stored, this.shared(consent, `transactions|${accountId}|${bankRange.dateFrom}`, readBank));
     const range = { dateFrom, dateTo, bookingStatus: req.bookingStatus ?? 'both' } as const;
     const page = { limit: req.limit ?? DEFAULT_PAGE, offset: req.offset ?? 0 };
     const { total, items } = await this.store.transactions(accountId, range, page);
@@ -101,10 +129,19 @@ export class AccountDataService {
   private async linked(userId: string, consentId: string, accountId: string, psuIpAddress: string): Promise<{ consent: AisConsent; link: LinkedAccount }> {
     const consent = await this.consentsService.requireValid(userId, consentId);
     // A new consent (e.g. after re-consenting) learns its accounts' resourceIds first.
-    if (consent.accountsFetchedAt === null) await this.attended(true, false, () => this.reader.accounts(consent, { psuIpAddress }));
+    if (consent.accountsFetchedAt === null) await this.attended(true, false, this.shared(consent, 'accounts', () => this.reader.accounts(consent, { psuIpAddress })));
     const link = await this.store.linkedAccount(consent.id, accountId);
     if (!link) throw AppError.notFound('Account');
     return { consent, link };
+  }
+
+  /**
+   * Identical attended reads in flight at once (the same consent and resource, e.g. a burst of
+   * `?refresh=true`) make one bank call whose outcome every caller shares; each then answers from
+   * what it stored.
+   */
+  private shared(consent: AisConsent, resource: string, readBank: () => Promise<unknown>): () => Promise<unknown> {
+    return () => this.flights.run(`${consent.id}|${resource}`, readBank, () => this.metrics.callCoalesced(consent.aspspId, resource.split('|')[0]!));
   }
 
   /**
@@ -118,7 +155,8 @@ export class AccountDataService {
       return { source: 'bank', rateLimited: false };
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
-      if (error.kind === 'rate_limited' && hasStored) return { source: 'storage', rateLimited: true };
+      // The AIS API's 429 (its budget); the login server throttling us is a bank failure like any other.
+      if (error.kind === 'rate_limited' && error.failureCause !== 'token_endpoint_rate_limited' && hasStored) return { source: 'storage', rateLimited: true };
       throw error;
     }
   }
@@ -141,4 +179,8 @@ export class AccountDataService {
     };
     return { ...base, warning };
   }
+}
+
+function viewKey(...parts: (string | boolean)[]): string {
+  return parts.join('|');
 }

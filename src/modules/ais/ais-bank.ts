@@ -1,14 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
-import type { BerlinGroupAis, ReadContext } from '../../aspsp/berlin-group/ais.js';
+import type { BerlinGroupAis, ConsentStatus, ReadContext } from '../../aspsp/berlin-group/ais.js';
 import { AppError } from '../../common/errors/app-error.js';
+import { StatusPace } from '../bank-pace/status-pace.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
 import { ConnectionsService } from '../connections/connections.service.js';
 import type { AisConsent } from './consent.entity.js';
 import { consentNotUsable } from './consent-errors.js';
 import { isEnded, type LocalConsentStatus } from './consent-status.js';
 import { ConsentStore } from './consent.store.js';
+
+/** A consent refused by the bank waits up to this long for its status to be asked (one request per second). */
+const STATUS_WAIT_AFTER_REFUSAL_MS = 1500;
 
 /**
  * A bank call made for a consent: the connection's access token (refreshed once on a 401), the
@@ -23,6 +27,7 @@ export class AisBank {
     private readonly connections: ConnectionsService,
     private readonly tokens: BankTokensService,
     private readonly consents: ConsentStore,
+    private readonly pace: StatusPace,
   ) {}
 
   async call<T>(consent: AisConsent, psuIpAddress: string | undefined, fn: (ais: BerlinGroupAis, ctx: ReadContext) => Promise<T>): Promise<T> {
@@ -44,6 +49,20 @@ export class AisBank {
   }
 
   /**
+   * The consent's status at the bank, or undefined when it was asked less than the bank allows ago
+   * (StatusPace: one status request per consent per second, across replicas).
+   */
+  async consentStatus(consent: AisConsent, waitUpToMs?: number): Promise<ConsentStatus | undefined> {
+    const bankId = bankConsentIdOf(consent);
+    let mayAsk: boolean | undefined;
+    return this.raw(consent, async (ais, token) => {
+      // Claimed once the token is ready, right before the request leaves; a retry after a refreshed token is the same ask.
+      mayAsk ??= await this.pace.mayAsk(consent.aspspId, 'consent', bankId, waitUpToMs);
+      return mayAsk ? ais.consentStatus(token, bankId) : undefined;
+    });
+  }
+
+  /**
    * CONSENT_EXPIRED → `expired`. CONSENT_INVALID (and the like) → ask the bank once for the
    * consent's status, which tells e.g. `revokedByPsu` apart; when it cannot say → `invalid`.
    * CONSENT_UNKNOWN → `invalid`: the bank no longer knows it.
@@ -52,7 +71,8 @@ export class AisBank {
     const code = error.details.bankCode;
     let status: LocalConsentStatus = code === 'CONSENT_EXPIRED' ? 'expired' : 'invalid';
     if (status === 'invalid' && code !== 'CONSENT_UNKNOWN') {
-      const reported = await this.raw(consent, (ais, token) => ais.consentStatus(token, bankConsentIdOf(consent))).catch(() => undefined);
+      // Worth waiting out the status interval for: it tells a revocation from other refusals.
+      const reported = await this.consentStatus(consent, STATUS_WAIT_AFTER_REFUSAL_MS).catch(() => undefined);
       if (reported && isEnded(reported)) status = reported;
     }
     const settled = await this.consents.move(consent.id, status, code ?? null);

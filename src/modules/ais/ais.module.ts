@@ -1,6 +1,7 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AspspModule } from '../../aspsp/aspsp.module.js';
+import { BankPaceModule } from '../bank-pace/bank-pace.module.js';
 import { ConnectionLifecycle } from '../connections/connection-lifecycle.js';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { EventsModule } from '../events/events.module.js';
@@ -28,7 +29,7 @@ import { ConsentsService } from './consents.service.js';
  * terminates a connection's consents before it is revoked.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([AisConsent]), AspspModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
+  imports: [TypeOrmModule.forFeature([AisConsent]), AspspModule, BankPaceModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
   controllers: [ConsentsController, AccountsController],
   providers: [ConsentsService, AccountDataService, AisRefreshService, AisBank, AisReader, AccountStore, ConsentStore, ConsentBudgets, AisMetrics],
   exports: [ConsentsService, AisRefreshService],

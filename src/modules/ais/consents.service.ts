@@ -4,8 +4,10 @@ import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError, type BankErrorKind } from '../../aspsp/bank-error.js';
 import type { ConsentTerms } from '../../aspsp/berlin-group/ais.js';
 import { utcDate } from '../../aspsp/berlin-group/dates.js';
+import { SingleFlight } from '../../common/concurrency/single-flight.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { bankProblem } from '../../common/errors/bank-problem.js';
+import { BankMetrics } from '../../common/metrics/bank.metrics.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
 import { connectionNotUsable, serviceNotGranted } from '../connections/connection-errors.js';
 import { ConnectionsService } from '../connections/connections.service.js';
@@ -21,7 +23,7 @@ import { ConsentStore } from './consent.store.js';
  * it (open circuit, refused connection). Anything else (a timeout, 500, 502, 504, a reset, an answer
  * we cannot read) may have created one.
  */
-const NOTHING_CREATED: ReadonlySet<BankErrorKind> = new Set(['rejected', 'consent_invalid', 'rate_limited', 'token_invalid', 'unavailable']);
+const NOTHING_CREATED: ReadonlySet<BankErrorKind> = new Set(['rejected', 'consent_invalid', 'rate_limited', 'token_invalid', 'unavailable', 'unreachable', 'misconfigured']);
 
 function nothingCreated(error: unknown): boolean {
   if (error instanceof AppError) return true;
@@ -51,6 +53,7 @@ export interface PollOutcome {
 @Injectable()
 export class ConsentsService {
   private readonly logger = new Logger(ConsentsService.name);
+  private readonly flights = new SingleFlight();
 
   constructor(
     private readonly consents: ConsentStore,
@@ -58,6 +61,7 @@ export class ConsentsService {
     private readonly aspsps: AspspRegistry,
     private readonly tokens: BankTokensService,
     private readonly bank: AisBank,
+    private readonly metrics: BankMetrics,
   ) {}
 
   /**
@@ -218,11 +222,19 @@ export class ConsentsService {
     return consent;
   }
 
-  /** One status request; the bank's answer (or its refusal of the consent) is recorded. */
-  private async askBank(consent: AisConsent): Promise<AisConsent> {
-    const bankId = bankConsentIdOf(consent);
+  /**
+   * One status request; the bank's answer (or its refusal of the consent) is recorded. Concurrent
+   * asks about one consent share one bank call, and at most one per second reaches the bank across
+   * replicas (StatusPace): the others get the stored status, as does a bank 429.
+   */
+  private askBank(consent: AisConsent): Promise<AisConsent> {
+    return this.flights.run(consent.id, () => this.askBankOnce(consent), () => this.metrics.callCoalesced(consent.aspspId, 'consent-status'));
+  }
+
+  private async askBankOnce(consent: AisConsent): Promise<AisConsent> {
     try {
-      const status = await this.bank.raw(consent, (ais, token) => ais.consentStatus(token, bankId));
+      const status = await this.bank.consentStatus(consent);
+      if (status === undefined) return this.consents.expireIfDue((await this.consents.findById(consent.id)) ?? consent);
       const moved = await this.consents.move(consent.id, status, null);
       return this.consents.expireIfDue(moved);
     } catch (error) {
@@ -231,6 +243,7 @@ export class ConsentsService {
         const status = error.details.bankCode === 'CONSENT_EXPIRED' ? 'expired' : 'invalid';
         return this.consents.move(consent.id, status, error.details.bankCode ?? null);
       }
+      if (error.kind === 'rate_limited') return this.consents.expireIfDue((await this.consents.findById(consent.id)) ?? consent);
       throw error;
     }
   }

@@ -3,8 +3,11 @@ import type { AspspAdapter } from '../../aspsp/aspsp-adapter.js';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import type { TokenSet } from '../../aspsp/oauth/token-set.js';
+import { fixHint } from '../../aspsp/http/failure-hints.js';
 import { AppError } from '../../common/errors/app-error.js';
+import { BankMetrics } from '../../common/metrics/bank.metrics.js';
 import { TokenVaultService, VaultError } from '../token-vault/token-vault.service.js';
+import { BankCallGate } from './bank-call-gate.js';
 import { connectionNotUsable, reauthRequired } from './connection-errors.js';
 import type { Connection } from './connection.entity.js';
 import { ConnectionsStore } from './connections.store.js';
@@ -12,25 +15,40 @@ import { ConnectionsStore } from './connections.store.js';
 /** Refresh this long before the access token expires, so a call never starts with a dying token. */
 const REFRESH_MARGIN_MS = 60_000;
 const DAY_MS = 86_400_000;
+/**
+ * After a freshly refreshed token was refused too, further refusals on the connection skip the
+ * refresh for this long: refreshing again would not help and would hammer the login server.
+ */
+const REFUSED_AFTER_REFRESH_MS = 30_000;
 
 /**
  * The bank tokens of a connection: stored only as vault ciphertext, handed out decrypted to a bank
- * call and nowhere else, refreshed before expiry or after a 401. A refresh is single-flight per
- * connection across every replica: the connection row is locked (`FOR UPDATE`) while the bank is
- * asked, and whoever gets the lock second finds fresh tokens and uses them. The rotated refresh
- * token is stored in the same transaction; if the bank fails (5xx, timeout) the transaction rolls
- * back and the old refresh token is kept.
+ * call and nowhere else, refreshed before expiry or after the bank refuses the access token. A
+ * refresh is single-flight per connection across every replica: the connection row is locked
+ * (`FOR UPDATE`) while the bank is asked, and whoever gets the lock second finds fresh tokens and
+ * uses them. The rotated refresh token is stored in the same transaction.
+ *
+ * Only the bank's refusal of the grant ends it: `invalid_grant` from the token endpoint (or no
+ * refresh token to try). Anything else — the login server's 5xx or 429, `invalid_client` (an
+ * expired client secret), a refused certificate, an unreachable bank, or an access token refused
+ * again right after a successful refresh — is a bank or configuration error: the transaction rolls
+ * back, the stored tokens stay as they were, the connection stays `active`, and the caller gets a
+ * 5xx naming the bank. docs/design.md, "Connections", has the reasoning.
  */
 @Injectable()
 export class BankTokensService {
   private readonly logger = new Logger(BankTokensService.name);
   /** In-process single flight, so concurrent callers in one replica share one lock wait. */
   private readonly inflight = new Map<string, Promise<string>>();
+  /** Connections whose freshly refreshed token the bank refused, and when (see REFUSED_AFTER_REFRESH_MS). */
+  private readonly refusedAfterRefresh = new Map<string, number>();
 
   constructor(
     private readonly store: ConnectionsStore,
     private readonly vault: TokenVaultService,
     private readonly aspsps: AspspRegistry,
+    private readonly metrics: BankMetrics,
+    private readonly gate: BankCallGate,
   ) {}
 
   /** Stores the tokens of a completed login and activates the connection. */
@@ -82,26 +100,53 @@ export class BankTokensService {
   }
 
   /**
-   * Runs `call` with a valid access token; on a bank 401 refreshes once and retries once. A second
-   * 401 means the bank no longer accepts this connection: it moves to `reauth_required`.
+   * Runs `call` with a valid access token. When the bank names the token as invalid, expired or
+   * unknown (`TOKEN_*`), the token is refreshed once and the call retried once. A refusal of the
+   * freshly refreshed token is read as a bank or configuration error (the token endpoint just
+   * vouched for the grant; a scope or credential problem on the API side is the likelier cause):
+   * a 502 naming the bank, the connection and its tokens untouched. docs/banks.md, ambiguity 16.
    */
-  async withAccessToken<T>(connection: Connection, call: (accessToken: string) => Promise<T>): Promise<T> {
+  withAccessToken<T>(connection: Connection, call: (accessToken: string) => Promise<T>): Promise<T> {
+    // The user's and the connection's share of the banks (BankCallGate), for the whole exchange.
+    return this.gate.run(connection, () => this.callWithToken(connection, call));
+  }
+
+  private async callWithToken<T>(connection: Connection, call: (accessToken: string) => Promise<T>): Promise<T> {
     const token = await this.accessToken(connection);
     try {
       return await call(token);
     } catch (error) {
       if (!(error instanceof BankError) || error.kind !== 'token_invalid') throw error;
+      const refusedAt = this.refusedAfterRefresh.get(connection.id);
+      if (refusedAt !== undefined && Date.now() - refusedAt < REFUSED_AFTER_REFRESH_MS) throw this.refusedAfterRefreshError(connection, error, false);
     }
     const fresh = await this.refresh(connection.id, token);
     try {
-      return await call(fresh);
+      const result = await call(fresh);
+      this.refusedAfterRefresh.delete(connection.id);
+      return result;
     } catch (error) {
       if (error instanceof BankError && error.kind === 'token_invalid') {
-        await this.store.markReauthRequired(connection.id, 'token_rejected');
-        throw reauthRequired(connection.aspspId, 'the bank no longer accepts this connection; the user must log in again');
+        this.refusedAfterRefresh.set(connection.id, Date.now());
+        if (this.refusedAfterRefresh.size > 10_000) this.refusedAfterRefresh.clear();
+        throw this.refusedAfterRefreshError(connection, error, true);
       }
       throw error;
     }
+  }
+
+  private refusedAfterRefreshError(connection: Connection, refusal: BankError, log: boolean): BankError {
+    const error = new BankError(connection.aspspId, 'misconfigured', 'the bank refused a freshly refreshed access token; the connection is kept', {
+      status: refusal.details.status,
+      bankCode: refusal.details.bankCode,
+      cause: 'token_refused_after_refresh',
+    });
+    this.metrics.callFailed(connection.aspspId, 'api', 'token_refused_after_refresh');
+    if (log) {
+      const hint = fixHint(this.aspsps.get(connection.aspspId).bank, 'token_refused_after_refresh');
+      this.logger.error({ connectionId: connection.id, aspspId: connection.aspspId, bankCode: refusal.details.bankCode, cause: 'token_refused_after_refresh' }, hint ?? error.message);
+    }
+    return error;
   }
 
   private async refreshLocked(connectionId: string, staleAccessToken: string | null): Promise<string> {
@@ -124,12 +169,15 @@ export class BankTokensService {
       try {
         tokens = await adapter.tokens.refresh(refreshToken, row.services);
       } catch (error) {
-        if (error instanceof BankError && (error.kind === 'token_invalid' || error.kind === 'rejected')) {
+        if (error instanceof BankError && error.kind === 'token_invalid') {
           // invalid_grant: spent, revoked, or past the bank's re-login deadline (Flowe: 90 days).
+          this.metrics.tokenRefreshed(row.aspspId, 'grant_refused');
           this.logger.warn({ connectionId, aspspId: row.aspspId, oauthError: error.details.oauthError }, 'refresh refused: re-authentication required');
           await locked.markReauthRequired('refresh_refused');
           return { reauth: row.aspspId };
         }
+        // Anything else is the bank's or ours to fix: the rollback keeps the stored tokens.
+        this.metrics.tokenRefreshed(row.aspspId, 'failed');
         throw error;
       }
       await locked.saveRefreshed({
@@ -138,6 +186,7 @@ export class BankTokensService {
         ...(tokens.refreshToken ? { refreshTokenEnc: this.vault.seal(tokens.refreshToken, { connectionId, field: 'refresh_token' }) } : {}),
         accessTokenExpiresAt: tokens.expiresAt,
       });
+      this.metrics.tokenRefreshed(row.aspspId, 'ok');
       this.logger.log({ connectionId, aspspId: row.aspspId }, 'bank tokens refreshed');
       return { token: tokens.accessToken };
     });

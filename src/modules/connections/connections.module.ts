@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AspspModule } from '../../aspsp/aspsp.module.js';
 import { IdentityModule } from '../identity/identity.module.js';
 import { TokenVaultModule } from '../token-vault/token-vault.module.js';
+import { BankCallGate } from './bank-call-gate.js';
 import { BankTokensService } from './bank-tokens.service.js';
 import { ConnectionLifecycle } from './connection-lifecycle.js';
 import { Connection } from './connection.entity.js';
@@ -19,7 +20,7 @@ import { ConnectionsStore } from './connections.store.js';
 @Module({
   imports: [TypeOrmModule.forFeature([Connection]), TokenVaultModule, AspspModule, IdentityModule],
   controllers: [ConnectionsController],
-  providers: [ConnectionsService, ConnectionsStore, BankTokensService, ConnectionLifecycle],
+  providers: [ConnectionsService, ConnectionsStore, BankTokensService, ConnectionLifecycle, BankCallGate],
   exports: [ConnectionsService, BankTokensService, ConnectionLifecycle],
 })
 export class ConnectionsModule {}

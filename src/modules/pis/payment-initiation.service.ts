@@ -68,6 +68,7 @@ export class PaymentInitiationService {
     const hash = requestHash(connection.id, command.order);
 
     const existing = await this.store.findByKey(input.userId, command.idempotencyKey);
+    if (existing?.status === 'failed' && existing.requestHash === hash) return this.retryFailed(existing, connection, adapter, input.psuIpAddress);
     if (existing) return this.repeat(existing, hash, adapter);
     assertCanPay(connection);
     const reserved = await this.store.reserve({
@@ -86,13 +87,35 @@ export class PaymentInitiationService {
       if (!winner) throw inFlight('The first request with this Idempotency-Key did not complete; retry');
       return this.repeat(winner, hash, adapter);
     }
-    const flight = this.execute(reserved, connection, adapter, input.psuIpAddress);
+    return { ...(await this.run(reserved, connection, adapter, input.psuIpAddress)), replayed: false };
+  }
+
+  /** The one bank call for a pending row, registered so local retries with the key wait on it. */
+  private async run(reserved: Payment, connection: Connection, adapter: AspspAdapter, psuIpAddress: string): Promise<StoredResponse> {
+    const flight = this.execute(reserved, connection, adapter, psuIpAddress);
     this.inflight.set(reserved.id, flight);
     try {
-      return { ...(await flight), replayed: false };
+      return await flight;
     } finally {
       this.inflight.delete(reserved.id);
     }
+  }
+
+  /**
+   * A retry of a payment whose request never reached the bank (`failed`): the same row is sent
+   * again, once, so the key still stands for exactly one payment at the bank. A concurrent retry
+   * that loses the race waits for the winner's answer like any repeat.
+   */
+  private async retryFailed(failed: Payment, connection: Connection, adapter: AspspAdapter, psuIpAddress: string): Promise<InitiationResult> {
+    assertCanPay(connection);
+    const reopened = await this.store.reopen(failed.id, new Date(Date.now() + staleAfterMs(adapter)));
+    if (!reopened) {
+      const current = await this.store.findById(failed.id);
+      if (!current) throw inFlight('The first request with this Idempotency-Key did not complete; retry');
+      return this.repeat(current, failed.requestHash, adapter);
+    }
+    this.logger.log({ paymentId: failed.id, aspspId: failed.aspspId }, 'retrying a payment whose first request never reached the bank');
+    return { ...(await this.run(reopened, connection, adapter, psuIpAddress)), replayed: false };
   }
 
   /** The one bank call for this key, and the recording of its outcome. */
@@ -127,16 +150,30 @@ export class PaymentInitiationService {
 
   /**
    * What a failed initiation means for the money:
-   * - nothing reached the bank, or the bank refused it before processing (our token or
-   *   connection, an open circuit, 401, 429): the reservation is released and the key reusable;
+   * - nothing was sent, or the bank refused it before processing (our token or connection, an
+   *   open circuit, our own limits, a refusal of our credentials, 401, 429): the reservation is
+   *   released and the key reusable;
+   * - the request never reached the bank (connection refused, DNS failure, TLS handshake refused):
+   *   `failed`, answered with a retryable 503; a retry with the same key sends the same row again;
    * - the bank refused the payment (4xx): `RJCT`, and that refusal is the key's answer;
    * - anything else (timeout, 5xx, reset, an unreadable 2xx): the payment may exist at the bank.
    *   It becomes `unknown` and is never sent again.
    */
   private async recordFailure(reserved: Payment, error: unknown): Promise<StoredResponse> {
-    if (error instanceof AppError || (error instanceof BankError && ['unavailable', 'rate_limited', 'token_invalid'].includes(error.kind))) {
+    if (error instanceof AppError || (error instanceof BankError && ['unavailable', 'rate_limited', 'token_invalid', 'misconfigured'].includes(error.kind))) {
       await this.store.release(reserved.id);
       throw error;
+    }
+    if (error instanceof BankError && error.kind === 'unreachable') {
+      this.logger.warn({ paymentId: reserved.id, aspspId: reserved.aspspId, cause: error.failureCause }, 'payment initiation never reached the bank: failed, retryable with its key');
+      const updated = await this.store.transition(reserved.id, {
+        status: 'failed',
+        failureCode: 'bank_unreachable',
+        source: 'initiation',
+        onlyIf: (p) => p.status === 'pending',
+        respond: () => storedProblem(error, { paymentId: reserved.id, paymentStatus: 'failed', retryable: true }),
+      });
+      return storedResponseOf(updated);
     }
     const rejected = error instanceof BankError && (error.kind === 'rejected' || error.kind === 'consent_invalid');
     const status = rejected ? 'RJCT' : 'unknown';
@@ -188,7 +225,8 @@ export class PaymentInitiationService {
    */
   async settleIfAbandoned(paymentId: string, adapter: AspspAdapter): Promise<Payment | null> {
     const payment = await this.store.findById(paymentId);
-    if (!payment || payment.status !== 'pending' || Date.now() - payment.createdAt.getTime() < staleAfterMs(adapter)) return payment;
+    // statusChangedAt: when it became pending (created, or taken up again after a `failed` attempt).
+    if (!payment || payment.status !== 'pending' || Date.now() - payment.statusChangedAt.getTime() < staleAfterMs(adapter)) return payment;
     this.logger.warn({ paymentId, aspspId: payment.aspspId }, 'payment initiation abandoned mid-call: outcome unknown');
     const appError = new AppError('bank_error', `${payment.aspspId}: the outcome of this payment initiation is unknown`, { aspspId: payment.aspspId });
     return (

@@ -5,8 +5,10 @@ import type { ScaStatus, TransactionStatus } from '../../aspsp/berlin-group/pis.
  * Our own statuses next to the bank's ISO 20022 ones:
  * - `pending`: recorded, the bank call is in flight (or its process died: see PaymentStore.settleStale);
  * - `unknown`: the bank call's outcome is unknown (timeout, 5xx, reset). Never re-sent.
+ * - `failed`: the request never reached the bank (connection refused, DNS failure, TLS handshake
+ *   refused): nothing exists there, and a retry with the same Idempotency-Key sends it again.
  */
-export type LocalPaymentStatus = 'pending' | 'unknown';
+export type LocalPaymentStatus = 'pending' | 'unknown' | 'failed';
 export type PaymentStatus = TransactionStatus | LocalPaymentStatus;
 
 /** A stored first answer, replayed as is for a retry with the same Idempotency-Key. */

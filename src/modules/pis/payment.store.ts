@@ -35,7 +35,7 @@ export interface Transition {
 
 /** Statuses after which there is nothing more to learn by polling. */
 export function isSettled(status: PaymentStatus): boolean {
-  return status === 'unknown' || (status !== 'pending' && isFinalTransactionStatus(status));
+  return status === 'unknown' || status === 'failed' || (status !== 'pending' && isFinalTransactionStatus(status));
 }
 
 /**
@@ -100,6 +100,28 @@ export class PaymentStore {
     await this.dataSource.transaction(async (manager) => {
       await manager.getRepository(Payment).delete({ id: paymentId, status: 'pending' });
       await this.pollQueue.remove(manager, 'payment', paymentId);
+    });
+  }
+
+  /**
+   * Takes up a `failed` payment again for a retry with its Idempotency-Key (its request never
+   * reached the bank): back to `pending` with its answer cleared, polled again from `staleAt` in
+   * case this process dies mid-call, the change in its history. Undefined when the row is no
+   * longer `failed` (another retry took it first).
+   */
+  async reopen(paymentId: string, staleAt: Date): Promise<Payment | undefined> {
+    return this.dataSource.transaction(async (manager) => {
+      const payments = manager.getRepository(Payment);
+      const current = await payments.findOne({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
+      if (!current || current.status !== 'failed') return undefined;
+      const now = new Date();
+      await manager.query(
+        "UPDATE payments SET status = 'pending', failure_code = NULL, response_status = NULL, response_body = NULL, status_changed_at = $2 WHERE id = $1",
+        [paymentId, now],
+      );
+      await this.recordChange(manager, current, 'pending', current.scaStatus, 'retry', now);
+      await this.pollQueue.schedule(manager, { kind: 'payment', resourceId: paymentId, aspspId: current.aspspId, at: staleAt });
+      return payments.findOneByOrFail({ id: paymentId });
     });
   }
 

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { SCA_STATUSES, TRANSACTION_STATUSES } from '../../aspsp/berlin-group/pis.js';
 import type { Payment, PaymentStatusChange } from './payment.entity.js';
 
-const STATUSES = [...TRANSACTION_STATUSES, 'pending', 'unknown'];
+const STATUSES = [...TRANSACTION_STATUSES, 'pending', 'unknown', 'failed'];
 
 class IbanView {
   @ApiProperty() iban!: string;
@@ -28,7 +28,7 @@ export class PaymentView {
   @ApiProperty({
     enum: STATUSES,
     description:
-      'ISO 20022 status as last polled (RCVD → ACSP → ACSC, or RJCT / CANC). `pending`: the bank call is in flight. `unknown`: the bank did not answer in time; the payment may exist at the bank and is never re-sent: check the bank app or statement (endToEndIdentification) before paying again.',
+      'ISO 20022 status as last polled (RCVD → ACSP → ACSC, or RJCT / CANC). `pending`: the bank call is in flight. `unknown`: the bank did not answer in time; the payment may exist at the bank and is never re-sent: check the bank app or statement (endToEndIdentification) before paying again. `failed`: the request never reached the bank (nothing was paid); the same request with the same Idempotency-Key sends it again.',
   })
   status!: string;
   @ApiPropertyOptional({ enum: SCA_STATUSES, description: 'SCA status of the PSU authorisation in the bank app' }) scaStatus?: string;

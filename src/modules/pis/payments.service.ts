@@ -2,7 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import { isFinalScaStatus, type ScaStatus } from '../../aspsp/berlin-group/pis.js';
+import { SingleFlight } from '../../common/concurrency/single-flight.js';
 import { AppError } from '../../common/errors/app-error.js';
+import { BankMetrics } from '../../common/metrics/bank.metrics.js';
+import { StatusPace } from '../bank-pace/status-pace.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
 import { ConnectionsService } from '../connections/connections.service.js';
 import type { Payment, PaymentStatusChange } from './payment.entity.js';
@@ -23,6 +26,8 @@ export type CancelResult = { cancelled: true } | { cancelled: false; authorisati
 @Injectable()
 export class PaymentsService {
   private readonly logger = new Logger(PaymentsService.name);
+  private readonly flights = new SingleFlight();
+  private readonly views = new SingleFlight();
 
   constructor(
     private readonly store: PaymentStore,
@@ -30,12 +35,29 @@ export class PaymentsService {
     private readonly connections: ConnectionsService,
     private readonly tokens: BankTokensService,
     private readonly aspsps: AspspRegistry,
+    private readonly pace: StatusPace,
+    private readonly metrics: BankMetrics,
   ) {}
 
-  /** The user's payment as last polled; `refresh` asks the bank now (status and SCA status). */
-  async get(userId: string, id: string, refresh = false): Promise<PaymentWithHistory> {
+  /**
+   * The user's payment as last polled; `refresh` asks the bank now (status and SCA status) unless
+   * the bank was asked about it less than a second ago (then the stored status is that answer).
+   * A bank that asks us to slow down (429) is answered with the stored status too.
+   */
+  get(userId: string, id: string, refresh = false): Promise<PaymentWithHistory> {
+    // A burst of the same request by one user is answered together (one bank call, one read).
+    return this.views.run(`${userId}|${id}|${refresh}`, () => this.read(userId, id, refresh), () => this.metrics.requestCoalesced('payment'));
+  }
+
+  private async read(userId: string, id: string, refresh: boolean): Promise<PaymentWithHistory> {
     let payment = await this.settled(await this.ownedBy(userId, id));
-    if (refresh && payment.bankPaymentId && !isSettled(payment.status)) payment = await this.askBank(payment, 'refresh');
+    if (refresh && payment.bankPaymentId && !isSettled(payment.status)) {
+      const current = payment;
+      payment = await this.askBank(current, 'refresh').catch((error: unknown) => {
+        if (error instanceof BankError && error.kind === 'rate_limited') return current;
+        throw error;
+      });
+    }
     return { payment, history: await this.store.history(payment.id) };
   }
 
@@ -108,15 +130,30 @@ export class PaymentsService {
     return { final: isSettled(updated.status), status: updated.status };
   }
 
-  /** Transaction status, and the SCA status while the authorisation is still open. */
-  private async askBank(payment: Payment, source: string): Promise<Payment> {
+  /**
+   * Transaction status, and the SCA status while the authorisation is still open. Concurrent asks
+   * about one payment (users' refreshes, the scheduler's poll) share one bank call; and at most one
+   * per second reaches the bank across replicas (StatusPace), the others get the stored status.
+   */
+  private askBank(payment: Payment, source: string): Promise<Payment> {
+    return this.flights.run(payment.id, () => this.askBankOnce(payment, source), () => this.metrics.callCoalesced(payment.aspspId, 'payment-status'));
+  }
+
+  private async askBankOnce(payment: Payment, source: string): Promise<Payment> {
     const bankPaymentId = payment.bankPaymentId!;
     const { adapter, connection } = await this.bankOf(payment);
-    const { status, scaStatus } = await this.tokens.withAccessToken(connection, async (token) => {
+    // Claimed once the token is ready, right before the request leaves; a retry after a refreshed
+    // token is the same ask.
+    let mayAsk: boolean | undefined;
+    const answer = await this.tokens.withAccessToken(connection, async (token) => {
+      mayAsk ??= await this.pace.mayAsk(payment.aspspId, 'payment', bankPaymentId);
+      if (!mayAsk) return undefined;
       const status = await adapter.pis.status(token, bankPaymentId);
       const scaStatus = payment.authorisationId && !(payment.scaStatus && isFinalScaStatus(payment.scaStatus)) ? await adapter.pis.scaStatus(token, bankPaymentId, payment.authorisationId) : undefined;
       return { status, scaStatus };
     });
+    if (!answer) return (await this.store.findById(payment.id)) ?? payment;
+    const { status, scaStatus } = answer;
     const updated = await this.store.transition(payment.id, {
       status,
       scaStatus,
@@ -131,6 +168,7 @@ export class PaymentsService {
     if (!payment.authorisationId || !payment.bankPaymentId || (payment.scaStatus && isFinalScaStatus(payment.scaStatus))) return undefined;
     const { adapter, connection } = await this.bankOf(payment);
     try {
+      if (!(await this.pace.mayAsk(payment.aspspId, 'payment', payment.bankPaymentId))) return undefined;
       return await this.tokens.withAccessToken(connection, (token) => adapter.pis.scaStatus(token, payment.bankPaymentId!, payment.authorisationId!));
     } catch (error) {
       this.logger.warn({ paymentId: payment.id, kind: error instanceof BankError ? error.kind : 'error' }, 'SCA status after cancellation unavailable');

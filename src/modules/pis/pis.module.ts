@@ -1,6 +1,7 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AspspModule } from '../../aspsp/aspsp.module.js';
+import { BankPaceModule } from '../bank-pace/bank-pace.module.js';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { IdentityModule } from '../identity/identity.module.js';
@@ -18,7 +19,7 @@ import { PaymentsService } from './payments.service.js';
  * `payment` poll items are polled (`PaymentsService.pollStatus`).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Payment, PaymentStatusChange]), AspspModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
+  imports: [TypeOrmModule.forFeature([Payment, PaymentStatusChange]), AspspModule, BankPaceModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
   controllers: [PaymentsController],
   providers: [PaymentStore, PaymentInitiationService, PaymentsService],
   exports: [PaymentsService],

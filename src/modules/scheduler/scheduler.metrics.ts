@@ -1,16 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { MetricsService } from '../../common/metrics/metrics.service.js';
 import { PollQueue } from '../polling/poll-queue.store.js';
-
-/** cockatiel's CircuitState numbering, exported as is so dashboards can map it. */
-const CIRCUIT_HELP = 'Circuit breaker state per bank: 0 closed, 1 open, 2 half-open, 3 isolated';
 
 /**
  * The scheduler's Prometheus metrics: items due (read from the database at scrape time, so every
  * replica reports the same backlog), polls by bank, kind and outcome (rate() gives polls/s), the
- * lag between an item's next_poll_at and the moment it was claimed, and each bank's circuit.
+ * lag between an item's next_poll_at and the moment it was claimed. (Each bank's circuit is a bank
+ * metric: see common/metrics/bank.metrics.ts.)
  */
 @Injectable()
 export class SchedulerMetrics {
@@ -20,7 +17,7 @@ export class SchedulerMetrics {
   readonly lag: Histogram<'kind'>;
   readonly duration: Histogram<'aspsp' | 'kind'>;
 
-  constructor(metrics: MetricsService, queue: PollQueue, registry: AspspRegistry) {
+  constructor(metrics: MetricsService, queue: PollQueue) {
     const registers = [metrics.registry];
     this.polls = new Counter({ name: 'scheduler_polls_total', help: 'Polls by bank, item kind and outcome', labelNames: ['aspsp', 'kind', 'outcome'], registers });
     this.lag = new Histogram({
@@ -50,15 +47,6 @@ export class SchedulerMetrics {
         } catch (error) {
           logger.warn({ err: error }, 'could not count due poll items');
         }
-      },
-    });
-    new Gauge({
-      name: 'bank_circuit_state',
-      help: CIRCUIT_HELP,
-      labelNames: ['aspsp'],
-      registers,
-      collect() {
-        for (const adapter of registry.all()) this.set({ aspsp: adapter.id }, Number(adapter.http.circuitState));
       },
     });
   }
