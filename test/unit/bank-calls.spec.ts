@@ -10,7 +10,7 @@ import type { BankConfig } from '../../src/config/banks.config.js';
 const BANK: BankConfig = {
   id: 'flowe', name: 'Flowe', adapter: 'flowe', services: ['ais', 'pis'], authorizeUrl: 'https://bank.test/authorize', tokenUrl: 'https://bank.test/token',
   aisBaseUrl: 'https://bank.test/ais/v1', pisBaseUrl: 'https://bank.test/pis/v1', clientId: 'c', clientSecret: 's', scopes: { base: [], ais: ['a'], pis: ['p'] },
-  redirectUri: 'https://tpp.test/cb', currencies: ['EUR'], chargeBearer: 'DEBT', timeoutMs: 1000,
+  redirectUri: 'https://tpp.test/cb', currencies: ['EUR'], chargeBearer: 'DEBT', timeoutMs: 1000, aisBudgetCounting: 'per_call',
   subscriptionKey: { headers: ['PO-APIKey', 'P0-APIKey'], value: 'key' },
   psuIp: { headers: ['PSU-IP-Address', 'PSU-IpAddress'], format: 'ipv4' }, breaker: { threshold: 5, halfOpenAfterMs: 10_000 }, statusMinIntervalMs: 1000,
 };
