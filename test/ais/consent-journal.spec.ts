@@ -4,7 +4,7 @@ import { utcDate } from '../../src/aspsp/berlin-group/dates.js';
 import { ConsentStore } from '../../src/modules/ais/consent.store.js';
 import { ConsentsService } from '../../src/modules/ais/consents.service.js';
 import { PollWorker } from '../../src/modules/scheduler/poll-worker.service.js';
-import { accessTokenOf } from '../support/bank-world.js';
+import { accessTokenOf, nextStatusWindow } from '../support/bank-world.js';
 import { withClient } from '../support/database.js';
 import { scrape, until } from '../scheduler/support.js';
 import { admin, auth, bankConsentIdOf, bankRequests, connect, decide, outboxEvents, pollItems, startAisWorld, type AisWorld, type Connected } from './support.js';
@@ -74,6 +74,7 @@ describe('AIS consent creation, journaled like a payment', () => {
 
     await expect(consents().pollStatus(reserved.id)).resolves.toEqual({ final: false, status: 'received' });
     await decide(world.sandbox.httpUrl, 'consent', created.consentId, 'approve');
+    await nextStatusWindow(); // one status request per consent per second
     await expect(consents().pollStatus(reserved.id)).resolves.toEqual({ final: true, status: 'valid' });
     expect(await pollItems(world.bff.db, reserved.id)).toEqual(['ais-refresh']);
     expect((await outboxEvents(world.bff.db, reserved.id)).map((e) => e.payload.status)).toEqual(['unknown', 'received', 'valid']);

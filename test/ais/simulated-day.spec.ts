@@ -1,5 +1,6 @@
 import type { BudgetCounting } from '../../src/config/banks.config.js';
 import { PollWorker } from '../../src/modules/scheduler/poll-worker.service.js';
+import { nextStatusWindow } from '../support/bank-world.js';
 import { withClient } from '../support/database.js';
 import { until } from '../scheduler/support.js';
 import { bankConsentIdOf, connect, createConsent, decide, passTime, pollItems, startAisWorld, unattendedUses, type AisWorld, type LoggedBankRequest } from './support.js';
@@ -39,6 +40,7 @@ async function simulateTwoDays(world: AisWorld): Promise<{ uses: LoggedBankReque
   await runDue();
   await decide(world.sandbox.httpUrl, 'consent', bankId, 'approve');
   await passTime(world, 2);
+  await nextStatusWindow(); // the consent's status was asked less than a second ago
   await runDue();
   expect(await pollItems(world.bff.db, consent.id)).toEqual(['ais-refresh']);
   for (let elapsed = 0; elapsed < HOURS * 3600; elapsed += STEP_SECONDS) {
