@@ -5,7 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { createLogger, resolveLogFormat } from './common/logging/log-format.js';
-import { configureApp } from './configure-app.js';
+import { configureApp, createHttpAdapter } from './configure-app.js';
 import { appConfig, databaseConfig, validateConfiguration, type Env } from './config/index.js';
 import { ConfigError } from './config/define-config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded-postgres.js';
@@ -43,7 +43,7 @@ export async function bootstrap(env: Env = loadEnv()): Promise<RunningBff> {
   const applied = await runMigrations(databaseUrl);
   log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
 
-  const nest = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env, databaseUrl }), { bufferLogs: true, bodyParser: false });
+  const nest = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env, databaseUrl }), createHttpAdapter(), { bufferLogs: true, bodyParser: false });
   configureApp(nest);
   try {
     await nest.listen(app.port, app.host);

@@ -86,6 +86,7 @@ export const DATA_WARNING = {
 /** The `error` of a bank login that came back without success (also a failed connection's `failureReason`). */
 export const LOGIN_ERRORS = /** @type {Record<string, string>} */ ({
   access_denied: 'You cancelled at the bank, or did not grant access.',
+  cancelled: 'You cancelled before going to the bank.',
   invalid_state: 'The bank login could not be matched to this browser. Start again from this page.',
   expired_state: 'The bank login took too long. Please try again.',
   expired_ticket: 'The login link expired before you used it. Please try again.',

@@ -2,7 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../src/app.module.js';
-import { configureApp } from '../../src/configure-app.js';
+import { configureApp, createHttpAdapter } from '../../src/configure-app.js';
 import { runMigrations } from '../../src/database/migrate.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -28,6 +28,7 @@ export async function startTestBff(env: Record<string, string> = {}, options: { 
   const port = await freePort();
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot({ env: { NODE_ENV: 'test', LOG_LEVEL: debugLogs ? 'debug' : 'silent', PUBLIC_URL: `http://127.0.0.1:${port}`, ...env }, databaseUrl: db.url }),
+    createHttpAdapter(),
     { bodyParser: false, logger: debugLogs ? undefined : false, abortOnError: false },
   );
   configureApp(app);

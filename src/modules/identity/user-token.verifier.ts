@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTHeaderParameters, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTHeaderParameters, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AppError } from '../../common/errors/app-error.js';
 import { authConfig } from '../../config/auth.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
 import { SandboxTokenIssuer } from './sandbox-token.issuer.js';
+import { userLabel } from './user-label.js';
 
 /** Longest `sub` accepted: it is stored as the owner of connections, consents and payments. */
 export const MAX_SUBJECT_LENGTH = 255;
@@ -31,9 +32,9 @@ export class UserTokenVerifier {
   }
 
   async verify(token: string): Promise<AuthenticatedUser> {
-    let sub: unknown;
+    let payload: JWTPayload;
     try {
-      ({ payload: { sub } } = await jwtVerify(token, this.getKey, {
+      ({ payload } = await jwtVerify(token, this.getKey, {
         algorithms: this.config.algorithms,
         issuer: this.config.issuer,
         audience: this.config.audience,
@@ -43,10 +44,11 @@ export class UserTokenVerifier {
     } catch (error) {
       throw this.refusal(error);
     }
+    const sub = payload.sub;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) {
       throw new AppError('unauthenticated', `token subject must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters`);
     }
-    return { id: sub };
+    return { id: sub, label: userLabel(payload, sub) };
   }
 
   private refusal(error: unknown): AppError {
