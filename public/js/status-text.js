@@ -92,6 +92,8 @@ export const LOGIN_ERRORS = /** @type {Record<string, string>} */ ({
   expired_ticket: 'The login link expired before you used it. Please try again.',
   missing_code: 'The bank did not send the login back to us. Please try again.',
   exchange_failed: 'The bank did not accept the login. Please try again.',
+  scope_mismatch: 'The bank answered for another login. Please try again from this page.',
+  bank_identity_conflict: 'These bank accounts are already connected by another user of this app.',
   bank_error: 'The bank reported an error. Please try again later.',
 });
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { TransactionRange } from '../../aspsp/berlin-group/ais.js';
+import { BankIdentityService } from '../connections/bank-identity.service.js';
 import { AisBank } from './ais-bank.js';
 import { AccountStore, type LinkedAccount } from './account.store.js';
 import type { AisConsent } from './consent.entity.js';
@@ -19,6 +20,7 @@ export class AisReader {
   constructor(
     private readonly bank: AisBank,
     private readonly store: AccountStore,
+    private readonly identities: BankIdentityService,
   ) {}
 
   async accounts(consent: AisConsent, options: ReadOptions): Promise<LinkedAccount[]> {
@@ -26,6 +28,8 @@ export class AisReader {
       options.onBankCall?.();
       return ais.accounts(ctx);
     });
+    // Whose accounts these are decides whether this connection may keep them (code injection).
+    await this.identities.confirm(consent.connectionId, accounts.map((a) => a.iban));
     await this.store.saveAccounts(consent, accounts);
     return this.store.linkedAccounts(consent.id);
   }

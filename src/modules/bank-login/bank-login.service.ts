@@ -4,6 +4,7 @@ import type { AspspAdapter } from '../../aspsp/aspsp-adapter.js';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import { AppError } from '../../common/errors/app-error.js';
+import { SecurityEvents } from '../../common/metrics/security-events.js';
 import { appConfig } from '../../config/app.config.js';
 import type { Service } from '../../config/banks.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
@@ -13,6 +14,7 @@ import type { AuthenticatedUser } from '../identity/index.js';
 import type { BankAuthOptions, CallbackResult } from './bank-oauth.strategy.js';
 import { BankPassport } from './bank-passport.js';
 import { confirmPage } from './confirm-page.js';
+import { grantedServices } from './granted-services.js';
 import { loginCookies, type LoginCookies } from './login-cookies.js';
 import { LoginFlowStore, STATE_TTL_MS, TICKET_TTL_MS } from './login-flow.store.js';
 import { assertSameOrigin, confirmationFormOf, loginTicketOf } from './login-request.js';
@@ -47,6 +49,7 @@ export class BankLoginService {
     private readonly connections: ConnectionsService,
     private readonly store: LoginFlowStore,
     private readonly passport: BankPassport,
+    private readonly security: SecurityEvents,
     @Inject(appConfig.KEY) private readonly app: ConfigOf<typeof appConfig>,
   ) {
     this.cookies = loginCookies(app.secureCookies, { startMs: TICKET_TTL_MS, callbackMs: STATE_TTL_MS });
@@ -107,7 +110,7 @@ export class BankLoginService {
     assertSameOrigin(req, this.app.publicUrl);
     const redeemed = await this.store.redeemConfirmedTicket(form.confirmation, this.cookies.start.read(req));
     if (!redeemed) {
-      this.logger.warn({ aspspId }, 'login confirmation refused: unknown, used, or posted from another browser');
+      this.security.record('login_confirmation_refused', adapter.id, {}, 'login confirmation refused: unknown, used, or posted from another browser');
       throw new AppError('forbidden', 'This confirmation is unknown, was already used, or was not shown in this browser: open the login link again');
     }
     const connection = await this.pendingConnection(adapter, redeemed.connectionId);
@@ -153,7 +156,23 @@ export class BankLoginService {
       await this.connections.fail(connection.id, 'exchange_failed');
       return this.failure('exchange_failed', connection);
     }
-    await this.connections.activate(result.connectionId, result.tokens, adapter);
+    // What the bank granted, not what was asked: ConnectPay issues a code for any non-empty subset.
+    const grant = grantedServices(adapter.bank, connection.services, result.tokens.scope);
+    if ('unrequested' in grant) {
+      this.security.record(
+        'login_scope_mismatch',
+        adapter.id,
+        { connectionId: connection.id, unrequested: grant.unrequested.join(',') },
+        'login refused: the bank granted services this login did not ask for, so the code was issued for another login',
+      );
+      await this.connections.fail(connection.id, 'scope_mismatch');
+      return this.failure('scope_mismatch', connection);
+    }
+    if (grant.services.length === 0) {
+      await this.connections.fail(connection.id, 'access_denied');
+      return this.failure('access_denied', connection);
+    }
+    await this.connections.activate(connection, result.tokens, adapter, grant.services);
     return outcomeUrl(connection.returnUrl, { connectionId: connection.id, result: 'success' });
   }
 

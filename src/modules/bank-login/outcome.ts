@@ -6,6 +6,7 @@ export type LoginError =
   | 'expired_state'
   | 'missing_code'
   | 'exchange_failed'
+  | 'scope_mismatch'
   | 'bank_error'
   | 'expired_ticket';
 

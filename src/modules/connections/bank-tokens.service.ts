@@ -3,6 +3,7 @@ import type { AspspAdapter } from '../../aspsp/aspsp-adapter.js';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import type { TokenSet } from '../../aspsp/oauth/token-set.js';
+import type { Service } from '../../config/banks.config.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { TokenVaultService, VaultError } from '../token-vault/token-vault.service.js';
 import { connectionNotUsable, reauthRequired } from './connection-errors.js';
@@ -33,10 +34,12 @@ export class BankTokensService {
     private readonly aspsps: AspspRegistry,
   ) {}
 
-  /** Stores the tokens of a completed login and activates the connection. */
-  async activate(connectionId: string, tokens: TokenSet, adapter: AspspAdapter): Promise<void> {
+  /** Stores the tokens of a completed login and activates the connection with the services granted. */
+  async activate(connection: Connection, tokens: TokenSet, adapter: AspspAdapter, services: Service[]): Promise<void> {
+    const connectionId = connection.id;
     const now = new Date();
     await this.store.activate(connectionId, {
+      services,
       accessTokenEnc: this.vault.seal(tokens.accessToken, { connectionId, field: 'access_token' }),
       refreshTokenEnc: tokens.refreshToken ? this.vault.seal(tokens.refreshToken, { connectionId, field: 'refresh_token' }) : null,
       accessTokenExpiresAt: tokens.expiresAt,

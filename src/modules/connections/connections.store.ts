@@ -11,8 +11,9 @@ export interface StoredTokens {
   refreshTokenEnc: string | null;
 }
 
-/** What a completed login writes: sealed tokens and the dates derived from them. */
+/** What a completed login writes: the services granted, sealed tokens and the dates derived from them. */
 export interface Activation {
+  services: Service[];
   accessTokenEnc: string;
   refreshTokenEnc: string | null;
   accessTokenExpiresAt: Date | null;
@@ -72,6 +73,13 @@ export class ConnectionsStore {
   /** A login that failed leaves a pending connection `failed` with a machine-readable reason, no tokens. */
   async fail(id: string, reason: string): Promise<void> {
     await this.dataSource.getRepository(Connection).update({ id, status: 'pending' }, { status: 'failed', failureReason: reason });
+  }
+
+  /** A connection that must not be used again (e.g. it holds another user's bank grant): `failed`, tokens forgotten. */
+  async markFailed(id: string, reason: string): Promise<void> {
+    await this.dataSource
+      .getRepository(Connection)
+      .update(id, { status: 'failed', failureReason: reason, accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null });
   }
 
   async revoke(userId: string, id: string): Promise<void> {
