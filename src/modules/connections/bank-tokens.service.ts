@@ -9,6 +9,7 @@ import { TokenVaultService, VaultError } from '../token-vault/token-vault.servic
 import { connectionNotUsable, reauthRequired } from './connection-errors.js';
 import type { Connection } from './connection.entity.js';
 import { ConnectionsStore } from './connections.store.js';
+import { tokenBinding } from './token-binding.js';
 
 /** Refresh this long before the access token expires, so a call never starts with a dying token. */
 const REFRESH_MARGIN_MS = 60_000;
@@ -40,8 +41,8 @@ export class BankTokensService {
     const now = new Date();
     await this.store.activate(connectionId, {
       services,
-      accessTokenEnc: this.vault.seal(tokens.accessToken, { connectionId, field: 'access_token' }),
-      refreshTokenEnc: tokens.refreshToken ? this.vault.seal(tokens.refreshToken, { connectionId, field: 'refresh_token' }) : null,
+      accessTokenEnc: this.vault.seal(tokens.accessToken, tokenBinding(connection, 'access_token')),
+      refreshTokenEnc: tokens.refreshToken ? this.vault.seal(tokens.refreshToken, tokenBinding(connection, 'refresh_token')) : null,
       accessTokenExpiresAt: tokens.expiresAt,
       grantedScope: tokens.scope ?? null,
       firstLoginAt: now,
@@ -66,9 +67,9 @@ export class BankTokensService {
   private async usableAccessToken(connection: Connection): Promise<string> {
     this.assertUsable(connection);
     if (connection.accessTokenEnc && connection.accessTokenExpiresAt && connection.accessTokenExpiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) {
-      return this.vault.open(connection.accessTokenEnc, { connectionId: connection.id, field: 'access_token' });
+      return this.vault.open(connection.accessTokenEnc, tokenBinding(connection, 'access_token'));
     }
-    const current = connection.accessTokenEnc ? this.vault.open(connection.accessTokenEnc, { connectionId: connection.id, field: 'access_token' }) : null;
+    const current = connection.accessTokenEnc ? this.vault.open(connection.accessTokenEnc, tokenBinding(connection, 'access_token')) : null;
     return this.refresh(connection.id, current);
   }
 
@@ -113,7 +114,7 @@ export class BankTokensService {
       const row = locked.row;
       if (!row) throw AppError.notFound('Connection');
       this.assertUsable(row);
-      const current = row.accessTokenEnc ? this.vault.open(row.accessTokenEnc, { connectionId, field: 'access_token' }) : null;
+      const current = row.accessTokenEnc ? this.vault.open(row.accessTokenEnc, tokenBinding(row, 'access_token')) : null;
       if (current && current !== staleAccessToken && row.accessTokenExpiresAt && row.accessTokenExpiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) {
         return { token: current }; // another caller refreshed while we waited for the lock
       }
@@ -122,7 +123,7 @@ export class BankTokensService {
         return { reauth: row.aspspId };
       }
       const adapter = this.aspsps.get(row.aspspId);
-      const refreshToken = this.vault.open(row.refreshTokenEnc, { connectionId, field: 'refresh_token' });
+      const refreshToken = this.vault.open(row.refreshTokenEnc, tokenBinding(row, 'refresh_token'));
       let tokens: TokenSet;
       try {
         tokens = await adapter.tokens.refresh(refreshToken, row.services);
@@ -136,9 +137,9 @@ export class BankTokensService {
         throw error;
       }
       await locked.saveRefreshed({
-        accessTokenEnc: this.vault.seal(tokens.accessToken, { connectionId, field: 'access_token' }),
+        accessTokenEnc: this.vault.seal(tokens.accessToken, tokenBinding(row, 'access_token')),
         // Banks that rotate send a new refresh token (store it before anyone uses it); others don't.
-        ...(tokens.refreshToken ? { refreshTokenEnc: this.vault.seal(tokens.refreshToken, { connectionId, field: 'refresh_token' }) } : {}),
+        ...(tokens.refreshToken ? { refreshTokenEnc: this.vault.seal(tokens.refreshToken, tokenBinding(row, 'refresh_token')) } : {}),
         accessTokenExpiresAt: tokens.expiresAt,
       });
       this.logger.log({ connectionId, aspspId: row.aspspId }, 'bank tokens refreshed');
