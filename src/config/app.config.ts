@@ -79,6 +79,7 @@ export const appConfig = defineConfig('app', (env, problems): AppConfig => {
   if (raw.APP_MODE === 'production' && raw.FRONTEND_RETURN_URLS.length === 0) {
     problems.add('FRONTEND_RETURN_URLS must list at least one URL in production mode', 'FRONTEND_RETURN_URLS');
   }
+  if (raw.APP_MODE === 'production') httpsOrLoopback(raw, problems);
   problems.throwIfAny();
 
   const publicUrl = trimSlashes(raw.PUBLIC_URL);
@@ -101,6 +102,24 @@ export const appConfig = defineConfig('app', (env, problems): AppConfig => {
     sandboxUrl: trimSlashes(raw.SANDBOX_URL),
   };
 });
+
+/** A browser talking to its own machine: no network to listen on (RFC 8252 7.3 allows http there). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Production mode: the BFF's public origin (callbacks carry codes, cookies are set for it) and the
+ * frontends it returns to are https. Loopback is the exception, for a production-mode trial on one
+ * machine (the compose `prod` profile).
+ */
+function httpsOrLoopback(raw: AppEnv, problems: ConfigProblems): void {
+  const plainHttp = (url: string) => URL.canParse(url) && new URL(url).protocol !== 'https:' && !LOOPBACK_HOSTS.has(new URL(url).hostname);
+  if (!problems.isInvalid('PUBLIC_URL') && plainHttp(raw.PUBLIC_URL)) {
+    problems.add('PUBLIC_URL must be an https URL in production mode (http only for localhost)', 'PUBLIC_URL');
+  }
+  if (!problems.isInvalid('FRONTEND_RETURN_URLS') && raw.FRONTEND_RETURN_URLS.some(plainHttp)) {
+    problems.add('FRONTEND_RETURN_URLS must list only https URLs in production mode (http only for localhost)', 'FRONTEND_RETURN_URLS');
+  }
+}
 
 export interface AppBasics {
   mode: AppMode;
