@@ -18,6 +18,7 @@ import { EventsModule } from './modules/events/events.module.js';
 import { SchedulerModule } from './modules/scheduler/scheduler.module.js';
 import { IdentityModule, SandboxLoginModule } from './modules/identity/index.js';
 import { DemoModule } from './modules/demo/demo.module.js';
+import { OpsModule } from './ops/ops.module.js';
 
 export interface AppModuleOptions {
   /** The environment the configuration is read from (process.env in production, a map in tests). */
@@ -47,6 +48,7 @@ export class AppModule {
         // Timers of the poll worker, the webhook dispatcher and housekeeping (a global registry).
         ScheduleModule.forRoot(),
         HealthModule,
+        OpsModule,
         IdentityModule,
         BankLoginModule,
         AisModule,

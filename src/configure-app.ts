@@ -10,7 +10,8 @@ import { ProblemDetails } from './common/errors/problem.view.js';
 import { createValidationPipe } from './common/errors/validation.js';
 import { limitJsonDepth, refusePrototypeKeys } from './common/http/json-guards.js';
 import { assignRequestId, requestIdOf } from './common/http/request-id.js';
-import { appConfig } from './config/index.js';
+import { appConfig, opsConfig } from './config/index.js';
+import { opsAccess } from './ops/ops-access.js';
 import type { ConfigOf } from './config/define-config.js';
 
 /**
@@ -49,6 +50,8 @@ export function configureApp(app: NestExpressApplication): void {
       strictTransportSecurity: config.secureCookies,
     }),
   );
+  // Metrics and the API docs are not public in production (opsConfig): before anything else serves them.
+  app.use(opsAccess(app.get<ConfigOf<typeof opsConfig>>(opsConfig.KEY)));
   app.use(noStore);
   app.use(requireJsonBody);
   app.useBodyParser('json', { limit: config.bodyLimit, strict: true, reviver: refusePrototypeKeys });

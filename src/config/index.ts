@@ -5,11 +5,12 @@ import { databaseConfig } from './database.config.js';
 import { eventsConfig } from './events.config.js';
 import { pisConfig } from './pis.config.js';
 import { schedulerConfig } from './scheduler.config.js';
+import { opsConfig } from './ops.config.js';
 import { vaultConfig } from './vault.config.js';
 import { ConfigProblems, type ConfigNamespace, type Env } from './define-config.js';
 
 /** Every namespace, in the order they are validated at start-up. */
-export const CONFIG_NAMESPACES: readonly ConfigNamespace<unknown>[] = [appConfig, databaseConfig, banksConfig, vaultConfig, authConfig, schedulerConfig, eventsConfig, pisConfig];
+export const CONFIG_NAMESPACES: readonly ConfigNamespace<unknown>[] = [appConfig, databaseConfig, banksConfig, vaultConfig, authConfig, schedulerConfig, eventsConfig, pisConfig, opsConfig];
 
 /**
  * Validates the whole configuration and throws one ConfigError listing every problem of every
@@ -34,5 +35,5 @@ function serviceRules(env: Env, problems: ConfigProblems): void {
   }
 }
 
-export { appConfig, authConfig, banksConfig, databaseConfig, vaultConfig, schedulerConfig, eventsConfig, pisConfig };
+export { appConfig, authConfig, banksConfig, databaseConfig, vaultConfig, schedulerConfig, eventsConfig, pisConfig, opsConfig };
 export type { Env };
