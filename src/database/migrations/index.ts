@@ -6,6 +6,7 @@ import { Pis1795300300000 } from './1795300300000-pis.js';
 import { Scheduler1795300400000 } from './1795300400000-scheduler.js';
 import { LoginStartBinding1795310000000 } from './1795310000000-login-start-binding.js';
 import { BankIdentities1795310100000 } from './1795310100000-bank-identities.js';
+import { SandboxSigningKey1795310200000 } from './1795310200000-sandbox-signing-key.js';
 
 /** Migrations run in this order at start-up and by `npm run migration:run`. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Scheduler1795300400000,
   LoginStartBinding1795310000000,
   BankIdentities1795310100000,
+  SandboxSigningKey1795310200000,
 ];
