@@ -5,6 +5,7 @@ import { finishConnect, sandboxLogin, startConnect, type ConnectFlow } from '../
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
 import { bankEnv, startSandbox, tokenCalls } from '../support/bank-world.js';
+import { IBAN, paymentBody } from '../support/payment-fixtures.js';
 
 /**
  * Authorization code injection: a code stolen from alice's held-back callback, redeemed in bob's
@@ -131,5 +132,48 @@ describe('authorization code injection', () => {
     const connectpay = await startConnect(bff.url, alice, 'connectpay', { username: 'alice' });
     expect(await finishConnect(connectpay)).toMatchObject({ result: 'success' });
     expect((await requests('connectpay')).at(-1)?.form).toMatchObject({ redirect_url: `${bff.url}/auth/connectpay/callback` });
+  });
+
+  it("a PIS grant injected the same way cannot pay from alice's account: the debtor IBAN is another user's, refused before the bank is called", async () => {
+    // (Alice's Flowe accounts are known from the test above.)
+    const alicesAgain = await startConnect(bff.url, alice, 'flowe', { username: 'alice' });
+    const bobsFlow = await startConnect(bff.url, bob, 'flowe', { username: 'bob' });
+    expect(await finishConnect(injected(bobsFlow, alicesAgain))).toMatchObject({ result: 'success' });
+    const before = (await (await fetch(`${sandbox.httpUrl}/admin/requests?route=payments`)).json()) as { requests: unknown[] };
+    const res = await request(bff.url)
+      .post(`/api/v1/connections/${bobsFlow.connectionId}/payments`)
+      .set(auth(bob))
+      .set('Idempotency-Key', 'injected-pis-1')
+      .send(paymentBody({ debtorAccount: { iban: IBAN.aliceFlowe }, creditorAccount: { iban: IBAN.bobFlowe } }))
+      .expect(409);
+    expect(res.body).toMatchObject({ code: 'bank_identity_conflict', connectionStatus: 'failed' });
+    const after = (await (await fetch(`${sandbox.httpUrl}/admin/requests?route=payments`)).json()) as { requests: unknown[] };
+    expect(after.requests.length).toBe(before.requests.length);
+    expect((await request(bff.url).get(`/api/v1/connections/${bobsFlow.connectionId}`).set(auth(bob)).expect(200)).body.status).toBe('failed');
+  });
+
+  it("naming someone else's account as a payment's debtor claims nothing: its owner can still connect it", async () => {
+    const fresh = await startTestBff({ ...bankEnv(sandbox), SCHEDULER_ENABLED: 'false' });
+    try {
+      const frank = await sandboxLogin(fresh.url, 'frank');
+      const franks = await startConnect(fresh.url, frank, 'flowe', { username: 'bob' });
+      expect(await finishConnect(franks)).toMatchObject({ result: 'success' });
+      const res = await request(fresh.url)
+        .post(`/api/v1/connections/${franks.connectionId}/payments`)
+        .set(auth(frank))
+        .set('Idempotency-Key', 'not-my-account')
+        .send(paymentBody({ debtorAccount: { iban: IBAN.aliceFlowe }, creditorAccount: { iban: IBAN.bobFlowe } }));
+      expect(res.body.code).not.toBe('bank_identity_conflict');
+
+      const grace = await sandboxLogin(fresh.url, 'grace');
+      const graces = await startConnect(fresh.url, grace, 'flowe', { username: 'alice' });
+      expect(await finishConnect(graces)).toMatchObject({ result: 'success' });
+      const consent = await createConsent(fresh.url, { token: grace, connectionId: graces.connectionId });
+      await decide(sandbox.httpUrl, 'consent', await bankConsentIdOf(fresh.db, consent.id), 'approve');
+      await request(fresh.url).get(`/api/v1/consents/${consent.id}?refresh=true`).set(auth(grace)).expect(200);
+      await request(fresh.url).get(`/api/v1/consents/${consent.id}/accounts?refresh=true`).set(auth(grace)).expect(200);
+    } finally {
+      await fresh.close();
+    }
   });
 });

@@ -3,7 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { electronicFormatIBAN } from 'ibantools';
 import { AppError } from '../../common/errors/app-error.js';
 import { SecurityEvents } from '../../common/metrics/security-events.js';
-import { BankIdentityStore } from './bank-identity.store.js';
+import { BankIdentityStore, type IdentityClaim } from './bank-identity.store.js';
+import type { Connection } from './connection.entity.js';
 import { bankIdentityConflict } from './connection-errors.js';
 import { ConnectionsStore } from './connections.store.js';
 
@@ -28,16 +29,38 @@ export class BankIdentityService {
     private readonly security: SecurityEvents,
   ) {}
 
-  /** Call with the IBANs of every account a bank read returned, before storing anything from it. */
+  /**
+   * Call with the IBANs of every account a bank read returned, before storing anything from it:
+   * they become this connection's, unless they are already another user's.
+   */
   async confirm(connectionId: string, ibans: readonly (string | undefined)[]): Promise<void> {
-    const connection = await this.connections.findById(connectionId);
-    if (!connection) throw AppError.notFound('Connection');
-    const hashes = [...new Set(ibans.filter((iban): iban is string => Boolean(iban)).map((iban) => electronicFormatIBAN(iban) ?? iban))].map((iban) =>
-      createHash('sha256').update(`${connection.aspspId}:${iban}`).digest(),
-    );
+    const connection = await this.connectionOf(connectionId);
+    const hashes = identityHashes(connection.aspspId, ibans);
     if (hashes.length === 0) return;
     const other = await this.identities.claim(connection, hashes);
-    if (!other) return;
+    if (other) await this.refuse(connection, other);
+  }
+
+  /**
+   * Call with an account the user only names (a payment's debtor): refused when it is another
+   * user's, never recorded — what a user types proves nothing, and recording it would let anyone
+   * claim someone else's account before its owner connects it.
+   */
+  async refuseIfAnothers(connectionId: string, ibans: readonly (string | undefined)[]): Promise<void> {
+    const connection = await this.connectionOf(connectionId);
+    const hashes = identityHashes(connection.aspspId, ibans);
+    if (hashes.length === 0) return;
+    const other = await this.identities.claimedByOther(connection, hashes);
+    if (other) await this.refuse(connection, other);
+  }
+
+  private async connectionOf(connectionId: string): Promise<Connection> {
+    const connection = await this.connections.findById(connectionId);
+    if (!connection) throw AppError.notFound('Connection');
+    return connection;
+  }
+
+  private async refuse(connection: Connection, other: IdentityClaim): Promise<never> {
     await this.connections.markFailed(connection.id, 'bank_identity_conflict');
     this.security.record(
       'bank_identity_conflict',
@@ -47,4 +70,10 @@ export class BankIdentityService {
     );
     throw bankIdentityConflict(connection.aspspId);
   }
+}
+
+/** SHA-256 of bank and IBAN (electronic format): a match, not a second copy of account numbers. */
+function identityHashes(aspspId: string, ibans: readonly (string | undefined)[]): Buffer[] {
+  const normalised = new Set(ibans.filter((iban): iban is string => Boolean(iban)).map((iban) => electronicFormatIBAN(iban) ?? iban));
+  return [...normalised].map((iban) => createHash('sha256').update(`${aspspId}:${iban}`).digest());
 }
