@@ -1,5 +1,6 @@
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { Browser, confirmationForm, createConnection, hop, loginAtBank, sandboxLogin, type Hop } from '../support/bank-login.js';
+import { MAX_CONFIRMATIONS_PER_TICKET } from '../../src/modules/bank-login/login-flow.store.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { bankEnv, startSandbox, tokenCalls } from '../support/bank-world.js';
 
@@ -178,6 +179,16 @@ describe('bank login: the start is bound to the user who created the connection'
       expect(res.status).toBe(status);
       expect(JSON.parse(res.text)).toMatchObject({ status });
     }
+  });
+
+  it('a link that is opened over and over stops showing confirmation pages (each one is a stored token)', async () => {
+    const created = await createConnection(bff.url, bobToken, 'flowe');
+    for (let i = 0; i < MAX_CONFIRMATIONS_PER_TICKET; i++) expect((await hop(created.authorizationUrl)).status).toBe(200);
+    const refused = await hop(created.authorizationUrl);
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text)).toMatchObject({ code: 'rate_limited' });
+    // The browser that created the connection still goes straight to the bank.
+    expect((await hop(created.authorizationUrl, { headers: { cookie: created.startCookie } })).status).toBe(302);
   });
 
   describe('the login route is never a callback and never burns its ticket on a bad request', () => {

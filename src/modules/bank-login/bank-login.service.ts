@@ -97,6 +97,7 @@ export class BankLoginService {
     const binding = browser ?? randomSecret();
     this.cookies.start.set(res, binding);
     const confirmation = await this.store.issueConfirmation(ticket, binding);
+    if (!confirmation) throw new AppError('rate_limited', 'This login link was opened too many times; start connecting the bank again');
     res
       .status(200)
       .type('html')

@@ -6,6 +6,8 @@ import { returningRows } from '../../database/returning.js';
 
 export const TICKET_TTL_MS = 5 * 60_000;
 export const STATE_TTL_MS = 10 * 60_000;
+/** Confirmation pages one login link may show (each is a row until the ticket goes). */
+export const MAX_CONFIRMATIONS_PER_TICKET = 20;
 
 export type StateFailure = 'invalid_state' | 'expired_state';
 
@@ -83,16 +85,22 @@ export class LoginFlowStore {
 
   /**
    * The one-time token of a confirmation page, bound to the browser it is shown in (the hash of
-   * that browser's binding cookie). It lives no longer than its ticket and dies with it.
+   * that browser's binding cookie). It lives no longer than its ticket and dies with it. Undefined
+   * once the link has shown MAX_CONFIRMATIONS_PER_TICKET pages.
    */
-  async issueConfirmation(ticket: string, browserBinding: string): Promise<string> {
+  async issueConfirmation(ticket: string, browserBinding: string): Promise<string | undefined> {
     const token = randomSecret();
-    await this.dataSource.query(
-      `INSERT INTO login_confirmations (token_hash, ticket_hash, binding_hash, expires_at)
-       SELECT $1, ticket_hash, $3, expires_at FROM login_tickets WHERE ticket_hash = $2`,
-      [sha256(token), sha256(ticket), sha256(browserBinding)],
+    // A link opened this often is not a person confirming a login: no more rows for it.
+    const rows = returningRows<{ token_hash: Buffer }>(
+      await this.dataSource.query(
+        `INSERT INTO login_confirmations (token_hash, ticket_hash, binding_hash, expires_at)
+         SELECT $1, ticket_hash, $3, expires_at FROM login_tickets
+          WHERE ticket_hash = $2 AND (SELECT count(*) FROM login_confirmations WHERE ticket_hash = $2) < $4
+         RETURNING token_hash`,
+        [sha256(token), sha256(ticket), sha256(browserBinding), MAX_CONFIRMATIONS_PER_TICKET],
+      ),
     );
-    return token;
+    return rows.length > 0 ? token : undefined;
   }
 
   /**
