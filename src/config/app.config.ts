@@ -2,7 +2,7 @@ import { IsOptional, IsString } from 'class-validator';
 import proxyaddr from 'proxy-addr';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../common/logging/log-format.js';
 import { defineConfig, pickEnv, validateEnv, ConfigProblems, type Env } from './define-config.js';
-import { HttpUrl, HttpUrlList, Integer, OneOf, Pattern } from './rules.js';
+import { Flag, HttpUrl, HttpUrlList, Integer, OneOf, Pattern } from './rules.js';
 
 export const APP_MODES = ['sandbox', 'production'] as const;
 export type AppMode = (typeof APP_MODES)[number];
@@ -49,9 +49,18 @@ class AppEnv {
 
   @HttpUrl()
   SANDBOX_URL = 'http://localhost:3100';
+
+  /**
+   * Refuse a connection whose bank accounts another app user's connection already showed (an
+   * authorization code redeemed in the wrong login). Default: on in production mode; off in
+   * sandbox mode, where every app user logs in as one of the sandbox's few PSUs.
+   */
+  @IsOptional()
+  @Flag()
+  BANK_IDENTITY_CHECK?: boolean;
 }
 
-const NAMES = Object.keys(new AppEnv()).concat('LOG_FORMAT');
+const NAMES = Object.keys(new AppEnv()).concat('LOG_FORMAT', 'BANK_IDENTITY_CHECK');
 
 export interface AppConfig {
   mode: AppMode;
@@ -71,6 +80,8 @@ export interface AppConfig {
   /** Cookies get `Secure` (and the `__Host-` prefix) whenever the BFF is served over https. */
   secureCookies: boolean;
   sandboxUrl: string;
+  /** Whether BankIdentityService refuses accounts already shown under another user's connection. */
+  bankIdentityCheck: boolean;
 }
 
 export const appConfig = defineConfig('app', (env, problems): AppConfig => {
@@ -100,6 +111,7 @@ export const appConfig = defineConfig('app', (env, problems): AppConfig => {
     corsOrigins: raw.CORS_ORIGINS,
     secureCookies: publicUrl.startsWith('https://'),
     sandboxUrl: trimSlashes(raw.SANDBOX_URL),
+    bankIdentityCheck: raw.BANK_IDENTITY_CHECK ?? raw.APP_MODE === 'production',
   };
 });
 

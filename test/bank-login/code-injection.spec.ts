@@ -20,7 +20,7 @@ describe('authorization code injection', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    bff = await startTestBff({ ...bankEnv(sandbox), SCHEDULER_ENABLED: 'false' });
+    bff = await startTestBff({ ...bankEnv(sandbox), SCHEDULER_ENABLED: 'false', BANK_IDENTITY_CHECK: 'true' });
     alice = await sandboxLogin(bff.url, 'alice');
     bob = await sandboxLogin(bff.url, 'bob');
   });
@@ -153,7 +153,7 @@ describe('authorization code injection', () => {
   });
 
   it("naming someone else's account as a payment's debtor claims nothing: its owner can still connect it", async () => {
-    const fresh = await startTestBff({ ...bankEnv(sandbox), SCHEDULER_ENABLED: 'false' });
+    const fresh = await startTestBff({ ...bankEnv(sandbox), SCHEDULER_ENABLED: 'false', BANK_IDENTITY_CHECK: 'true' });
     try {
       const frank = await sandboxLogin(fresh.url, 'frank');
       const franks = await startConnect(fresh.url, frank, 'flowe', { username: 'bob' });
@@ -174,6 +174,23 @@ describe('authorization code injection', () => {
       await request(fresh.url).get(`/api/v1/consents/${consent.id}/accounts?refresh=true`).set(auth(grace)).expect(200);
     } finally {
       await fresh.close();
+    }
+  });
+
+  it('is off by default in sandbox mode, where every app user logs in as one of the sandbox PSUs', async () => {
+    const demo = await startTestBff({ ...bankEnv(sandbox), SCHEDULER_ENABLED: 'false' });
+    try {
+      for (const user of ['demo-1', 'demo-2']) {
+        const token = await sandboxLogin(demo.url, user);
+        const flow = await startConnect(demo.url, token, 'flowe', { username: 'alice' });
+        expect(await finishConnect(flow)).toMatchObject({ result: 'success' });
+        const consent = await createConsent(demo.url, { token, connectionId: flow.connectionId });
+        await decide(sandbox.httpUrl, 'consent', await bankConsentIdOf(demo.db, consent.id), 'approve');
+        await request(demo.url).get(`/api/v1/consents/${consent.id}?refresh=true`).set(auth(token)).expect(200);
+        await request(demo.url).get(`/api/v1/consents/${consent.id}/accounts?refresh=true`).set(auth(token)).expect(200);
+      }
+    } finally {
+      await demo.close();
     }
   });
 });

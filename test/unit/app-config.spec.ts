@@ -166,6 +166,14 @@ describe('configuration', () => {
     expect(configError(() => banksConfig.parse({ CONNECTPAY_REDIRECT_URI: 'http://localhost:3000/auth/connectpay/callback?a=b' })).problems).toHaveLength(1);
   });
 
+  it('checks bank identities by default in production mode only, and either way when told', () => {
+    expect(appConfig.parse({}).bankIdentityCheck).toBe(false);
+    expect(appConfig.parse({ BANK_IDENTITY_CHECK: 'true' }).bankIdentityCheck).toBe(true);
+    expect(appConfig.parse({ APP_MODE: 'production', FRONTEND_RETURN_URLS: 'https://app.example/done' }).bankIdentityCheck).toBe(true);
+    expect(appConfig.parse({ APP_MODE: 'production', FRONTEND_RETURN_URLS: 'https://app.example/done', BANK_IDENTITY_CHECK: 'false' }).bankIdentityCheck).toBe(false);
+    expect(configError(() => appConfig.parse({ BANK_IDENTITY_CHECK: 'sometimes' })).problems).toEqual(['BANK_IDENTITY_CHECK must be true or false']);
+  });
+
   it('refuses production mode without a frontend return URL', () => {
     expect(configError(() => appConfig.parse({ APP_MODE: 'production' })).message).toMatch(/^FRONTEND_RETURN_URLS /);
   });

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { electronicFormatIBAN } from 'ibantools';
 import { AppError } from '../../common/errors/app-error.js';
 import { SecurityEvents } from '../../common/metrics/security-events.js';
+import { appConfig } from '../../config/app.config.js';
+import type { ConfigOf } from '../../config/define-config.js';
 import { BankIdentityStore, type IdentityClaim } from './bank-identity.store.js';
 import type { Connection } from './connection.entity.js';
 import { bankIdentityConflict } from './connection-errors.js';
@@ -19,7 +21,8 @@ import { ConnectionsStore } from './connections.store.js';
  *
  * Two TPP users who really share an account (a joint account, one person with two app accounts)
  * meet the same refusal: the second connection is refused until the first is disconnected. That is
- * the price of the check, documented with the threat model.
+ * the price of the check, documented with the threat model. BANK_IDENTITY_CHECK turns it off (the
+ * default in sandbox mode, where every app user logs in as one of a few sandbox PSUs).
  */
 @Injectable()
 export class BankIdentityService {
@@ -27,6 +30,7 @@ export class BankIdentityService {
     private readonly connections: ConnectionsStore,
     private readonly identities: BankIdentityStore,
     private readonly security: SecurityEvents,
+    @Inject(appConfig.KEY) private readonly app: ConfigOf<typeof appConfig>,
   ) {}
 
   /**
@@ -34,6 +38,7 @@ export class BankIdentityService {
    * they become this connection's, unless they are already another user's.
    */
   async confirm(connectionId: string, ibans: readonly (string | undefined)[]): Promise<void> {
+    if (!this.app.bankIdentityCheck) return;
     const connection = await this.connectionOf(connectionId);
     const hashes = identityHashes(connection.aspspId, ibans);
     if (hashes.length === 0) return;
@@ -47,6 +52,7 @@ export class BankIdentityService {
    * claim someone else's account before its owner connects it.
    */
   async refuseIfAnothers(connectionId: string, ibans: readonly (string | undefined)[]): Promise<void> {
+    if (!this.app.bankIdentityCheck) return;
     const connection = await this.connectionOf(connectionId);
     const hashes = identityHashes(connection.aspspId, ibans);
     if (hashes.length === 0) return;
