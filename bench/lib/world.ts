@@ -104,7 +104,7 @@ const FLOWE_SCOPE = [FLOWE_SCOPES.offlineAccess, FLOWE_SCOPES.userImpersonation,
 /** Logs alice in at the sandbox's Flowe IdP, gets a token and a valid (approved) consent. */
 export async function bankSession(sandbox: Server): Promise<BankSession> {
   const redirectUri = 'http://127.0.0.1:1/auth/flowe/callback';
-  const query = new URLSearchParams({ p: FLOWE_POLICY, client_id: DEFAULT_FLOWE_CLIENT.clientId, state: randomUUID(), redirect_uri: redirectUri, scope: FLOWE_SCOPE, response_type: 'code' });
+  const query = new URLSearchParams({ p: FLOWE_POLICY, client_id: DEFAULT_FLOWE_CLIENT.clientId, state: randomUUID(), redirect_uri: redirectUri, scope: FLOWE_SCOPE, response_type: 'code', prompt: 'login' });
   const authorize = await expectHop('Flowe authorize', 302, `${sandbox.origin}/flowe/idp/oauth2/v2.0/authorize?${query.toString()}`);
   const loginUrl = new URL(authorize.location!);
   const request = loginUrl.searchParams.get('request')!;
