@@ -50,7 +50,7 @@ export interface ConnectFlow {
   connectionId: string;
   /** The BFF's redirect to the bank. */
   bankAuthorizeUrl: string;
-  /** The browser's binding cookie for the BFF. */
+  /** The browser's callback cookie for the BFF (set when it left for the bank). */
   cookie: string;
   /** The bank's redirect back to the BFF (callback URL with code/state). */
   callbackUrl: string;

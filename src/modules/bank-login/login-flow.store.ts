@@ -85,7 +85,7 @@ export class LoginFlowStore {
 
   /**
    * The one-time token of a confirmation page, bound to the browser it is shown in (the hash of
-   * that browser's binding cookie). It lives no longer than its ticket and dies with it. Undefined
+   * that browser's start cookie). It lives no longer than its ticket and dies with it. Undefined
    * once the link has shown MAX_CONFIRMATIONS_PER_TICKET pages.
    */
   async issueConfirmation(ticket: string, browserBinding: string): Promise<string | undefined> {
