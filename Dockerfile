@@ -9,7 +9,12 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 COPY scripts ./scripts
-RUN npm run build && npm prune --omit=dev
+RUN npm run build
+# Throwaway sandbox certificates (CA, bank server, TPP client), so the sandbox serves https and the
+# production-mode BFF of the compose `prod` profile reaches it over mutual TLS as it would a bank.
+# The server certificate also names `sandbox`, the compose service. They are generated here
+# because node-forge is a development dependency; they protect nothing but the demo.
+RUN SANDBOX_CERT_HOSTS=sandbox node dist/scripts/sandbox-certs.js .data/sandbox-certs && npm prune --omit=dev
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -19,6 +24,7 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=build --chown=node:node /app/.data/sandbox-certs ./.data/sandbox-certs
 COPY --chown=node:node public ./public
 USER node
 EXPOSE 3000

@@ -19,6 +19,7 @@ import { SchedulerModule } from './modules/scheduler/scheduler.module.js';
 import { IdentityModule, SandboxLoginModule } from './modules/identity/index.js';
 import { FairnessModule } from './modules/fairness/fairness.module.js';
 import { DemoModule } from './modules/demo/demo.module.js';
+import { OpsModule } from './ops/ops.module.js';
 
 export interface AppModuleOptions {
   /** The environment the configuration is read from (process.env in production, a map in tests). */
@@ -50,6 +51,7 @@ export class AppModule {
         HealthModule,
         // Request deadlines for bank work and per-user API limits (before identity's guards use them).
         FairnessModule,
+        OpsModule,
         IdentityModule,
         BankLoginModule,
         AisModule,

@@ -5,8 +5,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { createLogger, resolveLogFormat } from './common/logging/log-format.js';
-import { configureApp } from './configure-app.js';
-import { appConfig, databaseConfig, validateConfiguration, type Env } from './config/index.js';
+import { configureApp, createHttpAdapter } from './configure-app.js';
+import { appConfig, databaseConfig, opsConfig, validateConfiguration, type Env } from './config/index.js';
 import { ConfigError } from './config/define-config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded-postgres.js';
 import { runMigrations } from './database/migrate.js';
@@ -43,7 +43,7 @@ export async function bootstrap(env: Env = loadEnv()): Promise<RunningBff> {
   const applied = await runMigrations(databaseUrl);
   log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
 
-  const nest = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env, databaseUrl }), { bufferLogs: true, bodyParser: false });
+  const nest = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env, databaseUrl }), createHttpAdapter(), { bufferLogs: true, bodyParser: false });
   configureApp(nest);
   try {
     await nest.listen(app.port, app.host);
@@ -56,7 +56,7 @@ export async function bootstrap(env: Env = loadEnv()): Promise<RunningBff> {
     process.exit(1);
   }
   const url = `http://localhost:${app.port}`;
-  log.info({ url, mode: app.mode, docs: `${url}/docs` }, 'tpp-bff is listening');
+  log.info({ url, mode: app.mode, ...opsWhere(opsConfig.parse(env), url) }, 'tpp-bff is listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -91,6 +91,13 @@ async function waitForDatabaseOrExit(url: string, timeoutMs: number, log: Logger
     log.fatal(error.message);
     process.exit(1);
   }
+}
+
+/** Where an operator finds the API docs and metrics (never public in production mode). */
+function opsWhere(ops: ReturnType<typeof opsConfig.parse>, url: string): Record<string, string> {
+  if (ops.mainPort === 'open') return { docs: `${url}/docs` };
+  if (ops.listener) return { ops: `http://${ops.listener.host}:${ops.listener.port} (metrics, docs)` };
+  return { ops: ops.mainPort === 'token' ? 'main port, Authorization: Bearer <OPS_TOKEN>' : 'off: set OPS_PORT or OPS_TOKEN to serve metrics and docs' };
 }
 
 function loadEnv(): Env {

@@ -39,7 +39,9 @@ export async function connectedUser(bff: Bff, sandbox: Server, db: BenchDatabase
   const token = await demoLogin(bff, userId);
   const created = await expectHop('create connection', 201, `${bff.origin}/api/v1/connections`, { headers: bearer(token), json: { aspspId: 'flowe', returnUrl: `${bff.origin}/` } });
   const { id: connectionId, authorizationUrl } = created.json<{ id: string; authorizationUrl: string }>();
-  const login = await expectHop('BFF login redirect', 302, new URL(authorizationUrl, bff.origin).toString());
+  // The browser that created the connection carries its start cookie to the login: no confirmation page.
+  const startCookie = created.setCookies.map((c) => c.split(';')[0]).join('; ');
+  const login = await expectHop('BFF login redirect', 302, new URL(authorizationUrl, bff.origin).toString(), { headers: { cookie: startCookie } });
   const cookie = login.setCookies.map((c) => c.split(';')[0]).join('; ');
   const authorize = await expectHop('bank authorize', 302, login.location!);
   const loginPage = new URL(authorize.location!);

@@ -52,6 +52,9 @@ async function call(method, path, { body, headers = {}, auth = true } = {}) {
     },
     body: body === undefined ? undefined : JSON.stringify(body),
     cache: 'no-store',
+    // The BFF's start cookie (set by POST /api/v1/connections) must be kept, so that this browser's
+    // navigation to authorizationUrl goes straight to the bank: same origin, so fetch's default.
+    credentials: 'same-origin',
   });
   if (res.status === 401 && bearer) {
     onSessionEnded();

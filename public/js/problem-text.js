@@ -51,6 +51,7 @@ export const PROBLEM_TEXT = {
   consent_not_valid: () => 'This account access cannot be used right now. Its state is shown above.',
   connection_not_active: (_p, { bank }) => `The connection to ${bank} is not active.`,
   service_not_granted: (_p, { bank }) => `This connection to ${bank} was made without this service. Connect the bank again with it.`,
+  bank_identity_conflict: (_p, { bank }) => `These ${bank} accounts are already connected by another user of this app, so this connection was stopped.`,
   bank_rejected: (p, { bank }) => `Rejected by ${bank}: ${bankReason(p)}.`,
   bank_rate_limited: (p, { bank }) => `${bank} asks us to slow down.` + retryHint(p),
 };

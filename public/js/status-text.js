@@ -90,11 +90,14 @@ export const DATA_WARNING = {
 /** The `error` of a bank login that came back without success (also a failed connection's `failureReason`). */
 export const LOGIN_ERRORS = /** @type {Record<string, string>} */ ({
   access_denied: 'You cancelled at the bank, or did not grant access.',
+  cancelled: 'You cancelled before going to the bank.',
   invalid_state: 'The bank login could not be matched to this browser. Start again from this page.',
   expired_state: 'The bank login took too long. Please try again.',
   expired_ticket: 'The login link expired before you used it. Please try again.',
   missing_code: 'The bank did not send the login back to us. Please try again.',
   exchange_failed: 'The bank did not accept the login. Please try again.',
+  scope_mismatch: 'The bank answered for another login. Please try again from this page.',
+  bank_identity_conflict: 'These bank accounts are already connected by another user of this app.',
   bank_error: 'The bank reported an error. Please try again later.',
 });
 

@@ -2,7 +2,7 @@ import { IsOptional, IsString } from 'class-validator';
 import proxyaddr from 'proxy-addr';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../common/logging/log-format.js';
 import { defineConfig, pickEnv, validateEnv, ConfigProblems, type Env } from './define-config.js';
-import { HttpUrl, HttpUrlList, Integer, OneOf, Pattern } from './rules.js';
+import { Flag, HttpUrl, HttpUrlList, Integer, OneOf, Pattern } from './rules.js';
 
 export const APP_MODES = ['sandbox', 'production'] as const;
 export type AppMode = (typeof APP_MODES)[number];
@@ -49,9 +49,18 @@ class AppEnv {
 
   @HttpUrl()
   SANDBOX_URL = 'http://localhost:3100';
+
+  /**
+   * Refuse a connection whose bank accounts another app user's connection already showed (an
+   * authorization code redeemed in the wrong login). Default: on in production mode; off in
+   * sandbox mode, where every app user logs in as one of the sandbox's few PSUs.
+   */
+  @IsOptional()
+  @Flag()
+  BANK_IDENTITY_CHECK?: boolean;
 }
 
-const NAMES = Object.keys(new AppEnv()).concat('LOG_FORMAT');
+const NAMES = Object.keys(new AppEnv()).concat('LOG_FORMAT', 'BANK_IDENTITY_CHECK');
 
 export interface AppConfig {
   mode: AppMode;
@@ -71,6 +80,8 @@ export interface AppConfig {
   /** Cookies get `Secure` (and the `__Host-` prefix) whenever the BFF is served over https. */
   secureCookies: boolean;
   sandboxUrl: string;
+  /** Whether BankIdentityService refuses accounts already shown under another user's connection. */
+  bankIdentityCheck: boolean;
 }
 
 export const appConfig = defineConfig('app', (env, problems): AppConfig => {
@@ -79,6 +90,7 @@ export const appConfig = defineConfig('app', (env, problems): AppConfig => {
   if (raw.APP_MODE === 'production' && raw.FRONTEND_RETURN_URLS.length === 0) {
     problems.add('FRONTEND_RETURN_URLS must list at least one URL in production mode', 'FRONTEND_RETURN_URLS');
   }
+  if (raw.APP_MODE === 'production') httpsOrLoopback(raw, problems);
   problems.throwIfAny();
 
   const publicUrl = trimSlashes(raw.PUBLIC_URL);
@@ -99,8 +111,27 @@ export const appConfig = defineConfig('app', (env, problems): AppConfig => {
     corsOrigins: raw.CORS_ORIGINS,
     secureCookies: publicUrl.startsWith('https://'),
     sandboxUrl: trimSlashes(raw.SANDBOX_URL),
+    bankIdentityCheck: raw.BANK_IDENTITY_CHECK ?? raw.APP_MODE === 'production',
   };
 });
+
+/** A browser talking to its own machine: no network to listen on (RFC 8252 7.3 allows http there). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Production mode: the BFF's public origin (callbacks carry codes, cookies are set for it) and the
+ * frontends it returns to are https. Loopback is the exception, for a production-mode trial on one
+ * machine (the compose `prod` profile).
+ */
+function httpsOrLoopback(raw: AppEnv, problems: ConfigProblems): void {
+  const plainHttp = (url: string) => URL.canParse(url) && new URL(url).protocol !== 'https:' && !LOOPBACK_HOSTS.has(new URL(url).hostname);
+  if (!problems.isInvalid('PUBLIC_URL') && plainHttp(raw.PUBLIC_URL)) {
+    problems.add('PUBLIC_URL must be an https URL in production mode (http only for localhost)', 'PUBLIC_URL');
+  }
+  if (!problems.isInvalid('FRONTEND_RETURN_URLS') && raw.FRONTEND_RETURN_URLS.some(plainHttp)) {
+    problems.add('FRONTEND_RETURN_URLS must list only https URLs in production mode (http only for localhost)', 'FRONTEND_RETURN_URLS');
+  }
+}
 
 export interface AppBasics {
   mode: AppMode;

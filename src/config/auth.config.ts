@@ -1,9 +1,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { ArrayNotEmpty, IsIn, IsOptional, IsString, IsUrl } from 'class-validator';
+import { ArrayNotEmpty, IsIn, IsOptional, IsString, IsUrl, Matches } from 'class-validator';
 import { appBasics, type AppMode } from './app.config.js';
 import { ConfigError, defineConfig, pickEnv, validateEnv } from './define-config.js';
-import { Integer, Text } from './rules.js';
+import { Flag, Integer, Text } from './rules.js';
 import { ToList } from './transforms.js';
 
 /**
@@ -20,6 +20,7 @@ export const SANDBOX_TOKEN_ALGORITHM = 'ES256' satisfies UserTokenAlgorithm;
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 const ALGORITHMS_EXPECTED = `AUTH_ALGORITHMS must list asymmetric JWS algorithms (${USER_TOKEN_ALGORITHMS.join(', ')}); none and HS* are refused`;
+const TOKEN_TYPES_EXPECTED = 'AUTH_TOKEN_TYPES must list JWT type header values such as JWT, at+jwt';
 
 class AuthEnv {
   @IsOptional()
@@ -37,6 +38,18 @@ class AuthEnv {
   AUTH_ALGORITHMS: UserTokenAlgorithm[] = ['RS256', 'ES256', 'EdDSA'];
 
   @Integer(0, 300) AUTH_CLOCK_TOLERANCE_SECONDS = 30;
+
+  /** A token issued (`iat`) longer ago than this is refused, whatever its `exp` says; 0 = no limit (and `iat` optional). */
+  @Integer(0, 30 * 86_400) AUTH_MAX_TOKEN_AGE_SECONDS = 86_400;
+
+  /** `typ` header values accepted when the issuer sets one (RFC 7515 4.1.9; `application/` may be left out). */
+  @ToList()
+  @ArrayNotEmpty({ message: TOKEN_TYPES_EXPECTED })
+  @Matches(/^(application\/)?[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$/i, { each: true, message: TOKEN_TYPES_EXPECTED })
+  AUTH_TOKEN_TYPES: string[] = ['JWT', 'at+jwt'];
+
+  /** Also refuse a token without a `typ` header (for an issuer known to set one). */
+  @Flag() AUTH_REQUIRE_TOKEN_TYPE = false;
 }
 
 /** Where the keys that verify user tokens come from. */
@@ -54,9 +67,25 @@ export interface AuthConfig {
   /** Effective allow-list: narrowed to what the public key can verify, `ES256` for the sandbox key. */
   algorithms: UserTokenAlgorithm[];
   clockToleranceSeconds: number;
+  /** Undefined: no limit on a token's age (and `iat` is optional). */
+  maxTokenAgeSeconds?: number;
+  /** Accepted `typ` header values, lower case and without `application/`. */
+  tokenTypes: string[];
+  requireTokenType: boolean;
 }
 
-const NAMES = ['AUTH_JWKS_URL', 'AUTH_PUBLIC_KEY', 'AUTH_PUBLIC_KEY_FILE', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_ALGORITHMS', 'AUTH_CLOCK_TOLERANCE_SECONDS'];
+const NAMES = [
+  'AUTH_JWKS_URL',
+  'AUTH_PUBLIC_KEY',
+  'AUTH_PUBLIC_KEY_FILE',
+  'AUTH_ISSUER',
+  'AUTH_AUDIENCE',
+  'AUTH_ALGORITHMS',
+  'AUTH_CLOCK_TOLERANCE_SECONDS',
+  'AUTH_MAX_TOKEN_AGE_SECONDS',
+  'AUTH_TOKEN_TYPES',
+  'AUTH_REQUIRE_TOKEN_TYPE',
+];
 
 /**
  * Identity of the TPP's frontend users. Production verifies the TPP's own JWTs
@@ -83,8 +112,17 @@ export const authConfig = defineConfig('auth', (env, problems): AuthConfig => {
     audience: raw.AUTH_AUDIENCE ?? 'tpp-bff',
     algorithms: algorithms!,
     clockToleranceSeconds: raw.AUTH_CLOCK_TOLERANCE_SECONDS,
+    ...(raw.AUTH_MAX_TOKEN_AGE_SECONDS > 0 ? { maxTokenAgeSeconds: raw.AUTH_MAX_TOKEN_AGE_SECONDS } : {}),
+    tokenTypes: [...new Set(raw.AUTH_TOKEN_TYPES.map(normaliseTokenType))],
+    requireTokenType: raw.AUTH_REQUIRE_TOKEN_TYPE,
   };
 });
+
+/** RFC 7515 4.1.9: media types compare case-insensitively, and `application/` may be omitted. */
+export function normaliseTokenType(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
 
 function parseKeySource(raw: AuthEnv, mode: AppMode): UserKeySource {
   if (raw.AUTH_PUBLIC_KEY && raw.AUTH_PUBLIC_KEY_FILE) throw new ConfigError('AUTH_PUBLIC_KEY and AUTH_PUBLIC_KEY_FILE must not both be set');

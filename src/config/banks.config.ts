@@ -186,7 +186,14 @@ interface BankRuleInput {
  * to the same run, so a start-up lists all of them at once; a new rule (for instance one that
  * applies only in production mode) is one more function in this list.
  */
-const BANK_RULES: readonly ((bank: BankRuleInput) => void)[] = [clientSecretIsSet, subscriptionKeyHasValue, tlsCertAndKeyTogether];
+const BANK_RULES: readonly ((bank: BankRuleInput) => void)[] = [
+  clientSecretIsSet,
+  subscriptionKeyHasValue,
+  tlsCertAndKeyTogether,
+  connectPayRedirectHasNoQuery,
+  httpsInProduction,
+  floweCredentialsInProduction,
+];
 
 function clientSecretIsSet({ prefix, raw, problems }: BankRuleInput): void {
   if (!raw.CLIENT_SECRET && !raw.CLIENT_SECRET_FILE) problems.add(`${prefix}CLIENT_SECRET or ${prefix}CLIENT_SECRET_FILE must be set`, `${prefix}CLIENT_SECRET`);
@@ -215,8 +222,49 @@ function psuIpHeaders(raw: BankEnv): string[] {
 }
 
 function tlsCertAndKeyTogether({ prefix, raw, problems }: BankRuleInput): void {
+  const [given, missing] = raw.TLS_CERT_FILE ? ['TLS_CERT_FILE', 'TLS_KEY_FILE'] : ['TLS_KEY_FILE', 'TLS_CERT_FILE'];
   if (Boolean(raw.TLS_CERT_FILE) !== Boolean(raw.TLS_KEY_FILE)) {
-    problems.add(`${prefix}TLS_CERT_FILE and ${prefix}TLS_KEY_FILE must be set together`, `${prefix}TLS_CERT_FILE`);
+    problems.add(`${prefix}${missing} must be set when ${prefix}${given} is (a client certificate and its key go together)`, `${prefix}${missing}`);
+  }
+}
+
+/** "Your callback URL cannot contain query parameters" (ConnectPay, Getting authCode); nor may a redirect URI have a fragment (RFC 6749 3.1.2). */
+function connectPayRedirectHasNoQuery({ prefix, raw, problems }: BankRuleInput): void {
+  if (raw.ADAPTER !== 'connectpay' || !raw.REDIRECT_URI || !URL.canParse(raw.REDIRECT_URI)) return;
+  const url = new URL(raw.REDIRECT_URI);
+  if (url.search || url.hash || raw.REDIRECT_URI.includes('?') || raw.REDIRECT_URI.includes('#')) {
+    problems.add(`${prefix}REDIRECT_URI must not have a query string or fragment (ConnectPay refuses a callback URL with query parameters)`, `${prefix}REDIRECT_URI`);
+  }
+}
+
+const BANK_URLS = ['AUTHORIZE_URL', 'TOKEN_URL', 'AIS_BASE_URL', 'PIS_BASE_URL', 'REDIRECT_URI'] as const;
+
+/**
+ * Tokens, client secrets and account data travel on these URLs (the authorize URL carries the
+ * state, the redirect URI the code): in production mode every one is https. A URL that is already
+ * invalid has its own problem.
+ */
+function httpsInProduction({ prefix, mode, raw, problems }: BankRuleInput): void {
+  if (mode !== 'production') return;
+  for (const name of BANK_URLS) {
+    const value = raw[name];
+    if (value === undefined || problems.isInvalid(`${prefix}${name}`) || !URL.canParse(value)) continue;
+    if (new URL(value).protocol !== 'https:') problems.add(`${prefix}${name} must be an https URL in production mode`, `${prefix}${name}`);
+  }
+}
+
+/**
+ * Flowe's guide: the token call and every API call go over mutual TLS with the TPP's eIDAS QWAC
+ * (section 3, steps 5 and 8), and every API call carries the subscription key given at onboarding
+ * (section 2). Without them every call fails at the bank: production mode refuses to start.
+ */
+function floweCredentialsInProduction({ prefix, mode, raw, problems }: BankRuleInput): void {
+  if (mode !== 'production' || raw.ADAPTER !== 'flowe') return;
+  for (const name of ['TLS_CERT_FILE', 'TLS_KEY_FILE'] as const) {
+    if (!raw[name] && !problems.isInvalid(`${prefix}${name}`)) problems.add(`${prefix}${name} must be set in production mode (Flowe requires mutual TLS with the TPP's eIDAS QWAC)`, `${prefix}${name}`);
+  }
+  if (!raw.SUBSCRIPTION_KEY && !raw.SUBSCRIPTION_KEY_FILE && !problems.isInvalid(`${prefix}SUBSCRIPTION_KEY`)) {
+    problems.add(`${prefix}SUBSCRIPTION_KEY or ${prefix}SUBSCRIPTION_KEY_FILE must be set in production mode (Flowe's API gateway requires it)`, `${prefix}SUBSCRIPTION_KEY`);
   }
 }
 

@@ -6,11 +6,12 @@ import { eventsConfig } from './events.config.js';
 import { fairnessConfig } from './fairness.config.js';
 import { pisConfig } from './pis.config.js';
 import { schedulerConfig } from './scheduler.config.js';
+import { opsConfig } from './ops.config.js';
 import { vaultConfig } from './vault.config.js';
 import { ConfigProblems, type ConfigNamespace, type Env } from './define-config.js';
 
 /** Every namespace, in the order they are validated at start-up. */
-export const CONFIG_NAMESPACES: readonly ConfigNamespace<unknown>[] = [appConfig, databaseConfig, banksConfig, vaultConfig, authConfig, schedulerConfig, eventsConfig, pisConfig, fairnessConfig];
+export const CONFIG_NAMESPACES: readonly ConfigNamespace<unknown>[] = [appConfig, databaseConfig, banksConfig, vaultConfig, authConfig, schedulerConfig, eventsConfig, pisConfig, fairnessConfig, opsConfig];
 
 /**
  * Validates the whole configuration and throws one ConfigError listing every problem of every
@@ -35,5 +36,5 @@ function serviceRules(env: Env, problems: ConfigProblems): void {
   }
 }
 
-export { appConfig, authConfig, banksConfig, databaseConfig, vaultConfig, schedulerConfig, eventsConfig, pisConfig, fairnessConfig };
+export { appConfig, authConfig, banksConfig, databaseConfig, vaultConfig, schedulerConfig, eventsConfig, pisConfig, fairnessConfig, opsConfig };
 export type { Env };

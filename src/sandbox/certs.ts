@@ -15,7 +15,8 @@ export interface PemPair {
 
 /**
  * Throwaway PKI for local mutual TLS:
- * - `ca` signs `server` (SAN localhost, 127.0.0.1, ::1) and `client` (a QWAC look-alike for the TPP);
+ * - `ca` signs `server` (SAN localhost, 127.0.0.1, ::1 and any `serverHosts`) and `client` (a QWAC
+ *   look-alike for the TPP);
  * - `rogueCa` is unrelated and signs `rogueClient` and `rogueServer`, for negative tests
  *   (a client certificate the sandbox must refuse, a bank certificate the BFF must refuse).
  */
@@ -31,6 +32,11 @@ export interface SandboxCertificates {
 
 export interface SandboxCertOptions {
   readonly validDays?: number;
+  /**
+   * More DNS names for the server certificate, beside localhost, 127.0.0.1 and ::1: e.g. `sandbox`,
+   * the compose service name the production-mode BFF reaches the sandbox under over https.
+   */
+  readonly serverHosts?: readonly string[];
   /** eIDAS organizationIdentifier of the TPP: "PSD" + country + "-" + NCA id + "-" + authorisation number. */
   readonly organizationIdentifier?: string;
   readonly keyBits?: number;
@@ -55,7 +61,13 @@ export function generateSandboxCerts(dir: string, options: SandboxCertOptions = 
     issuer: ca,
     days,
     bits,
-    extensions: [...leafExtensions('serverAuth'), { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] }],
+    extensions: [
+      ...leafExtensions('serverAuth'),
+      {
+        name: 'subjectAltName',
+        altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }, ...(options.serverHosts ?? []).map((value) => ({ type: 2, value }))],
+      },
+    ],
   });
   const client = issue({
     subject: [...name('tpp-bff sandbox TPP', 'tpp-bff sandbox TPP'), organizationIdentifier(orgId)],

@@ -255,6 +255,44 @@ describe('browser: connecting a bank from the demo page', () => {
       expect(await tokenCalls(stack.sandbox.httpUrl, 'flowe')).toBe(before);
     }));
 
+  it('asks a browser that did not create the connection (a native app’s system browser) whose account the bank joins, then goes on', () =>
+    journey(browser.context, 'confirm in the system browser', at1280(), async (j) => {
+      // The native app creates the connection with its own HTTP client and opens the link in the
+      // system browser, which has never seen the BFF: no start cookie there.
+      const token = await sandboxLogin(stack.bff.url, 'connect-native');
+      const created = (await (
+        await fetch(`${stack.bff.url}/api/v1/connections`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ aspspId: 'flowe', returnUrl: `${stack.bff.url}/` }),
+        })
+      ).json()) as { id: string; authorizationUrl: string };
+      const page = await freshPage(j);
+      const csp = cspViolations(page);
+      const before = await tokenCalls(stack.sandbox.httpUrl, 'flowe');
+
+      await j.step('open the link', () => page.goto(new URL(created.authorizationUrl, stack.bff.url).toString()), [
+        { locator: page.locator('h1'), text: 'Connect Flowe to this account?' },
+        { locator: page.locator('[data-testid=user-label]'), text: 'connect-native' },
+        { locator: page.locator('button[value=continue]'), text: 'Continue to Flowe' },
+      ]);
+      expect(new URL(page.url()).origin).toBe(new URL(stack.bff.url).origin);
+      expect(await tokenCalls(stack.sandbox.httpUrl, 'flowe')).toBe(before);
+
+      await j.step('continue to the bank', async () => {
+        await page.click('button[value=continue]');
+        await page.waitForURL((url) => url.origin === bankOrigin && url.pathname.endsWith('/login'));
+        await page.waitForSelector('form input[name=otp]');
+      });
+      await j.step('allow at the bank', async () => {
+        await answerAtBank(page, { username: 'bob' });
+        await backOnDemo(page, stack.bff.url);
+      });
+      expect(await connectionsOf('connect-native')).toEqual([expect.objectContaining({ id: created.id, status: 'active' })]);
+      expect(await tokenCalls(stack.sandbox.httpUrl, 'flowe')).toBe(before + 1);
+      expect(csp).toEqual([]);
+    }));
+
   it('cannot be framed by another page (frame-ancestors none)', async () => {
     await browser.context.clearCookies();
     const page = await browser.context.newPage();

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
-import { finishConnect, hop, sandboxLogin, startConnect } from '../support/bank-login.js';
+import { cookieHeader, createConnection, finishConnect, hop, sandboxLogin, startConnect } from '../support/bank-login.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
 import { bankEnv, startSandbox, tokenCalls } from '../support/bank-world.js';
@@ -74,8 +74,8 @@ describe('bank connections: login flow, state checks and isolation', () => {
   });
 
   it('sets a short-lived, HttpOnly, SameSite=Lax binding cookie and no-store, no-referrer, no-framing headers', async () => {
-    const created = await api().post('/api/v1/connections').set('Authorization', `Bearer ${alice}`).send({ aspspId: 'flowe', returnUrl: `${bff.url}/` }).expect(201);
-    const login = await hop(new URL(created.body.authorizationUrl, bff.url).toString());
+    const created = await createConnection(bff.url, alice, 'flowe');
+    const login = await hop(created.authorizationUrl, { headers: { cookie: created.startCookie } });
     expect(login.status).toBe(302);
     expect(login.setCookies).toHaveLength(1);
     const cookie = login.setCookies[0];
@@ -86,7 +86,7 @@ describe('bank connections: login flow, state checks and isolation', () => {
     expect(cookie).not.toMatch(/Domain=/i);
     expect(cookie).toMatch(/Max-Age=600/);
     expect(cookie.length).toBeLessThan(4096);
-    const res = await fetch(new URL(created.body.authorizationUrl, bff.url), { redirect: 'manual' });
+    const res = await fetch(created.authorizationUrl, { redirect: 'manual', headers: { cookie: created.startCookie } });
     expect(res.status).toBe(404); // the ticket is single use
     const callback = await fetch(`${bff.url}/auth/flowe/callback?state=x&code=y`, { redirect: 'manual' });
     for (const r of [callback]) {
@@ -102,7 +102,9 @@ describe('bank connections: login flow, state checks and isolation', () => {
     try {
       const token = await sandboxLogin(https.url, 'alice');
       const created = await request(https.url).post('/api/v1/connections').set('Authorization', `Bearer ${token}`).send({ aspspId: 'connectpay', returnUrl: 'https://app.example/done' }).expect(201);
-      const login = await hop(new URL(created.body.authorizationUrl, https.url).toString());
+      const start = created.headers['set-cookie'] as unknown as string[];
+      expect(start).toEqual([expect.stringMatching(/^__Host-tpp_start=[A-Za-z0-9_-]{43}; Max-Age=300; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Strict$/)]);
+      const login = await hop(new URL(created.body.authorizationUrl, https.url).toString(), { headers: { cookie: cookieHeader(start) } });
       expect(login.status).toBe(302);
       expect(login.setCookies[0]).toMatch(/^__Host-tpp_login=[A-Za-z0-9_-]{43};/);
       expect(login.setCookies[0]).toMatch(/; Secure/);

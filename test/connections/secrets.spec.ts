@@ -62,9 +62,10 @@ describe('secrets never leave the server', () => {
     seen.push(await listed.text());
 
     const cipher = new TokenCipher([{ id: 'k9', secret: VAULT_KEY }]);
-    const row = await withClient(db.url, async (c) => (await c.query('SELECT id, access_token_enc, refresh_token_enc FROM connections')).rows[0]);
-    const accessToken = cipher.decrypt(row.access_token_enc, { connectionId: row.id, field: 'access_token' });
-    const refreshToken = cipher.decrypt(row.refresh_token_enc, { connectionId: row.id, field: 'refresh_token' });
+    const row = await withClient(db.url, async (c) => (await c.query('SELECT id, user_id, aspsp_id, access_token_enc, refresh_token_enc FROM connections')).rows[0]);
+    const binding = { connectionId: row.id, userId: row.user_id, aspspId: row.aspsp_id };
+    const accessToken = cipher.decrypt(row.access_token_enc, { ...binding, field: 'access_token' });
+    const refreshToken = cipher.decrypt(row.refresh_token_enc, { ...binding, field: 'refresh_token' });
 
     const dump = await withClient(db.url, async (c) => {
       const tables = (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.tablename as string);

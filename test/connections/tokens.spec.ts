@@ -59,8 +59,8 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
     const dump = await dumpAllText(db.url);
     expect(dump).not.toContain(plaintext);
     const row = await withClient(db.url, async (c) => (await c.query('SELECT access_token_enc, refresh_token_enc FROM connections WHERE id = $1', [id])).rows[0]);
-    expect(row.access_token_enc).toMatch(/^v1\.k1\./);
-    expect(row.refresh_token_enc).toMatch(/^v1\.k1\./);
+    expect(row.access_token_enc).toMatch(/^v2\.k1\./);
+    expect(row.refresh_token_enc).toMatch(/^v2\.k1\./);
   });
 
   it('refuses a ciphertext copied from another connection: the copy is not usable, nothing leaks', async () => {
@@ -138,7 +138,7 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
     const onlyNew = await startTestBff({ ...bankEnv(sandbox), TOKEN_VAULT_KEYS: VAULT_K2 }, { db });
     try {
       const rows = await withClient(db.url, async (c) => (await c.query('SELECT access_token_enc FROM connections WHERE id = ANY($1)', [ids])).rows);
-      for (const row of rows) expect(row.access_token_enc).toMatch(/^v1\.k2\./);
+      for (const row of rows) expect(row.access_token_enc).toMatch(/^v2\.k2\./);
       expect(await Promise.all(ids.map((id) => accessTokenVia(onlyNew, id)))).toEqual(tokensBefore);
     } finally {
       await onlyNew.close();

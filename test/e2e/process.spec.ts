@@ -4,6 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../support/database.js';
+import { PRODUCTION_ENV } from '../support/env.js';
 import { isUp, runBuilt, waitFor } from '../support/process.js';
 
 // These run the built service (`npm test` builds first) exactly as `npm start` does.
@@ -65,6 +66,26 @@ describe('the service as a process', () => {
       ].map((problem) => `Configuration error: ${problem}`),
     );
     expect(run.output()).not.toContain('canary');
+  });
+
+  it.each([
+    ['an http bank URL', { FLOWE_TOKEN_URL: 'http://idp.example/oauth2/v2.0/token' }, ['FLOWE_TOKEN_URL must be an https URL in production mode']],
+    ['no Flowe client certificate', { FLOWE_TLS_CERT_FILE: '' }, ['FLOWE_TLS_CERT_FILE must be set when FLOWE_TLS_KEY_FILE is (a client certificate and its key go together)']],
+    ['no Flowe client key', { FLOWE_TLS_KEY_FILE: '' }, ['FLOWE_TLS_KEY_FILE must be set when FLOWE_TLS_CERT_FILE is (a client certificate and its key go together)']],
+    [
+      'neither, nor a subscription key, and an http public URL',
+      { FLOWE_TLS_CERT_FILE: '', FLOWE_TLS_KEY_FILE: '', FLOWE_SUBSCRIPTION_KEY: '', FLOWE_SUBSCRIPTION_KEY_HEADER: '', PUBLIC_URL: 'http://bff.example' },
+      [
+        'PUBLIC_URL must be an https URL in production mode (http only for localhost)',
+        "FLOWE_TLS_CERT_FILE must be set in production mode (Flowe requires mutual TLS with the TPP's eIDAS QWAC)",
+        "FLOWE_TLS_KEY_FILE must be set in production mode (Flowe requires mutual TLS with the TPP's eIDAS QWAC)",
+        "FLOWE_SUBSCRIPTION_KEY or FLOWE_SUBSCRIPTION_KEY_FILE must be set in production mode (Flowe's API gateway requires it)",
+      ],
+    ],
+  ])('a production start with %s exits 1 naming the variable', async (_case, change, problems) => {
+    const run = runBuilt(MAIN, { ...PRODUCTION_ENV, AUTH_JWKS_URL: 'https://login.tpp.example/.well-known/jwks.json', DATABASE_URL: 'postgres://tpp@127.0.0.1:1/tpp', DATABASE_STARTUP_TIMEOUT_SECONDS: '1', ...change });
+    await expect(run.exited).resolves.toBe(1);
+    expect(run.output().trim().split('\n')).toEqual(problems.map((problem) => `Configuration error: ${problem}`));
   });
 
   it('names the database host and why it is unreachable, retries with backoff, then exits 1', async () => {

@@ -27,6 +27,8 @@ export interface TokenOptions {
   /** Seconds from now; `null` leaves `exp` out. */
   expiresIn?: number | null;
   kid?: string;
+  /** The `typ` header; `null` leaves it out. Default `JWT`. */
+  typ?: string | null;
   /** Claims set last, overriding the ones above (`undefined` removes one). */
   extra?: Record<string, unknown>;
 }
@@ -36,7 +38,8 @@ export async function signToken(key: SigningKey, options: TokenOptions = {}): Pr
   const payload: JWTPayload = { iss: options.iss ?? PRODUCTION_ENV.AUTH_ISSUER, aud: options.aud ?? PRODUCTION_ENV.AUTH_AUDIENCE, iat: now() };
   if (options.sub !== null) payload.sub = options.sub ?? 'user-42';
   if (options.expiresIn !== null) payload.exp = now() + (options.expiresIn ?? 300);
-  return new SignJWT({ ...payload, ...options.extra }).setProtectedHeader({ alg: key.alg, typ: 'JWT', ...(options.kid ? { kid: options.kid } : {}) }).sign(key.privateKey);
+  const typ = options.typ === undefined ? 'JWT' : options.typ;
+  return new SignJWT({ ...payload, ...options.extra }).setProtectedHeader({ alg: key.alg, ...(typ === null ? {} : { typ }), ...(options.kid ? { kid: options.kid } : {}) }).sign(key.privateKey);
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

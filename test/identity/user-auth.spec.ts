@@ -16,6 +16,9 @@ function expectUnauthenticated(res: request.Response, detail?: RegExp, token?: s
   if (token) expect(JSON.stringify(res.body) + JSON.stringify(res.headers)).not.toContain(token.split('.')[1]);
 }
 
+/** Production mode serves the API docs only to the bearer of the ops token. */
+const OPS_TOKEN = 'ops-token-for-the-identity-tests-0123456789';
+
 const me = (bff: TestBff, authorization?: string) => {
   const req = request(bff.url).get('/api/v1/me');
   return authorization === undefined ? req : req.set('Authorization', authorization);
@@ -109,7 +112,7 @@ describe('user identity in production mode with a configured public key', () => 
     key = await signingKey('RS256');
     dir = mkdtempSync(join(tmpdir(), 'tpp-identity-'));
     writeFileSync(join(dir, 'idp.pem'), key.publicPem);
-    bff = await startTestBff({ ...PRODUCTION_ENV, AUTH_PUBLIC_KEY_FILE: join(dir, 'idp.pem') });
+    bff = await startTestBff({ ...PRODUCTION_ENV, AUTH_PUBLIC_KEY_FILE: join(dir, 'idp.pem'), OPS_TOKEN });
   });
   afterAll(async () => {
     await bff.close();
@@ -119,7 +122,7 @@ describe('user identity in production mode with a configured public key', () => 
   it('has no demo login', async () => {
     const res = await request(bff.url).post('/api/v1/sandbox/login').send({ userId: 'alice' }).expect(404);
     expect(res.body.code).toBe('not_found');
-    const doc = await request(bff.url).get('/docs-json').expect(200);
+    const doc = await request(bff.url).get('/docs-json').set('Authorization', `Bearer ${OPS_TOKEN}`).expect(200);
     expect(doc.body.paths['/api/v1/sandbox/login']).toBeUndefined();
   });
 
@@ -152,9 +155,49 @@ describe('user identity in production mode with a configured public key', () => 
     ['a subject over 255 characters', { sub: 'u'.repeat(256) }, /subject must be/],
     ['a non-string subject', { extra: { sub: 42 } }, /./],
     ['a not-before in the future', { extra: { nbf: Math.floor(Date.now() / 1000) + 600 } }, /not valid yet/],
+    ['an issue time older than the maximum token age (24 h by default), however late it expires', { extra: { iat: Math.floor(Date.now() / 1000) - 86_400 - 120 }, expiresIn: 3600 }, /older than the maximum token age/],
+    ['an issue time in the future beyond the clock tolerance', { extra: { iat: Math.floor(Date.now() / 1000) + 120 } }, /issued in the future/],
+    ['no issue time (required with a maximum token age)', { extra: { iat: undefined } }, /no "iat" claim/],
+    ['a logout token type', { typ: 'logout+jwt' }, /token type is not accepted/],
+    ['a DPoP proof type', { typ: 'dpop+jwt' }, /token type is not accepted/],
+    ['a newline in the subject', { sub: 'alice\nINFO forged log line' }, /control or formatting characters/],
+    ['a bidi override in the subject', { sub: 'alice\u202Eevil' }, /control or formatting characters/],
+    ['a NUL in the subject', { sub: 'alice\u0000' }, /control or formatting characters/],
+    ['a line separator in the subject', { sub: 'alice\u2028bob' }, /control or formatting characters/],
   ])('refuses a token with %s', async (_case, options, detail) => {
     const token = await signToken(key, options as Parameters<typeof signToken>[1]);
     expectUnauthenticated(await me(bff, `Bearer ${token}`), detail, token);
+  });
+
+  it.each([
+    ['an access-token type (RFC 9068)', { typ: 'at+jwt' }],
+    ['a media type spelled in full, in any case', { typ: 'application/AT+JWT' }],
+    ['no type header (the issuer sets none)', { typ: null }],
+    ['an issue time a little ahead (within the clock tolerance)', { extra: { iat: Math.floor(Date.now() / 1000) + 10 } }],
+    ['a subject with non-ASCII letters', { sub: 'Zoë Łukasz' }],
+  ])('accepts a token with %s', async (_case, options) => {
+    await me(bff, `Bearer ${await signToken(key, options as Parameters<typeof signToken>[1])}`).expect(200);
+  });
+});
+
+describe('user identity with a typed issuer and no maximum token age', () => {
+  let bff: TestBff;
+  let key: SigningKey;
+
+  beforeAll(async () => {
+    key = await signingKey('ES256');
+    bff = await startTestBff({ ...PRODUCTION_ENV, AUTH_PUBLIC_KEY: key.publicPem, AUTH_TOKEN_TYPES: 'at+jwt', AUTH_REQUIRE_TOKEN_TYPE: 'true', AUTH_MAX_TOKEN_AGE_SECONDS: '0' });
+  });
+  afterAll(async () => {
+    await bff.close();
+  });
+
+  it('requires the configured type, accepts an old issue time, and still refuses one from the future', async () => {
+    await me(bff, `Bearer ${await signToken(key, { typ: 'at+jwt', extra: { iat: Math.floor(Date.now() / 1000) - 7 * 86_400 } })}`).expect(200);
+    await me(bff, `Bearer ${await signToken(key, { typ: 'at+jwt', extra: { iat: undefined } })}`).expect(200);
+    expectUnauthenticated(await me(bff, `Bearer ${await signToken(key, { typ: null })}`), /no "typ" header/);
+    expectUnauthenticated(await me(bff, `Bearer ${await signToken(key, { typ: 'JWT' })}`), /token type is not accepted/);
+    expectUnauthenticated(await me(bff, `Bearer ${await signToken(key, { typ: 'at+jwt', extra: { iat: Math.floor(Date.now() / 1000) + 3600 } })}`), /issued in the future/);
   });
 });
 

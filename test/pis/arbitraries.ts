@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { composeIBAN, countrySpecs, isSEPACountry } from 'ibantools';
+import { composeIBAN, countrySpecs, isQRIBAN, isSEPACountry } from 'ibantools';
 
 /** Amounts a EUR payment accepts: no leading zeros, at most 2 decimals, greater than 0, as strings. */
 export function validAmount(): fc.Arbitrary<string> {
@@ -19,9 +19,11 @@ const COUNTRIES = Object.entries(countrySpecs)
   .filter(([cc, spec]) => spec.chars && spec.bban_regexp && !spec.bban_validation_func && isSEPACountry(cc))
   .map(([cc, spec]) => ({ cc, bban: new RegExp(spec.bban_regexp!) }));
 
-/** Valid SEPA IBANs of many countries, in electronic format. */
+/** Valid SEPA IBANs of many countries, in electronic format, that can receive a SEPA credit transfer (no QR-IBANs). */
 export function validIban(): fc.Arbitrary<string> {
-  return fc.oneof(...COUNTRIES.map(({ cc, bban }) => fc.stringMatching(bban).map((b) => composeIBAN({ countryCode: cc, bban: b })))).filter((iban): iban is string => typeof iban === 'string');
+  return fc
+    .oneof(...COUNTRIES.map(({ cc, bban }) => fc.stringMatching(bban).map((b) => composeIBAN({ countryCode: cc, bban: b }))))
+    .filter((iban): iban is string => typeof iban === 'string' && !isQRIBAN(iban));
 }
 
 /** How a person might type it: lower case and/or grouped by four with spaces. */

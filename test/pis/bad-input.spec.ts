@@ -82,6 +82,7 @@ describe('payments: every input is checked before the bank sees it', () => {
     ['full-width digits', 'IT１６N3677201600000000410001'],
     ['a tab', 'IT16N3677201600000000410001\t'],
     ['a country outside SEPA', 'BR1500000000000010932840814P2'],
+    ['a Swiss QR-IBAN (QR-bill payments only)', 'CH4431999123000889012'],
     ['nothing', ''],
   ])('refuses an IBAN with %s', async (_why, iban) => {
     const errors = await expectRefused(paymentBody({ creditorAccount: { iban } }), ['creditorAccount.iban']);
@@ -108,6 +109,19 @@ describe('payments: every input is checked before the bank sees it', () => {
     await expectRefused(paymentBody({ endToEndIdentification: '/leading-slash' }), ['endToEndIdentification']);
     // The limits themselves are fine.
     await pay(bff, alice, aliceFlowe, paymentBody({ creditorName: 'x'.repeat(70), remittanceInformationUnstructured: 'r'.repeat(140), endToEndIdentification: 'E'.repeat(35) })).expect(201);
+  });
+
+  it.each([
+    ['a right-to-left override', 'Bob \u202Eoidua'],
+    ['a line separator', 'Bob\u2028Bianchi'],
+    ['a zero-width space', 'Bob\u200BBianchi'],
+    ['a newline', 'Bob\nBianchi'],
+    ['a character outside the EPC Latin set', 'Bob & Co'],
+  ])('refuses a name or remittance text with %s (SEPA EPC character set), naming the field and the character', async (_why, text) => {
+    const [name] = await expectRefused(paymentBody({ creditorName: text }), ['creditorName']);
+    expect(name.message).toMatch(/SEPA \(EPC\) Latin characters.*refused: U\+[0-9A-F]{4}/);
+    expect(name.message).not.toMatch(/[\u202E\u2028\u200B\n]/);
+    await expectRefused(paymentBody({ remittanceInformationUnstructured: text }), ['remittanceInformationUnstructured']);
   });
 
   it.each([

@@ -50,26 +50,42 @@ export interface ConnectFlow {
   connectionId: string;
   /** The BFF's redirect to the bank. */
   bankAuthorizeUrl: string;
-  /** The browser's binding cookie for the BFF. */
+  /** The browser's callback cookie for the BFF (set when it left for the bank). */
   cookie: string;
   /** The bank's redirect back to the BFF (callback URL with code/state). */
   callbackUrl: string;
 }
 
-/** POST /api/v1/connections, then the browser's navigation to the bank and the PSU's login. */
-export async function startConnect(bffUrl: string, userToken: string, aspspId: string, options: BankLoginOptions & { services?: string[]; returnUrl?: string } = {}): Promise<ConnectFlow> {
+export interface CreatedConnection {
+  id: string;
+  authorizationUrl: string;
+  /** The start cookie the BFF set in the browser that created the connection. */
+  startCookie: string;
+}
+
+/** POST /api/v1/connections from the web app's browser (the response's start cookie is kept, as a browser keeps it). */
+export async function createConnection(bffUrl: string, userToken: string, aspspId: string, options: { services?: string[]; returnUrl?: string; cookie?: string } = {}): Promise<CreatedConnection> {
   const created = await fetch(`${bffUrl}/api/v1/connections`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json', ...(options.cookie ? { cookie: options.cookie } : {}) },
     body: JSON.stringify({ aspspId, returnUrl: options.returnUrl ?? `${bffUrl}/`, ...(options.services ? { services: options.services } : {}) }),
   });
   expect(created.status).toBe(201);
   const body = (await created.json()) as { id: string; status: string; authorizationUrl: string };
   expect(body.status).toBe('pending');
-  const login = await hop(new URL(body.authorizationUrl, bffUrl).toString());
+  return { id: body.id, authorizationUrl: new URL(body.authorizationUrl, bffUrl).toString(), startCookie: cookieHeader(created.headers.getSetCookie()) };
+}
+
+/**
+ * POST /api/v1/connections, then the same browser's navigation to the bank (it carries the start
+ * cookie, so no confirmation is asked) and the PSU's login.
+ */
+export async function startConnect(bffUrl: string, userToken: string, aspspId: string, options: BankLoginOptions & { services?: string[]; returnUrl?: string } = {}): Promise<ConnectFlow> {
+  const created = await createConnection(bffUrl, userToken, aspspId, options);
+  const login = await hop(created.authorizationUrl, { headers: { cookie: created.startCookie } });
   expect(login.status).toBe(302);
   const callbackUrl = await loginAtBank(login.location!, options);
-  return { connectionId: body.id, bankAuthorizeUrl: login.location!, cookie: cookieHeader(login.setCookies), callbackUrl };
+  return { connectionId: created.id, bankAuthorizeUrl: login.location!, cookie: cookieHeader(login.setCookies), callbackUrl };
 }
 
 /** The browser arriving back at the BFF's callback; returns the outcome query sent to the frontend. */
@@ -83,4 +99,45 @@ export async function sandboxLogin(bffUrl: string, userId: string): Promise<stri
   const res = await fetch(`${bffUrl}/api/v1/sandbox/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) });
   expect(res.status).toBe(201);
   return ((await res.json()) as { token: string }).token;
+}
+
+/**
+ * One browser's cookies for one origin, kept across navigations as a browser keeps them (the
+ * attributes are not modelled: every test request is same-site unless it says otherwise by
+ * leaving the cookie out). `go` is one navigation step, redirects not followed.
+ */
+export class Browser {
+  private readonly jar = new Map<string, string>();
+
+  constructor(readonly name: string) {}
+
+  get cookie(): string {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  keep(setCookies: string[]): void {
+    for (const line of setCookies) {
+      const [pair] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      if (value === '' || /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(line)) this.jar.delete(name);
+      else this.jar.set(name, value);
+    }
+  }
+
+  async go(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; withCookies?: boolean } = {}): Promise<Hop> {
+    const headers = { ...init.headers, ...(init.withCookies === false || this.jar.size === 0 ? {} : { cookie: this.cookie }) };
+    const res = await hop(url, { method: init.method, headers, body: init.body });
+    this.keep(res.setCookies);
+    return res;
+  }
+}
+
+/** The hidden one-time token and the form target of a confirmation page. */
+export function confirmationForm(page: Hop): { action: string; confirmation: string } {
+  const action = /<form method="post" action="([^"]+)"/.exec(page.text)?.[1];
+  const confirmation = /name="confirmation" value="([A-Za-z0-9_-]+)"/.exec(page.text)?.[1];
+  if (!action || !confirmation) throw new Error(`not a confirmation page: ${page.status} ${page.text.slice(0, 200)}`);
+  return { action, confirmation };
 }

@@ -2,7 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../src/app.module.js';
-import { configureApp } from '../../src/configure-app.js';
+import { configureApp, createHttpAdapter } from '../../src/configure-app.js';
 import { runMigrations } from '../../src/database/migrate.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -30,6 +30,7 @@ export async function startTestBff(env: Record<string, string> = {}, options: { 
     // A test user makes far more requests than a person: the per-user limit (checked on every
     // request) stays out of the way unless a test sets its own.
     AppModule.forRoot({ env: { NODE_ENV: 'test', LOG_LEVEL: debugLogs ? 'debug' : 'silent', PUBLIC_URL: `http://127.0.0.1:${port}`, RATE_LIMIT_PER_USER: '100000', ...env }, databaseUrl: db.url }),
+    createHttpAdapter(),
     { bodyParser: false, logger: debugLogs ? undefined : false, abortOnError: false },
   );
   configureApp(app);

@@ -1,8 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSandboxCerts } from '../../src/sandbox/certs.js';
+
+/** A throwaway TPP client certificate (the QWAC Flowe requires in production mode); small keys, as nothing connects with it. */
+const qwac = generateSandboxCerts(mkdtempSync(join(tmpdir(), 'tpp-production-env-')), { keyBits: 1024 }).client;
 
 /**
- * What `APP_MODE=production` needs to start: one bank (Flowe), return URLs, a token-vault key and
- * the identity provider's issuer and audience. Tests add a key source (JWKS URL or public key).
+ * What `APP_MODE=production` needs to start: one bank (Flowe: https URLs, its client certificate and
+ * subscription key), return URLs, a token-vault key and the identity provider's issuer and
+ * audience. Tests add a key source (JWKS URL or public key).
  */
 export const PRODUCTION_ENV = {
   APP_MODE: 'production',
@@ -19,6 +27,10 @@ export const PRODUCTION_ENV = {
   FLOWE_CLIENT_SECRET: 'client-secret',
   FLOWE_SCOPES_AIS: 'https://idp.example/aisp',
   FLOWE_SCOPES_PIS: 'https://idp.example/pisp',
+  FLOWE_TLS_CERT_FILE: qwac.certFile,
+  FLOWE_TLS_KEY_FILE: qwac.keyFile,
+  FLOWE_SUBSCRIPTION_KEY_HEADER: 'PO-APIKey',
+  FLOWE_SUBSCRIPTION_KEY: 'production-test-subscription-key',
   TOKEN_VAULT_KEYS: `production-test:${randomBytes(32).toString('base64')}`,
   AUTH_ISSUER: 'https://login.tpp.example/',
   AUTH_AUDIENCE: 'tpp-bff-api',

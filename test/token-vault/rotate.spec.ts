@@ -7,12 +7,13 @@ import { DataSource } from 'typeorm';
 import type { VaultKey } from '../../src/config/vault.config.js';
 import { runMigrations } from '../../src/database/migrate.js';
 import { typeormOptions } from '../../src/database/typeorm-options.js';
-import { ConnectionsStore } from '../../src/modules/connections/connections.store.js';
+import { ConnectionsStore, type StoredTokens } from '../../src/modules/connections/connections.store.js';
+import { tokenBinding } from '../../src/modules/connections/token-binding.js';
 import { rotateVault } from '../../src/modules/connections/vault-rotation.js';
-import { TokenVaultService } from '../../src/modules/token-vault/token-vault.service.js';
+import { TokenVaultService, VaultError, type TokenField, type VaultBinding } from '../../src/modules/token-vault/token-vault.service.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
 import { runBuilt } from '../support/process.js';
-import { CANARY_ACCESS, CANARY_REFRESH, makeKey } from '../support/vault-keys.js';
+import { CANARY_ACCESS, CANARY_REFRESH, makeKey, sealV1 } from '../support/vault-keys.js';
 
 const OLD = makeKey('k1');
 const NEW = makeKey('k2');
@@ -35,6 +36,9 @@ interface StoredRow {
 
 let db: TestDatabase;
 
+/** Every seeded row belongs to user-1 at Flowe. */
+const binding = (connectionId: string, field: TokenField): VaultBinding => ({ connectionId, userId: 'user-1', aspspId: 'flowe', field });
+
 /** Inserts active connections with tokens sealed by `vault` (or no tokens at all). */
 async function seed(vault: TokenVaultService | null, count: number, options: { access?: boolean; tag?: string } = {}): Promise<Seeded[]> {
   const rows = Array.from({ length: count }, (_, i) => {
@@ -46,8 +50,8 @@ async function seed(vault: TokenVaultService | null, count: number, options: { a
       id,
       access,
       refresh,
-      accessEnc: access && vault!.seal(access, { connectionId: id, field: 'access_token' }),
-      refreshEnc: refresh && vault!.seal(refresh, { connectionId: id, field: 'refresh_token' }),
+      accessEnc: access && vault!.seal(access, binding(id, 'access_token')),
+      refreshEnc: refresh && vault!.seal(refresh, binding(id, 'refresh_token')),
     };
   });
   await withClient(db.url, (c) =>
@@ -74,8 +78,8 @@ async function tokenWrites(): Promise<Map<string, number>> {
 
 function openAll(vault: TokenVaultService, row: StoredRow): { access: string | null; refresh: string | null } {
   return {
-    access: row.access_token_enc && vault.open(row.access_token_enc, { connectionId: row.id, field: 'access_token' }),
-    refresh: row.refresh_token_enc && vault.open(row.refresh_token_enc, { connectionId: row.id, field: 'refresh_token' }),
+    access: row.access_token_enc && vault.open(row.access_token_enc, binding(row.id, 'access_token')),
+    refresh: row.refresh_token_enc && vault.open(row.refresh_token_enc, binding(row.id, 'refresh_token')),
   };
 }
 
@@ -176,8 +180,8 @@ describe('rotateVault on PostgreSQL', () => {
   it('counts rows that do not decrypt, logs only their ids, and carries on', async () => {
     const good = await seed(oldVault, 5, { tag: 'good' });
     const [flipped, copied, unknownKey, garbage, halfBroken] = await seed(oldVault, 5, { tag: 'broken' });
-    const sealedElsewhere = oldVault.seal(CANARY_REFRESH, { connectionId: good[0].id, field: 'refresh_token' });
-    const orphanKey = vaultOf(makeKey('k0')).seal(CANARY_REFRESH, { connectionId: unknownKey.id, field: 'refresh_token' });
+    const sealedElsewhere = oldVault.seal(CANARY_REFRESH, binding(good[0].id, 'refresh_token'));
+    const orphanKey = vaultOf(makeKey('k0')).seal(CANARY_REFRESH, binding(unknownKey.id, 'refresh_token'));
     const original = await stored();
     const flip = (envelope: string) => envelope.slice(0, -3) + (envelope.at(-3) === 'A' ? 'B' : 'A') + envelope.slice(-2);
     await withClient(db.url, async (c) => {
@@ -241,10 +245,36 @@ describe('rotateVault on PostgreSQL', () => {
     }
   });
 
+  it('opens rows written before the user and the bank were bound (envelope v1), rewrites them as v2 under the same key, and then a row moved to another user no longer opens', async () => {
+    const [legacy, moved] = await seed(null, 2);
+    const v1 = { access: sealV1(NEW, CANARY_ACCESS, legacy.id, 'access_token'), refresh: sealV1(NEW, CANARY_REFRESH, legacy.id, 'refresh_token') };
+    await withClient(db.url, (c) => c.query('UPDATE connections SET access_token_enc = $2, refresh_token_enc = $3 WHERE id = $1', [legacy.id, v1.access, v1.refresh]));
+    const current = rotatingVault.seal(CANARY_REFRESH, binding(moved.id, 'refresh_token'));
+    await withClient(db.url, (c) => c.query('UPDATE connections SET refresh_token_enc = $2 WHERE id = $1', [moved.id, current]));
+    expect(openAll(newOnlyVault, (await stored()).get(legacy.id)!)).toEqual({ access: CANARY_ACCESS, refresh: CANARY_REFRESH });
+    expect(newOnlyVault.needsRotation(v1.refresh)).toBe(true);
+
+    const counts = await withDataSource((ds) => rotateVault(new ConnectionsStore(ds), newOnlyVault, { logger: recordingLogger().logger }));
+    expect(counts).toEqual({ rotated: 1, alreadyCurrent: 1, failed: 0 });
+    const rotated = (await stored()).get(legacy.id)!;
+    expect([rotated.access_token_enc, rotated.refresh_token_enc].map((e) => e!.slice(0, 6))).toEqual(['v2.k2.', 'v2.k2.']);
+    expect(openAll(newOnlyVault, rotated)).toEqual({ access: CANARY_ACCESS, refresh: CANARY_REFRESH });
+
+    // The rows' tokens are now bound to user-1 at Flowe: moved to another user or bank, they do not open.
+    for (const change of ["user_id = 'user-2'", "aspsp_id = 'connectpay'"]) {
+      await withClient(db.url, (c) => c.query(`UPDATE connections SET ${change} WHERE id = ANY($1)`, [[legacy.id, moved.id]]));
+      const rows: StoredTokens[] = await withDataSource((ds) => new ConnectionsStore(ds).tokenPage(undefined, 10));
+      for (const row of rows.filter((r) => [legacy.id, moved.id].includes(r.id))) {
+        expect(() => newOnlyVault.open(row.refreshTokenEnc!, tokenBinding(row, 'refresh_token'))).toThrow(VaultError);
+      }
+      await withClient(db.url, (c) => c.query(`UPDATE connections SET user_id = 'user-1', aspsp_id = 'flowe' WHERE id = ANY($1)`, [[legacy.id, moved.id]]));
+    }
+  });
+
   it('leaves no plaintext token anywhere in the database (pg_dump-style scan)', async () => {
     const [row] = await seed(null, 1);
-    const access = rotatingVault.seal(CANARY_ACCESS, { connectionId: row.id, field: 'access_token' });
-    const refresh = oldVault.seal(CANARY_REFRESH, { connectionId: row.id, field: 'refresh_token' });
+    const access = rotatingVault.seal(CANARY_ACCESS, binding(row.id, 'access_token'));
+    const refresh = oldVault.seal(CANARY_REFRESH, binding(row.id, 'refresh_token'));
     await withClient(db.url, (c) => c.query('UPDATE connections SET access_token_enc = $2, refresh_token_enc = $3 WHERE id = $1', [row.id, access, refresh]));
     await withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { logger: recordingLogger().logger }));
 

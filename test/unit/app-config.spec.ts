@@ -143,6 +143,59 @@ describe('configuration', () => {
     expect(() => validateConfiguration(PRODUCTION_BANK)).not.toThrow();
   });
 
+  it('is strict in production mode: https everywhere, Flowe with its certificate, key and subscription key, all in one run', () => {
+    const { FLOWE_TLS_CERT_FILE: _c, FLOWE_TLS_KEY_FILE: _k, FLOWE_SUBSCRIPTION_KEY: _s, FLOWE_SUBSCRIPTION_KEY_HEADER: _h, ...withoutFloweCredentials } = PRODUCTION_BANK;
+    expect(
+      configError(() =>
+        validateConfiguration({
+          ...withoutFloweCredentials,
+          PUBLIC_URL: 'http://bff.example',
+          FRONTEND_RETURN_URLS: 'https://app.example/done,http://app.example/done',
+          FLOWE_TOKEN_URL: 'http://idp.example/oauth2/v2.0/token',
+          FLOWE_AIS_BASE_URL: 'http://api.example/openbankingais/v1',
+          FLOWE_REDIRECT_URI: 'http://bff.example/auth/flowe/callback',
+        }),
+      ).problems,
+    ).toEqual([
+      'PUBLIC_URL must be an https URL in production mode (http only for localhost)',
+      'FRONTEND_RETURN_URLS must list only https URLs in production mode (http only for localhost)',
+      'FLOWE_TOKEN_URL must be an https URL in production mode',
+      'FLOWE_AIS_BASE_URL must be an https URL in production mode',
+      'FLOWE_REDIRECT_URI must be an https URL in production mode',
+      "FLOWE_TLS_CERT_FILE must be set in production mode (Flowe requires mutual TLS with the TPP's eIDAS QWAC)",
+      "FLOWE_TLS_KEY_FILE must be set in production mode (Flowe requires mutual TLS with the TPP's eIDAS QWAC)",
+      "FLOWE_SUBSCRIPTION_KEY or FLOWE_SUBSCRIPTION_KEY_FILE must be set in production mode (Flowe's API gateway requires it)",
+    ]);
+    // A production-mode trial on one machine may use plain http on loopback for its own origin and frontend.
+    expect(() => validateConfiguration({ ...PRODUCTION_BANK, PUBLIC_URL: 'http://localhost:3001', FRONTEND_RETURN_URLS: 'http://127.0.0.1:8080/done' })).not.toThrow();
+    // Sandbox mode keeps its http sandbox banks.
+    expect(() => validateConfiguration({ FLOWE_TOKEN_URL: 'http://127.0.0.1:3100/flowe/idp/oauth2/v2.0/token' })).not.toThrow();
+  });
+
+  it('refuses a ConnectPay redirect URI with a query string or fragment, in any mode', () => {
+    const connectpay = {
+      ...PRODUCTION_BANK,
+      BANKS: 'connectpay',
+      ...Object.fromEntries(Object.entries(PRODUCTION_BANK).filter(([k]) => k.startsWith('FLOWE_')).map(([k, v]) => [k.replace(/^FLOWE_/, 'CONNECTPAY_'), v])),
+      CONNECTPAY_ADAPTER: 'connectpay',
+    };
+    expect(() => validateConfiguration(connectpay)).not.toThrow();
+    for (const redirect of ['https://bff.example/auth/connectpay/callback?x=1', 'https://bff.example/auth/connectpay/callback#top']) {
+      expect(configError(() => validateConfiguration({ ...connectpay, CONNECTPAY_REDIRECT_URI: redirect })).problems).toEqual([
+        'CONNECTPAY_REDIRECT_URI must not have a query string or fragment (ConnectPay refuses a callback URL with query parameters)',
+      ]);
+    }
+    expect(configError(() => banksConfig.parse({ CONNECTPAY_REDIRECT_URI: 'http://localhost:3000/auth/connectpay/callback?a=b' })).problems).toHaveLength(1);
+  });
+
+  it('checks bank identities by default in production mode only, and either way when told', () => {
+    expect(appConfig.parse({}).bankIdentityCheck).toBe(false);
+    expect(appConfig.parse({ BANK_IDENTITY_CHECK: 'true' }).bankIdentityCheck).toBe(true);
+    expect(appConfig.parse({ APP_MODE: 'production', FRONTEND_RETURN_URLS: 'https://app.example/done' }).bankIdentityCheck).toBe(true);
+    expect(appConfig.parse({ APP_MODE: 'production', FRONTEND_RETURN_URLS: 'https://app.example/done', BANK_IDENTITY_CHECK: 'false' }).bankIdentityCheck).toBe(false);
+    expect(configError(() => appConfig.parse({ BANK_IDENTITY_CHECK: 'sometimes' })).problems).toEqual(['BANK_IDENTITY_CHECK must be true or false']);
+  });
+
   it('refuses production mode without a frontend return URL', () => {
     expect(configError(() => appConfig.parse({ APP_MODE: 'production' })).message).toMatch(/^FRONTEND_RETURN_URLS /);
   });
@@ -154,7 +207,7 @@ describe('configuration', () => {
     const env = { ...rest, FLOWE_CLIENT_SECRET: '', FLOWE_CLIENT_SECRET_FILE: join(dir, 'secret') };
     expect(banksConfig.parse(env).banks[0].clientSecret).toBe('from-file-secret');
     expect(configError(() => banksConfig.parse({ ...env, FLOWE_CLIENT_SECRET_FILE: join(dir, 'missing') })).message).toMatch(/^FLOWE_CLIENT_SECRET_FILE /);
-    expect(configError(() => banksConfig.parse({ ...env, FLOWE_TLS_CERT_FILE: join(dir, 'secret') })).message).toMatch(/FLOWE_TLS_KEY_FILE/);
+    expect(configError(() => banksConfig.parse({ ...env, FLOWE_TLS_CERT_FILE: join(dir, 'secret'), FLOWE_TLS_KEY_FILE: '' })).message).toMatch(/FLOWE_TLS_KEY_FILE/);
     writeFileSync(join(dir, 'empty'), '\n');
     expect(configError(() => banksConfig.parse({ ...env, FLOWE_CLIENT_SECRET_FILE: join(dir, 'empty'), FLOWE_TLS_CERT_FILE: join(dir, 'nope'), FLOWE_TLS_KEY_FILE: join(dir, 'secret') })).problems).toEqual([
       'FLOWE_CLIENT_SECRET_FILE points to an empty file',

@@ -38,7 +38,21 @@ describe('auth configuration', () => {
       audience: 'tpp-bff',
       algorithms: ['ES256'],
       clockToleranceSeconds: 30,
+      maxTokenAgeSeconds: 86_400,
+      tokenTypes: ['jwt', 'at+jwt'],
+      requireTokenType: false,
     });
+  });
+
+  it('reads the token age limit (0 = none) and the accepted token types, normalised', () => {
+    expect(authConfig.parse({ AUTH_MAX_TOKEN_AGE_SECONDS: '0', AUTH_TOKEN_TYPES: 'application/AT+JWT, JWT', AUTH_REQUIRE_TOKEN_TYPE: 'true' })).toMatchObject({
+      tokenTypes: ['at+jwt', 'jwt'],
+      requireTokenType: true,
+    });
+    expect(authConfig.parse({ AUTH_MAX_TOKEN_AGE_SECONDS: '0' }).maxTokenAgeSeconds).toBeUndefined();
+    expect(configError({ AUTH_MAX_TOKEN_AGE_SECONDS: '-1' }).message).toMatch(/^AUTH_MAX_TOKEN_AGE_SECONDS must be an integer between 0 and 2592000/);
+    expect(configError({ AUTH_TOKEN_TYPES: 'at jwt/x' }).message).toMatch(/^AUTH_TOKEN_TYPES must list JWT type header values/);
+    expect(configError({ AUTH_REQUIRE_TOKEN_TYPE: 'maybe' }).message).toMatch(/^AUTH_REQUIRE_TOKEN_TYPE must be true or false/);
   });
 
   it('requires issuer, audience and a key source in production mode, naming each variable', () => {

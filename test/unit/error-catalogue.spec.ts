@@ -6,7 +6,7 @@ import { ERROR_CATALOGUE, ERROR_CODES, type ErrorCode } from '../../src/common/e
 import { ProblemFilter } from '../../src/common/errors/problem.filter.js';
 import { consentNotUsable } from '../../src/modules/ais/consent-errors.js';
 import type { AisConsent } from '../../src/modules/ais/consent.entity.js';
-import { connectionNotUsable, reauthRequired, serviceNotGranted } from '../../src/modules/connections/connection-errors.js';
+import { bankIdentityConflict, connectionNotUsable, reauthRequired, serviceNotGranted } from '../../src/modules/connections/connection-errors.js';
 
 const bank = (kind: BankErrorKind, details: BankError['details'] = {}) => new BankError('flowe', kind, `the bank failed (${kind})`, details);
 const consent = (status: AisConsent['status']) => ({ id: 'c-1', aspspId: 'flowe', status }) as AisConsent;
@@ -26,6 +26,7 @@ const TRIGGERS: Record<ErrorCode, unknown> = {
   reauth_required: reauthRequired('flowe'),
   connection_not_active: connectionNotUsable({ status: 'revoked', aspspId: 'flowe' }),
   service_not_granted: serviceNotGranted({ services: ['ais'], aspspId: 'flowe' }, 'pis'),
+  bank_identity_conflict: bankIdentityConflict('flowe'),
   reconsent_required: consentNotUsable(consent('revokedByPsu')),
   consent_not_valid: consentNotUsable(consent('received')),
   idempotency_key_in_flight: new AppError('idempotency_key_in_flight', 'still running', { retryAfterSeconds: 1 }),

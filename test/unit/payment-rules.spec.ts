@@ -1,11 +1,15 @@
 import fc from 'fast-check';
 import { AppError, type FieldError } from '../../src/common/errors/app-error.js';
 import { parsePaymentCommand, requestHash } from '../../src/modules/pis/payment-request.js';
-import { amountProblem, ibanProblem, normaliseIban } from '../../src/modules/pis/payment-rules.js';
+import { amountProblem, ibanProblem, normaliseIban, sepaTextProblem } from '../../src/modules/pis/payment-rules.js';
 import { asTyped, mutateOneDigit, validAmount, validIban } from '../pis/arbitraries.js';
 import { IBAN, paymentBody } from '../support/payment-fixtures.js';
 
 const FLOWE = { name: 'Flowe', currencies: ['EUR'] };
+
+/** The EPC's basic Latin set, character by character. */
+const EPC = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ";
+const sepaText = (minLength: number, maxLength: number) => fc.string({ unit: fc.constantFrom(...EPC), minLength, maxLength });
 
 async function fieldsRefused(body: unknown, key: unknown = 'k1'): Promise<string[]> {
   try {
@@ -79,7 +83,7 @@ describe('payment rules (property-based)', () => {
 
   it('validates whole requests: valid ones parse, a bad field is always named', async () => {
     await fc.assert(
-      fc.asyncProperty(validIban(), validAmount(), fc.string({ minLength: 1, maxLength: 70 }).filter((s) => /\S/.test(s) && !/\p{Cc}/u.test(s)), async (creditor, amount, name) => {
+      fc.asyncProperty(validIban(), validAmount(), sepaText(1, 70).filter((s) => /\S/.test(s)), async (creditor, amount, name) => {
         const command = await parsePaymentCommand(paymentBody({ creditorAccount: { iban: creditor }, instructedAmount: { amount, currency: 'EUR' }, creditorName: name }), 'key', FLOWE);
         expect(command.order).toMatchObject({ creditorIban: creditor, amount, creditorName: name, debtorIban: IBAN.aliceFlowe });
         expect(await fieldsRefused(paymentBody({ instructedAmount: { amount: `${amount}e1`, currency: 'EUR' } }))).toEqual(['instructedAmount.amount']);
@@ -103,6 +107,44 @@ describe('payment rules (property-based)', () => {
       ),
       { numRuns: 1000 },
     );
+  });
+
+  it('accepts creditor names and remittance text in the EPC Latin set, and refuses every other character, naming it by code point', async () => {
+    fc.assert(
+      fc.property(sepaText(0, 140), (text) => {
+        expect(sepaTextProblem(text)).toBeUndefined();
+      }),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(sepaText(0, 20), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }).filter((ch) => !EPC.includes(ch)), sepaText(0, 20), (before, odd, after) => {
+        expect(sepaTextProblem(before + odd + after)).toContain(`U+${odd.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+      }),
+      { numRuns: 2000 },
+    );
+    for (const [text, codePoint] of [
+      ['Bob\u202EBianchi', 'U+202E'],
+      ['Bob\u2028Bianchi', 'U+2028'],
+      ['Bob\u200BBianchi', 'U+200B'],
+      ['Bob\nBianchi', 'U+000A'],
+      ['Zoë', 'U+00EB'],
+      ['10 €', 'U+20AC'],
+      ['Tom & Jerry', 'U+0026'],
+    ]) {
+      expect(await fieldsRefused(paymentBody({ creditorName: text }))).toEqual(['creditorName']);
+      expect(await fieldsRefused(paymentBody({ remittanceInformationUnstructured: text }))).toEqual(['remittanceInformationUnstructured']);
+      expect(sepaTextProblem(text)).toContain(codePoint);
+    }
+  });
+
+  it('refuses Swiss and Liechtenstein QR-IBANs (institution id 30000–31999): they cannot receive a SEPA credit transfer', async () => {
+    for (const qr of ['CH4431999123000889012', 'CH44 3199 9123 0008 8901 2', 'LI4830000000000012345']) {
+      const iban = normaliseIban(qr) as string;
+      expect(ibanProblem(iban)).toMatch(/QR-IBAN/);
+    }
+    // An ordinary Swiss IBAN is fine.
+    expect(ibanProblem('CH9300762011623852957')).toBeUndefined();
+    expect(await fieldsRefused(paymentBody({ creditorAccount: { iban: 'CH4431999123000889012' } }))).toEqual(['creditorAccount.iban']);
   });
 
   it('hashes the canonical request: same payment however the IBANs are typed, different for any other change', async () => {

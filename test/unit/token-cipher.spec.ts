@@ -3,8 +3,19 @@ import { TokenCipher, type VaultBinding } from '../../src/modules/token-vault/to
 import { VaultError, type VaultErrorKind } from '../../src/modules/token-vault/vault-error.js';
 import { CANARY_REFRESH, makeKey } from '../support/vault-keys.js';
 
-const ROW_A: VaultBinding = { connectionId: '6f1c2b2e-4a57-4a8e-9c43-0d3f5e0a7b11', field: 'refresh_token' };
-const ROW_B: VaultBinding = { connectionId: '0b9e8d7c-6f5a-4e3d-8c2b-1a0f9e8d7c6b', field: 'refresh_token' };
+const ROW_A: VaultBinding = { connectionId: '6f1c2b2e-4a57-4a8e-9c43-0d3f5e0a7b11', userId: 'alice@example.com', aspspId: 'flowe', field: 'refresh_token' };
+const ROW_B: VaultBinding = { ...ROW_A, connectionId: '0b9e8d7c-6f5a-4e3d-8c2b-1a0f9e8d7c6b' };
+
+/**
+ * Written by the previous release (envelope v1, associated data of the connection and column only)
+ * under a key of 32 bytes of 0x01 with id k1: such rows are in databases today and must still open.
+ */
+const V1_FIXTURE = {
+  key: { id: 'k1', secret: Buffer.alloc(32, 1) },
+  connectionId: '11111111-1111-4111-8111-111111111111',
+  access: ['v1.k1.tb_izOeI0nKOBGUp.-C4eOsUC2zrSrYDLjSXOJovQa3Op3RI.6uwUm25Jz0AFr20vy5UO7w', 'v1-access-token-fixture'],
+  refresh: ['v1.k1.chfOEx99Ao1LomJX.wknzbf3sgceEproexza0HRD8K03HBwZ0.XX98xvkZKTw14H6rOYyNzA', 'v1-refresh-token-fixture'],
+} as const;
 const K1 = makeKey('k1');
 const K2 = makeKey('k2');
 
@@ -46,7 +57,7 @@ describe('TokenCipher', () => {
   it('round-trips a token and writes a versioned envelope under the current key', () => {
     for (const token of [CANARY_REFRESH, 'ü-ñ-€-🔑', 'x'.repeat(8_000), '']) {
       const envelope = cipher.encrypt(token, ROW_A);
-      expect(envelope).toMatch(/^v1\.k1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{22}$/);
+      expect(envelope).toMatch(/^v2\.k1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{22}$/);
       expect(token !== '' && envelope.includes(token)).toBe(false);
       expect(cipher.decrypt(envelope, ROW_A)).toBe(token);
     }
@@ -61,6 +72,32 @@ describe('TokenCipher', () => {
   it('refuses a ciphertext copied to another connection row', () => {
     const envelope = cipher.encrypt(CANARY_REFRESH, ROW_A);
     expectFailure(() => cipher.decrypt(envelope, ROW_B), 'authentication_failed');
+  });
+
+  it('refuses a ciphertext whose row was moved to another user or another bank', () => {
+    const envelope = cipher.encrypt(CANARY_REFRESH, ROW_A);
+    for (const moved of [{ ...ROW_A, userId: 'bob@example.com' }, { ...ROW_A, userId: 'alice@example.com ' }, { ...ROW_A, aspspId: 'connectpay' }]) {
+      expectFailure(() => cipher.decrypt(envelope, moved), 'authentication_failed');
+    }
+    // The user id cannot reach into the next segment of the associated data.
+    const tricky = cipher.encrypt(CANARY_REFRESH, { ...ROW_A, userId: 'eve/banks/flowe' });
+    expectFailure(() => cipher.decrypt(tricky, { ...ROW_A, userId: 'eve' }), 'authentication_failed');
+    expect(cipher.decrypt(tricky, { ...ROW_A, userId: 'eve/banks/flowe' })).toBe(CANARY_REFRESH);
+  });
+
+  it('opens envelopes of the previous format (v1), still bound to their row and column, and marks them for rotation', () => {
+    const old = new TokenCipher([V1_FIXTURE.key]);
+    const row = { connectionId: V1_FIXTURE.connectionId, userId: 'anyone', aspspId: 'flowe' };
+    expect(old.decrypt(V1_FIXTURE.access[0], { ...row, field: 'access_token' })).toBe(V1_FIXTURE.access[1]);
+    expect(old.decrypt(V1_FIXTURE.refresh[0], { ...row, field: 'refresh_token' })).toBe(V1_FIXTURE.refresh[1]);
+    expect(old.needsRotation(V1_FIXTURE.access[0])).toBe(true);
+    expectFailure(() => old.decrypt(V1_FIXTURE.access[0], { ...row, field: 'refresh_token' }), 'authentication_failed', [V1_FIXTURE.access[1]]);
+    expectFailure(() => old.decrypt(V1_FIXTURE.access[0], { ...row, connectionId: ROW_A.connectionId, field: 'access_token' }), 'authentication_failed', [V1_FIXTURE.access[1]]);
+    // Relabelled as v2, the same bytes do not open: the version is part of what is authenticated.
+    expectFailure(() => old.decrypt(V1_FIXTURE.access[0].replace(/^v1\./, 'v2.'), { ...row, field: 'access_token' }), 'authentication_failed', [V1_FIXTURE.access[1]]);
+    const rewritten = old.encrypt(V1_FIXTURE.access[1], { ...row, field: 'access_token' });
+    expect(rewritten.startsWith('v2.k1.')).toBe(true);
+    expect(old.needsRotation(rewritten)).toBe(false);
   });
 
   it('refuses a refresh token moved into the access-token column, and the reverse', () => {
@@ -99,12 +136,12 @@ describe('TokenCipher', () => {
   it('refuses an unknown key id, and a key id swapped for another configured key', () => {
     const envelope = cipher.encrypt(CANARY_REFRESH, ROW_A);
     expectFailure(() => new TokenCipher([K2]).decrypt(envelope, ROW_A), 'unknown_key');
-    expectFailure(() => cipher.decrypt(envelope.replace('v1.k1.', 'v1.k9.'), ROW_A), 'unknown_key');
+    expectFailure(() => cipher.decrypt(envelope.replace('v2.k1.', 'v2.k9.'), ROW_A), 'unknown_key');
     // Same id, different key material (a wrongly configured key): GCM catches it.
     expectFailure(() => new TokenCipher([{ id: 'k1', secret: K2.secret }]).decrypt(envelope, ROW_A), 'authentication_failed');
     // The key id is authenticated too: relabelling does not help even when both keys are present.
     const both = new TokenCipher([K1, K2]);
-    expectFailure(() => both.decrypt(envelope.replace('v1.k1.', 'v1.k2.'), ROW_A), 'authentication_failed');
+    expectFailure(() => both.decrypt(envelope.replace('v2.k1.', 'v2.k2.'), ROW_A), 'authentication_failed');
   });
 
   it('refuses malformed envelopes', () => {
@@ -116,11 +153,11 @@ describe('TokenCipher', () => {
     const malformed = [
       '',
       CANARY_REFRESH,
-      'v1',
+      'v2',
       [v, id, iv, ct].join('.'),
       [v, id, iv, ct, tag, tag].join('.'),
-      ['v2', id, iv, ct, tag].join('.'),
-      ['V1', id, iv, ct, tag].join('.'),
+      ['v3', id, iv, ct, tag].join('.'),
+      ['V2', id, iv, ct, tag].join('.'),
       [v, '', iv, ct, tag].join('.'),
       [v, 'k/1', iv, ct, tag].join('.'),
       [v, 'k'.repeat(33), iv, ct, tag].join('.'),
@@ -154,9 +191,11 @@ describe('TokenCipher', () => {
   });
 
   it('rejects bad bindings and bad keys as programming errors', () => {
-    expect(() => cipher.encrypt('t', { connectionId: '', field: 'access_token' })).toThrow(TypeError);
-    expect(() => cipher.encrypt('t', { connectionId: 'a/b', field: 'access_token' })).toThrow(TypeError);
-    expect(() => cipher.encrypt('t', { connectionId: 'a', field: 'id_token' as never })).toThrow(TypeError);
+    expect(() => cipher.encrypt('t', { ...ROW_A, connectionId: '' })).toThrow(TypeError);
+    expect(() => cipher.encrypt('t', { ...ROW_A, connectionId: 'a/b' })).toThrow(TypeError);
+    expect(() => cipher.encrypt('t', { ...ROW_A, field: 'id_token' as never })).toThrow(TypeError);
+    expect(() => cipher.encrypt('t', { ...ROW_A, userId: '' })).toThrow(TypeError);
+    expect(() => cipher.encrypt('t', { ...ROW_A, aspspId: 'Flowe/x' })).toThrow(TypeError);
     expect(() => new TokenCipher([])).toThrow(TypeError);
     expect(() => new TokenCipher([{ id: 'short', secret: Buffer.alloc(16) }])).toThrow(TypeError);
     expect(() => new TokenCipher([K1, { id: 'k1', secret: K2.secret }])).toThrow(TypeError);

@@ -26,7 +26,7 @@ describe('TokenVaultModule', () => {
     const [k2, k1] = [makeKey('k2'), makeKey('k1')];
     const { vault, warnings, close } = await vaultFor({ TOKEN_VAULT_KEYS: `${k2.env},${k1.env}` });
     try {
-      const binding = { connectionId: CONNECTION, field: 'access_token' } as const;
+      const binding = { connectionId: CONNECTION, userId: 'user-1', aspspId: 'flowe', field: 'access_token' } as const;
       const envelope = vault.seal(CANARY_ACCESS, binding);
       expect(vault.currentKeyId).toBe('k2');
       expect(vault.keyIdOf(envelope)).toBe('k2');

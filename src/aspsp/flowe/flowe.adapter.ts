@@ -27,8 +27,14 @@ export class FloweAdapter extends AspspAdapter {
     return { p: FLOWE_POLICY, prompt: 'login', scope: this.scopesFor(input.services).join(' ') };
   }
 
-  tokenParams(_grant: 'authorization_code' | 'refresh_token', services: Service[]): Record<string, string> {
-    return { scope: this.scopesFor(services).join(' ') };
+  /**
+   * The guide's token requests carry `scope` (section 3, steps 5 and 9). The code exchange also
+   * repeats the redirect URI, as RFC 6749 4.1.3 requires when the authorize request had one: the
+   * guide's sample leaves it out, the IdP (Azure B2C) takes it, and it ties the code to the
+   * redirect URI it was issued for (docs/banks.md, ambiguity 16).
+   */
+  tokenParams(grant: 'authorization_code' | 'refresh_token', services: Service[]): Record<string, string> {
+    return { scope: this.scopesFor(services).join(' '), ...(grant === 'authorization_code' ? { redirect_uri: this.bank.redirectUri } : {}) };
   }
 
   override tokenEndpoint(): string {

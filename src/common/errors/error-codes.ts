@@ -15,6 +15,7 @@ export const ERROR_CATALOGUE = {
   reauth_required: { status: HttpStatus.CONFLICT, title: 'The bank needs the user to log in again' },
   connection_not_active: { status: HttpStatus.CONFLICT, title: 'The connection is not active' },
   service_not_granted: { status: HttpStatus.CONFLICT, title: 'The connection was made without the service this needs' },
+  bank_identity_conflict: { status: HttpStatus.CONFLICT, title: "The bank accounts behind this connection are another user's connection" },
   reconsent_required: { status: HttpStatus.CONFLICT, title: 'The consent has ended: the user must consent again' },
   consent_not_valid: { status: HttpStatus.CONFLICT, title: 'The consent cannot be used now' },
   idempotency_key_in_flight: { status: HttpStatus.CONFLICT, title: 'A request with this Idempotency-Key is still being processed' },

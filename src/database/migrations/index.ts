@@ -6,6 +6,9 @@ import { Pis1795300300000 } from './1795300300000-pis.js';
 import { Scheduler1795300400000 } from './1795300400000-scheduler.js';
 import { AisBudgetAndJournal1795300520000 } from './1795300520000-ais-budget-and-journal.js';
 import { BankPace1795300700000 } from './1795300700000-bank-pace.js';
+import { LoginStartBinding1795310000000 } from './1795310000000-login-start-binding.js';
+import { BankIdentities1795310100000 } from './1795310100000-bank-identities.js';
+import { SandboxSigningKey1795310200000 } from './1795310200000-sandbox-signing-key.js';
 
 /** Migrations run in this order at start-up and by `npm run migration:run`. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -16,4 +19,7 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Scheduler1795300400000,
   AisBudgetAndJournal1795300520000,
   BankPace1795300700000,
+  LoginStartBinding1795310000000,
+  BankIdentities1795310100000,
+  SandboxSigningKey1795310200000,
 ];

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ConsentUse, TransactionRange } from '../../aspsp/berlin-group/ais.js';
+import { BankIdentityService } from '../connections/bank-identity.service.js';
 import { AisBank } from './ais-bank.js';
 import { AccountStore, type LinkedAccount } from './account.store.js';
 import type { AisConsent } from './consent.entity.js';
@@ -20,6 +21,7 @@ export class AisReader {
   constructor(
     private readonly bank: AisBank,
     private readonly store: AccountStore,
+    private readonly identities: BankIdentityService,
   ) {}
 
   async accounts(consent: AisConsent, options: ReadOptions): Promise<LinkedAccount[]> {
@@ -33,6 +35,8 @@ export class AisReader {
    */
   async accountsWithBalances(consent: AisConsent, options: ReadOptions, withBalance = true): Promise<{ links: LinkedAccount[]; withoutBalances: LinkedAccount[] }> {
     const accounts = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) => ais.accounts({ ...ctx, beforeRequest: options.beforeRequest }, { withBalance }));
+    // Whose accounts these are decides whether this connection may keep them (code injection).
+    await this.identities.confirm(consent.connectionId, accounts.map((a) => a.iban));
     await this.store.saveAccounts(consent, accounts);
     const links = await this.store.linkedAccounts(consent.id);
     const withoutBalances: LinkedAccount[] = [];

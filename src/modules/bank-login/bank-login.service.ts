@@ -1,25 +1,39 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { AspspAdapter } from '../../aspsp/aspsp-adapter.js';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import { AppError } from '../../common/errors/app-error.js';
+import { SecurityEvents } from '../../common/metrics/security-events.js';
 import { appConfig } from '../../config/app.config.js';
 import type { Service } from '../../config/banks.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import type { Connection } from '../connections/connection.entity.js';
 import { ConnectionsService } from '../connections/connections.service.js';
+import type { AuthenticatedUser } from '../identity/index.js';
 import type { BankAuthOptions, CallbackResult } from './bank-oauth.strategy.js';
 import { BankPassport } from './bank-passport.js';
-import { bindingCookie } from './binding-cookie.js';
-import { LoginFlowStore, STATE_TTL_MS } from './login-flow.store.js';
+import { confirmPage } from './confirm-page.js';
+import { grantedServices } from './granted-services.js';
+import { loginCookies, type LoginCookies } from './login-cookies.js';
+import { LoginFlowStore, STATE_TTL_MS, TICKET_TTL_MS } from './login-flow.store.js';
+import { assertSameOrigin, confirmationFormOf, loginTicketOf } from './login-request.js';
 import { outcomeUrl, type LoginError } from './outcome.js';
 import { randomNonce, randomSecret } from './secrets.js';
 
+/** A ticket that was just redeemed: the connection it names, and whether it had run out. */
+interface Redeemed {
+  connectionId: string;
+  expired: boolean;
+}
+
 /**
  * The bank login, from the frontend's `POST /connections` to the bank's redirect back:
- * - `begin`: a pending connection and a single-use ticket (`authorizationUrl` carries it);
- * - `start`: the ticket is redeemed, the browser gets its binding cookie and passport-oauth2
- *   redirects it to the bank with a fresh state (and nonce where the bank uses one);
+ * - `begin`: a pending connection and a single-use ticket (`authorizationUrl` carries it), bound
+ *   to the browser that asked (start cookie) and labelled with its user;
+ * - `start`: the ticket is redeemed by that browser, which gets its callback cookie and is sent to
+ *   the bank with a fresh state (and nonce where the bank uses one); any other browser is asked
+ *   first, on a page naming the user the bank will be attached to (`confirm` takes its answer);
  * - `finish`: the callback's state is consumed and checked against the bank and the browser, the
  *   code is exchanged server-to-server, and the connection is activated (or failed with a reason).
  * Failures after `start` never show a stack or a bank message: they redirect to the frontend with
@@ -28,60 +42,99 @@ import { randomNonce, randomSecret } from './secrets.js';
 @Injectable()
 export class BankLoginService {
   private readonly logger = new Logger(BankLoginService.name);
+  private readonly cookies: LoginCookies;
 
   constructor(
     private readonly aspsps: AspspRegistry,
     private readonly connections: ConnectionsService,
     private readonly store: LoginFlowStore,
     private readonly passport: BankPassport,
+    private readonly security: SecurityEvents,
     @Inject(appConfig.KEY) private readonly app: ConfigOf<typeof appConfig>,
-  ) {}
+  ) {
+    this.cookies = loginCookies(app.secureCookies, { startMs: TICKET_TTL_MS, callbackMs: STATE_TTL_MS });
+  }
 
-  /** A new pending connection and the URL the browser navigates to (top level) to log in at the bank. */
-  async begin(userId: string, input: { aspspId: string; services?: Service[]; returnUrl: string }): Promise<{ connection: Connection; authorizationUrl: string }> {
-    const connection = await this.connections.create(userId, input);
-    const ticket = await this.store.issueTicket(connection.id);
+  /**
+   * A new pending connection and the URL the browser navigates to (top level) to log in at the
+   * bank. The ticket is bound to this browser's start cookie (set here, or kept when it already
+   * has one), so a same-site web app goes straight to the bank with it.
+   */
+  async begin(
+    user: AuthenticatedUser,
+    input: { aspspId: string; services?: Service[]; returnUrl: string },
+    req: Request,
+    res: Response,
+  ): Promise<{ connection: Connection; authorizationUrl: string }> {
+    const connection = await this.connections.create(user.id, input);
+    const browser = this.cookies.start.read(req) ?? randomSecret();
+    const ticket = await this.store.issueTicket(connection.id, { browserBinding: browser, userLabel: user.label });
+    this.cookies.start.set(res, browser);
     return { connection, authorizationUrl: `/auth/${connection.aspspId}/login?ticket=${ticket}` };
   }
 
-  /** `/auth/{aspspId}/login`: redeems the ticket and answers with the redirect to the bank (or to the frontend when it expired). */
-  async start(aspspId: string, ticket: unknown, req: Request, res: Response): Promise<void> {
+  /**
+   * `GET /auth/{aspspId}/login`: the browser that created the connection goes straight to the
+   * bank; any other browser gets the confirmation page and the ticket stays unused until it answers.
+   */
+  async start(aspspId: string, query: Record<string, unknown>, req: Request, res: Response): Promise<void> {
     const adapter = this.aspsps.get(aspspId);
-    if (typeof ticket !== 'string' || ticket.length < 20 || ticket.length > 200) {
-      throw AppError.validation([{ field: 'ticket', message: 'is missing or malformed' }]);
+    const ticket = loginTicketOf(query);
+    const browser = this.cookies.start.read(req);
+    const bound = browser ? await this.store.redeemBoundTicket(ticket, browser) : undefined;
+    if (bound) return this.leaveForBank(adapter, await this.pendingConnection(adapter, bound.connectionId), bound, req, res);
+
+    const presented = await this.store.findTicket(ticket);
+    const connection = presented ? await this.pendingConnection(adapter, presented.connectionId) : undefined;
+    if (!presented || !connection) throw unknownLink();
+    if (presented.expired) {
+      await this.store.dropTicket(ticket);
+      return res.redirect(302, this.failure('expired_ticket', connection));
     }
-    const redeemed = await this.store.redeemTicket(ticket);
-    const connection = redeemed ? await this.connections.findById(redeemed.connectionId) : undefined;
-    if (!redeemed || !connection || connection.aspspId !== adapter.id || connection.status !== 'pending') {
-      throw new AppError('not_found', 'This login link is unknown or was already used');
+    // Not the browser that created the connection: a native app's system browser, a second
+    // device, or someone the link was sent to (login CSRF). Only a click on this page, naming the
+    // user the bank will be attached to, lets it go on.
+    const binding = browser ?? randomSecret();
+    this.cookies.start.set(res, binding);
+    const confirmation = await this.store.issueConfirmation(ticket, binding);
+    if (!confirmation) throw new AppError('rate_limited', 'This login link was opened too many times; start connecting the bank again');
+    res
+      .status(200)
+      .type('html')
+      .send(confirmPage({ aspspId: adapter.id, bankName: adapter.bank.name, userLabel: presented.userLabel || 'this app account', confirmation }));
+  }
+
+  /** `POST /auth/{aspspId}/login`: the confirmation page's answer, from the browser it was shown in. */
+  async confirm(aspspId: string, req: Request, res: Response): Promise<void> {
+    const adapter = this.aspsps.get(aspspId);
+    const form = confirmationFormOf(req);
+    assertSameOrigin(req, this.app.publicUrl);
+    const redeemed = await this.store.redeemConfirmedTicket(form.confirmation, this.cookies.start.read(req));
+    if (!redeemed) {
+      this.security.record('login_confirmation_refused', adapter.id, {}, 'login confirmation refused: unknown, used, or posted from another browser');
+      throw new AppError('forbidden', 'This confirmation is unknown, was already used, or was not shown in this browser: open the login link again');
     }
-    if (redeemed.expired) {
-      return res.redirect(302, outcomeUrl(connection.returnUrl, { connectionId: connection.id, result: 'error', error: 'expired_ticket' }));
+    const connection = await this.pendingConnection(adapter, redeemed.connectionId);
+    if (form.decision === 'cancel') {
+      await this.connections.fail(connection.id, 'cancelled');
+      return res.redirect(303, this.failure('cancelled', connection));
     }
-    const binding = randomSecret();
-    const cookie = bindingCookie(this.app.secureCookies);
-    res.cookie(cookie.name, binding, { ...cookie.options, maxAge: STATE_TTL_MS });
-    const options: BankAuthOptions = {
-      session: false,
-      login: { connectionId: connection.id, services: connection.services, binding, state: randomSecret(), nonce: adapter.usesNonce ? randomNonce() : undefined },
-    };
-    await this.passport.run(adapter.id, options, req, res);
+    return this.leaveForBank(adapter, connection, redeemed, req, res);
   }
 
   /** `/auth/{aspspId}/callback`: where the browser goes next, with the outcome in the query. */
   async finish(aspspId: string, req: Request, res: Response): Promise<string> {
     const adapter = this.aspsps.get(aspspId);
     const params = adapter.parseCallback(req.query as Record<string, unknown>);
-    const cookie = bindingCookie(this.app.secureCookies);
-    const binding = (req.cookies as Record<string, string | undefined>)[cookie.name];
-    res.clearCookie(cookie.name, cookie.options);
+    const binding = this.cookies.callback.read(req);
+    this.cookies.callback.clear(res);
 
     const consumed = await this.store.consumeState(params.state, adapter.id, binding);
     if ('failure' in consumed) {
       this.logger.warn({ aspspId, failure: consumed.failure }, 'login callback refused');
       const known = consumed.failure === 'expired_state' && consumed.connectionId ? await this.connections.findById(consumed.connectionId) : undefined;
       if (known) await this.connections.fail(known.id, consumed.failure);
-      return this.failure(consumed.failure, known?.returnUrl, known?.id);
+      return this.failure(consumed.failure, known);
     }
     const connection = await this.connections.findById(consumed.connectionId);
     if (!connection || connection.status !== 'pending') return this.failure('invalid_state');
@@ -90,7 +143,7 @@ export class BankLoginService {
       // ConnectPay: a PSU who denies every scope comes back with state, flowid and error, no code.
       const reason: LoginError = params.error ? (params.error === 'access_denied' ? 'access_denied' : 'bank_error') : 'missing_code';
       await this.connections.fail(connection.id, reason);
-      return this.failure(reason, connection.returnUrl, connection.id);
+      return this.failure(reason, connection);
     }
 
     let result: CallbackResult;
@@ -102,9 +155,25 @@ export class BankLoginService {
       const bank = cause instanceof BankError ? cause : undefined;
       this.logger.warn({ aspspId, connectionId: connection.id, kind: bank?.kind, status: bank?.details.status, oauthError: bank?.details.oauthError }, 'code exchange failed');
       await this.connections.fail(connection.id, 'exchange_failed');
-      return this.failure('exchange_failed', connection.returnUrl, connection.id);
+      return this.failure('exchange_failed', connection);
     }
-    await this.connections.activate(result.connectionId, result.tokens, adapter);
+    // What the bank granted, not what was asked: ConnectPay issues a code for any non-empty subset.
+    const grant = grantedServices(adapter.bank, connection.services, result.tokens.scope);
+    if ('unrequested' in grant) {
+      this.security.record(
+        'login_scope_mismatch',
+        adapter.id,
+        { connectionId: connection.id, unrequested: grant.unrequested.join(',') },
+        'login refused: the bank granted services this login did not ask for, so the code was issued for another login',
+      );
+      await this.connections.fail(connection.id, 'scope_mismatch');
+      return this.failure('scope_mismatch', connection);
+    }
+    if (grant.services.length === 0) {
+      await this.connections.fail(connection.id, 'access_denied');
+      return this.failure('access_denied', connection);
+    }
+    await this.connections.activate(connection, result.tokens, adapter, grant.services);
     return outcomeUrl(connection.returnUrl, { connectionId: connection.id, result: 'success' });
   }
 
@@ -113,7 +182,30 @@ export class BankLoginService {
     return this.store.purgeExpired();
   }
 
-  private failure(error: LoginError, returnUrl?: string, connectionId?: string): string {
-    return outcomeUrl(returnUrl ?? this.app.frontendReturnUrls[0], { ...(connectionId ? { connectionId } : {}), result: 'error', error });
+  /** The ticket's connection, while it is still waiting for this bank's login. */
+  private async pendingConnection(adapter: AspspAdapter, connectionId: string): Promise<Connection> {
+    const connection = await this.connections.findById(connectionId);
+    if (!connection || connection.aspspId !== adapter.id || connection.status !== 'pending') throw unknownLink();
+    return connection;
   }
+
+  /** Sets the callback cookie and lets passport-oauth2 redirect the browser to the bank with a fresh state. */
+  private async leaveForBank(adapter: AspspAdapter, connection: Connection, redeemed: Redeemed, req: Request, res: Response): Promise<void> {
+    if (redeemed.expired) return res.redirect(302, this.failure('expired_ticket', connection));
+    const binding = randomSecret();
+    this.cookies.callback.set(res, binding);
+    const options: BankAuthOptions = {
+      session: false,
+      login: { connectionId: connection.id, services: connection.services, binding, state: randomSecret(), nonce: adapter.usesNonce ? randomNonce() : undefined },
+    };
+    await this.passport.run(adapter.id, options, req, res);
+  }
+
+  private failure(error: LoginError, connection?: Connection): string {
+    return outcomeUrl(connection?.returnUrl ?? this.app.frontendReturnUrls[0], { ...(connection ? { connectionId: connection.id } : {}), result: 'error', error });
+  }
+}
+
+function unknownLink(): AppError {
+  return new AppError('not_found', 'This login link is unknown or was already used');
 }

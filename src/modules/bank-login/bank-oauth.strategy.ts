@@ -79,6 +79,15 @@ export class BankOAuthStrategy extends OAuth2Strategy {
     };
   }
 
+  /**
+   * passport-oauth2 decides what a request is from its parameters: a `code` (query or body) means
+   * "exchange it", an `error` means "the bank refused". The authorize step must never be either, so
+   * it sees the request without them (the callback route passes the real one).
+   */
+  override authenticate(req: Request, options: BankAuthOptions): void {
+    super.authenticate(options.login ? withoutParameters(req) : req, options);
+  }
+
   /** The adapter's authorize parameters for this login (ConnectPay: flowid, nonce, redirect_url). */
   override authorizationParams(options: BankAuthOptions): object {
     const login = options.login;
@@ -89,4 +98,9 @@ export class BankOAuthStrategy extends OAuth2Strategy {
   override tokenParams(options: BankAuthOptions): object {
     return { services: options.callback?.services };
   }
+}
+
+/** The same request (headers, cookies, the login context) with no query and no body. */
+function withoutParameters(req: Request): Request {
+  return Object.create(req, { query: { value: {}, enumerable: true }, body: { value: {}, enumerable: true } }) as Request;
 }

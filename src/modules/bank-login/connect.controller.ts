@@ -1,5 +1,6 @@
-import { Body, Controller, Post } from '@nestjs/common';
+import { Body, Controller, Post, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { ApiProblems } from '../../common/errors/problem.view.js';
 import { CreatedConnectionView, toConnectionView } from '../connections/connection.view.js';
 import { CreateConnectionDto } from '../connections/dto/create-connection.dto.js';
@@ -14,11 +15,22 @@ export class ConnectController {
   constructor(private readonly login: BankLoginService) {}
 
   @Post('connections')
-  @ApiOperation({ summary: 'Start connecting a bank: navigate the browser (top level) to authorizationUrl' })
+  @ApiOperation({
+    summary: 'Start connecting a bank: navigate the browser (top level) to authorizationUrl',
+    description:
+      'Also sets an HttpOnly, SameSite=Strict start cookie: a web app that calls this with credentials (same site) and then navigates to ' +
+      'authorizationUrl goes straight to the bank. Any other browser (a native app opening the system browser, or someone the link was ' +
+      'sent to) is first shown a page naming the user the bank will be attached to, and continues only when the user confirms there.',
+  })
   @ApiCreatedResponse({ type: CreatedConnectionView })
   @ApiProblems('validation_failed', 'not_found')
-  async create(@CurrentUser() user: AuthenticatedUser, @Body() body: CreateConnectionDto): Promise<CreatedConnectionView> {
-    const { connection, authorizationUrl } = await this.login.begin(user.id, body);
+  async create(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: CreateConnectionDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CreatedConnectionView> {
+    const { connection, authorizationUrl } = await this.login.begin(user, body, req, res);
     return { ...toConnectionView(connection), authorizationUrl };
   }
 }

@@ -6,6 +6,8 @@ import { returningRows } from '../../database/returning.js';
 
 export const TICKET_TTL_MS = 5 * 60_000;
 export const STATE_TTL_MS = 10 * 60_000;
+/** Confirmation pages one login link may show (each is a row until the ticket goes). */
+export const MAX_CONFIRMATIONS_PER_TICKET = 20;
 
 export type StateFailure = 'invalid_state' | 'expired_state';
 
@@ -13,10 +15,21 @@ export interface ConsumedState {
   connectionId: string;
 }
 
+/** A ticket as the login route sees it before deciding how to redeem it. */
+export interface PresentedTicket {
+  connectionId: string;
+  expired: boolean;
+  /** Who the connection belongs to, as the confirmation page names them. */
+  userLabel: string;
+}
+
 /**
- * The owner of `login_tickets` and `oauth_states`: the server side of the login flow, in
- * PostgreSQL so any replica can serve any step.
- * - A ticket is what `authorizationUrl` carries: single use, minutes long, bound to a connection.
+ * The owner of `login_tickets`, `login_confirmations` and `oauth_states`: the server side of the
+ * login flow, in PostgreSQL so any replica can serve any step.
+ * - A ticket is what `authorizationUrl` carries: single use, minutes long, bound to a connection
+ *   and to the browser binding set when the connection was created (docs/design.md, "Bank login").
+ * - A confirmation is the one-time token of the page that asks a browser without that binding who
+ *   the bank will be attached to; it is bound to the browser the page was shown in.
  * - A state is what the bank echoes back: 256 random bits, stored hashed with the bank, the
  *   browser binding and an expiry. It is consumed by one DELETE … RETURNING, so two callbacks racing
  *   with the same state can never both pass; the checks come after the row is already gone.
@@ -25,20 +38,84 @@ export interface ConsumedState {
 export class LoginFlowStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async issueTicket(connectionId: string): Promise<string> {
+  /** A ticket for a new connection, bound to the browser that created it and labelled with its user. */
+  async issueTicket(connectionId: string, input: { browserBinding: string; userLabel: string }): Promise<string> {
     const ticket = randomSecret();
-    await this.dataSource.query('INSERT INTO login_tickets (ticket_hash, connection_id, expires_at) VALUES ($1, $2, $3)', [
+    await this.dataSource.query('INSERT INTO login_tickets (ticket_hash, connection_id, expires_at, browser_hash, user_label) VALUES ($1, $2, $3, $4, $5)', [
       sha256(ticket),
       connectionId,
       new Date(Date.now() + TICKET_TTL_MS),
+      sha256(input.browserBinding),
+      input.userLabel,
     ]);
     return ticket;
   }
 
-  /** The connection a ticket was issued for, once; undefined when unknown, used or expired. */
-  async redeemTicket(ticket: string): Promise<{ connectionId: string; expired: boolean } | undefined> {
+  /**
+   * Redeems a ticket presented by the browser that created its connection: one DELETE that
+   * matches the ticket and the browser binding together, so a ticket is used at most once and
+   * never by another browser. Undefined when unknown, used, or presented by another browser.
+   */
+  async redeemBoundTicket(ticket: string, browserBinding: string): Promise<{ connectionId: string; expired: boolean } | undefined> {
     const rows = returningRows<{ connection_id: string; expires_at: Date }>(
-      await this.dataSource.query('DELETE FROM login_tickets WHERE ticket_hash = $1 RETURNING connection_id, expires_at', [sha256(ticket)]),
+      await this.dataSource.query('DELETE FROM login_tickets WHERE ticket_hash = $1 AND browser_hash = $2 RETURNING connection_id, expires_at', [
+        sha256(ticket),
+        sha256(browserBinding),
+      ]),
+    );
+    const row = rows[0];
+    return row ? { connectionId: row.connection_id, expired: row.expires_at.getTime() < Date.now() } : undefined;
+  }
+
+  /** A ticket as it stands, without using it; undefined when unknown or already used. */
+  async findTicket(ticket: string): Promise<PresentedTicket | undefined> {
+    const rows = (await this.dataSource.query('SELECT connection_id, expires_at, user_label FROM login_tickets WHERE ticket_hash = $1', [sha256(ticket)])) as {
+      connection_id: string;
+      expires_at: Date;
+      user_label: string;
+    }[];
+    const row = rows[0];
+    return row ? { connectionId: row.connection_id, expired: row.expires_at.getTime() < Date.now(), userLabel: row.user_label } : undefined;
+  }
+
+  /** Drops a ticket that can no longer be used (expired, or its connection moved on). */
+  async dropTicket(ticket: string): Promise<void> {
+    await this.dataSource.query('DELETE FROM login_tickets WHERE ticket_hash = $1', [sha256(ticket)]);
+  }
+
+  /**
+   * The one-time token of a confirmation page, bound to the browser it is shown in (the hash of
+   * that browser's start cookie). It lives no longer than its ticket and dies with it. Undefined
+   * once the link has shown MAX_CONFIRMATIONS_PER_TICKET pages.
+   */
+  async issueConfirmation(ticket: string, browserBinding: string): Promise<string | undefined> {
+    const token = randomSecret();
+    // A link opened this often is not a person confirming a login: no more rows for it.
+    const rows = returningRows<{ token_hash: Buffer }>(
+      await this.dataSource.query(
+        `INSERT INTO login_confirmations (token_hash, ticket_hash, binding_hash, expires_at)
+         SELECT $1, ticket_hash, $3, expires_at FROM login_tickets
+          WHERE ticket_hash = $2 AND (SELECT count(*) FROM login_confirmations WHERE ticket_hash = $2) < $4
+         RETURNING token_hash`,
+        [sha256(token), sha256(ticket), sha256(browserBinding), MAX_CONFIRMATIONS_PER_TICKET],
+      ),
+    );
+    return rows.length > 0 ? token : undefined;
+  }
+
+  /**
+   * Consumes a confirmation token (whatever happens next, it is used up) and, when it was shown in
+   * this browser, redeems its ticket. Undefined when the token is unknown or used, or the browser
+   * is not the one the page was shown in: a forged or replayed submission.
+   */
+  async redeemConfirmedTicket(token: string, browserBinding: string | undefined): Promise<{ connectionId: string; expired: boolean } | undefined> {
+    const confirmations = returningRows<{ ticket_hash: Buffer; binding_hash: Buffer }>(
+      await this.dataSource.query('DELETE FROM login_confirmations WHERE token_hash = $1 RETURNING ticket_hash, binding_hash', [sha256(token)]),
+    );
+    const confirmation = confirmations[0];
+    if (!confirmation || !browserBinding || !sameHash(confirmation.binding_hash, sha256(browserBinding))) return undefined;
+    const rows = returningRows<{ connection_id: string; expires_at: Date }>(
+      await this.dataSource.query('DELETE FROM login_tickets WHERE ticket_hash = $1 RETURNING connection_id, expires_at', [confirmation.ticket_hash]),
     );
     const row = rows[0];
     return row ? { connectionId: row.connection_id, expired: row.expires_at.getTime() < Date.now() } : undefined;
@@ -72,7 +149,7 @@ export class LoginFlowStore {
 
   /** Housekeeping: expired tickets and states are useless; drop them. */
   async purgeExpired(): Promise<void> {
-    await this.dataSource.query('DELETE FROM login_tickets WHERE expires_at < now()');
+    await this.dataSource.query('DELETE FROM login_tickets WHERE expires_at < now()'); // confirmations go with them
     await this.dataSource.query("DELETE FROM oauth_states WHERE expires_at < now() - interval '1 hour'");
   }
 }

@@ -4,6 +4,7 @@ import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import type { TokenSet } from '../../aspsp/oauth/token-set.js';
 import { fixHint } from '../../aspsp/http/failure-hints.js';
+import type { Service } from '../../config/banks.config.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { BankMetrics } from '../../common/metrics/bank.metrics.js';
 import { TokenVaultService, VaultError } from '../token-vault/token-vault.service.js';
@@ -11,6 +12,7 @@ import { BankCallGate } from './bank-call-gate.js';
 import { connectionNotUsable, reauthRequired } from './connection-errors.js';
 import type { Connection } from './connection.entity.js';
 import { ConnectionsStore } from './connections.store.js';
+import { tokenBinding } from './token-binding.js';
 
 /** Refresh this long before the access token expires, so a call never starts with a dying token. */
 const REFRESH_MARGIN_MS = 60_000;
@@ -51,12 +53,14 @@ export class BankTokensService {
     private readonly gate: BankCallGate,
   ) {}
 
-  /** Stores the tokens of a completed login and activates the connection. */
-  async activate(connectionId: string, tokens: TokenSet, adapter: AspspAdapter): Promise<void> {
+  /** Stores the tokens of a completed login and activates the connection with the services granted. */
+  async activate(connection: Connection, tokens: TokenSet, adapter: AspspAdapter, services: Service[]): Promise<void> {
+    const connectionId = connection.id;
     const now = new Date();
     await this.store.activate(connectionId, {
-      accessTokenEnc: this.vault.seal(tokens.accessToken, { connectionId, field: 'access_token' }),
-      refreshTokenEnc: tokens.refreshToken ? this.vault.seal(tokens.refreshToken, { connectionId, field: 'refresh_token' }) : null,
+      services,
+      accessTokenEnc: this.vault.seal(tokens.accessToken, tokenBinding(connection, 'access_token')),
+      refreshTokenEnc: tokens.refreshToken ? this.vault.seal(tokens.refreshToken, tokenBinding(connection, 'refresh_token')) : null,
       accessTokenExpiresAt: tokens.expiresAt,
       grantedScope: tokens.scope ?? null,
       firstLoginAt: now,
@@ -81,9 +85,9 @@ export class BankTokensService {
   private async usableAccessToken(connection: Connection): Promise<string> {
     this.assertUsable(connection);
     if (connection.accessTokenEnc && connection.accessTokenExpiresAt && connection.accessTokenExpiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) {
-      return this.vault.open(connection.accessTokenEnc, { connectionId: connection.id, field: 'access_token' });
+      return this.vault.open(connection.accessTokenEnc, tokenBinding(connection, 'access_token'));
     }
-    const current = connection.accessTokenEnc ? this.vault.open(connection.accessTokenEnc, { connectionId: connection.id, field: 'access_token' }) : null;
+    const current = connection.accessTokenEnc ? this.vault.open(connection.accessTokenEnc, tokenBinding(connection, 'access_token')) : null;
     return this.refresh(connection.id, current);
   }
 
@@ -155,7 +159,7 @@ export class BankTokensService {
       const row = locked.row;
       if (!row) throw AppError.notFound('Connection');
       this.assertUsable(row);
-      const current = row.accessTokenEnc ? this.vault.open(row.accessTokenEnc, { connectionId, field: 'access_token' }) : null;
+      const current = row.accessTokenEnc ? this.vault.open(row.accessTokenEnc, tokenBinding(row, 'access_token')) : null;
       if (current && current !== staleAccessToken && row.accessTokenExpiresAt && row.accessTokenExpiresAt.getTime() - Date.now() > REFRESH_MARGIN_MS) {
         return { token: current }; // another caller refreshed while we waited for the lock
       }
@@ -164,7 +168,7 @@ export class BankTokensService {
         return { reauth: row.aspspId };
       }
       const adapter = this.aspsps.get(row.aspspId);
-      const refreshToken = this.vault.open(row.refreshTokenEnc, { connectionId, field: 'refresh_token' });
+      const refreshToken = this.vault.open(row.refreshTokenEnc, tokenBinding(row, 'refresh_token'));
       let tokens: TokenSet;
       try {
         tokens = await adapter.tokens.refresh(refreshToken, row.services);
@@ -181,9 +185,9 @@ export class BankTokensService {
         throw error;
       }
       await locked.saveRefreshed({
-        accessTokenEnc: this.vault.seal(tokens.accessToken, { connectionId, field: 'access_token' }),
+        accessTokenEnc: this.vault.seal(tokens.accessToken, tokenBinding(row, 'access_token')),
         // Banks that rotate send a new refresh token (store it before anyone uses it); others don't.
-        ...(tokens.refreshToken ? { refreshTokenEnc: this.vault.seal(tokens.refreshToken, { connectionId, field: 'refresh_token' }) } : {}),
+        ...(tokens.refreshToken ? { refreshTokenEnc: this.vault.seal(tokens.refreshToken, tokenBinding(row, 'refresh_token')) } : {}),
         accessTokenExpiresAt: tokens.expiresAt,
       });
       this.metrics.tokenRefreshed(row.aspspId, 'ok');

@@ -21,3 +21,11 @@ export function serviceNotGranted(connection: Pick<Connection, 'services' | 'asp
     requiredService: service,
   });
 }
+
+/** The connection's bank accounts are another user's connection: it was stopped (409 `bank_identity_conflict`). */
+export function bankIdentityConflict(aspspId: string): AppError {
+  return new AppError('bank_identity_conflict', `${aspspId}: these bank accounts are already connected by another user of this app; the connection was stopped`, {
+    aspspId,
+    connectionStatus: 'failed',
+  });
+}

@@ -4,6 +4,8 @@ import { AspspModule } from '../../aspsp/aspsp.module.js';
 import { IdentityModule } from '../identity/identity.module.js';
 import { TokenVaultModule } from '../token-vault/token-vault.module.js';
 import { BankCallGate } from './bank-call-gate.js';
+import { BankIdentityService } from './bank-identity.service.js';
+import { BankIdentityStore } from './bank-identity.store.js';
 import { BankTokensService } from './bank-tokens.service.js';
 import { ConnectionLifecycle } from './connection-lifecycle.js';
 import { Connection } from './connection.entity.js';
@@ -15,12 +17,14 @@ import { ConnectionsStore } from './connections.store.js';
  * A user's links to banks and the bank tokens behind them. Owns the `connections` table
  * (`ConnectionsStore`, not exported). Other modules use the services: `ConnectionsService`
  * (create, read, revoke; `activate` and `fail` for the bank login), `BankTokensService` (a valid
- * access token for a bank call) and `ConnectionLifecycle` (act before a connection is revoked).
+ * access token for a bank call), `ConnectionLifecycle` (act before a connection is revoked) and
+ * `BankIdentityService` (refuse a connection whose bank accounts belong to another user's). Also
+ * owns `bank_identities` (`BankIdentityStore`).
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Connection]), TokenVaultModule, AspspModule, IdentityModule],
   controllers: [ConnectionsController],
-  providers: [ConnectionsService, ConnectionsStore, BankTokensService, ConnectionLifecycle, BankCallGate],
-  exports: [ConnectionsService, BankTokensService, ConnectionLifecycle],
+  providers: [ConnectionsService, ConnectionsStore, BankTokensService, ConnectionLifecycle, BankCallGate, BankIdentityStore, BankIdentityService],
+  exports: [ConnectionsService, BankTokensService, ConnectionLifecycle, BankIdentityService],
 })
 export class ConnectionsModule {}

@@ -65,9 +65,12 @@ export class ConnectionsService {
     return this.store.findById(id);
   }
 
-  /** A login that succeeded: the bank's tokens are sealed and stored, the connection becomes `active`. */
-  activate(id: string, tokens: TokenSet, adapter: AspspAdapter): Promise<void> {
-    return this.tokens.activate(id, tokens, adapter);
+  /**
+   * A login that succeeded: the bank's tokens are sealed and stored, the connection becomes
+   * `active` with the services the bank granted (a partial grant narrows them).
+   */
+  activate(connection: Connection, tokens: TokenSet, adapter: AspspAdapter, services: Service[]): Promise<void> {
+    return this.tokens.activate(connection, tokens, adapter, services);
   }
 
   /** A login that failed: a pending connection becomes `failed` with a machine-readable reason, no tokens. */

@@ -4,15 +4,18 @@ import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import type { Service } from '../../config/banks.config.js';
 import { Connection } from './connection.entity.js';
 
-/** The token columns of a connection, as vault ciphertext. */
+/** The token columns of a connection, as vault ciphertext, with what their vault binding names. */
 export interface StoredTokens {
   id: string;
+  userId: string;
+  aspspId: string;
   accessTokenEnc: string | null;
   refreshTokenEnc: string | null;
 }
 
-/** What a completed login writes: sealed tokens and the dates derived from them. */
+/** What a completed login writes: the services granted, sealed tokens and the dates derived from them. */
 export interface Activation {
+  services: Service[];
   accessTokenEnc: string;
   refreshTokenEnc: string | null;
   accessTokenExpiresAt: Date | null;
@@ -74,6 +77,13 @@ export class ConnectionsStore {
     await this.dataSource.getRepository(Connection).update({ id, status: 'pending' }, { status: 'failed', failureReason: reason });
   }
 
+  /** A connection that must not be used again (e.g. it holds another user's bank grant): `failed`, tokens forgotten. */
+  async markFailed(id: string, reason: string): Promise<void> {
+    await this.dataSource
+      .getRepository(Connection)
+      .update(id, { status: 'failed', failureReason: reason, accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null });
+  }
+
   async revoke(userId: string, id: string): Promise<void> {
     await this.dataSource.getRepository(Connection).update({ id, userId }, { status: 'revoked', accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null });
   }
@@ -108,7 +118,7 @@ export class ConnectionsStore {
   /** Connections holding any token, by id, after `afterId`: one page of a vault rotation's scan (unlocked). */
   tokenPage(afterId: string | undefined, limit: number): Promise<StoredTokens[]> {
     return this.dataSource.query(
-      `SELECT id, access_token_enc AS "accessTokenEnc", refresh_token_enc AS "refreshTokenEnc" FROM connections
+      `SELECT id, user_id AS "userId", aspsp_id AS "aspspId", access_token_enc AS "accessTokenEnc", refresh_token_enc AS "refreshTokenEnc" FROM connections
         WHERE (access_token_enc IS NOT NULL OR refresh_token_enc IS NOT NULL) ${afterId ? 'AND id > $2' : ''}
         ORDER BY id LIMIT $1`,
       afterId ? [limit, afterId] : [limit],
@@ -130,7 +140,7 @@ export class ConnectionsStore {
       return await this.dataSource.transaction(async (em): Promise<RewriteOutcome> => {
         if (!options.skipLocked) await em.query(`SELECT set_config('lock_timeout', $1, true)`, [`${options.lockTimeoutMs}ms`]);
         const [row]: StoredTokens[] = await em.query(
-          `SELECT id, access_token_enc AS "accessTokenEnc", refresh_token_enc AS "refreshTokenEnc" FROM connections WHERE id = $1 FOR UPDATE ${options.skipLocked ? 'SKIP LOCKED' : ''}`,
+          `SELECT id, user_id AS "userId", aspsp_id AS "aspspId", access_token_enc AS "accessTokenEnc", refresh_token_enc AS "refreshTokenEnc" FROM connections WHERE id = $1 FOR UPDATE ${options.skipLocked ? 'SKIP LOCKED' : ''}`,
           [id],
         );
         if (!row) return options.skipLocked ? 'locked' : 'gone';

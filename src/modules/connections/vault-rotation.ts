@@ -3,6 +3,7 @@ import type { TokenField } from '../token-vault/token-cipher.js';
 import type { TokenVaultService } from '../token-vault/token-vault.service.js';
 import { VaultError } from '../token-vault/vault-error.js';
 import type { ConnectionsStore, RewriteOutcome, StoredTokens } from './connections.store.js';
+import { tokenBinding } from './token-binding.js';
 
 export interface RotationCounts {
   /** Rows this run re-encrypted under the current key. */
@@ -29,7 +30,9 @@ const COLUMNS: readonly [column: 'accessTokenEnc' | 'refreshTokenEnc', field: To
 ];
 
 /**
- * Re-encrypts every connection token that is not under the vault's current key (`vault:rotate`).
+ * Re-encrypts every connection token that is not under the vault's current key, or not in its
+ * current envelope format (`vault:rotate`; v1 envelopes become v2, which also bind the user and
+ * the bank).
  *
  * Deploy the new key first in TOKEN_VAULT_KEYS (new first, old kept) on every replica, then run
  * this, then remove the old key. The app keeps serving meanwhile: each row is rewritten in its own
@@ -94,7 +97,8 @@ function reseal(vault: RotatingVault, row: StoredTokens, logger: Pick<LoggerServ
     for (const [column, field] of COLUMNS) {
       const envelope = row[column];
       if (envelope === null || !vault.needsRotation(envelope)) continue;
-      const binding = { connectionId: row.id, field };
+      // Opened with the row's binding in whatever format it was written, sealed in the current one.
+      const binding = tokenBinding(row, field);
       next[column] = vault.seal(vault.open(envelope, binding), binding);
     }
   } catch (error) {

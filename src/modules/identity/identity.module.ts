@@ -4,14 +4,15 @@ import { authConfig } from '../../config/auth.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import { MeController } from './me.controller.js';
 import { SandboxTokenIssuer } from './sandbox-token.issuer.js';
+import { SigningKeyStore } from './signing-key.store.js';
 import { UserAuthGuard } from './user-auth.guard.js';
 import { UserTokenVerifier } from './user-token.verifier.js';
 
 /**
  * Who the frontend's user is. Every module whose controllers carry `@Authenticated()` imports
  * this one (the guard resolves its verifier from the importing module). The demo signer exists
- * only in sandbox mode: in production mode its provider is `undefined`, so no key pair is made
- * and nothing can mint a user token; the demo login route lives in `SandboxLoginModule`, which
+ * only in sandbox mode: in production mode its provider is `undefined`, so no key pair is made or
+ * read (`identity_signing_keys`, owned by `SigningKeyStore`) and nothing can mint a user token; the demo login route lives in `SandboxLoginModule`, which
  * AppModule imports in sandbox mode only. Needs the `app` and `auth` config namespaces.
  */
 @Module({
@@ -19,10 +20,12 @@ import { UserTokenVerifier } from './user-token.verifier.js';
   providers: [
     UserTokenVerifier,
     UserAuthGuard,
+    SigningKeyStore,
     {
       provide: SandboxTokenIssuer,
-      inject: [appConfig.KEY, authConfig.KEY],
-      useFactory: (app: ConfigOf<typeof appConfig>, auth: ConfigOf<typeof authConfig>) => (app.mode === 'sandbox' ? new SandboxTokenIssuer(auth) : undefined),
+      inject: [appConfig.KEY, authConfig.KEY, SigningKeyStore],
+      useFactory: (app: ConfigOf<typeof appConfig>, auth: ConfigOf<typeof authConfig>, keys: SigningKeyStore) =>
+        app.mode === 'sandbox' ? new SandboxTokenIssuer(auth, keys) : undefined,
     },
   ],
   exports: [UserTokenVerifier, UserAuthGuard, SandboxTokenIssuer],

@@ -1,7 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { authConfig, SANDBOX_TOKEN_ALGORITHM } from '../../config/auth.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
+import { SigningKeyStore } from './signing-key.store.js';
+
+/** The name the demo key is stored under. */
+const KEY_NAME = 'sandbox-demo-login';
 
 export const SANDBOX_TOKEN_TTL_SECONDS = 3600;
 
@@ -13,19 +17,32 @@ export interface IssuedToken {
 }
 
 /**
- * The demo login of sandbox mode (docs/design.md, "The frontend contract"): signs `{sub: userId}` with a key pair made
- * at boot, so a restart logs every demo user out and no private key ever sits on disk. Registered
- * only in sandbox mode (see IdentityModule): production has no way to mint a user token.
+ * The demo login of sandbox mode (docs/design.md, "The frontend contract"): signs `{sub: userId}`
+ * with a key pair kept in the database, so every replica verifies every other's tokens and a
+ * restart signs nobody out. The first process to start makes the key. It is stored as it is: it
+ * can only mint demo tokens, which the demo login hands to anyone for any user id anyway, and
+ * production mode (no demo login, see IdentityModule) never makes, reads or accepts it.
  */
 @Injectable()
 export class SandboxTokenIssuer implements OnModuleInit {
   private keys?: { privateKey: CryptoKey; publicKey: CryptoKey; kid: string };
 
-  constructor(@Inject(authConfig.KEY) private readonly config: ConfigOf<typeof authConfig>) {}
+  constructor(
+    @Inject(authConfig.KEY) private readonly config: ConfigOf<typeof authConfig>,
+    private readonly store: SigningKeyStore,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    const { privateKey, publicKey } = await generateKeyPair(SANDBOX_TOKEN_ALGORITHM);
-    this.keys = { privateKey, publicKey, kid: await calculateJwkThumbprint(await exportJWK(publicKey)) };
+    // With an identity provider configured the demo login is off: no key to make or share.
+    if (this.config.keySource.kind !== 'sandbox') return;
+    const candidate = await generateKeyPair(SANDBOX_TOKEN_ALGORITHM, { extractable: true });
+    const stored = await this.store.loadOrCreate(KEY_NAME, await exportJWK(candidate.privateKey));
+    const { d: _private, ...publicJwk } = stored;
+    this.keys = {
+      privateKey: (await importJWK(stored, SANDBOX_TOKEN_ALGORITHM)) as CryptoKey,
+      publicKey: (await importJWK(publicJwk as JWK, SANDBOX_TOKEN_ALGORITHM)) as CryptoKey,
+      kid: await calculateJwkThumbprint(publicJwk as JWK),
+    };
   }
 
   /** The key UserTokenVerifier checks demo tokens with when no other key source is configured. */

@@ -1,22 +1,32 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTHeaderParameters, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTHeaderParameters, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AppError } from '../../common/errors/app-error.js';
-import { authConfig } from '../../config/auth.config.js';
+import { authConfig, normaliseTokenType } from '../../config/auth.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
 import { SandboxTokenIssuer } from './sandbox-token.issuer.js';
+import { userLabel } from './user-label.js';
 
 /** Longest `sub` accepted: it is stored as the owner of connections, consents and payments. */
 export const MAX_SUBJECT_LENGTH = 255;
+
+/**
+ * A subject is an identifier, stored and logged as the owner of data: control characters (a newline
+ * forging a log line), formatting characters (bidi overrides, zero-width) and line separators have
+ * no place in it and are refused rather than cleaned.
+ */
+const SUBJECT_FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 /** The identity provider's key set could not be read: an upstream outage, not a bad token. */
 class KeySetUnavailable extends Error {}
 
 /**
  * Verifies the frontend's bearer token (docs/design.md, "The frontend contract"): signature against
- * the configured key source with an asymmetric allow-list, then `iss`, `aud`, `exp` (required) and
- * `sub` (required, ≤ 255 characters). Failures become `unauthenticated` with a detail in general
- * terms; the token itself is never echoed or logged.
+ * the configured key source with an asymmetric allow-list, then `iss`, `aud`, `exp` (required),
+ * `iat` (required when a maximum token age is set: not older than that, never in the future beyond
+ * the clock tolerance), the `typ` header when the issuer sets one, and `sub` (required, ≤ 255
+ * characters, no control or formatting characters). Failures become `unauthenticated` with a
+ * detail in general terms; the token itself is never echoed or logged.
  */
 @Injectable()
 export class UserTokenVerifier {
@@ -31,22 +41,46 @@ export class UserTokenVerifier {
   }
 
   async verify(token: string): Promise<AuthenticatedUser> {
-    let sub: unknown;
+    let payload: JWTPayload;
+    let header: JWTHeaderParameters;
     try {
-      ({ payload: { sub } } = await jwtVerify(token, this.getKey, {
+      ({ payload, protectedHeader: header } = await jwtVerify(token, this.getKey, {
         algorithms: this.config.algorithms,
         issuer: this.config.issuer,
         audience: this.config.audience,
         clockTolerance: this.config.clockToleranceSeconds,
+        // jose then requires `iat`, refuses it older than this and in the future beyond the tolerance.
+        ...(this.config.maxTokenAgeSeconds !== undefined ? { maxTokenAge: this.config.maxTokenAgeSeconds } : {}),
         requiredClaims: ['exp', 'sub'],
       }));
     } catch (error) {
       throw this.refusal(error);
     }
+    this.checkTokenType(header);
+    // Without a maximum age jose does not look at `iat`; one from the future is refused all the same.
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + this.config.clockToleranceSeconds) {
+      throw new AppError('unauthenticated', 'token was issued in the future');
+    }
+    const sub = payload.sub;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) {
       throw new AppError('unauthenticated', `token subject must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters`);
     }
-    return { id: sub };
+    if (SUBJECT_FORBIDDEN.test(sub)) throw new AppError('unauthenticated', 'token subject must not contain control or formatting characters');
+    return { id: sub, label: userLabel(payload, sub) };
+  }
+
+  /**
+   * Where the issuer types its tokens (`JWT`, or `at+jwt` for access tokens, RFC 9068), a token of
+   * another type (an ID token, a logout token…) is not accepted as a user token.
+   */
+  private checkTokenType(header: JWTHeaderParameters): void {
+    if (header.typ === undefined) {
+      if (this.config.requireTokenType) throw new AppError('unauthenticated', 'token has no "typ" header');
+      return;
+    }
+    if (typeof header.typ !== 'string' || !this.config.tokenTypes.includes(normaliseTokenType(header.typ))) {
+      throw new AppError('unauthenticated', 'token type is not accepted');
+    }
   }
 
   private refusal(error: unknown): AppError {
@@ -60,9 +94,10 @@ export class UserTokenVerifier {
 
 /** What went wrong, in general terms: enough for a frontend developer, nothing from the token. */
 function describe(error: unknown): string {
-  if (error instanceof errors.JWTExpired) return 'token expired';
+  if (error instanceof errors.JWTExpired) return error.claim === 'iat' ? 'token is older than the maximum token age' : 'token expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.reason === 'missing') return `token has no "${error.claim}" claim`;
+    if (error.claim === 'iat' && error.reason === 'check_failed') return 'token was issued in the future';
     if (error.claim === 'iss') return 'token issuer is not accepted';
     if (error.claim === 'aud') return 'token audience is not accepted';
     if (error.claim === 'nbf') return 'token is not valid yet';

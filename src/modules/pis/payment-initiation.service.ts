@@ -10,6 +10,7 @@ import type { ConfigOf } from '../../config/define-config.js';
 import { pisConfig } from '../../config/pis.config.js';
 import { connectionNotUsable, serviceNotGranted } from '../connections/connection-errors.js';
 import type { Connection } from '../connections/connection.entity.js';
+import { BankIdentityService } from '../connections/bank-identity.service.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
 import { ConnectionsService } from '../connections/connections.service.js';
 import type { Payment, StoredResponse } from './payment.entity.js';
@@ -58,6 +59,7 @@ export class PaymentInitiationService {
     private readonly tokens: BankTokensService,
     private readonly aspsps: AspspRegistry,
     private readonly store: PaymentStore,
+    private readonly identities: BankIdentityService,
     @Inject(pisConfig.KEY) private readonly config: ConfigOf<typeof pisConfig>,
   ) {}
 
@@ -71,6 +73,8 @@ export class PaymentInitiationService {
     if (existing?.status === 'failed' && existing.requestHash === hash) return this.retryFailed(existing, connection, adapter, input.psuIpAddress);
     if (existing) return this.repeat(existing, hash, adapter);
     assertCanPay(connection);
+    // A debtor account already shown under another user's connection: this connection holds their grant.
+    await this.identities.refuseIfAnothers(connection.id, [command.order.debtorIban]);
     const reserved = await this.store.reserve({
       userId: input.userId,
       connectionId: connection.id,

@@ -1,4 +1,4 @@
-import { electronicFormatIBAN, isSEPACountry, isValidIBAN, validateIBAN, ValidationErrorsIBAN } from 'ibantools';
+import { electronicFormatIBAN, isQRIBAN, isSEPACountry, isValidIBAN, validateIBAN, ValidationErrorsIBAN } from 'ibantools';
 
 /**
  * The checks a payment passes before any bank sees it. Pure functions, so property tests can run
@@ -39,7 +39,30 @@ export function ibanProblem(iban: unknown): string | undefined {
   }
   // A SEPA credit transfer moves money between SEPA countries only.
   if (!isSEPACountry(iban.slice(0, 2))) return '$property is not in a SEPA country';
+  // A Swiss or Liechtenstein QR-IBAN (institution id 30000–31999) only takes QR-bill payments with
+  // a QR reference: it cannot receive a SEPA credit transfer (SIX, QR-bill implementation guidelines).
+  if (isQRIBAN(iban)) return '$property is a QR-IBAN, which only receives QR-bill payments, not SEPA credit transfers';
   return undefined;
+}
+
+/**
+ * The Latin character set every SEPA bank must carry (EPC, SEPA Credit Transfer Scheme
+ * Implementation Guidelines, "Character set"): letters a–z and A–Z, digits, space and
+ * `/ - ? : ( ) . , ' +`. Banks may agree on more, but nothing else is sure to arrive as sent: an
+ * accented letter may be changed on the way, and bidi overrides, zero-width or line-separator
+ * characters could make a name or a reference read differently in the PSU's bank app than what the
+ * user confirmed. Text outside the set is refused, never silently rewritten.
+ */
+const EPC_BASIC_LATIN = /^[A-Za-z0-9/\-?:().,'+ ]*$/;
+
+/** Why a creditor name or remittance text is refused, or undefined when it is EPC basic Latin. */
+export function sepaTextProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || EPC_BASIC_LATIN.test(value)) return undefined;
+  // Name the characters by code point: echoing a bidi override or a newline would do what it does.
+  const refused = [...new Set([...value].filter((ch) => !EPC_BASIC_LATIN.test(ch)))]
+    .slice(0, 5)
+    .map((ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+  return `$property may contain only the SEPA (EPC) Latin characters: letters a-z A-Z, digits, space and / - ? : ( ) . , ' + (refused: ${refused.join(', ')})`;
 }
 
 /** Decimal places a currency allows (ISO 4217 minor units: EUR 2), capped at Berlin Group's 3. */

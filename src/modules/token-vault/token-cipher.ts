@@ -5,32 +5,47 @@ import { VaultError } from './vault-error.js';
 export const TOKEN_FIELDS = ['access_token', 'refresh_token'] as const;
 export type TokenField = (typeof TOKEN_FIELDS)[number];
 
-/** Where a ciphertext lives. It is authenticated with the ciphertext, so it cannot be moved. */
+/**
+ * Where a ciphertext lives and whose it is. It is authenticated with the ciphertext, so it cannot
+ * be moved to another row or column, nor stay valid when its row is moved to another user or bank.
+ */
 export interface VaultBinding {
   /** The `connections.id` of the row the ciphertext is stored in. */
   readonly connectionId: string;
+  /** The row's `user_id`: the TPP user the bank granted access to. */
+  readonly userId: string;
+  /** The row's `aspsp_id`: the bank that issued the token. */
+  readonly aspspId: string;
   readonly field: TokenField;
 }
 
-const VERSION = 'v1';
+/** Written by `encrypt`. v1 (connection and column only) is still opened, and rewritten by `vault:rotate`. */
+const VERSION = 'v2';
+const VERSIONS = ['v1', 'v2'] as const;
+type Version = (typeof VERSIONS)[number];
 const ALGORITHM = 'aes-256-gcm';
 /** 96 bits: the IV size GCM is specified for (other sizes are hashed into one, with weaker bounds). */
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
 const CONNECTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const ASPSP_ID = /^[a-z][a-z0-9-]{0,39}$/;
 
 /**
  * AES-256-GCM for tokens at rest, with key ids for rotation without downtime.
  *
- * Envelope: `v1.<keyId>.<iv>.<ciphertext>.<tag>`, binary parts in unpadded base64url. The version
- * lets a later format coexist with this one; the key id says which configured key opens it, so new
- * rows use the first key while rows under older keys keep working until `vault:rotate` rewrites them.
+ * Envelope: `v2.<keyId>.<iv>.<ciphertext>.<tag>`, binary parts in unpadded base64url. The version
+ * lets formats coexist; the key id says which configured key opens it, so new rows use the first
+ * key while rows under older keys (or in the older format) keep working until `vault:rotate`
+ * rewrites them.
  *
- * Associated data: `tpp-bff/v1/connections/<connectionId>/<field>` plus the envelope header. GCM
- * authenticates it without storing it, so a ciphertext copied into another connection's row, or
- * from the refresh-token column into the access-token column, fails to open instead of handing one
- * PSU's bank access to another (or a long-lived token to code that expects a short-lived one).
+ * Associated data (v2): `tpp-bff/v2/users/<userId>/banks/<aspspId>/connections/<connectionId>/<field>`
+ * (the user id percent-encoded) plus the envelope header. GCM authenticates it without storing it,
+ * so a ciphertext copied into another connection's row, from the refresh-token column into the
+ * access-token column, or left in a row whose `user_id` or `aspsp_id` was changed, fails to open
+ * instead of handing one PSU's bank access to another TPP user (or a long-lived token to code that
+ * expects a short-lived one). v1 bound only the connection and the column; it still opens, and
+ * `needsRotation` reports it so `vault:rotate` rewrites it as v2.
  *
  * IVs: 96 random bits per encryption, never a counter that could restart. An IV repeated under one
  * key breaks GCM completely (keystream reuse and tag forgery), and with random IVs the chance of a
@@ -60,7 +75,7 @@ export class TokenCipher {
     const keyId = this.currentKeyId;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv(ALGORITHM, this.keys.get(keyId)!, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(associatedData(keyId, binding));
+    cipher.setAAD(associatedData(VERSION, keyId, binding));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
     return [VERSION, keyId, iv, ciphertext, tag].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join('.');
@@ -68,11 +83,11 @@ export class TokenCipher {
 
   /** Throws {@link VaultError} for anything that is not an intact envelope made for this binding. */
   decrypt(envelope: string, binding: VaultBinding): string {
-    const { keyId, iv, ciphertext, tag } = parseEnvelope(envelope);
+    const { version, keyId, iv, ciphertext, tag } = parseEnvelope(envelope);
     const key = this.keys.get(keyId);
     if (!key) throw new VaultError('unknown_key');
     if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new VaultError('malformed');
-    const aad = associatedData(keyId, binding);
+    const aad = associatedData(version, keyId, binding);
     const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
     decipher.setAuthTag(tag);
     decipher.setAAD(aad);
@@ -94,25 +109,31 @@ export class TokenCipher {
     return parseEnvelope(envelope).keyId;
   }
 
+  /** True when `envelope` is under an older key or in the older format: `vault:rotate` rewrites it. */
   needsRotation(envelope: string): boolean {
-    return this.keyIdOf(envelope) !== this.currentKeyId;
+    const { version, keyId } = parseEnvelope(envelope);
+    return version !== VERSION || keyId !== this.currentKeyId;
   }
 }
 
-function associatedData(keyId: string, { connectionId, field }: VaultBinding): Buffer {
+function associatedData(version: Version, keyId: string, { connectionId, userId, aspspId, field }: VaultBinding): Buffer {
   // A bad binding is a programming error, not bad data: fail loudly rather than bind to garbage.
   if (!CONNECTION_ID.test(connectionId)) throw new TypeError('VaultBinding.connectionId must be a row id');
   if (!TOKEN_FIELDS.includes(field)) throw new TypeError('VaultBinding.field must be access_token or refresh_token');
-  return Buffer.from(`${VERSION}.${keyId}|tpp-bff/v1/connections/${connectionId}/${field}`, 'utf8');
+  if (version === 'v1') return Buffer.from(`v1.${keyId}|tpp-bff/v1/connections/${connectionId}/${field}`, 'utf8');
+  if (typeof userId !== 'string' || userId === '') throw new TypeError('VaultBinding.userId must be the row user id');
+  if (!ASPSP_ID.test(aspspId)) throw new TypeError('VaultBinding.aspspId must be a bank id');
+  // Percent-encoding keeps the user id from reaching into the next path segment (`a/banks/x` is one id).
+  return Buffer.from(`v2.${keyId}|tpp-bff/v2/users/${encodeURIComponent(userId)}/banks/${aspspId}/connections/${connectionId}/${field}`, 'utf8');
 }
 
-function parseEnvelope(envelope: string): { keyId: string; iv: Buffer; ciphertext: Buffer; tag: Buffer } {
+function parseEnvelope(envelope: string): { version: Version; keyId: string; iv: Buffer; ciphertext: Buffer; tag: Buffer } {
   if (typeof envelope !== 'string') throw new VaultError('malformed');
   const parts = envelope.split('.');
-  if (parts.length !== 5 || parts[0] !== VERSION) throw new VaultError('malformed');
-  const [, keyId, iv, ciphertext, tag] = parts;
+  if (parts.length !== 5 || !(VERSIONS as readonly string[]).includes(parts[0])) throw new VaultError('malformed');
+  const [version, keyId, iv, ciphertext, tag] = parts as [Version, string, string, string, string];
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(keyId)) throw new VaultError('malformed');
-  return { keyId, iv: decodeSegment(iv), ciphertext: decodeSegment(ciphertext), tag: decodeSegment(tag) };
+  return { version, keyId, iv: decodeSegment(iv), ciphertext: decodeSegment(ciphertext), tag: decodeSegment(tag) };
 }
 
 /**

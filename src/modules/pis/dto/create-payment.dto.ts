@@ -1,14 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsObject, IsOptional, IsString, Matches, MaxLength, ValidateBy, ValidateNested, type ValidationOptions } from 'class-validator';
-import { amountProblem, ibanProblem, normaliseIban } from '../payment-rules.js';
+import { amountProblem, ibanProblem, normaliseIban, sepaTextProblem } from '../payment-rules.js';
 
-const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
 /** SEPA's basic Latin set for references; no leading, trailing or double `/` (EPC rulebook). */
 const SEPA_REFERENCE = /^(?!\/)(?!.*\/\/)(?!.*\/$)[A-Za-z0-9/?:().,'+ -]{1,35}$/;
 
 function IsSepaIban(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy({ name: 'isSepaIban', validator: { validate: (v) => ibanProblem(v) === undefined, defaultMessage: (args) => ibanProblem(args?.value) ?? '' } }, options);
+}
+
+/** Creditor name and remittance text: the EPC's Latin character set (see sepaTextProblem). */
+function IsSepaText(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy({ name: 'isSepaText', validator: { validate: (v) => sepaTextProblem(v) === undefined, defaultMessage: (args) => sepaTextProblem(args?.value) ?? '' } }, options);
 }
 
 /** Needs the sibling `currency` for the number of decimals (EUR: 2). */
@@ -21,7 +25,10 @@ function IsPaymentAmount(options?: ValidationOptions): PropertyDecorator {
 }
 
 export class AccountReferenceDto {
-  @ApiProperty({ example: 'IT16N3677201600000000410001', description: 'IBAN only (Flowe guide 4.2); spaces and lower case are normalised' })
+  @ApiProperty({
+    example: 'IT16N3677201600000000410001',
+    description: 'IBAN only (Flowe guide 4.2) of a SEPA country, not a Swiss or Liechtenstein QR-IBAN; spaces and lower case are normalised',
+  })
   @Transform(({ value }) => normaliseIban(value))
   @IsString()
   @MaxLength(64)
@@ -56,11 +63,11 @@ export class CreatePaymentDto {
   @Type(() => AccountReferenceDto)
   readonly creditorAccount!: AccountReferenceDto;
 
-  @ApiProperty({ example: 'Bob Bianchi', maxLength: 70 })
+  @ApiProperty({ example: 'Bob Bianchi', maxLength: 70, pattern: "^[A-Za-z0-9/\\-?:().,'+ ]*$", description: "SEPA (EPC) Latin characters only: a-z A-Z 0-9 space / - ? : ( ) . , ' +" })
   @IsString()
   @MaxLength(70)
   @Matches(/\S/, { message: '$property must not be blank' })
-  @Matches(NO_CONTROL_CHARACTERS, { message: '$property must not contain control characters' })
+  @IsSepaText()
   readonly creditorName!: string;
 
   @ApiProperty({ type: InstructedAmountDto })
@@ -69,11 +76,11 @@ export class CreatePaymentDto {
   @Type(() => InstructedAmountDto)
   readonly instructedAmount!: InstructedAmountDto;
 
-  @ApiPropertyOptional({ example: 'Dinner, 12 May', maxLength: 140 })
+  @ApiPropertyOptional({ example: 'Dinner, 12 May', maxLength: 140, pattern: "^[A-Za-z0-9/\\-?:().,'+ ]*$", description: "SEPA (EPC) Latin characters only: a-z A-Z 0-9 space / - ? : ( ) . , ' +" })
   @IsOptional()
   @IsString()
   @MaxLength(140)
-  @Matches(NO_CONTROL_CHARACTERS, { message: '$property must not contain control characters' })
+  @IsSepaText()
   readonly remittanceInformationUnstructured?: string;
 
   @ApiPropertyOptional({ example: 'INV-2026-0042', maxLength: 35, description: 'Generated from the payment id when left out, so every payment can be reconciled' })
