@@ -181,8 +181,8 @@ describe('exact token requests', () => {
     ((await fetch(`${world.sandbox.httpUrl}/admin/requests?profile=${profile}&route=token`).then((r) => r.json())) as { requests: TokenEntry[] }).requests;
 
   async function refreshTokenOf(connectionId: string): Promise<string> {
-    const enc = await withClient(world.bff.db.url, async (c) => (await c.query('SELECT refresh_token_enc FROM connections WHERE id = $1', [connectionId])).rows[0].refresh_token_enc as string);
-    return world.bff.app.get(TokenVaultService).open(enc, { connectionId, field: 'refresh_token' });
+    const row = await withClient(world.bff.db.url, async (c) => (await c.query('SELECT refresh_token_enc, user_id, aspsp_id FROM connections WHERE id = $1', [connectionId])).rows[0] as { refresh_token_enc: string; user_id: string; aspsp_id: string });
+    return world.bff.app.get(TokenVaultService).open(row.refresh_token_enc, { connectionId, userId: row.user_id, aspspId: row.aspsp_id, field: 'refresh_token' });
   }
 
   it.each([
