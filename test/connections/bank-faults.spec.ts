@@ -118,11 +118,15 @@ describe('bank and configuration errors keep every grant', () => {
   });
 
   it('reads a token refused again right after a refresh as a configuration error, never a lost grant', async () => {
-    // A partial ConnectPay grant: the PSU ticked AIS only, so every PIS call is 401 TOKEN_INVALID,
-    // before and after a refresh. The grant stands (AIS works); the connection must not end.
+    // A partial ConnectPay grant the bank does not describe: the PSU ticked AIS only and the token
+    // answer has no `scope` (RFC 6749: then it is what was asked for), so the connection believes it
+    // has PIS and every PIS call is 401 TOKEN_INVALID, before and after a refresh. The grant stands
+    // (AIS works); the connection must not end.
+    await admin(world.sandbox.httpUrl, 'token-quirks', { profile: 'connectpay', omitScope: true });
     const token = await sandboxLogin(world.bff.url, 'alice');
     const flow = await startConnect(world.bff.url, token, 'connectpay', { username: 'alice', scopes: ['psd2-ais'] });
     expect(await finishConnect(flow)).toMatchObject({ result: 'success' });
+    await admin(world.sandbox.httpUrl, 'token-quirks', { profile: 'connectpay' });
     const pay = () =>
       request(world.bff.url)
         .post(`/api/v1/connections/${flow.connectionId}/payments`)
@@ -138,7 +142,7 @@ describe('bank and configuration errors keep every grant', () => {
     expect(await tokenCalls(world.sandbox.httpUrl, 'connectpay', 'refresh_token')).toBe(refreshes);
     const row = await withClient(world.bff.db.url, async (c) => (await c.query('SELECT status, refresh_token_enc FROM connections WHERE id = $1', [flow.connectionId])).rows[0]);
     expect(row.status).toBe('active');
-    expect(row.refresh_token_enc).toMatch(/^v1\./);
+    expect(row.refresh_token_enc).toMatch(/^v2\./);
   });
 
   it.each([
@@ -188,11 +192,13 @@ describe('exact token requests', () => {
   it.each([
     [
       'flowe',
-      (code: string) => ({
+      (code: string, redirect: string) => ({
         grant_type: 'authorization_code',
         code: sha12(code),
         scope:
           'offline_access https://sandbox.flowe.local/psd2/user_impersonation https://sandbox.flowe.local/psd2/aisp https://sandbox.flowe.local/psd2/pisp',
+        // Repeated from the authorize request (RFC 6749 4.1.3), so a code minted for another client's redirect is refused.
+        redirect_uri: redirect,
         client_id: 'b6d4c1e2-7a3f-4e9b-8c21-0f5e6d7a8b9c',
         client_secret: sha12('flowe-sandbox-secret'),
       }),
