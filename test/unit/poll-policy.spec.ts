@@ -88,6 +88,13 @@ describe('poll policy', () => {
     expect(policy.decide(item('payment', { failures: 4 }), at(1), ok('RCVD'))).toMatchObject({ record: { failures: 0 } });
   });
 
+  it('backs off the same way when the database is unavailable, and says so in the outcome', () => {
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const decision = policy.decide(item('payment'), at(1), failed(down));
+    expect(decision).toMatchObject({ action: 'reschedule', record: { failures: 1, outcome: 'database_unavailable', status: null } });
+    expect(policy.decide(item('payment'), at(1), failed(new Error('a bug')))).toMatchObject({ record: { outcome: 'error' } });
+  });
+
   it('honours an open circuit: no poll before the breaker half-opens', () => {
     const open = new BankError('flowe', 'unavailable', 'circuit open', { retryAfterSeconds: 10 });
     expect(delayAfter(item('payment'), at(1), failed(open))).toBeGreaterThanOrEqual(10_000);

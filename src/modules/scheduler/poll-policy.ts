@@ -1,6 +1,7 @@
 import { ExponentialBackoff, halfJitterGenerator, type IBackoff } from 'cockatiel';
 import { BankError } from '../../aspsp/bank-error.js';
 import { AppError } from '../../common/errors/app-error.js';
+import { isDatabaseUnavailable } from '../../database/database-errors.js';
 import type { SchedulerConfig } from '../../config/scheduler.config.js';
 import type { PollResult } from '../polling/poll-handlers.js';
 import type { ClaimedItem, PollKind, PollRecord } from '../polling/poll-queue.store.js';
@@ -69,7 +70,7 @@ export class PollPolicy {
     const retryAfterMs = error instanceof BankError && error.details.retryAfterSeconds ? error.details.retryAfterSeconds * 1000 : undefined;
     if (error instanceof BankError && error.kind === 'rate_limited') delayMs = Math.max(delayMs, retryAfterMs ?? this.config.rateLimitWindowMs);
     else if (retryAfterMs) delayMs = Math.max(delayMs, Math.min(retryAfterMs, this.config.errorMaxBackoffMs));
-    const outcome = error instanceof BankError ? error.kind : 'error';
+    const outcome = error instanceof BankError ? error.kind : isDatabaseUnavailable(error) ? 'database_unavailable' : 'error';
     return { action: 'reschedule', record: { delayMs: Math.max(delayMs, this.config.minIntervalMs), failures, outcome, status: null } };
   }
 
