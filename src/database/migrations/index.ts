@@ -4,6 +4,7 @@ import { OutboxAndPolling1795300100000 } from './1795300100000-outbox-and-pollin
 import { Ais1795300200000 } from './1795300200000-ais.js';
 import { Pis1795300300000 } from './1795300300000-pis.js';
 import { Scheduler1795300400000 } from './1795300400000-scheduler.js';
+import { OutboxCommitOrder1795300561000 } from './1795300561000-outbox-commit-order.js';
 
 /** Migrations run in this order at start-up and by `npm run migration:run`. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Ais1795300200000,
   Pis1795300300000,
   Scheduler1795300400000,
+  OutboxCommitOrder1795300561000,
 ];
