@@ -11,7 +11,8 @@ let base: string;
 let token: string;
 let debtor: string;
 beforeAll(async () => {
-  sandbox = await startSandbox({ settlementSeconds: 5 });
+  // ACSC exactly settlementSeconds after approval: no cut-off to wait for (cut-offs: settlement.spec.ts).
+  sandbox = await startSandbox({ settlementSeconds: 5, modes: { flowe: { cutoffTimes: [] } } });
   base = sandbox.httpUrl;
   token = (await floweTokens(base)).access;
   debtor = (await accountsOf(base, 'alice', 'flowe'))[0]!.iban;

@@ -5,6 +5,7 @@ import { Ais1795300200000 } from './1795300200000-ais.js';
 import { Pis1795300300000 } from './1795300300000-pis.js';
 import { Scheduler1795300400000 } from './1795300400000-scheduler.js';
 import { OutboxCommitOrder1795300561000 } from './1795300561000-outbox-commit-order.js';
+import { PaymentTracking1795300562000 } from './1795300562000-payment-tracking.js';
 
 /** Migrations run in this order at start-up and by `npm run migration:run`. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Pis1795300300000,
   Scheduler1795300400000,
   OutboxCommitOrder1795300561000,
+  PaymentTracking1795300562000,
 ];

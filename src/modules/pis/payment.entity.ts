@@ -4,9 +4,10 @@ import type { ScaStatus, TransactionStatus } from '../../aspsp/berlin-group/pis.
 /**
  * Our own statuses next to the bank's ISO 20022 ones:
  * - `pending`: recorded, the bank call is in flight (or its process died: see PaymentStore.settleStale);
- * - `unknown`: the bank call's outcome is unknown (timeout, 5xx, reset). Never re-sent.
+ * - `unknown`: the bank call's outcome is unknown (timeout, 5xx, reset). Never re-sent;
+ * - `failed`: the payment does not exist at the bank (`failureCode` says how we know).
  */
-export type LocalPaymentStatus = 'pending' | 'unknown';
+export type LocalPaymentStatus = 'pending' | 'unknown' | 'failed';
 export type PaymentStatus = TransactionStatus | LocalPaymentStatus;
 
 /** A stored first answer, replayed as is for a retry with the same Idempotency-Key. */
@@ -45,6 +46,11 @@ export class Payment {
   @Column('integer', { nullable: true }) responseStatus!: number | null;
   @Column('jsonb', { nullable: true }) responseBody!: Record<string, unknown> | null;
   @Column('timestamptz') statusChangedAt!: Date;
+  /** When the bank first accepted it (ACSP or later): the settlement window runs from here. */
+  @Column('timestamptz', { nullable: true }) acceptedAt!: Date | null;
+  /** When and why the BFF stopped asking the bank about it (see TrackingEndReason). */
+  @Column('timestamptz', { nullable: true }) trackingEndedAt!: Date | null;
+  @Column('text', { nullable: true }) trackingEndReason!: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
 }

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, LessThan, type EntityManager, type FindOptionsWhere } from 'typeorm';
-import { isFinalTransactionStatus, type PaymentOrder, type ScaStatus } from '../../aspsp/berlin-group/pis.js';
+import type { PaymentOrder, ScaStatus } from '../../aspsp/berlin-group/pis.js';
 import { OutboxStore } from '../events/outbox.store.js';
 import { PollQueue } from '../polling/poll-queue.store.js';
+import { hasEnded, isAccepted, type TrackingEndReason } from './payment-lifecycle.js';
 import { Payment, PaymentStatusChange, type PaymentStatus, type StoredResponse } from './payment.entity.js';
 
 export interface Reservation {
@@ -33,10 +34,6 @@ export interface Transition {
   respond?: (payment: Payment, history: PaymentStatusChange[]) => StoredResponse;
 }
 
-/** Statuses after which there is nothing more to learn by polling. */
-export function isSettled(status: PaymentStatus): boolean {
-  return status === 'unknown' || (status !== 'pending' && isFinalTransactionStatus(status));
-}
 
 /**
  * Persistence of payments. Every status change goes through `transition`, which locks the row,
@@ -113,6 +110,7 @@ export class PaymentStore {
       const scaStatus = change.scaStatus ?? current.scaStatus;
       const changed = status !== current.status || scaStatus !== current.scaStatus;
       const now = new Date();
+      const ends = hasEnded(status) && current.trackingEndedAt === null;
       await payments.update(paymentId, {
         status,
         scaStatus,
@@ -120,9 +118,14 @@ export class PaymentStore {
         ...(change.authorisationId !== undefined ? { authorisationId: change.authorisationId } : {}),
         ...(change.failureCode !== undefined ? { failureCode: change.failureCode } : {}),
         ...(changed ? { statusChangedAt: now } : {}),
+        // The settlement window runs from the first time the bank accepted it.
+        ...(isAccepted(status) && current.acceptedAt === null ? { acceptedAt: now } : {}),
+        ...(ends ? { trackingEndedAt: now, trackingEndReason: 'final_status' satisfies TrackingEndReason } : {}),
       });
       if (changed) await this.recordChange(manager, current, status, scaStatus, change.source, now);
-      if (isSettled(status)) await this.pollQueue.remove(manager, 'payment', paymentId);
+      // Settled (ACSC) payments stay polled: clearing may still reject them. `unknown` ones are
+      // not polled: there is nothing to ask the bank without its payment id.
+      if (hasEnded(status) || status === 'unknown') await this.pollQueue.remove(manager, 'payment', paymentId);
       else if (current.status === 'pending' && status !== 'pending') {
         await this.pollQueue.schedule(manager, { kind: 'payment', resourceId: paymentId, aspspId: current.aspspId });
       }
@@ -139,6 +142,28 @@ export class PaymentStore {
   /** Stops polling a payment there is nothing more to ask the bank about. */
   async stopPolling(paymentId: string): Promise<void> {
     await this.pollQueue.remove(this.dataSource.manager, 'payment', paymentId);
+  }
+
+  /**
+   * The BFF stops asking the bank about a payment whose status may in principle still change
+   * (the settlement window closed): recorded on the row, with its poll item removed and a
+   * `payment.status` event saying why, so the frontend is told rather than left with silence.
+   */
+  async endTracking(paymentId: string, reason: TrackingEndReason): Promise<Payment | undefined> {
+    return this.dataSource.transaction(async (manager) => {
+      const payments = manager.getRepository(Payment);
+      const current = await payments.findOne({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
+      if (!current) return undefined;
+      await this.pollQueue.remove(manager, 'payment', paymentId);
+      if (current.trackingEndedAt !== null) return current;
+      await payments.update(paymentId, { trackingEndedAt: new Date(), trackingEndReason: reason });
+      await this.outbox.record(manager, {
+        userId: current.userId,
+        type: 'payment.status',
+        data: { paymentId: current.id, connectionId: current.connectionId, status: current.status, scaStatus: current.scaStatus, trackingEndReason: reason },
+      });
+      return payments.findOneByOrFail({ id: paymentId });
+    });
   }
 
   findById(id: string): Promise<Payment | null> {

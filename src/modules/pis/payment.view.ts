@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { SCA_STATUSES, TRANSACTION_STATUSES } from '../../aspsp/berlin-group/pis.js';
 import type { Payment, PaymentStatusChange } from './payment.entity.js';
 
-const STATUSES = [...TRANSACTION_STATUSES, 'pending', 'unknown'];
+const STATUSES = [...TRANSACTION_STATUSES, 'pending', 'unknown', 'failed'];
+const TRACKING_END_REASONS = ['final_status', 'settlement_window_closed'];
 
 class IbanView {
   @ApiProperty() iban!: string;
@@ -19,6 +20,18 @@ export class PaymentStatusChangeView {
   @ApiProperty({ description: 'When the BFF learned of this status' }) at!: string;
 }
 
+export class StatusTrackingView {
+  @ApiProperty({ description: 'Whether the BFF still asks the bank about this payment (status changes then arrive as payment.status events)' }) active!: boolean;
+  @ApiPropertyOptional({ description: 'Accepted payments: until when they are watched (acceptance + PIS_SETTLEMENT_WINDOW_SECONDS); a late RJCT after ACSC within it still arrives' })
+  until?: string;
+  @ApiPropertyOptional() endedAt?: string;
+  @ApiPropertyOptional({
+    enum: TRACKING_END_REASONS,
+    description: '`final_status`: RJCT or CANC, which the bank does not take back. `settlement_window_closed`: the window after acceptance ended; the status shown is the last the bank gave (ACSC: settled with no later rejection; ACSP: the bank never confirmed settlement in time)',
+  })
+  endReason?: string;
+}
+
 /** What the frontend sees of a payment: the order, its statuses, never a token or raw bank text. */
 export class PaymentView {
   @ApiProperty() id!: string;
@@ -28,7 +41,7 @@ export class PaymentView {
   @ApiProperty({
     enum: STATUSES,
     description:
-      'ISO 20022 status as last polled (RCVD → ACSP → ACSC, or RJCT / CANC). `pending`: the bank call is in flight. `unknown`: the bank did not answer in time; the payment may exist at the bank and is never re-sent: check the bank app or statement (endToEndIdentification) before paying again.',
+      'ISO 20022 status as last polled (RCVD → ACSP → ACSC, or RJCT / CANC; RJCT can still follow ACSC while `statusTracking` is active). `pending`: the bank call is in flight. `unknown`: the bank did not answer in time; the payment may exist at the bank and is never re-sent: check the bank app or statement (endToEndIdentification) before paying again. `failed`: it does not exist at the bank (`failureCode` says why).',
   })
   status!: string;
   @ApiPropertyOptional({ enum: SCA_STATUSES, description: 'SCA status of the PSU authorisation in the bank app' }) scaStatus?: string;
@@ -44,6 +57,7 @@ export class PaymentView {
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
   @ApiProperty() statusChangedAt!: string;
+  @ApiProperty({ type: StatusTrackingView }) statusTracking!: StatusTrackingView;
   @ApiPropertyOptional({ type: [PaymentStatusChangeView], description: 'Every status change, oldest first (single-payment reads only)' })
   statusHistory?: PaymentStatusChangeView[];
 }
@@ -53,7 +67,7 @@ export class PaymentListView {
   @ApiPropertyOptional({ description: 'Pass as `cursor` for the next (older) page; absent on the last page' }) nextCursor?: string;
 }
 
-export function toPaymentView(p: Payment, history?: PaymentStatusChange[]): PaymentView {
+export function toPaymentView(p: Payment, settlementWindowMs: number, history?: PaymentStatusChange[]): PaymentView {
   return {
     id: p.id,
     connectionId: p.connectionId,
@@ -73,6 +87,12 @@ export function toPaymentView(p: Payment, history?: PaymentStatusChange[]): Paym
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
     statusChangedAt: p.statusChangedAt.toISOString(),
+    statusTracking: statusTracking(p, settlementWindowMs),
     ...(history ? { statusHistory: history.map((h) => ({ status: h.status, ...(h.scaStatus ? { scaStatus: h.scaStatus } : {}), at: h.changedAt.toISOString() })) } : {}),
   };
+}
+
+function statusTracking(p: Payment, settlementWindowMs: number): StatusTrackingView {
+  if (p.trackingEndedAt) return { active: false, endedAt: p.trackingEndedAt.toISOString(), ...(p.trackingEndReason ? { endReason: p.trackingEndReason } : {}) };
+  return { active: true, ...(p.acceptedAt ? { until: new Date(p.acceptedAt.getTime() + settlementWindowMs).toISOString() } : {}) };
 }

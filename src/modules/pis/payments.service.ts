@@ -1,13 +1,16 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import { isFinalScaStatus, type ScaStatus } from '../../aspsp/berlin-group/pis.js';
 import { AppError } from '../../common/errors/app-error.js';
+import type { ConfigOf } from '../../config/define-config.js';
+import { pisConfig } from '../../config/pis.config.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
 import { ConnectionsService } from '../connections/connections.service.js';
 import type { Payment, PaymentStatusChange } from './payment.entity.js';
 import { PaymentInitiationService } from './payment-initiation.service.js';
-import { isSettled, PaymentStore } from './payment.store.js';
+import { hasEnded, isBeyondCancellation, paymentPhase } from './payment-lifecycle.js';
+import { PaymentStore } from './payment.store.js';
 
 export interface PaymentWithHistory {
   payment: Payment;
@@ -30,12 +33,13 @@ export class PaymentsService {
     private readonly connections: ConnectionsService,
     private readonly tokens: BankTokensService,
     private readonly aspsps: AspspRegistry,
+    @Inject(pisConfig.KEY) private readonly config: ConfigOf<typeof pisConfig>,
   ) {}
 
   /** The user's payment as last polled; `refresh` asks the bank now (status and SCA status). */
   async get(userId: string, id: string, refresh = false): Promise<PaymentWithHistory> {
     let payment = await this.settled(await this.ownedBy(userId, id));
-    if (refresh && payment.bankPaymentId && !isSettled(payment.status)) payment = await this.askBank(payment, 'refresh');
+    if (refresh && payment.bankPaymentId && isTracked(payment)) payment = await this.askBank(payment, 'refresh');
     return { payment, history: await this.store.history(payment.id) };
   }
 
@@ -51,7 +55,7 @@ export class PaymentsService {
   async cancel(userId: string, id: string, psuIpAddress?: string): Promise<CancelResult> {
     const payment = await this.settled(await this.ownedBy(userId, id));
     if (payment.status === 'CANC') return { cancelled: true };
-    if (!payment.bankPaymentId || isSettled(payment.status)) {
+    if (!payment.bankPaymentId || isBeyondCancellation(payment.status)) {
       throw new AppError('payment_not_cancellable', `The payment is ${payment.status} and cannot be cancelled`, { paymentStatus: payment.status });
     }
     const bankPaymentId = payment.bankPaymentId;
@@ -86,13 +90,15 @@ export class PaymentsService {
 
   /**
    * For the scheduler: asks the bank once about this payment and records any change (history and
-   * `payment.status` outbox event in the same transaction). At a final status (ACSC, ACCC, RJCT,
-   * CANC) the poll item is removed and `final` is true. `unknown` payments (no bank paymentId:
-   * Berlin Group has no lookup by end-to-end id) and vanished rows are final too: there is nothing
-   * to ask. A `pending` row still waiting for its initiation answer is not final; one abandoned by
-   * a crashed process becomes `unknown`. Bank failures are thrown as BankError (kind) or AppError.
+   * `payment.status` outbox event in the same transaction). RJCT and CANC end polling. ACSC does
+   * not: clearing can still reject a settled payment (a pac.002 after ACSC, Flowe guide 4.2), so
+   * an accepted payment is watched until PIS_SETTLEMENT_WINDOW_SECONDS after its acceptance
+   * (settled ones every PIS_SETTLED_POLL_SECONDS) and then let go with a reason the frontend sees.
+   * `unknown` payments (no bank paymentId) and vanished rows are final: there is nothing to ask. A
+   * `pending` row still waiting for its initiation answer is not final; one abandoned by a crashed
+   * process becomes `unknown`. Bank failures are thrown as BankError (kind) or AppError.
    */
-  async pollStatus(paymentId: string): Promise<{ final: boolean; status: string }> {
+  async pollStatus(paymentId: string): Promise<{ final: boolean; status: string; nextPollAt?: Date }> {
     const found = await this.store.findById(paymentId);
     if (!found) {
       await this.store.stopPolling(paymentId);
@@ -100,12 +106,28 @@ export class PaymentsService {
     }
     const payment = await this.settled(found);
     if (payment.status === 'pending') return { final: false, status: 'pending' };
-    if (isSettled(payment.status) || !payment.bankPaymentId) {
+    if (!isTracked(payment) || !payment.bankPaymentId) {
       await this.store.stopPolling(payment.id);
       return { final: true, status: payment.status };
     }
-    const updated = await this.askBank(payment, 'poll');
-    return { final: isSettled(updated.status), status: updated.status };
+    return this.followUp(await this.askBank(payment, 'poll'));
+  }
+
+  /** After a poll: done, due again on the policy's schedule, or on the slow settled schedule; ends the window. */
+  private async followUp(payment: Payment): Promise<{ final: boolean; status: string; nextPollAt?: Date }> {
+    if (!isTracked(payment)) return { final: true, status: payment.status };
+    if (payment.acceptedAt) {
+      const closesAt = payment.acceptedAt.getTime() + this.config.settlementWindowMs;
+      if (Date.now() >= closesAt) {
+        await this.store.endTracking(payment.id, 'settlement_window_closed');
+        this.logger.log({ paymentId: payment.id, aspspId: payment.aspspId, status: payment.status }, 'payment no longer watched: its settlement window closed');
+        return { final: true, status: payment.status };
+      }
+      if (paymentPhase(payment.status) === 'settled') {
+        return { final: false, status: payment.status, nextPollAt: new Date(Math.min(Date.now() + this.config.settledPollMs, closesAt)) };
+      }
+    }
+    return { final: false, status: payment.status };
   }
 
   /** Transaction status, and the SCA status while the authorisation is still open. */
@@ -121,8 +143,8 @@ export class PaymentsService {
       status,
       scaStatus,
       source,
-      // A status read before a cancellation committed must not overwrite it.
-      onlyIf: (p) => !isSettled(p.status) && p.bankPaymentId === bankPaymentId,
+      // A status read before a cancellation (or a rejection) committed must not overwrite it.
+      onlyIf: (p) => isTracked(p) && p.bankPaymentId === bankPaymentId,
     });
     return updated ?? payment;
   }
@@ -155,4 +177,9 @@ export class PaymentsService {
     if (!connection) throw AppError.notFound('Connection');
     return { adapter: this.aspsps.get(payment.aspspId), connection };
   }
+}
+
+/** Still worth asking the bank about: not ended, not unknown, and not let go at the end of its window. */
+function isTracked(payment: Payment): boolean {
+  return !hasEnded(payment.status) && payment.status !== 'unknown' && payment.trackingEndedAt === null;
 }
