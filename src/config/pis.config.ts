@@ -21,12 +21,26 @@ class PisEnv {
   /** How often a settled (ACSC, ACCC) payment is asked about during the window. */
   @Integer(1, 86_400)
   PIS_SETTLED_POLL_SECONDS = 3600;
+
+  /**
+   * A payment whose initiation outcome is unknown is looked for on the debtor account's statement
+   * (by its end-to-end id) this long after it was made: a statement read after this that does not
+   * show it means the bank does not have it (the PSU can no longer approve it).
+   */
+  @Integer(10, 30 * 86_400)
+  PIS_RECONCILE_WINDOW_SECONDS = 3 * 86_400;
+
+  /** How often the stored statement is looked at meanwhile (a database read: no bank call). */
+  @Integer(1, 86_400)
+  PIS_RECONCILE_POLL_SECONDS = 900;
 }
 
 export interface PisConfig {
   idempotencyWaitMs: number;
   settlementWindowMs: number;
   settledPollMs: number;
+  reconcileWindowMs: number;
+  reconcilePollMs: number;
 }
 
 export const pisConfig = defineConfig('pis', (env, problems): PisConfig => {
@@ -36,5 +50,7 @@ export const pisConfig = defineConfig('pis', (env, problems): PisConfig => {
     idempotencyWaitMs: raw.PIS_IDEMPOTENCY_WAIT_MS,
     settlementWindowMs: raw.PIS_SETTLEMENT_WINDOW_SECONDS * 1000,
     settledPollMs: raw.PIS_SETTLED_POLL_SECONDS * 1000,
+    reconcileWindowMs: raw.PIS_RECONCILE_WINDOW_SECONDS * 1000,
+    reconcilePollMs: raw.PIS_RECONCILE_POLL_SECONDS * 1000,
   };
 });

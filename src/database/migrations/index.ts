@@ -6,6 +6,7 @@ import { Pis1795300300000 } from './1795300300000-pis.js';
 import { Scheduler1795300400000 } from './1795300400000-scheduler.js';
 import { OutboxCommitOrder1795300561000 } from './1795300561000-outbox-commit-order.js';
 import { PaymentTracking1795300562000 } from './1795300562000-payment-tracking.js';
+import { PaymentReconciliation1795300563000 } from './1795300563000-payment-reconciliation.js';
 
 /** Migrations run in this order at start-up and by `npm run migration:run`. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Scheduler1795300400000,
   OutboxCommitOrder1795300561000,
   PaymentTracking1795300562000,
+  PaymentReconciliation1795300563000,
 ];

@@ -17,6 +17,7 @@ import { AisConsent } from './consent.entity.js';
 import { ConsentStore } from './consent.store.js';
 import { ConsentsController } from './consents.controller.js';
 import { ConsentsService } from './consents.service.js';
+import { StatementsService } from './statements.service.js';
 
 /**
  * AIS: consents, and the accounts, balances and transactions read through them, kept in PostgreSQL
@@ -27,8 +28,8 @@ import { ConsentsService } from './consents.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([AisConsent]), AspspModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
   controllers: [ConsentsController, AccountsController],
-  providers: [ConsentsService, AccountDataService, AisRefreshService, AisBank, AisReader, AccountStore, ConsentStore],
-  exports: [ConsentsService, AisRefreshService],
+  providers: [ConsentsService, AccountDataService, AisRefreshService, AisBank, AisReader, AccountStore, ConsentStore, StatementsService],
+  exports: [ConsentsService, AisRefreshService, StatementsService],
 })
 export class AisModule implements OnModuleInit {
   constructor(

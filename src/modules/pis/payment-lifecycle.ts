@@ -62,4 +62,4 @@ export function isBeyondCancellation(status: PaymentStatus): boolean {
 }
 
 /** Why the BFF stopped asking the bank about a payment (`statusTracking.endReason`). */
-export type TrackingEndReason = 'final_status' | 'settlement_window_closed';
+export type TrackingEndReason = 'final_status' | 'settlement_window_closed' | 'not_reconcilable';

@@ -51,6 +51,12 @@ export class Payment {
   /** When and why the BFF stopped asking the bank about it (see TrackingEndReason). */
   @Column('timestamptz', { nullable: true }) trackingEndedAt!: Date | null;
   @Column('text', { nullable: true }) trackingEndReason!: string | null;
+  /** Reconciliation of an `unknown` payment (see reconciliation.ts): when it began, last looked, how and with what outcome it ended. */
+  @Column('timestamptz', { nullable: true }) reconciliationStartedAt!: Date | null;
+  @Column('timestamptz', { nullable: true }) reconciliationCheckedAt!: Date | null;
+  @Column('text', { nullable: true }) reconciliationMethod!: string | null;
+  @Column('text', { nullable: true }) reconciliationOutcome!: string | null;
+  @Column('timestamptz', { nullable: true }) reconciledAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
 }

@@ -6,6 +6,7 @@ import type { PaymentOrder, ScaStatus } from '../../aspsp/berlin-group/pis.js';
 import { OutboxStore } from '../events/outbox.store.js';
 import { PollQueue } from '../polling/poll-queue.store.js';
 import { hasEnded, isAccepted, type TrackingEndReason } from './payment-lifecycle.js';
+import type { ReconciliationMethod, ReconciliationOutcome } from './reconciliation.js';
 import { Payment, PaymentStatusChange, type PaymentStatus, type StoredResponse } from './payment.entity.js';
 
 export interface Reservation {
@@ -28,6 +29,8 @@ export interface Transition {
   failureCode?: string;
   /** initiation, poll, refresh, cancel, recovery: kept in the history. */
   source: string;
+  /** A reconciliation that settles the payment: recorded on the row and in the change's event. */
+  reconciliation?: { method: ReconciliationMethod; outcome: ReconciliationOutcome };
   /** Checked on the locked row: the change is skipped (row returned as is) when false. */
   onlyIf?: (current: Payment) => boolean;
   /** The first answer for the Idempotency-Key, built from the updated row; ignored once one is stored. */
@@ -121,11 +124,16 @@ export class PaymentStore {
         // The settlement window runs from the first time the bank accepted it.
         ...(isAccepted(status) && current.acceptedAt === null ? { acceptedAt: now } : {}),
         ...(ends ? { trackingEndedAt: now, trackingEndReason: 'final_status' satisfies TrackingEndReason } : {}),
+        // An unknown outcome starts a reconciliation, polled like any open payment.
+        ...(status === 'unknown' && current.reconciliationStartedAt === null ? { reconciliationStartedAt: now, reconciliationOutcome: 'searching' } : {}),
+        ...(change.reconciliation
+          ? { reconciliationMethod: change.reconciliation.method, reconciliationOutcome: change.reconciliation.outcome, reconciliationCheckedAt: now, reconciledAt: current.reconciledAt ?? now }
+          : {}),
       });
-      if (changed) await this.recordChange(manager, current, status, scaStatus, change.source, now);
-      // Settled (ACSC) payments stay polled: clearing may still reject them. `unknown` ones are
-      // not polled: there is nothing to ask the bank without its payment id.
-      if (hasEnded(status) || status === 'unknown') await this.pollQueue.remove(manager, 'payment', paymentId);
+      if (changed) await this.recordChange(manager, current, status, scaStatus, change.source, now, change.reconciliation);
+      // Settled (ACSC) payments stay polled: clearing may still reject them; unknown ones are
+      // reconciled. Only RJCT, CANC and failed end it.
+      if (hasEnded(status)) await this.pollQueue.remove(manager, 'payment', paymentId);
       else if (current.status === 'pending' && status !== 'pending') {
         await this.pollQueue.schedule(manager, { kind: 'payment', resourceId: paymentId, aspspId: current.aspspId });
       }
@@ -166,6 +174,16 @@ export class PaymentStore {
     });
   }
 
+  /** A reconciliation look that settled nothing: when it looked and what it found out. */
+  async recordReconciliationCheck(paymentId: string, outcome: ReconciliationOutcome): Promise<void> {
+    await this.dataSource.getRepository(Payment).update({ id: paymentId }, { reconciliationCheckedAt: new Date(), reconciliationOutcome: outcome });
+  }
+
+  /** Payments whose initiation outcome is still unknown, by reconciliation outcome. */
+  async countUnreconciled(): Promise<{ outcome: string; count: number }[]> {
+    return this.dataSource.query("SELECT COALESCE(reconciliation_outcome, 'searching') AS outcome, count(*)::int AS count FROM payments WHERE status = 'unknown' GROUP BY 1");
+  }
+
   findById(id: string): Promise<Payment | null> {
     return this.dataSource.getRepository(Payment).findOneBy({ id });
   }
@@ -195,12 +213,20 @@ export class PaymentStore {
     return manager.getRepository(PaymentStatusChange).find({ where: { paymentId }, order: { id: 'ASC' }, take: 100 });
   }
 
-  private async recordChange(manager: EntityManager, payment: Payment, status: PaymentStatus, scaStatus: ScaStatus | null, source: string, at: Date): Promise<void> {
+  private async recordChange(
+    manager: EntityManager,
+    payment: Payment,
+    status: PaymentStatus,
+    scaStatus: ScaStatus | null,
+    source: string,
+    at: Date,
+    reconciliation?: Transition['reconciliation'],
+  ): Promise<void> {
     await manager.getRepository(PaymentStatusChange).insert({ paymentId: payment.id, status, scaStatus, source, changedAt: at });
     await this.outbox.record(manager, {
       userId: payment.userId,
       type: 'payment.status',
-      data: { paymentId: payment.id, connectionId: payment.connectionId, status, scaStatus },
+      data: { paymentId: payment.id, connectionId: payment.connectionId, status, scaStatus, ...(reconciliation ? { reconciliationOutcome: reconciliation.outcome } : {}) },
     });
   }
 }

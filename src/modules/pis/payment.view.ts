@@ -3,7 +3,8 @@ import { SCA_STATUSES, TRANSACTION_STATUSES } from '../../aspsp/berlin-group/pis
 import type { Payment, PaymentStatusChange } from './payment.entity.js';
 
 const STATUSES = [...TRANSACTION_STATUSES, 'pending', 'unknown', 'failed'];
-const TRACKING_END_REASONS = ['final_status', 'settlement_window_closed'];
+const TRACKING_END_REASONS = ['final_status', 'settlement_window_closed', 'not_reconcilable'];
+const RECONCILIATION_OUTCOMES = ['searching', 'found', 'not_found_at_bank', 'no_account_access', 'inconclusive'];
 
 class IbanView {
   @ApiProperty() iban!: string;
@@ -32,6 +33,20 @@ export class StatusTrackingView {
   endReason?: string;
 }
 
+export class ReconciliationView {
+  @ApiProperty({ description: 'When the initiation outcome became unknown and reconciliation began' }) startedAt!: string;
+  @ApiPropertyOptional({ description: 'When it last looked' }) checkedAt?: string;
+  @ApiPropertyOptional({ enum: ['bank_status', 'statement'], description: 'How it settled the payment: the bank status by its id, or the debtor account statement by endToEndIdentification' })
+  method?: string;
+  @ApiProperty({
+    enum: RECONCILIATION_OUTCOMES,
+    description:
+      '`searching`: not found yet; `found`: the bank has it (status as the bank or the statement tells); `not_found_at_bank`: a statement read after the window does not show it (status `failed`); `no_account_access`: no account information consent reaches the debtor account; `inconclusive`: no statement was read long after the window',
+  })
+  outcome!: string;
+  @ApiPropertyOptional({ description: 'When reconciliation settled it' }) reconciledAt?: string;
+}
+
 /** What the frontend sees of a payment: the order, its statuses, never a token or raw bank text. */
 export class PaymentView {
   @ApiProperty() id!: string;
@@ -53,11 +68,12 @@ export class PaymentView {
   @ApiPropertyOptional() remittanceInformationUnstructured?: string;
   @ApiProperty({ description: 'Sent to the bank; the frontend’s, or generated from the payment id' }) endToEndIdentification!: string;
   @ApiPropertyOptional({ example: 'DEBT' }) chargeBearer?: string;
-  @ApiPropertyOptional({ description: "Why it failed or is unknown: the bank's code (e.g. RESOURCE_UNKNOWN) or bank_timeout / bank_error" }) failureCode?: string;
+  @ApiPropertyOptional({ description: "Why it failed or is unknown: the bank's code (e.g. RESOURCE_UNKNOWN) or bank_timeout / bank_error / interrupted / not_found_at_bank" }) failureCode?: string;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
   @ApiProperty() statusChangedAt!: string;
   @ApiProperty({ type: StatusTrackingView }) statusTracking!: StatusTrackingView;
+  @ApiPropertyOptional({ type: ReconciliationView, description: 'Payments whose initiation outcome was unknown: how that was cleared up' }) reconciliation?: ReconciliationView;
   @ApiPropertyOptional({ type: [PaymentStatusChangeView], description: 'Every status change, oldest first (single-payment reads only)' })
   statusHistory?: PaymentStatusChangeView[];
 }
@@ -88,6 +104,17 @@ export function toPaymentView(p: Payment, settlementWindowMs: number, history?: 
     updatedAt: p.updatedAt.toISOString(),
     statusChangedAt: p.statusChangedAt.toISOString(),
     statusTracking: statusTracking(p, settlementWindowMs),
+    ...(p.reconciliationStartedAt
+      ? {
+          reconciliation: {
+            startedAt: p.reconciliationStartedAt.toISOString(),
+            ...(p.reconciliationCheckedAt ? { checkedAt: p.reconciliationCheckedAt.toISOString() } : {}),
+            ...(p.reconciliationMethod ? { method: p.reconciliationMethod } : {}),
+            outcome: p.reconciliationOutcome ?? 'searching',
+            ...(p.reconciledAt ? { reconciledAt: p.reconciledAt.toISOString() } : {}),
+          },
+        }
+      : {}),
     ...(history ? { statusHistory: history.map((h) => ({ status: h.status, ...(h.scaStatus ? { scaStatus: h.scaStatus } : {}), at: h.changedAt.toISOString() })) } : {}),
   };
 }

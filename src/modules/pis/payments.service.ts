@@ -10,7 +10,8 @@ import { ConnectionsService } from '../connections/connections.service.js';
 import type { Payment, PaymentStatusChange } from './payment.entity.js';
 import { PaymentInitiationService } from './payment-initiation.service.js';
 import { hasEnded, isBeyondCancellation, paymentPhase } from './payment-lifecycle.js';
-import { PaymentStore } from './payment.store.js';
+import { PaymentReconciliationService } from './payment-reconciliation.service.js';
+import { PaymentStore, type Transition } from './payment.store.js';
 
 export interface PaymentWithHistory {
   payment: Payment;
@@ -33,6 +34,7 @@ export class PaymentsService {
     private readonly connections: ConnectionsService,
     private readonly tokens: BankTokensService,
     private readonly aspsps: AspspRegistry,
+    private readonly reconciliation: PaymentReconciliationService,
     @Inject(pisConfig.KEY) private readonly config: ConfigOf<typeof pisConfig>,
   ) {}
 
@@ -94,9 +96,9 @@ export class PaymentsService {
    * not: clearing can still reject a settled payment (a pac.002 after ACSC, Flowe guide 4.2), so
    * an accepted payment is watched until PIS_SETTLEMENT_WINDOW_SECONDS after its acceptance
    * (settled ones every PIS_SETTLED_POLL_SECONDS) and then let go with a reason the frontend sees.
-   * `unknown` payments (no bank paymentId) and vanished rows are final: there is nothing to ask. A
-   * `pending` row still waiting for its initiation answer is not final; one abandoned by a crashed
-   * process becomes `unknown`. Bank failures are thrown as BankError (kind) or AppError.
+   * `unknown` payments are reconciled (see `reconcile`); vanished rows are final. A `pending` row
+   * still waiting for its initiation answer is not final; one abandoned by a crashed process
+   * becomes `unknown`. Bank failures are thrown as BankError (kind) or AppError.
    */
   async pollStatus(paymentId: string): Promise<{ final: boolean; status: string; nextPollAt?: Date }> {
     const found = await this.store.findById(paymentId);
@@ -106,6 +108,10 @@ export class PaymentsService {
     }
     const payment = await this.settled(found);
     if (payment.status === 'pending') return { final: false, status: 'pending' };
+    if (payment.status === 'unknown' && payment.trackingEndedAt === null) return this.reconcile(payment);
+    if (isTracked(payment) && !payment.bankPaymentId && payment.reconciliationMethod === 'statement') {
+      return this.followUp(payment, await this.reconciliation.followStatement(payment));
+    }
     if (!isTracked(payment) || !payment.bankPaymentId) {
       await this.store.stopPolling(payment.id);
       return { final: true, status: payment.status };
@@ -113,8 +119,22 @@ export class PaymentsService {
     return this.followUp(await this.askBank(payment, 'poll'));
   }
 
+  /**
+   * An `unknown` payment: asked about at the bank when its id is known (a late answer may have
+   * brought it), otherwise looked for on the debtor account's statement.
+   */
+  private async reconcile(payment: Payment): Promise<{ final: boolean; status: string; nextPollAt?: Date }> {
+    if (!payment.bankPaymentId) return this.reconciliation.reconcile(payment);
+    const updated = await this.askBank(payment, 'reconciliation', {
+      reconciliation: { method: 'bank_status', outcome: 'found' },
+      onlyIf: (p) => p.status === 'unknown' && p.trackingEndedAt === null,
+    });
+    return this.followUp(updated);
+  }
+
   /** After a poll: done, due again on the policy's schedule, or on the slow settled schedule; ends the window. */
-  private async followUp(payment: Payment): Promise<{ final: boolean; status: string; nextPollAt?: Date }> {
+  private async followUp(current: Payment, statementLook?: { nextPollAt?: Date }): Promise<{ final: boolean; status: string; nextPollAt?: Date }> {
+    const payment = statementLook ? ((await this.store.findById(current.id)) ?? current) : current;
     if (!isTracked(payment)) return { final: true, status: payment.status };
     if (payment.acceptedAt) {
       const closesAt = payment.acceptedAt.getTime() + this.config.settlementWindowMs;
@@ -127,11 +147,11 @@ export class PaymentsService {
         return { final: false, status: payment.status, nextPollAt: new Date(Math.min(Date.now() + this.config.settledPollMs, closesAt)) };
       }
     }
-    return { final: false, status: payment.status };
+    return { final: false, status: payment.status, ...(statementLook?.nextPollAt ? { nextPollAt: statementLook.nextPollAt } : {}) };
   }
 
   /** Transaction status, and the SCA status while the authorisation is still open. */
-  private async askBank(payment: Payment, source: string): Promise<Payment> {
+  private async askBank(payment: Payment, source: string, options: Pick<Transition, 'reconciliation' | 'onlyIf'> = {}): Promise<Payment> {
     const bankPaymentId = payment.bankPaymentId!;
     const { adapter, connection } = await this.bankOf(payment);
     const { status, scaStatus } = await this.tokens.withAccessToken(connection, async (token) => {
@@ -143,8 +163,9 @@ export class PaymentsService {
       status,
       scaStatus,
       source,
+      ...(options.reconciliation ? { reconciliation: options.reconciliation } : {}),
       // A status read before a cancellation (or a rejection) committed must not overwrite it.
-      onlyIf: (p) => isTracked(p) && p.bankPaymentId === bankPaymentId,
+      onlyIf: (p) => (options.onlyIf ? options.onlyIf(p) : isTracked(p)) && p.bankPaymentId === bankPaymentId,
     });
     return updated ?? payment;
   }
