@@ -30,6 +30,11 @@ export interface WebhookDelivery extends OutboxRow {
   attempts: number;
 }
 
+/**
+ * A row as readers get it. The id is returned as text (JavaScript has no 64-bit integers), so a
+ * query must order by the qualified column `outbox_events.id`: a bare `ORDER BY id` would sort by
+ * this text alias ("100" before "99") and a reader would skip events whose id has fewer digits.
+ */
 const ROW = `id::text AS id, user_id AS "userId", type, payload, created_at AS "createdAt"`;
 
 /**
@@ -67,12 +72,12 @@ export class OutboxStore {
 
   /** Every user's events with ids in (afterId, belowId), oldest first. */
   async readBetween(afterId: bigint, belowId: bigint, limit: number): Promise<OutboxRow[]> {
-    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE id > $1::bigint AND id < $2::bigint ORDER BY id LIMIT $3`, [afterId.toString(), belowId.toString(), limit]);
+    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE id > $1::bigint AND id < $2::bigint ORDER BY outbox_events.id LIMIT $3`, [afterId.toString(), belowId.toString(), limit]);
   }
 
   /** One user's events in (afterId, upToId], oldest first: an SSE client resuming with Last-Event-ID. */
   async readForUser(userId: string, afterId: string, upToId: string, limit: number): Promise<OutboxRow[]> {
-    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE user_id = $1 AND id > $2::bigint AND id <= $3::bigint ORDER BY id LIMIT $4`, [
+    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE user_id = $1 AND id > $2::bigint AND id <= $3::bigint ORDER BY outbox_events.id LIMIT $4`, [
       userId,
       afterId,
       upToId,
