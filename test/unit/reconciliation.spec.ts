@@ -2,7 +2,7 @@ import { readStatement, sameMagnitude } from '../../src/modules/pis/reconciliati
 
 const DAY = 86_400_000;
 const created = new Date('2026-03-02T10:00:00Z');
-const payment = { createdAt: created, amount: '12.5', currency: 'EUR' };
+const payment = { createdAt: created, amount: '12.5', currency: 'EUR', reconciliationStartedAt: created };
 const at = (days: number) => new Date(created.getTime() + days * DAY);
 type Entry = { bookingStatus: 'booked' | 'pending'; amount: string; currency: string; date: string | null };
 const entry = (bookingStatus: Entry['bookingStatus'], amount: string, currency = 'EUR'): Entry => ({ bookingStatus, amount, currency, date: '2026-03-02' });
@@ -30,6 +30,13 @@ describe('reading a statement for a payment with an unknown outcome', () => {
     expect(readStatement(payment, statement([], null, false), at(1), 3 * DAY)).toEqual({ kind: 'wait', outcome: 'no_account_access' });
     expect(readStatement(payment, statement([], null, false), at(3), 3 * DAY)).toEqual({ kind: 'give_up', outcome: 'no_account_access' });
     expect(readStatement(payment, statement([], 2), at(6), 3 * DAY)).toEqual({ kind: 'give_up', outcome: 'inconclusive' });
+  });
+
+  it('counts the time to give up from when the search began, for a payment abandoned mid-call and found unknown late', () => {
+    const late = { ...payment, reconciliationStartedAt: at(5) };
+    expect(readStatement(late, statement([], 2), at(6), 3 * DAY)).toEqual({ kind: 'wait', outcome: 'searching' });
+    expect(readStatement(late, statement([], 2), at(8), 3 * DAY)).toEqual({ kind: 'give_up', outcome: 'inconclusive' });
+    expect(readStatement(late, statement([], 5.5), at(6), 3 * DAY)).toEqual({ kind: 'not_found' });
   });
 
   it('compares amounts as decimals, never as floats', () => {

@@ -25,6 +25,8 @@ export interface ReconcilingPayment {
   createdAt: Date;
   amount: string;
   currency: string;
+  /** When its outcome became unknown (later than `createdAt` for a payment abandoned mid-call). */
+  reconciliationStartedAt: Date | null;
 }
 
 /**
@@ -34,7 +36,9 @@ export interface ReconcilingPayment {
  * with the same end-to-end id after it (a return) → `RJCT`. Nothing there is conclusive only once
  * the window after the initiation has closed and a statement was read after that: until then the
  * PSU may still approve it in the bank app. Without access to the account there is nothing to read;
- * after twice the window without a statement read past it, reconciliation gives up and says so.
+ * with access but no statement read past the window for another window's length (counted from when
+ * the search began, which may be after the window for a payment abandoned mid-call), it gives up.
+ * Either way it says so.
  */
 export function readStatement(payment: ReconcilingPayment, search: StatementSearch, now: Date, windowMs: number): StatementVerdict {
   const matching = search.entries.filter((e) => e.currency === payment.currency && sameMagnitude(e.amount, payment.amount));
@@ -44,9 +48,10 @@ export function readStatement(payment: ReconcilingPayment, search: StatementSear
     return { kind: 'found', status: debits.some((e) => e.bookingStatus === 'booked') ? 'ACSC' : 'ACSP' };
   }
   const windowEnd = payment.createdAt.getTime() + windowMs;
-  if (!search.accountKnown) return now.getTime() >= windowEnd ? { kind: 'give_up', outcome: 'no_account_access' } : { kind: 'wait', outcome: 'no_account_access' };
+  const searchedFrom = Math.max(windowEnd, payment.reconciliationStartedAt?.getTime() ?? 0);
+  if (!search.accountKnown) return now.getTime() >= searchedFrom ? { kind: 'give_up', outcome: 'no_account_access' } : { kind: 'wait', outcome: 'no_account_access' };
   if (now.getTime() >= windowEnd && search.transactionsFetchedAt !== null && search.transactionsFetchedAt.getTime() >= windowEnd) return { kind: 'not_found' };
-  if (now.getTime() >= windowEnd + windowMs) return { kind: 'give_up', outcome: 'inconclusive' };
+  if (now.getTime() >= searchedFrom + windowMs) return { kind: 'give_up', outcome: 'inconclusive' };
   return { kind: 'wait', outcome: 'searching' };
 }
 
