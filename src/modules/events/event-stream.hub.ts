@@ -77,7 +77,7 @@ export class EventStreamHub implements BeforeApplicationShutdown {
 
   /**
    * Starts a stream for `userId`: events after `lastEventId` (a resumed stream), or from now on.
-   * Nothing is written to the sink before this resolves; the caller then writes `startId()` as the
+   * Nothing is written to the sink before this resolves; the caller then writes `startId` as the
    * stream's first `id:`.
    */
   async open(userId: string, lastEventId: string | undefined, sink: StreamSink): Promise<StreamHandle & { startId: string }> {
