@@ -40,7 +40,7 @@ export class AppModule {
         TypeOrmModule.forRootAsync({
           inject: [databaseConfig.KEY, MetricsService],
           useFactory: (db: ConfigOf<typeof databaseConfig>, metrics: MetricsService) => ({
-            ...typeormOptions(options.databaseUrl, db.poolMax),
+            ...typeormOptions(options.databaseUrl, db.poolMax, [], db.limits),
             autoLoadEntities: true,
             migrationsRun: false,
             logger: new QueryCountingLogger(() => metrics.dbQueries.inc()),

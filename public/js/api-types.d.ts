@@ -184,6 +184,8 @@ export interface Payment {
   createdAt: string;
   updatedAt: string;
   statusChangedAt: string;
+  /** Whether the BFF still asks the bank (a late RJCT can follow ACSC while it does), and why it stopped. */
+  statusTracking: { active: boolean; until?: string; endedAt?: string; endReason?: 'final_status' | 'settlement_window_closed' };
 }
 
 export interface PaymentList {
@@ -209,6 +211,7 @@ export interface Problem {
 
 /** `data:` of the events on GET /api/v1/events. */
 export interface ConsentStatusEvent {
+  eventId: string;
   consentId: string;
   connectionId: string;
   status: ConsentStatus;
@@ -216,8 +219,11 @@ export interface ConsentStatusEvent {
 }
 
 export interface PaymentStatusEvent {
+  eventId: string;
   paymentId: string;
   connectionId: string;
   status: PaymentStatus;
   scaStatus: ScaStatus | null;
+  /** Set on the event that says the BFF stopped asking the bank about it. */
+  trackingEndReason?: 'final_status' | 'settlement_window_closed';
 }

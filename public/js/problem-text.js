@@ -37,6 +37,7 @@ export const PROBLEM_TEXT = {
   unprocessable: () => 'The request could not be processed. Please check the details.',
   rate_limited: (p, { bank }) => (p.aspspId ? `${bank} is receiving too many requests.` : 'Too many requests at once.') + retryHint(p),
   service_unavailable: (p) => 'The service is busy or starting.' + retryHint(p),
+  database_unavailable: (p) => 'The service cannot reach its records just now.' + retryHint(p),
   internal_error: () => 'Something went wrong on our side. Please try again.',
   bank_error: (p, { bank }) => (p.status === 422 ? `Rejected by ${bank}: ${bankReason(p)}.` : `${bank} answered with an error. Please try again later.`),
   bank_unavailable: (_p, { bank }) => `${bank} cannot be reached right now. Please try again in a few minutes.`,

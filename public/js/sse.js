@@ -34,10 +34,7 @@ export async function followEvents(follower, signal) {
       if (!res.ok || !res.body) throw new Error(`events answered ${res.status}`);
       follower.onState('on');
       delay = 1000;
-      const parse = sseParser((event) => {
-        if (event.id) lastEventId = event.id;
-        follower.onEvent(event);
-      });
+      const parse = sseParser(follower.onEvent, (id) => (lastEventId = id));
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       for (;;) {
         const { value, done } = await reader.read();
@@ -57,17 +54,20 @@ export async function followEvents(follower, signal) {
 
 /**
  * The text/event-stream format (HTML Living Standard, "Parsing an event stream"): lines, `field:
- * value`, a blank line dispatches; comment lines (heartbeats) are skipped.
+ * value`, a blank line dispatches; comment lines (heartbeats) are skipped. An `id:` counts even
+ * without data (the stream's first line is one: where to resume if nothing else arrives).
  * @param {(event: ServerEvent) => void} dispatch
+ * @param {(id: string) => void} [onLastEventId]
  * @returns {(chunk: string) => void}
  */
-export function sseParser(dispatch) {
+export function sseParser(dispatch, onLastEventId = () => undefined) {
   let buffer = '';
   /** @type {{ type: string, data: string[], id: string | undefined }} */
   let event = { type: '', data: [], id: undefined };
   /** @param {string} text */
   const line = (text) => {
     if (text === '') {
+      if (event.id !== undefined) onLastEventId(event.id);
       if (event.data.length > 0) dispatch({ type: event.type || 'message', data: event.data.join('\n'), id: event.id });
       event = { type: '', data: [], id: undefined };
       return;

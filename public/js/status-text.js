@@ -38,14 +38,14 @@ export const CONSENT_STATUS = {
 /**
  * ISO 20022 payment statuses (Berlin Group `transactionStatus`) and the BFF's own three: `pending`
  * (the bank call is in flight), `unknown` (the bank did not answer; the payment is never re-sent)
- * and `failed` (the bank could not be reached: nothing was paid, and the same request may be sent again).
+ * and `failed` (the bank does not have it: it could not be reached, or the payment was not found there).
  * `final`: the bank will not change it any more, so nothing is left to check or cancel.
  * @type {Record<PaymentStatus, PaymentStatusText>}
  */
 export const PAYMENT_STATUS = {
   pending: { text: 'Sending to the bank…', tone: 'info', final: false },
   unknown: { text: 'Unknown: the bank did not answer in time', tone: 'warn', final: false },
-  failed: { text: 'Not sent: the bank could not be reached. Nothing was paid; you can try again', tone: 'bad', final: true },
+  failed: { text: 'Not made: nothing was paid', tone: 'bad', final: true },
   RCVD: { text: 'Waiting for your approval in the bank app', tone: 'warn', final: false },
   PDNG: { text: 'The bank is still processing it', tone: 'info', final: false },
   PATC: { text: 'Waiting for another approval in the bank app', tone: 'warn', final: false },
@@ -152,6 +152,7 @@ export function paymentShown(payment) {
   const status = PAYMENT_STATUS[payment.status];
   if (payment.status === 'RJCT') return { text: `${status.text}: ${rejectionReason(payment.failureCode)}`, tone: status.tone };
   if (payment.status === 'unknown') return { ...status, detail: 'It may still have been made: check your bank app before paying again.' };
+  if (payment.status === 'failed') return { ...status, detail: 'Your bank has no record of it, so nothing was paid. You can send it again.' };
   if (status.final || !payment.scaStatus) return status;
   const waitingForApproval = payment.status === 'RCVD' || payment.status === 'PATC' || payment.status === 'PDNG';
   if (waitingForApproval && (payment.scaStatus === 'finalised' || payment.scaStatus === 'exempted')) return { text: 'Approved; the bank is processing it', tone: 'info' };

@@ -31,8 +31,6 @@ class SchedulerEnv {
   /** Payments are never given up (money may still move), but after this they are polled slowly. */
   @Integer(1, 30 * 86_400) SCHEDULER_PAYMENT_SLOW_AFTER_SECONDS = 3600;
   @Integer(1, 86_400) SCHEDULER_PAYMENT_SLOW_INTERVAL_SECONDS = 900;
-  /** Stop polling a payment that has stayed ACSP this long (many banks never report ACSC); 0 = never. */
-  @Integer(0, 90 * 86_400) SCHEDULER_ACSP_CAP_SECONDS = 86_400;
   /** Next unattended AIS refresh when the AIS service does not say (24 h / the largest frequencyPerDay, 4). */
   @Integer(60, 86_400) SCHEDULER_AIS_REFRESH_FALLBACK_SECONDS = 21_600;
 }
@@ -53,8 +51,6 @@ export interface SchedulerConfig {
   consentDeadlineMs: number;
   paymentSlowAfterMs: number;
   paymentSlowIntervalMs: number;
-  /** 0 = never stop at ACSP. */
-  acspCapMs: number;
   aisRefreshFallbackMs: number;
 }
 
@@ -80,7 +76,6 @@ export const schedulerConfig = defineConfig('scheduler', (env, problems): Schedu
     consentDeadlineMs: raw.SCHEDULER_CONSENT_DEADLINE_SECONDS * 1000,
     paymentSlowAfterMs: raw.SCHEDULER_PAYMENT_SLOW_AFTER_SECONDS * 1000,
     paymentSlowIntervalMs: raw.SCHEDULER_PAYMENT_SLOW_INTERVAL_SECONDS * 1000,
-    acspCapMs: raw.SCHEDULER_ACSP_CAP_SECONDS * 1000,
     aisRefreshFallbackMs: raw.SCHEDULER_AIS_REFRESH_FALLBACK_SECONDS * 1000,
   };
 });

@@ -22,7 +22,8 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
   const today = utcDate();
 
   beforeAll(async () => {
-    world = await startAisWorld({ sandbox: { transactionsPageSize: PAGE_SIZE, settlementSeconds: 1 } });
+    // Settlement a second after approval, with no cut-off to wait for (the default Flowe clears every minute).
+    world = await startAisWorld({ sandbox: { transactionsPageSize: PAGE_SIZE, settlementSeconds: 1, modes: { flowe: { cutoffTimes: [] } } } });
     alice = await connect(world.bff.url, 'alice', 'flowe');
     consentId = await validConsent(world, alice);
     bankConsentId = await bankConsentIdOf(world.bff.db, consentId);

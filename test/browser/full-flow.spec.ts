@@ -217,8 +217,9 @@ describe('browser: the whole demo, bank by bank', () => {
         expect(bankReference).not.toBe('');
         await approveInBankApp(j, paid.locator('[data-testid=approve-link]'), 'Payments', bank.id, bankReference);
         await j.step('payment sent (live)', () => waitForStatus(paid, 'ACSP', 'Sent', 15_000), [{ locator: statusOf(paid), text: 'Sent' }]);
-        // Settlement comes with the bank's clock: move it past the settlement delay.
-        await admin(stack.sandbox.httpUrl, 'clock', { advanceSeconds: SETTLEMENT_SECONDS + 1 });
+        // Settlement comes with the bank's clock: move it past the settlement delay and the next
+        // cut-off (the sandbox Flowe clears every minute).
+        await admin(stack.sandbox.httpUrl, 'clock', { advanceSeconds: SETTLEMENT_SECONDS + 61 });
         await j.step('payment paid (live)', () => waitForStatus(paid, 'ACSC', 'Paid', 20_000), [
           { locator: statusOf(paid), text: 'Paid' },
           { locator: page.locator('[data-testid=event][data-type="payment.status"]').first(), text: 'Payment of 12.50 EUR to Mario Bianchi: Paid' },
@@ -248,7 +249,7 @@ describe('browser: the whole demo, bank by bank', () => {
         const rejectedRef = await textOf(rejected.locator('[data-testid=bank-reference]'));
         await decideInBankApp('payment', rejectedRef, 'approve');
         await waitForStatus(rejected, 'ACSP', 'Sent', 15_000);
-        await admin(stack.sandbox.httpUrl, 'clock', { advanceSeconds: SETTLEMENT_SECONDS + 1 });
+        await admin(stack.sandbox.httpUrl, 'clock', { advanceSeconds: SETTLEMENT_SECONDS + 61 });
         await j.step('the bank rejects it (live)', () => waitForStatus(rejected, 'RJCT', 'Rejected by the bank: no reason given', 20_000), [
           { locator: statusOf(rejected), text: 'Rejected by the bank: no reason given' },
         ]);

@@ -14,6 +14,8 @@ export class SseClient {
   readonly events: ReceivedEvent[] = [];
   readonly comments: string[] = [];
   retryMs?: number;
+  /** The last `id:` the stream sent, with or without data (what EventSource keeps as lastEventId). */
+  lastEventId?: string;
   ended = false;
   private reading: Promise<void> = Promise.resolve();
 
@@ -64,7 +66,7 @@ export class SseClient {
       const colon = line.indexOf(':');
       const field = colon < 0 ? line : line.slice(0, colon);
       const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'id') event.id = value;
+      if (field === 'id') event.id = this.lastEventId = value;
       else if (field === 'event') event.event = value;
       else if (field === 'data') data.push(value);
       else if (field === 'retry') this.retryMs = Number(value);

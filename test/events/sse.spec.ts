@@ -1,4 +1,6 @@
+import { DataSource } from 'typeorm';
 import { EventStreamHub } from '../../src/modules/events/event-stream.hub.js';
+import { OutboxStore } from '../../src/modules/events/outbox.store.js';
 import { sandboxLogin } from '../support/bank-login.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
@@ -53,7 +55,7 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
       const event = await client.waitFor('alice consent event', (e) => e.event === 'consent.status', 2000);
       expect(event.receivedAt - committed).toBeLessThan(2000);
       expect(event.id).toMatch(/^\d+$/);
-      expect(client.json(event)).toEqual({ consentId: 'c-1', connectionId: 'k-1', status: 'valid', reconsentRequired: false, occurredAt: expect.any(String) });
+      expect(client.json(event)).toEqual({ eventId: event.id, consentId: 'c-1', connectionId: 'k-1', status: 'valid', reconsentRequired: false, occurredAt: expect.any(String) });
     }
     const bobs = await bobOnA.waitFor('bob payment event', (e) => e.event === 'payment.status', 2000);
     expect(bobOnA.json(bobs)).toMatchObject({ paymentId: 'p-9', status: 'ACSC' });
@@ -86,21 +88,52 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
     expect(ids[1]).toBeGreaterThan(ids[0]);
   });
 
-  it('still delivers an event whose transaction commits after a later-numbered one', async () => {
+  it('resumes on another replica without losing an event whose transaction committed after later ones were sent', async () => {
+    const first = await stream(a, 'alice');
+    await steady();
+    // A status change whose transaction is still open: its outbox row has a lower id than the two below.
+    const slow = a.app.get(DataSource).createQueryRunner();
+    await slow.connect();
+    await slow.startTransaction();
+    try {
+      await a.app.get(OutboxStore).record(slow.manager, { userId: 'alice', type: 'payment.status', data: { paymentId: 'late', status: 'ACSP' } });
+      await emit(a, 'alice', 'payment.status', { paymentId: 'early-1', status: 'ACSP' });
+      await emit(b, 'alice', 'payment.status', { paymentId: 'early-2', status: 'ACSP' });
+      await sleep(1000); // several hub ticks on both replicas
+      await first.close(); // the client leaves (or its replica dies)...
+      await slow.commitTransaction(); // ...and only then does the earlier change commit
+    } finally {
+      await slow.release();
+    }
+    // The client resumes where it was, on the other replica.
+    expect(first.lastEventId).toMatch(/^\d+$/);
+    const resumed = await stream(b, 'alice', { 'last-event-id': first.lastEventId! });
+    await resumed.waitFor('the late event', (e) => resumed.json(e).paymentId === 'late', 3000);
+    await resumed.waitFor('early-2', (e) => resumed.json(e).paymentId === 'early-2', 3000);
+    await sleep(600);
+    // Across both streams, after de-duplication by id, every event exactly once.
+    const received = [...first.events, ...resumed.events];
+    const byId = new Map(received.map((e) => [e.id!, resumed.json(e).paymentId]));
+    expect([...byId.values()].sort()).toEqual(['early-1', 'early-2', 'late']);
+    for (const e of received) expect(resumed.json(e).eventId).toBe(e.id);
+  });
+
+  it('holds later events back while an earlier insert is in flight, from any code path, then delivers them in id order', async () => {
     const alice = await stream(a, 'alice');
-    await steady(); // the hub is past its start: the gap below is one it notices while running
+    await steady();
     await withClient(db.url, async (slow) => {
       await slow.query('BEGIN');
       await slow.query("INSERT INTO outbox_events (user_id, type, payload) VALUES ('alice', 'payment.status', '{\"paymentId\":\"late\",\"status\":\"ACSP\"}')");
       await emit(a, 'alice', 'payment.status', { paymentId: 'early', status: 'ACSP' });
-      await alice.waitFor('early', (e) => alice.json(e).paymentId === 'early', 2000);
-      await sleep(300); // the hub has moved its cursor past the uncommitted id
+      await sleep(1000);
+      expect(alice.events).toEqual([]);
       const committed = Date.now();
       await slow.query('COMMIT');
-      const late = await alice.waitFor('late', (e) => alice.json(e).paymentId === 'late', 2000);
-      expect(late.receivedAt - committed).toBeLessThan(2000);
-      expect(BigInt(late.id!)).toBeLessThan(BigInt(alice.events[0].id!));
+      await alice.waitFor('early', (e) => alice.json(e).paymentId === 'early', 2000);
+      expect(Date.now() - committed).toBeLessThan(2000);
     });
+    expect(alice.events.map((e) => alice.json(e).paymentId)).toEqual(['late', 'early']);
+    expect(BigInt(alice.events[0].id!)).toBeLessThan(BigInt(alice.events[1].id!));
   });
 
   it('sends heartbeats and forgets a stream once its client has gone', async () => {

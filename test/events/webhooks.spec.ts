@@ -1,10 +1,13 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
 import { ConfigError } from '../../src/config/define-config.js';
 import { eventsConfig } from '../../src/config/events.config.js';
+import { OutboxStore } from '../../src/modules/events/outbox.store.js';
 import { signWebhook, verifyWebhook } from '../../src/modules/events/webhook-signature.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
+import { waitFor } from '../support/process.js';
 import { emit } from './support.js';
 
 const SECRET = 'whsec_test_0123456789abcdef0123456789abcdef';
@@ -85,6 +88,24 @@ describe('webhooks: every outbox event POSTed, signed, at least once', () => {
     // Either replica may have made the refused attempts: read both replicas' metrics.
     const metrics = (await Promise.all([a, b].map(async (r) => (await fetch(`${r.url}/metrics`)).text()))).join('\n');
     expect(metrics).toMatch(/^webhook_deliveries_total\{[^}]*outcome="failed"[^}]*\} \d+$/m);
+  });
+
+  it('delivers an event whose transaction commits after later events were delivered', async () => {
+    const accepted = (paymentId: string) => receiver.deliveries.some((d) => d.answered === 204 && (JSON.parse(d.body) as { data: { paymentId?: string } }).data.paymentId === paymentId);
+    const slow = a.app.get(DataSource).createQueryRunner();
+    await slow.connect();
+    await slow.startTransaction();
+    try {
+      await a.app.get(OutboxStore).record(slow.manager, { userId: 'alice', type: 'payment.status', data: { paymentId: 'late', status: 'ACSP' } });
+      await emit(b, 'alice', 'payment.status', { paymentId: 'early', status: 'ACSP' });
+      await waitFor(() => accepted('early'), 10_000, 'the early event at the receiver');
+      await slow.commitTransaction();
+    } finally {
+      await slow.release();
+    }
+    await waitFor(() => accepted('late'), 10_000, 'the late event at the receiver');
+    const ids = receiver.deliveries.filter((d) => d.answered === 204).map((d) => JSON.parse(d.body) as { id: string; data: { paymentId?: string } });
+    expect(BigInt(ids.find((e) => e.data.paymentId === 'late')!.id)).toBeLessThan(BigInt(ids.find((e) => e.data.paymentId === 'early')!.id));
   });
 
   it('signs "<t>.<body>" so that a changed body, another secret or an old timestamp fail verification', () => {

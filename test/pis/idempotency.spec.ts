@@ -153,10 +153,12 @@ describe('payments: exactly once per Idempotency-Key', () => {
     const payment = (await getPayment(tight, tightAlice, first.body.paymentId).expect(200)).body;
     expect(payment).toMatchObject({ status: 'unknown', failureCode: 'bank_timeout' });
     expect(payment.endToEndIdentification).toMatch(/^[0-9a-f]{32}$/);
-    // Nothing to poll without the bank's paymentId: final for the scheduler, poll item gone.
-    await expect(tight.app.get(PaymentsService).pollStatus(payment.id)).resolves.toEqual({ final: true, status: 'unknown' });
+    // Without the bank's paymentId it is reconciled from the statement (reconciliation.spec.ts): it
+    // stays polled for that, and no poll ever sends it again.
+    expect(payment.reconciliation).toMatchObject({ outcome: 'searching', startedAt: expect.any(String) });
+    await expect(tight.app.get(PaymentsService).pollStatus(payment.id)).resolves.toMatchObject({ final: false, status: 'unknown' });
     const items = await withClient(tight.db.url, async (c) => (await c.query('SELECT 1 FROM poll_items WHERE resource_id = $1', [payment.id])).rows);
-    expect(items).toHaveLength(0);
+    expect(items).toHaveLength(1);
     await tight.app.get(PaymentsService).pollStatus(payment.id);
     expect(await initiationsAtBank(sandbox.httpUrl)).toBe(before + 1);
   });
@@ -202,7 +204,7 @@ describe('payments: exactly once per Idempotency-Key', () => {
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ code: 'bank_error', paymentId: abandoned.id, paymentStatus: 'unknown' });
     expect((await getPayment(bff, alice, abandoned.id).expect(200)).body).toMatchObject({ status: 'unknown', failureCode: 'interrupted' });
-    await expect(bff.app.get(PaymentsService).pollStatus(fresh.id)).resolves.toEqual({ final: true, status: 'unknown' });
+    await expect(bff.app.get(PaymentsService).pollStatus(fresh.id)).resolves.toMatchObject({ final: false, status: 'unknown' });
     expect(await initiationsAtBank(sandbox.httpUrl)).toBe(before);
   });
 });

@@ -32,6 +32,8 @@ describe('payments: lifecycle against the sandbox', () => {
     await nextStatusWindow();
     return bff.app.get(PaymentsService).pollStatus(id);
   };
+  /** Past settlement and the next cut-off (Flowe clears every minute of the sandbox clock). */
+  const toNextCutoff = () => admin(sandbox.httpUrl, 'clock', { advanceSeconds: sandbox.config.settlementSeconds + 61 });
   const db = <T>(sql: string, params: unknown[] = []) => withClient(bff.db.url, async (c) => (await c.query(sql, params)).rows as T[]);
   const events = (paymentId: string) =>
     db<{ payload: { status: string; scaStatus: string | null; connectionId: string } }>(`SELECT payload FROM outbox_events WHERE type = 'payment.status' AND payload->>'paymentId' = $1 ORDER BY id`, [paymentId]);
@@ -69,18 +71,21 @@ describe('payments: lifecycle against the sandbox', () => {
     await expect(poll(id)).resolves.toEqual({ final: false, status: 'ACSP' });
     expect((await getPayment(bff, alice, id).expect(200)).body).toMatchObject({ status: 'ACSP', scaStatus: 'finalised' });
 
-    await admin(sandbox.httpUrl, 'clock', { advanceSeconds: sandbox.config.settlementSeconds + 1 });
+    await toNextCutoff();
     await nextStatusWindow(); // the poll above just asked
     const settled = (await getPayment(bff, alice, id, true).expect(200)).body;
     expect(settled).toMatchObject({ status: 'ACSC', scaStatus: 'finalised' });
     expect(settled.statusHistory.map((h: { status: string }) => h.status)).toEqual(['RCVD', 'ACSP', 'ACSC']);
     expect(settled.statusHistory.every((h: { at: string }) => !Number.isNaN(Date.parse(h.at)))).toBe(true);
 
-    // Final: nothing more to poll, the poll item is gone; a poll now does not ask the bank.
-    expect(await db('SELECT 1 FROM poll_items WHERE resource_id = $1', [id])).toHaveLength(0);
-    const reads = (await sandboxRequests(sandbox.httpUrl, { profile: 'flowe', route: 'payment-status' })).length;
-    await expect(poll(id)).resolves.toEqual({ final: true, status: 'ACSC' });
-    expect((await sandboxRequests(sandbox.httpUrl, { profile: 'flowe', route: 'payment-status' })).length).toBe(reads);
+    // Settled is not the end: clearing may still reject it, so it stays polled, on the slow
+    // schedule, until the settlement window after its acceptance closes.
+    const acceptedAt = Date.parse(settled.statusHistory[1].at);
+    expect(settled.statusTracking).toEqual({ active: true, until: new Date(acceptedAt + 5 * 86_400_000).toISOString() });
+    expect(await db('SELECT 1 FROM poll_items WHERE resource_id = $1', [id])).toHaveLength(1);
+    const next = await poll(id);
+    expect(next).toMatchObject({ final: false, status: 'ACSC' });
+    expect(next.nextPollAt!.getTime() - Date.now()).toBeGreaterThan(3590_000);
 
     expect((await events(id)).map((e) => [e.payload.status, e.payload.scaStatus])).toEqual([
       ['RCVD', 'received'],
@@ -101,7 +106,7 @@ describe('payments: lifecycle against the sandbox', () => {
   it('records a clearing rejection as RJCT', async () => {
     const { id, bankPaymentId } = (await pay(bff, alice, aliceFlowe, paymentBody({ creditorAccount: { iban: IBAN.reject } })).expect(201)).body;
     await decide(sandbox.httpUrl, bankPaymentId, 'approve');
-    await admin(sandbox.httpUrl, 'clock', { advanceSeconds: sandbox.config.settlementSeconds + 1 });
+    await toNextCutoff();
     await expect(poll(id)).resolves.toEqual({ final: true, status: 'RJCT' });
     expect((await getPayment(bff, alice, id).expect(200)).body.statusHistory.map((h: { status: string }) => h.status)).toEqual(['RCVD', 'RJCT']);
   });
@@ -127,11 +132,35 @@ describe('payments: lifecycle against the sandbox', () => {
     expect(res.body).toMatchObject({ code: 'payment_not_cancellable', aspspId: 'flowe', bankCode: 'CANCELLATION_INVALID', paymentStatus: 'ACSP' });
     expect((await getPayment(bff, alice, id).expect(200)).body.status).toBe('ACSP');
     // Settled payments are refused locally, without asking the bank.
-    await admin(sandbox.httpUrl, 'clock', { advanceSeconds: sandbox.config.settlementSeconds + 1 });
-    await expect(poll(id)).resolves.toEqual({ final: true, status: 'ACSC' });
+    await toNextCutoff();
+    await expect(poll(id)).resolves.toMatchObject({ final: false, status: 'ACSC' });
     const cancels = (await sandboxRequests(sandbox.httpUrl, { route: 'payment-cancel' })).length;
     await request(bff.url).delete(`/api/v1/payments/${id}`).set('Authorization', `Bearer ${alice}`).expect(409);
     expect((await sandboxRequests(sandbox.httpUrl, { route: 'payment-cancel' })).length).toBe(cancels);
+  });
+
+  it('never gives up on ACSP within the settlement window, then lets go of the payment and says why', async () => {
+    const { id, bankPaymentId } = (await pay(bff, alice, aliceFlowe, paymentBody()).expect(201)).body;
+    await decide(sandbox.httpUrl, bankPaymentId, 'approve');
+    await expect(poll(id)).resolves.toEqual({ final: false, status: 'ACSP' });
+    // Two days of ACSP (the bank waits for a cut-off, or is slow to report it): still asked about.
+    await db("UPDATE payments SET accepted_at = now() - interval '2 days' WHERE id = $1", [id]);
+    await expect(poll(id)).resolves.toEqual({ final: false, status: 'ACSP' });
+    expect(await db('SELECT 1 FROM poll_items WHERE resource_id = $1', [id])).toHaveLength(1);
+
+    // Past the window (five days from acceptance): the BFF stops asking, and says so.
+    await db("UPDATE payments SET accepted_at = now() - interval '5 days 1 second' WHERE id = $1", [id]);
+    await expect(poll(id)).resolves.toEqual({ final: true, status: 'ACSP' });
+    const payment = (await getPayment(bff, alice, id).expect(200)).body;
+    expect(payment).toMatchObject({ status: 'ACSP', statusTracking: { active: false, endedAt: expect.any(String), endReason: 'settlement_window_closed' } });
+    expect(await db('SELECT 1 FROM poll_items WHERE resource_id = $1', [id])).toHaveLength(0);
+    const last = (await events(id)).at(-1)!.payload as Record<string, unknown>;
+    expect(last).toMatchObject({ paymentId: id, status: 'ACSP', trackingEndReason: 'settlement_window_closed' });
+    // Nothing is asked any more, not even on an explicit refresh.
+    const reads = (await sandboxRequests(sandbox.httpUrl, { profile: 'flowe', route: 'payment-status' })).length;
+    await expect(poll(id)).resolves.toEqual({ final: true, status: 'ACSP' });
+    await getPayment(bff, alice, id, true).expect(200);
+    expect((await sandboxRequests(sandbox.httpUrl, { profile: 'flowe', route: 'payment-status' })).length).toBe(reads);
   });
 
   it('pays with ConnectPay behind the same interface (Berlin Group defaults: SLEV, UUID ids)', async () => {

@@ -117,7 +117,8 @@ async function runFlow(sandbox: SandboxApp, base: string, profile: Profile, toke
   expect((await decide(sandbox.httpUrl, 'payment', payment.body.paymentId)).body).toMatchObject({ status: 'ACSP', scaStatus: 'finalised' });
   expect(checked('GET', await poll(statusHref), statusHref).body.transactionStatus).toBe('ACSP');
   expect(checked('GET', await poll(paymentLinks.scaStatus!.href), paymentLinks.scaStatus!.href).body.scaStatus).toBe('finalised');
-  await advanceClock(sandbox.httpUrl, sandbox.config.settlementSeconds);
+  // Settlement, then the next cut-off (Flowe clears every minute of the sandbox clock): a minute more covers both.
+  await advanceClock(sandbox.httpUrl, sandbox.config.settlementSeconds + 60);
   expect(checked('GET', await poll(statusHref), statusHref).body.transactionStatus).toBe('ACSC');
   const full = checked('GET', await api.get(paymentLinks.self!.href), paymentLinks.self!.href);
   expect(full.body).toMatchObject({ ...paymentRequest, transactionStatus: 'ACSC' });

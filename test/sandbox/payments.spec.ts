@@ -11,8 +11,9 @@ let base: string;
 let token: string;
 let debtor: string;
 beforeAll(async () => {
-  // The lifecycle is read status by status within a second; the polling rate has its own tests (status-polling.spec.ts).
-  sandbox = await startSandbox({ settlementSeconds: 5, modes: { flowe: { statusPollMinIntervalMs: 0 }, connectpay: { statusPollMinIntervalMs: 0 } } });
+  // The lifecycle is read status by status within a second (the polling rate has its own tests:
+  // status-polling.spec.ts), with ACSC exactly settlementSeconds after approval (cut-offs: settlement.spec.ts).
+  sandbox = await startSandbox({ settlementSeconds: 5, modes: { flowe: { statusPollMinIntervalMs: 0, cutoffTimes: [] }, connectpay: { statusPollMinIntervalMs: 0 } } });
   base = sandbox.httpUrl;
   token = (await floweTokens(base)).access;
   debtor = (await accountsOf(base, 'alice', 'flowe'))[0]!.iban;
@@ -151,6 +152,18 @@ describe('payment lifecycle (decoupled SCA, status derived from the sandbox cloc
     expect(wrongAuth.status).toBe(403);
     const list = await api().get(`/payments/sepa-credit-transfers/${created.body.paymentId}/authorisations`);
     expect(list.body).toEqual({ authorisationIds: [`${created.body.paymentId}-AUTH-1`] });
+  });
+
+  it('lists every payment of both banks for tests, with its status and end-to-end id, and shows the end-to-end id on the statement', async () => {
+    const consent = await validConsent(base, 'flowe', token);
+    const created = await api().post('/payments/sepa-credit-transfers', { ...body(), endToEndIdentification: 'e2e-listed-1' }, attended);
+    expect(created.status).toBe(201);
+    await decide(base, 'payment', created.body.paymentId);
+    const { payments } = (await call(`${base}/admin/payments`)).body as { payments: { paymentId: string; profile: string; transactionStatus: string; endToEndIdentification: string | null }[] };
+    expect(payments.find((p) => p.paymentId === created.body.paymentId)).toMatchObject({ profile: 'flowe', transactionStatus: 'ACSP', endToEndIdentification: 'e2e-listed-1' });
+    const account = (await accountsOf(base, 'alice', 'flowe'))[0]!;
+    const pending = (await api().get(`/accounts/${account.resourceId}/transactions?bookingStatus=pending`, { 'Consent-ID': consent, ...attended })).body.transactions.pending;
+    expect(pending).toContainEqual(expect.objectContaining({ transactionId: created.body.paymentId, endToEndId: 'e2e-listed-1' }));
   });
 
   it('answers the PSU API with 404 for an unknown id', async () => {

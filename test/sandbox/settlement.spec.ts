@@ -30,6 +30,9 @@ describe('payments after ACSP: cut-off times and clearing rejects', () => {
     return created.body.paymentId as string;
   };
 
+  // Tests about what clearing does after ACSC settle right after settlementSeconds.
+  const settleWithoutCutoffs = () => call(`${base}/admin/modes`, { json: { profile: 'flowe', cutoffTimes: [] } });
+
   beforeEach(async () => {
     sandbox = await startSandbox({ settlementSeconds: 5, lateRejectSeconds: 3600, accessTokenTtlSeconds: 3 * 86_400 });
     base = sandbox.httpUrl;
@@ -61,7 +64,35 @@ describe('payments after ACSP: cut-off times and clearing rejects', () => {
     expect(await status(id)).toBe('ACSC');
   });
 
+  it('by default clears Flowe payments at every minute of the sandbox clock, never sooner than settlementSeconds', async () => {
+    expect((await call(`${base}/admin/modes`)).body.modes.flowe.cutoffTimes).toEqual(['every 1m']);
+    const id = await approvedPayment();
+    const approvedAt = await now();
+    const cutoff = Math.ceil((approvedAt + 5000) / 60_000) * 60_000;
+    expect(await status(id)).toBe('ACSP');
+    await advanceClock(base, Math.floor((cutoff - (await now())) / 1000) - 2);
+    expect(await status(id)).toBe('ACSP');
+    await advanceClock(base, 2);
+    expect(await status(id)).toBe('ACSC');
+  });
+
+  it('clears at a cadence and at daily times together, whichever comes first', async () => {
+    const t = await now();
+    const midnight = new Date(t).setUTCHours(0, 0, 0, 0);
+    const cadence = midnight + Math.ceil((t + 10_000 - midnight) / 5_400_000) * 5_400_000;
+    // A daily cut-off five minutes from now when that is the earlier one, else one after the cadence's.
+    const daily = cadence - t > 600_000 ? Math.ceil((t + 300_000) / 60_000) * 60_000 : cadence + 1_800_000;
+    await call(`${base}/admin/modes`, { json: { profile: 'flowe', cutoffTimes: ['every 90m', hhmm(daily)] } });
+    const id = await approvedPayment();
+    const first = Math.min(cadence, daily);
+    await advanceClock(base, Math.floor((first - (await now())) / 1000) - 2);
+    expect(await status(id)).toBe('ACSP');
+    await advanceClock(base, 2);
+    expect(await status(id)).toBe('ACSC');
+  });
+
   it('without cut-off times, settles settlementSeconds after approval', async () => {
+    await settleWithoutCutoffs();
     const id = await approvedPayment();
     expect(await status(id)).toBe('ACSP');
     await advanceClock(base, 4);
@@ -69,6 +100,7 @@ describe('payments after ACSP: cut-off times and clearing rejects', () => {
   });
 
   it('turns ACSC into RJCT when clearing rejects later (the late-reject creditor), and returns the money on the account', async () => {
+    await settleWithoutCutoffs();
     const consentId = await validConsent(base, 'flowe', token);
     const balance = async () => {
       const res = await api().get(`/accounts/${debtor.resourceId}/balances`, { 'Consent-ID': consentId, 'PSU-IP-Address': PSU_IP });
@@ -92,6 +124,7 @@ describe('payments after ACSP: cut-off times and clearing rejects', () => {
   });
 
   it('rejects a payment by clearing on an admin call: RJCT after ACSC or during ACSP; 409 before approval, 404 for an unknown id', async () => {
+    await settleWithoutCutoffs();
     const settled = await approvedPayment();
     await advanceClock(base, 5);
     expect(await status(settled)).toBe('ACSC');
@@ -111,6 +144,9 @@ describe('payments after ACSP: cut-off times and clearing rejects', () => {
   });
 
   it('validates cut-off times', async () => {
-    for (const cutoffTimes of [['25:00'], ['9:00'], 'noon', [1]]) expect((await call(`${base}/admin/modes`, { json: { profile: 'flowe', cutoffTimes } })).status).toBe(400);
+    for (const cutoffTimes of [['25:00'], ['9:00'], 'noon', [1], ['every 0m'], ['every 1441m'], ['every 5 minutes'], ['every m']]) {
+      expect((await call(`${base}/admin/modes`, { json: { profile: 'flowe', cutoffTimes } })).status).toBe(400);
+    }
+    expect((await call(`${base}/admin/modes`, { json: { profile: 'flowe', cutoffTimes: ['every 1440m', '10:00'] } })).status).toBe(200);
   });
 });

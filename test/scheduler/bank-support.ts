@@ -1,7 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AspspRegistry } from '../../src/aspsp/aspsp.registry.js';
 import { OutboxStore } from '../../src/modules/events/outbox.store.js';
-import { FINAL_STATUSES } from '../../src/modules/scheduler/poll-policy.js';
 import { accessTokenOf, connectUser } from '../support/bank-world.js';
 import type { TestBff } from '../support/bff.js';
 import { recordingHandler, type PollCall } from './support.js';
@@ -31,7 +30,7 @@ export async function initiateAtBank(bff: TestBff, accessToken: string, n = 0): 
 }
 
 /**
- * A stand-in for `PaymentsService.pollStatus`: one status request to the bank (no retries inside
+ * A stand-in for `PaymentsService.pollStatus` (ending at settlement): one status request to the bank (no retries inside
  * the poll, so each poll is exactly one request in the sandbox's log), and on a change the outbox
  * event in a transaction, as the PIS service records it.
  */
@@ -51,6 +50,8 @@ export function bankStatusHandler(bff: TestBff, options: { app: string; log: Pol
         bff.app.get(OutboxStore).record(manager, { userId: options.userId, type: 'payment.status', data: { paymentId: context.resourceId, status } }),
       );
     }
-    return { final: FINAL_STATUSES.payment.has(status), status };
+    // This stand-in is done at settlement; the real handler keeps watching a settled payment for
+    // a late clearing reject (flows.spec.ts).
+    return { final: ['ACSC', 'ACCC', 'RJCT', 'CANC'].includes(status), status };
   });
 }

@@ -19,7 +19,8 @@ describe('a scheduler process killed mid-poll (kill -9)', () => {
   let child: RunningProcess | undefined;
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ settlementSeconds: 1 });
+    // ACSC a second after approval, without waiting for a cut-off: this test is about the crash.
+    sandbox = await startSandbox({ settlementSeconds: 1, modes: { flowe: { cutoffTimes: [] } } });
     db = await createTestDatabase();
   });
   afterAll(async () => {
@@ -79,8 +80,15 @@ describe('a scheduler process killed mid-poll (kill -9)', () => {
 
     const res = await fetch(`${sandbox.httpUrl}/psu/api/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'payment', id: payment.bankPaymentId, decision: 'approve' }) });
     expect(res.status).toBe(200);
-    await until('the payment to settle', async () => (await pollRows(db.url, 'payment')).length === 0, 8000);
-    const final = await fetch(`${survivor.url}/api/v1/payments/${payment.id}`, { headers: { authorization: `Bearer ${await sandboxLogin(survivor.url, 'alice')}` } });
-    expect(await final.json()).toMatchObject({ id: payment.id, status: 'ACSC' });
+    const survivorToken = await sandboxLogin(survivor.url, 'alice');
+    const settled = async () => {
+      const res = await fetch(`${survivor.url}/api/v1/payments/${payment.id}`, { headers: { authorization: `Bearer ${survivorToken}` } });
+      return ((await res.json()) as { status: string }).status === 'ACSC';
+    };
+    await until('the payment to settle', settled, 8000);
+    // Settled, and still watched (clearing may reject it later) by the surviving replica alone.
+    const [watched] = await pollRows(db.url, 'payment');
+    expect(watched.last_status).toBe('ACSC');
+    expect(watched.leased_by === null || !watched.leased_by.includes(`:${pid}:`)).toBe(true);
   }, 60_000);
 });

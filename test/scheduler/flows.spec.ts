@@ -3,10 +3,13 @@ import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
-import { bankEnv, startSandbox } from '../support/bank-world.js';
+import { admin, bankEnv, startSandbox } from '../support/bank-world.js';
 import { SseClient, type ReceivedEvent } from '../events/sse-client.js';
 import { ALICE_FLOWE_IBAN, BOB_FLOWE_IBAN } from './bank-support.js';
 import { FAST_SCHEDULER, pollRows, until } from './support.js';
+
+/** A settled payment is asked about this often (production: hourly) while its window runs. */
+const SETTLED_POLL_SECONDS = 2;
 
 /**
  * The real pollers (AIS and PIS services behind the scheduler), end to end: the frontend creates
@@ -44,7 +47,7 @@ describe('scheduler with the AIS and PIS services: from the PSU decision to the 
   beforeAll(async () => {
     sandbox = await startSandbox({ settlementSeconds: 3 });
     db = await createTestDatabase();
-    bff = await startTestBff({ ...bankEnv(sandbox), ...FAST_SCHEDULER }, { db });
+    bff = await startTestBff({ ...bankEnv(sandbox), ...FAST_SCHEDULER, PIS_SETTLED_POLL_SECONDS: String(SETTLED_POLL_SECONDS) }, { db });
     token = await sandboxLogin(bff.url, 'alice');
     const flow = await startConnect(bff.url, token, 'flowe', { username: 'alice' });
     const outcome = await finishConnect(flow);
@@ -59,23 +62,45 @@ describe('scheduler with the AIS and PIS services: from the PSU decision to the 
     await sandbox.close();
   });
 
-  it('an approved payment reaches ACSC; the stream shows ACSP within 2 s of the approval', async () => {
+  it('an approved payment reaches ACSC at the next cut-off and stays watched; a clearing reject after ACSC reaches the stream as RJCT', async () => {
     const created = await api('POST', `/connections/${connectionId}/payments`, {
       debtorAccount: { iban: ALICE_FLOWE_IBAN },
       creditorAccount: { iban: BOB_FLOWE_IBAN },
       creditorName: 'Bob Bianchi',
       instructedAmount: { currency: 'EUR', amount: '12.50' },
     }, { 'idempotency-key': randomUUID() });
-    expect(created).toMatchObject({ status: 201, body: { status: 'RCVD' } });
+    expect(created).toMatchObject({ status: 201, body: { status: 'RCVD', statusTracking: { active: true } } });
     const id = created.body.id as string;
+    const bankId = created.body.bankPaymentId as string;
     await until('the first scheduler poll', async () => (await pollRows(db.url, 'payment'))[0]?.attempts >= 1, 3000);
 
-    const approved = await decide('payment', created.body.bankPaymentId as string, 'approve');
+    const approved = await decide('payment', bankId, 'approve');
     const acsp = await events.waitFor('ACSP', statusEvent('payment.status', 'paymentId', id, 'ACSP'), 3000);
     expect(acsp.receivedAt - approved).toBeLessThan(2000);
-    const acsc = await events.waitFor('ACSC', statusEvent('payment.status', 'paymentId', id, 'ACSC'), 6000);
-    expect(acsc.receivedAt - approved).toBeLessThan(3000 + 2000);
-    expect((await api('GET', `/payments/${id}`)).body).toMatchObject({ status: 'ACSC' });
+    // Flowe clears at its cut-offs (every minute of the sandbox clock): move the clock past the next one.
+    const moved = Date.now();
+    await admin(sandbox.httpUrl, 'clock', { advanceSeconds: 63 });
+    const acsc = await events.waitFor('ACSC', statusEvent('payment.status', 'paymentId', id, 'ACSC'), 4000);
+    expect(acsc.receivedAt - moved).toBeLessThan(3000);
+    const settled = (await api('GET', `/payments/${id}`)).body;
+    expect(settled).toMatchObject({ status: 'ACSC', statusTracking: { active: true, until: expect.any(String) } });
+    // Watched for the settlement window from acceptance (the default five days), on the slow schedule.
+    const acceptedAt = Date.parse((settled.statusHistory as { status: string; at: string }[]).find((h) => h.status === 'ACSP')!.at);
+    expect(Date.parse((settled.statusTracking as { until: string }).until) - acceptedAt).toBe(5 * 86_400_000);
+    const [item] = await pollRows(db.url, 'payment');
+    expect(item).toMatchObject({ resource_id: id, last_status: 'ACSC' });
+
+    // Clearing returns a pac.002 after ACSC: the next slow poll finds RJCT and the stream gets it.
+    const rejected = await fetch(`${sandbox.httpUrl}/admin/payments/${bankId}/clearing-reject`, { method: 'POST' });
+    expect(rejected.status).toBe(200);
+    const rejectedAt = Date.now();
+    const rjct = await events.waitFor('RJCT after ACSC', statusEvent('payment.status', 'paymentId', id, 'RJCT'), SETTLED_POLL_SECONDS * 1000 + 4000);
+    expect(rjct.receivedAt - rejectedAt).toBeLessThan(SETTLED_POLL_SECONDS * 1000 + 3000);
+    const [acspId, acscId, rjctId] = [acsp, acsc, rjct].map((e) => BigInt(e.id!));
+    expect(acspId < acscId && acscId < rjctId).toBe(true);
+    const final = (await api('GET', `/payments/${id}`)).body;
+    expect(final).toMatchObject({ status: 'RJCT', statusTracking: { active: false, endReason: 'final_status' } });
+    expect((final.statusHistory as { status: string }[]).map((h) => h.status)).toEqual(['RCVD', 'ACSP', 'ACSC', 'RJCT']);
     await until('polling to stop', async () => (await pollRows(db.url, 'payment')).length === 0, 2000);
   });
 

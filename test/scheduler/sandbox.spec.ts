@@ -48,8 +48,8 @@ describe('scheduler against the sandbox bank: approval, SSE, 429 and 5xx', () =>
   }
 
   beforeAll(async () => {
-    // ACSP lasts 3 s before ACSC: long enough for the 1 s polls to see it.
-    sandbox = await startSandbox({ settlementSeconds: 3 });
+    // ACSP lasts 3 s before ACSC, with no cut-off to wait for: long enough for the 1 s polls to see it.
+    sandbox = await startSandbox({ settlementSeconds: 3, modes: { flowe: { cutoffTimes: [] } } });
     db = await createTestDatabase();
     bff = await startTestBff({ ...bankEnv(sandbox), ...FAST_SCHEDULER }, { db });
     ({ accessToken } = await connectFlowe(bff, 'alice'));

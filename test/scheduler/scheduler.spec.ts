@@ -4,7 +4,7 @@ import { startTestBff, type TestBff } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
 import { FAST_SCHEDULER, pollRows, recordingHandler, register, schedule, scrape, sleep, until, type PollCall } from './support.js';
 
-const ENV = { ...FAST_SCHEDULER, SCHEDULER_LEASE_SECONDS: '2', SCHEDULER_ACSP_CAP_SECONDS: '2' };
+const ENV = { ...FAST_SCHEDULER, SCHEDULER_LEASE_SECONDS: '2' };
 
 function gaps(calls: PollCall[]): number[] {
   return calls.slice(1).map((c, i) => c.start - calls[i].end);
@@ -28,7 +28,7 @@ describe('scheduler: claiming and polling on PostgreSQL', () => {
 
   it('polls an item to its final status no more than once a second, then forgets it', async () => {
     const log: PollCall[] = [];
-    const statuses = ['RCVD', 'RCVD', 'ACSP', 'ACSC'];
+    const statuses = ['RCVD', 'RCVD', 'ACSP', 'RJCT'];
     register(a, 'payment', recordingHandler(log, 'a', (_, n) => ({ final: false, status: statuses[Math.min(n, 3)] })));
     const [id] = await schedule(a, [{ kind: 'payment' }]);
     await until('the item to be removed', async () => (await pollRows(db.url)).length === 0, 8000);
@@ -83,14 +83,13 @@ describe('scheduler: claiming and polling on PostgreSQL', () => {
     expect((await pollRows(db.url, 'consent')).map((r) => r.resource_id)).toEqual([fresh]);
   });
 
-  it('stops polling a payment that stays ACSP past the cap', async () => {
+  it('never gives up on a payment that stays ACSP or ACSC: only its handler ends it', async () => {
     const log: PollCall[] = [];
-    register(a, 'payment', recordingHandler(log, 'a', () => ({ final: false, status: 'ACSP' })));
-    await schedule(a, [{ kind: 'payment' }]);
-    await until('the capped payment to be dropped', async () => (await pollRows(db.url)).length === 0, 6000);
-    expect(log.length).toBeGreaterThanOrEqual(3);
-    expect(log[log.length - 1].start - log[0].start).toBeGreaterThanOrEqual(2000);
-    expect(await scrape(a.url)).toMatch(/^scheduler_polls_total\{[^}]*kind="payment",outcome="acsp_cap"[^}]*\} 1$/m);
+    register(a, 'payment', recordingHandler(log, 'a', (_, n) => ({ final: false, status: n < 2 ? 'ACSP' : 'ACSC' })));
+    const [id] = await schedule(a, [{ kind: 'payment' }]);
+    await until('four polls', () => log.length >= 4, 8000);
+    expect((await pollRows(db.url)).map((r) => r.resource_id)).toEqual([id]);
+    expect(await scrape(a.url)).not.toMatch(/outcome="acsp_cap"/);
   });
 
   it('drops an item whose resource is gone, and backs off after a handler failure', async () => {

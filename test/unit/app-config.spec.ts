@@ -74,6 +74,11 @@ describe('configuration', () => {
     [{ CONNECTPAY_SERVICES: 'ais,loans' }, 'CONNECTPAY_SERVICES must list one or more of: ais, pis'],
     [{ FLOWE_CURRENCIES: 'EUR,euro' }, 'FLOWE_CURRENCIES must be ISO 4217 currency codes such as EUR'],
     [{ BANKS: 'flowe,Acme Bank' }, 'BANKS must be a comma-separated list of lower-case bank ids'],
+    [{ DB_STATEMENT_TIMEOUT_MS: '50' }, 'DB_STATEMENT_TIMEOUT_MS must be an integer between 100 and 600000'],
+    [{ DB_QUERY_TIMEOUT_MS: '1000', DB_STATEMENT_TIMEOUT_MS: '2000' }, 'DB_QUERY_TIMEOUT_MS must not be below DB_STATEMENT_TIMEOUT_MS'],
+    [{ DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '0' }, 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be an integer between 1000 and 3600000'],
+    [{ DB_CONNECT_TIMEOUT_MS: 'soon' }, 'DB_CONNECT_TIMEOUT_MS must be an integer between 100 and 120000'],
+    [{ DB_TCP_KEEPALIVE_SECONDS: '-1' }, 'DB_TCP_KEEPALIVE_SECONDS must be an integer between 0 and 7200'],
   ])('names the bad variable %p and says what is expected', (env, message) => {
     expect(configError(() => validateConfiguration(env)).problems).toEqual([message]);
   });
@@ -219,6 +224,12 @@ describe('configuration', () => {
     expect(databaseConfig.parse({}).url).toBeUndefined();
     expect(databaseConfig.parse({}).embedded.port).not.toBe(5432);
     expect(databaseConfig.parse({ DATABASE_URL: 'postgres://u@h:5432/d' }).url).toBe('postgres://u@h:5432/d');
+  });
+
+  it('bounds every wait on the database, the client-side query timeout following the statement timeout unless set', () => {
+    expect(databaseConfig.parse({}).limits).toEqual({ statementTimeoutMs: 5000, queryTimeoutMs: 5500, idleInTransactionTimeoutMs: 15_000, connectTimeoutMs: 3000, keepAliveMs: 30_000 });
+    expect(databaseConfig.parse({ DB_STATEMENT_TIMEOUT_MS: '2000' }).limits).toMatchObject({ statementTimeoutMs: 2000, queryTimeoutMs: 2500 });
+    expect(databaseConfig.parse({ DB_STATEMENT_TIMEOUT_MS: '2000', DB_QUERY_TIMEOUT_MS: '2000', DB_TCP_KEEPALIVE_SECONDS: '0' }).limits).toMatchObject({ queryTimeoutMs: 2000, keepAliveMs: 0 });
   });
 
   it('reads the database URL and the vault keys from mounted secret files, never printing them', () => {

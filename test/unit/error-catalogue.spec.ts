@@ -4,6 +4,7 @@ import { AppError } from '../../src/common/errors/app-error.js';
 import { BANK_ERROR_CODES } from '../../src/common/errors/bank-problem.js';
 import { ERROR_CATALOGUE, ERROR_CODES, type ErrorCode } from '../../src/common/errors/error-codes.js';
 import { ProblemFilter } from '../../src/common/errors/problem.filter.js';
+import { QueryFailedError } from 'typeorm';
 import { consentNotUsable } from '../../src/modules/ais/consent-errors.js';
 import type { AisConsent } from '../../src/modules/ais/consent.entity.js';
 import { bankIdentityConflict, connectionNotUsable, reauthRequired, serviceNotGranted } from '../../src/modules/connections/connection-errors.js';
@@ -40,6 +41,7 @@ const TRIGGERS: Record<ErrorCode, unknown> = {
   internal_error: new Error('a bug'),
   bank_error: bank('unexpected'),
   service_unavailable: new ServiceUnavailableException(),
+  database_unavailable: new QueryFailedError('SELECT 1', [], new Error('Query read timeout')),
   bank_unavailable: bank('unavailable', { retryAfterSeconds: 10 }),
   bank_rate_limited: bank('rate_limited', { status: 429, bankCode: 'ACCESS_EXCEEDED', retryAfterSeconds: 30 }),
   bank_timeout: bank('timeout'),
@@ -91,6 +93,7 @@ describe('the error catalogue', () => {
     expect(answer(TRIGGERS.bank_rate_limited).headers['Retry-After']).toBe('30');
     expect(answer(TRIGGERS.bank_unavailable).headers['Retry-After']).toBe('10');
     expect(answer(TRIGGERS.rate_limited).headers['Retry-After']).toBe('5');
+    expect(answer(TRIGGERS.database_unavailable).headers['Retry-After']).toBe('5');
     expect(answer(TRIGGERS.bank_timeout).headers['Retry-After']).toBeUndefined();
   });
 
@@ -103,6 +106,14 @@ describe('the error catalogue', () => {
     expect(answer(TRIGGERS.bank_rejected).body).toMatchObject({ bankCode: 'FORMAT_ERROR', tppMessages: [{ category: 'ERROR', code: 'FORMAT_ERROR', text: 'bad' }] });
     expect(answer(bank('token_invalid')).body).toMatchObject({ code: 'reauth_required', reauthRequired: true });
     expect(answer(bank('consent_invalid')).body).toMatchObject({ code: 'reconsent_required', reconsentRequired: true });
+  });
+
+  it('answers the database being unavailable with a 503 that says nothing of the driver', () => {
+    const cancelled = Object.assign(new Error('canceling statement due to statement timeout: SELECT secret_column'), { code: '57014' });
+    const sent = answer(new QueryFailedError('SELECT secret_column FROM payments', [], cancelled));
+    expect(sent.status).toBe(503);
+    expect(sent.body).toMatchObject({ code: 'database_unavailable', retryAfterSeconds: 5 });
+    expect(JSON.stringify(sent.body)).not.toContain('secret_column');
   });
 
   it('never lets an unknown error say more than the request id', () => {

@@ -40,19 +40,19 @@ describe('poll policy', () => {
 
   it('ends polling at final statuses, whatever the handler says about finality', () => {
     for (const status of ['valid', 'rejected', 'revokedByPsu', 'expired', 'terminatedByTpp']) expect(policy.decide(item('consent'), at(1), ok(status))).toMatchObject({ action: 'remove', outcome: 'final' });
-    for (const status of ['ACSC', 'ACCC', 'RJCT', 'CANC']) expect(policy.decide(item('payment'), at(1), ok(status))).toMatchObject({ action: 'remove', outcome: 'final' });
+    for (const status of ['RJCT', 'CANC']) expect(policy.decide(item('payment'), at(1), ok(status))).toMatchObject({ action: 'remove', outcome: 'final' });
     expect(policy.decide(item('payment'), at(1), ok('PDNG', true))).toMatchObject({ action: 'remove' });
     expect(policy.decide(item('payment'), at(1), ok('ACSP'))).toMatchObject({ action: 'reschedule' });
   });
 
-  it('stops a payment that has stayed ACSP longer than the cap, and only then', () => {
-    const acspSince = (s: number) => item('payment', { lastStatus: 'ACSP', statusSince: at(s) });
-    expect(policy.decide(acspSince(0), at(config.acspCapMs / 1000 - 1), ok('ACSP'))).toMatchObject({ action: 'reschedule' });
-    expect(policy.decide(acspSince(0), at(config.acspCapMs / 1000), ok('ACSP'))).toMatchObject({ action: 'remove', outcome: 'acsp_cap' });
-    // ACSP only just reached after a long RCVD: the cap counts from when ACSP was first seen.
-    expect(policy.decide(item('payment', { lastStatus: 'RCVD', statusSince: at(0) }), at(config.acspCapMs / 1000 + 10), ok('ACSP'))).toMatchObject({ action: 'reschedule' });
-    const never = new PollPolicy({ ...config, acspCapMs: 0 });
-    expect(never.decide(acspSince(0), at(10 * 86_400), ok('ACSP'))).toMatchObject({ action: 'reschedule' });
+  it('keeps polling settled and accepted payments until their handler says it is done: clearing can reject after ACSC', () => {
+    for (const status of ['ACSC', 'ACCC']) expect(policy.decide(item('payment'), at(1), ok(status))).toMatchObject({ action: 'reschedule' });
+    // Days of ACSP are not given up on (no cap): only the handler's `final` ends them.
+    const acsp = item('payment', { lastStatus: 'ACSP', statusSince: at(0) });
+    expect(policy.decide(acsp, at(10 * 86_400), ok('ACSP'))).toMatchObject({ action: 'reschedule' });
+    expect(policy.decide(acsp, at(10 * 86_400), ok('ACSP', true))).toMatchObject({ action: 'remove', outcome: 'final' });
+    // A settled payment's handler asks for the slow schedule.
+    expect(delayAfter(item('payment'), at(5), { ok: true, result: { final: false, status: 'ACSC', nextPollAt: at(5 + 3600) } })).toBe(3600_000);
   });
 
   it('marks consents past their deadline (default or their own) and slows payments past theirs, never giving them up', () => {
@@ -86,6 +86,13 @@ describe('poll policy', () => {
     const decision = policy.decide(item('payment', { failures: 4 }), at(1), failed(new BankError('flowe', 'timeout', 'slow')));
     expect(decision).toMatchObject({ action: 'reschedule', record: { failures: 5, outcome: 'timeout', status: null } });
     expect(policy.decide(item('payment', { failures: 4 }), at(1), ok('RCVD'))).toMatchObject({ record: { failures: 0 } });
+  });
+
+  it('backs off the same way when the database is unavailable, and says so in the outcome', () => {
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const decision = policy.decide(item('payment'), at(1), failed(down));
+    expect(decision).toMatchObject({ action: 'reschedule', record: { failures: 1, outcome: 'database_unavailable', status: null } });
+    expect(policy.decide(item('payment'), at(1), failed(new Error('a bug')))).toMatchObject({ record: { outcome: 'error' } });
   });
 
   it('honours an open circuit: no poll before the breaker half-opens', () => {

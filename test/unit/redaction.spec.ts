@@ -33,6 +33,28 @@ describe('log redaction', () => {
     expect(line).toContain('"aspspId":"flowe"');
   });
 
+  it('censors the OAuth code where it is one: token request bodies, callback queries and route parameters', () => {
+    const line = logged({
+      form: { grant_type: 'authorization_code', code: 'code-in-form' },
+      request: { body: { code: 'code-in-body' } },
+      req: { query: { code: 'code-in-query', flowid: 'GetPSD2AuthCode' }, params: { code: 'code-in-params' } },
+      exchange: { call: { form: { code: 'code-deep' } } },
+    });
+    for (const secret of ['code-in-form', 'code-in-body', 'code-in-query', 'code-in-params', 'code-deep']) expect(line).not.toContain(secret);
+    expect(line).toContain('GetPSD2AuthCode');
+  });
+
+  it('keeps error codes readable: network errors, SQLSTATEs and our own problem codes', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const cancelled = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+    const line = logged({ err: refused, cause: { driverError: cancelled }, code: 'bank_timeout', bank: { errorCode: 'UND_ERR_CONNECT_TIMEOUT', code: 'ECONNRESET' } });
+    const parsed = JSON.parse(line) as { err: { code: string }; cause: { driverError: { code: string } }; code: string; bank: { code: string; errorCode: string } };
+    expect(parsed.err.code).toBe('ECONNREFUSED');
+    expect(parsed.cause.driverError.code).toBe('57014');
+    expect(parsed.code).toBe('bank_timeout');
+    expect(parsed.bank).toEqual({ errorCode: 'UND_ERR_CONNECT_TIMEOUT', code: 'ECONNRESET' });
+  });
+
   it("censors a bank's own subscription-key header, named in its configuration", () => {
     const line = logged({ headers: { 'x-flowe-key': 'subscription-secret', accept: 'application/json' } }, ['X-Flowe-Key']);
     expect(line).not.toContain('subscription-secret');

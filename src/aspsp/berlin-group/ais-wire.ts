@@ -38,6 +38,8 @@ export interface BankBalance {
 export interface BankTransaction {
   transactionId?: string;
   entryReference?: string;
+  /** The payment's end-to-end id (Berlin Group `endToEndId`, ≤ 35): how a payment is found on a statement. */
+  endToEndId?: string;
   bookingStatus: 'booked' | 'pending';
   bookingDate?: string;
   valueDate?: string;
@@ -188,6 +190,7 @@ function transaction(aspspId: string, raw: unknown, bookingStatus: 'booked' | 'p
   return {
     transactionId: text(raw.transactionId, 140),
     entryReference: text(raw.entryReference, 35),
+    endToEndId: text(raw.endToEndId, 35),
     bookingStatus,
     bookingDate: isoDate(raw.bookingDate),
     valueDate: isoDate(raw.valueDate),

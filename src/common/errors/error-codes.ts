@@ -29,6 +29,7 @@ export const ERROR_CATALOGUE = {
   internal_error: { status: HttpStatus.INTERNAL_SERVER_ERROR, title: 'Internal error' },
   bank_error: { status: HttpStatus.BAD_GATEWAY, title: 'The bank answered with an error' },
   service_unavailable: { status: HttpStatus.SERVICE_UNAVAILABLE, title: 'The service is not ready' },
+  database_unavailable: { status: HttpStatus.SERVICE_UNAVAILABLE, title: 'Our database is unavailable; try again shortly' },
   bank_unavailable: { status: HttpStatus.SERVICE_UNAVAILABLE, title: 'The bank is unavailable' },
   bank_rate_limited: { status: HttpStatus.SERVICE_UNAVAILABLE, title: 'The bank asks us to slow down' },
   bank_timeout: { status: HttpStatus.GATEWAY_TIMEOUT, title: 'The bank did not answer in time' },

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { BankError } from '../../aspsp/bank-error.js';
+import { databaseUnavailability } from '../../database/database-errors.js';
 import { AppError } from './app-error.js';
 import { bankProblem } from './bank-problem.js';
 import type { ErrorCode } from './error-codes.js';
@@ -31,6 +32,12 @@ const isBodyParserError = (e: unknown): e is BodyParserError =>
 const logger = new Logger('Errors');
 
 /**
+ * Retry-After for `database_unavailable`: a restart or fail-over takes seconds, and a client that
+ * comes back sooner only adds to the queue a recovering server has to work through.
+ */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
  * Every error leaves the service as RFC 9457 problem+json with a stable `code`: domain errors
  * (`AppError`) with their own code, bank failures (`BankError`) with the code of their kind and
  * the bank named, and `Retry-After` whenever the error says when to try again. Unknown errors
@@ -57,6 +64,7 @@ export class ProblemFilter implements ExceptionFilter {
 
 /** Seconds the client should wait before trying again, when the error says (the bank, the breaker or our own limits). */
 export function retryAfterOf(exception: unknown): number | undefined {
+  if (!(exception instanceof AppError) && !(exception instanceof BankError) && databaseUnavailability(exception)) return DATABASE_RETRY_AFTER_SECONDS;
   const seconds = exception instanceof AppError ? exception.extensions.retryAfterSeconds : exception instanceof BankError ? exception.details.retryAfterSeconds : undefined;
   return typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : undefined;
 }
@@ -86,6 +94,12 @@ export function toProblem(exception: unknown, requestId?: string, extensions: Re
     if (exception.type === 'entity.parse.failed') return problem('malformed_json', { requestId });
     if (exception.type === 'encoding.unsupported' || exception.type === 'charset.unsupported') return problem('unsupported_media_type', { requestId });
     return problem('validation_failed', { status: exception.status < 500 ? exception.status : 400, detail: 'The request body could not be read', requestId });
+  }
+  const unavailable = databaseUnavailability(exception);
+  if (unavailable) {
+    // Not a bug: the request may be sent again. The reason is a code (SQLSTATE, errno), never the driver's text.
+    logger.warn({ code: 'database_unavailable', reason: unavailable, requestId }, 'request failed: the database is unavailable');
+    return problem('database_unavailable', { requestId, extensions: { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS, ...extensions } });
   }
   logger.error({ err: exception, requestId }, 'unhandled error');
   return problem('internal_error', { status: HttpStatus.INTERNAL_SERVER_ERROR, detail: 'An unexpected error occurred', requestId });

@@ -8,7 +8,6 @@ export const SECRET_KEYS = [
   'set-cookie',
   'client_secret',
   'clientSecret',
-  'code',
   'refresh_token',
   'refreshToken',
   'access_token',
@@ -27,6 +26,14 @@ export const SECRET_KEYS = [
   'x-api-key',
 ] as const;
 
+/**
+ * Where a field named `code` is the OAuth authorization code: a token request's form or body, a
+ * callback's query or route parameters. Everywhere else `code` is an error code (`ECONNREFUSED`, a
+ * SQLSTATE such as `57014`, our own `bank_timeout`) that a person reading the log needs, so it is
+ * not censored by name alone.
+ */
+const CODE_CONTAINERS = ['form', 'body', 'query', 'params', 'callback'] as const;
+
 export function redactPaths(extraHeaders: string[] = []): string[] {
   const headers = [...new Set([...SECRET_KEYS, ...extraHeaders.map((h) => h.toLowerCase())])];
   const paths: string[] = [];
@@ -34,6 +41,7 @@ export function redactPaths(extraHeaders: string[] = []): string[] {
     const k = JSON.stringify(key);
     paths.push(`req.headers[${k}]`, `res.headers[${k}]`, `headers[${k}]`, `*[${k}]`, `*.*[${k}]`, `*.*.*[${k}]`);
   }
+  for (const container of CODE_CONTAINERS) paths.push(`${container}.code`, `*.${container}.code`, `*.*.${container}.code`);
   return paths;
 }
 

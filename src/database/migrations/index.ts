@@ -5,6 +5,9 @@ import { Ais1795300200000 } from './1795300200000-ais.js';
 import { Pis1795300300000 } from './1795300300000-pis.js';
 import { Scheduler1795300400000 } from './1795300400000-scheduler.js';
 import { AisBudgetAndJournal1795300520000 } from './1795300520000-ais-budget-and-journal.js';
+import { OutboxCommitOrder1795300561000 } from './1795300561000-outbox-commit-order.js';
+import { PaymentTracking1795300562000 } from './1795300562000-payment-tracking.js';
+import { PaymentReconciliation1795300563000 } from './1795300563000-payment-reconciliation.js';
 import { BankPace1795300700000 } from './1795300700000-bank-pace.js';
 import { LoginStartBinding1795310000000 } from './1795310000000-login-start-binding.js';
 import { BankIdentities1795310100000 } from './1795310100000-bank-identities.js';
@@ -18,6 +21,9 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Pis1795300300000,
   Scheduler1795300400000,
   AisBudgetAndJournal1795300520000,
+  OutboxCommitOrder1795300561000,
+  PaymentTracking1795300562000,
+  PaymentReconciliation1795300563000,
   BankPace1795300700000,
   LoginStartBinding1795310000000,
   BankIdentities1795310100000,

@@ -66,7 +66,17 @@ export interface StoredTransaction {
   remittanceInformation: string | null;
 }
 
-/** Rows per INSERT: 14 parameters each stays far below PostgreSQL's 65,535. */
+/** What a user's stored statement of one account says about one end-to-end id. */
+export interface StatementSearch {
+  /** When the account's transactions were last read from the bank; null: never (or no such account stored). */
+  transactionsFetchedAt: Date | null;
+  /** Whether the user has the account stored at all (some consent reached it). */
+  accountKnown: boolean;
+  /** The movements carrying the end-to-end id, oldest first. */
+  entries: { bookingStatus: 'booked' | 'pending'; amount: string; currency: string; date: string | null }[];
+}
+
+/** Rows per INSERT: 15 parameters each stays far below PostgreSQL's 65,535. */
 const CHUNK = 1000;
 
 /**
@@ -170,22 +180,44 @@ export class AccountStore {
   private async upsertTransactions(m: EntityManager, accountId: string, rows: [string, BankTransaction][]): Promise<void> {
     const params: unknown[] = [];
     const values = rows.map(([key, t]) => {
-      const fields = [accountId, key, t.transactionId, t.entryReference, t.bookingStatus, t.bookingDate, t.valueDate, t.amount, t.currency, t.creditorName, t.creditorIban, t.debtorName, t.debtorIban, t.remittanceInformationUnstructured];
+      const fields = [accountId, key, t.transactionId, t.entryReference, t.bookingStatus, t.bookingDate, t.valueDate, t.amount, t.currency, t.creditorName, t.creditorIban, t.debtorName, t.debtorIban, t.remittanceInformationUnstructured, t.endToEndId];
       const start = params.length;
       params.push(...fields.map((f) => f ?? null));
       return `(${fields.map((_, j) => `$${start + j + 1}`).join(', ')})`;
     });
     await m.query(
       `INSERT INTO ais_transactions (account_id, tx_key, transaction_id, entry_reference, booking_status, booking_date, value_date, amount, currency,
-         creditor_name, creditor_iban, debtor_name, debtor_iban, remittance_information)
+         creditor_name, creditor_iban, debtor_name, debtor_iban, remittance_information, end_to_end_id)
        VALUES ${values.join(', ')}
-       ON CONFLICT (account_id, tx_key) DO UPDATE SET
+       ON CONFLICT (account_id, tx_key) DO UPDATE SET end_to_end_id = EXCLUDED.end_to_end_id,
          transaction_id = EXCLUDED.transaction_id, entry_reference = EXCLUDED.entry_reference, booking_status = EXCLUDED.booking_status,
          booking_date = EXCLUDED.booking_date, value_date = EXCLUDED.value_date, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
          creditor_name = EXCLUDED.creditor_name, creditor_iban = EXCLUDED.creditor_iban, debtor_name = EXCLUDED.debtor_name,
          debtor_iban = EXCLUDED.debtor_iban, remittance_information = EXCLUDED.remittance_information, last_seen_at = now()`,
       params,
     );
+  }
+
+  /**
+   * The stored movements of a user's account (by bank and IBAN) that carry `endToEndId`: how a
+   * payment whose initiation answer was lost is found on the statement. Stored data only: no bank
+   * call, no budget spent.
+   */
+  async searchStatement(userId: string, aspspId: string, iban: string, endToEndId: string): Promise<StatementSearch> {
+    const rows: { fetchedAt: Date | null; bookingStatus: 'booked' | 'pending' | null; amount: string | null; currency: string | null; date: string | null }[] = await this.dataSource.query(
+      `SELECT a.transactions_fetched_at AS "fetchedAt", t.booking_status AS "bookingStatus", t.amount, t.currency,
+              COALESCE(t.booking_date, t.value_date)::text AS date
+         FROM ais_accounts a LEFT JOIN ais_transactions t ON t.account_id = a.id AND t.end_to_end_id = $4
+        WHERE a.user_id = $1 AND a.aspsp_id = $2 AND a.iban = $3
+        ORDER BY t.id`,
+      [userId, aspspId, iban, endToEndId],
+    );
+    const fetched = rows.map((r) => r.fetchedAt).filter((d): d is Date => d !== null);
+    return {
+      accountKnown: rows.length > 0,
+      transactionsFetchedAt: fetched.length > 0 ? new Date(Math.max(...fetched.map((d) => d.getTime()))) : null,
+      entries: rows.filter((r) => r.bookingStatus !== null).map((r) => ({ bookingStatus: r.bookingStatus!, amount: r.amount!, currency: r.currency!, date: r.date })),
+    };
   }
 
   /** The accounts a consent reaches, in the bank's order. */

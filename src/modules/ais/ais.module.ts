@@ -20,6 +20,7 @@ import { AisConsent } from './consent.entity.js';
 import { ConsentStore } from './consent.store.js';
 import { ConsentsController } from './consents.controller.js';
 import { ConsentsService } from './consents.service.js';
+import { StatementsService } from './statements.service.js';
 
 /**
  * AIS: consents, and the accounts, balances and transactions read through them, kept in PostgreSQL
@@ -31,8 +32,8 @@ import { ConsentsService } from './consents.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([AisConsent]), AspspModule, BankPaceModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
   controllers: [ConsentsController, AccountsController],
-  providers: [ConsentsService, AccountDataService, AisRefreshService, AisBank, AisReader, AccountStore, ConsentStore, ConsentBudgets, AisMetrics],
-  exports: [ConsentsService, AisRefreshService],
+  providers: [ConsentsService, AccountDataService, AisRefreshService, AisBank, AisReader, AccountStore, ConsentStore, ConsentBudgets, AisMetrics, StatementsService],
+  exports: [ConsentsService, AisRefreshService, StatementsService],
 })
 export class AisModule implements OnModuleInit {
   constructor(

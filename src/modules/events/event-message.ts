@@ -14,9 +14,10 @@ export function toEventMessage(row: OutboxRow): EventMessage {
 }
 
 /**
- * One SSE frame (WHATWG HTML "server-sent events"): `id`, `event` and one `data` line. JSON never
+ * One SSE frame (WHATWG HTML "server-sent events"): `id`, `event` and one `data` line, which
+ * repeats the id as `eventId` for clients that de-duplicate on the payload. JSON never
  * contains a raw newline, and types and ids come from our own table, so no field can break the frame.
  */
 export function sseFrame(message: EventMessage): string {
-  return `id: ${message.id}\nevent: ${message.type}\ndata: ${JSON.stringify({ ...message.data, occurredAt: message.occurredAt })}\n\n`;
+  return `id: ${message.id}\nevent: ${message.type}\ndata: ${JSON.stringify({ eventId: message.id, ...message.data, occurredAt: message.occurredAt })}\n\n`;
 }

@@ -30,10 +30,10 @@ interface Subscriber {
 
 const BATCH = 500;
 const CATCH_UP_BATCH = 200;
-/** Ids missing below the newest one (transactions still in flight) are watched this long, then taken as rolled back. */
-const GAP_WAIT_MS = 120_000;
-const MAX_GAPS = 10_000;
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** A writer drawing an outbox id is a matter of microseconds: a new stream asks again this often, this many times. */
+const WATERMARK_RETRY_MS = 10;
+const WATERMARK_ATTEMPTS = 50;
 
 /**
  * Fans the outbox out to this replica's SSE streams. One timer (EVENTS_POLL_MS) runs while
@@ -41,18 +41,21 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
  * streams of its user only. Events written by any replica reach every replica's streams within a
  * tick, with no coordination between replicas.
  *
- * Outbox ids come from a sequence, so a transaction that commits late can make a lower id appear
- * after a higher one was read. Ids skipped by the cursor are remembered for GAP_WAIT_MS and read
- * again each tick; such a late event is still delivered (possibly out of order). A stream resumed
- * with Last-Event-ID first gets that user's events after that id. Delivery is at least once:
- * clients de-duplicate by `id`.
+ * Outbox ids are drawn at insert time but transactions commit in any order, so the hub reads only
+ * below the outbox watermark (`OutboxStore.watermark`: the lowest id still in flight) and advances
+ * its cursor to just below it. Every stream is therefore sent its user's events in id order, and an
+ * event is sent only once every lower id has committed or rolled back: the last id a client has
+ * seen is a position no later commit can fall behind, on any replica. A stream starts with an `id:`
+ * line of its own (its starting position) so a client that has not received an event yet can resume
+ * too. Resumed with Last-Event-ID, a stream first gets that user's events after that id. Delivery
+ * is at least once (a client may resume from an older id): clients de-duplicate by id.
  */
 @Injectable()
 export class EventStreamHub implements BeforeApplicationShutdown {
   private readonly logger = new Logger(EventStreamHub.name);
   private readonly subscribers = new Set<Subscriber>();
+  /** Every outbox id up to here has been read and dispatched (or was settled before the streams opened). */
   private cursor: bigint | undefined;
-  private readonly gaps = new Map<bigint, number>();
   private pollTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private ticking = false;
@@ -74,17 +77,28 @@ export class EventStreamHub implements BeforeApplicationShutdown {
 
   /**
    * Starts a stream for `userId`: events after `lastEventId` (a resumed stream), or from now on.
-   * Nothing is written to the sink before this resolves.
+   * Nothing is written to the sink before this resolves; the caller then writes `startId` as the
+   * stream's first `id:`.
    */
-  async open(userId: string, lastEventId: string | undefined, sink: StreamSink): Promise<StreamHandle> {
+  async open(userId: string, lastEventId: string | undefined, sink: StreamSink): Promise<StreamHandle & { startId: string }> {
     this.assertCapacity(userId);
-    const after = BigInt(lastEventId ?? (await this.outbox.head(0)).maxId);
+    const after = lastEventId !== undefined ? BigInt(lastEventId) : (this.cursor ?? (await this.settledHead()));
     this.assertCapacity(userId);
     const subscriber: Subscriber = { userId, sink, after, catchingUp: true, expiresAt: Date.now() + this.config.maxStreamMs };
     this.subscribers.add(subscriber);
     this.metrics.streams.set(this.subscribers.size);
     this.start();
-    return { close: () => this.drop(subscriber, false) };
+    return { close: () => this.drop(subscriber, false), startId: after.toString() };
+  }
+
+  /** The highest id below which everything has settled: a new stream starts after it. */
+  private async settledHead(): Promise<bigint> {
+    for (let attempt = 1; ; attempt++) {
+      const watermark = await this.outbox.watermark();
+      if (watermark !== undefined) return watermark - 1n;
+      if (attempt >= WATERMARK_ATTEMPTS) throw new AppError('service_unavailable', 'The event stream could not be positioned; try again', { retryAfterSeconds: 1 });
+      await new Promise((resolve) => setTimeout(resolve, WATERMARK_RETRY_MS));
+    }
   }
 
   get streamCount(): number {
@@ -108,7 +122,6 @@ export class EventStreamHub implements BeforeApplicationShutdown {
     this.pollTimer = this.heartbeatTimer = undefined;
     // The next stream starts from a fresh cursor: nobody is listening meanwhile.
     this.cursor = undefined;
-    this.gaps.clear();
   }
 
   private drop(subscriber: Subscriber, end: boolean): void {
@@ -131,7 +144,7 @@ export class EventStreamHub implements BeforeApplicationShutdown {
     if (this.ticking || this.subscribers.size === 0) return;
     this.ticking = true;
     try {
-      if (this.cursor === undefined) await this.initCursor();
+      if (this.cursor === undefined) this.cursor = await this.settledHead();
       await this.catchUp();
       await this.readNew();
     } catch (error) {
@@ -139,13 +152,6 @@ export class EventStreamHub implements BeforeApplicationShutdown {
     } finally {
       this.ticking = false;
     }
-  }
-
-  private async initCursor(): Promise<void> {
-    const head = await this.outbox.head(1000);
-    const now = Date.now();
-    for (const id of head.missing) this.gaps.set(BigInt(id), now);
-    this.cursor = BigInt(head.maxId);
   }
 
   /** Streams that started behind the cursor get their user's events up to it first. */
@@ -163,30 +169,23 @@ export class EventStreamHub implements BeforeApplicationShutdown {
     }
   }
 
+  /** Reads what settled since the last tick, below the watermark, in id order. */
   private async readNew(): Promise<void> {
-    const now = Date.now();
-    for (const [id, since] of this.gaps) if (now - since > GAP_WAIT_MS) this.gaps.delete(id);
     const base = this.cursor!;
-    const rows = await this.outbox.readAfter(base.toString(), [...this.gaps.keys()].map(String), BATCH);
-    let high = base;
-    for (const row of rows) {
-      const id = BigInt(row.id);
-      const lateArrival = this.gaps.delete(id);
-      if (id > high) {
-        for (let missing = high + 1n; missing < id && this.gaps.size < MAX_GAPS; missing++) this.gaps.set(missing, now);
-        high = id;
-      }
-      this.dispatch(row, lateArrival);
-    }
+    const watermark = await this.outbox.watermark();
+    // A writer is drawing an id right now: nothing new can be trusted yet; next tick.
+    if (watermark === undefined || watermark <= base + 1n) return;
+    const rows = await this.outbox.readBetween(base, watermark, BATCH);
+    for (const row of rows) this.dispatch(row);
     // Unless every stream closed meanwhile (the hub then starts afresh next time).
-    if (this.cursor === base) this.cursor = high;
+    if (this.cursor === base) this.cursor = rows.length === BATCH ? BigInt(rows.at(-1)!.id) : watermark - 1n;
   }
 
-  private dispatch(row: OutboxRow, lateArrival: boolean): void {
+  private dispatch(row: OutboxRow): void {
     const id = BigInt(row.id);
     for (const subscriber of this.subscribers) {
       if (subscriber.userId !== row.userId || subscriber.catchingUp) continue;
-      if (id > subscriber.after || lateArrival) this.send(subscriber, row);
+      if (id > subscriber.after) this.send(subscriber, row);
     }
   }
 

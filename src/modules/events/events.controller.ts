@@ -19,16 +19,19 @@ export class EventsController {
   @ApiOperation({
     summary: "Server-sent events: this user's consent.status and payment.status changes",
     description:
-      'text/event-stream. Each event has `id:` (send it back as `Last-Event-ID` when reconnecting to get what was missed), ' +
-      '`event:` (`consent.status`, `payment.status`) and one JSON `data:` line with the ids, the new status and `occurredAt`. ' +
-      'Comment lines keep the connection alive. Delivery is at least once: de-duplicate by id. Browsers: read it with fetch and a ' +
-      'stream reader (EventSource cannot send the Authorization header). Streams are closed after SSE_MAX_STREAM_SECONDS.',
+      'text/event-stream. Each event has `id:` (send the last one back as `Last-Event-ID` when reconnecting, on any replica, to get ' +
+      'everything committed since), `event:` (`consent.status`, `payment.status`) and one JSON `data:` line with `eventId` (the same id), ' +
+      'the resource ids, the new status and `occurredAt`. Ids only grow, and an event is sent only once every lower id has committed ' +
+      'or rolled back, so resuming never skips a change that committed late. The stream opens with an `id:` line without data (its ' +
+      'starting position: a client that has received no event yet resumes from it too). Comment lines keep the connection alive. ' +
+      'Delivery is at least once: de-duplicate by `eventId`. Browsers: read it with fetch and a stream reader (EventSource cannot ' +
+      'send the Authorization header). Streams are closed after SSE_MAX_STREAM_SECONDS.',
   })
   @ApiProduces('text/event-stream')
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id (the last `id:` the stream sent)' })
   @ApiOkResponse({
     description: 'The event stream (open until the client leaves or SSE_MAX_STREAM_SECONDS pass)',
-    content: { 'text/event-stream': { schema: { type: 'string', example: 'id: 42\nevent: payment.status\ndata: {"paymentId":"…","connectionId":"…","status":"ACSC","scaStatus":"finalised","occurredAt":"…"}\n\n' } } },
+    content: { 'text/event-stream': { schema: { type: 'string', example: 'retry: 2000\nid: 41\n\nid: 42\nevent: payment.status\ndata: {"eventId":"42","paymentId":"…","connectionId":"…","status":"ACSC","scaStatus":"finalised","occurredAt":"…"}\n\n' } } },
   })
   // 400: Last-Event-ID is not an event id; 429: too many open streams for this user.
   @ApiProblems('validation_failed', 'rate_limited')
@@ -41,7 +44,7 @@ export class EventsController {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Accel-Buffering', 'no');
     // The client may leave while the stream is being opened: then it is closed as soon as it exists.
-    const stream: { handle?: StreamHandle; gone: boolean } = { gone: false };
+    const stream: { handle?: StreamHandle & { startId: string }; gone: boolean } = { gone: false };
     res.once('close', () => {
       stream.gone = true;
       stream.handle?.close();
@@ -54,7 +57,8 @@ export class EventsController {
     if (stream.gone) return stream.handle.close();
     res.flushHeaders();
     req.socket.setNoDelay(true);
-    // Reconnect delay for clients that honour it (the SSE `retry:` field).
-    res.write('retry: 2000\n\n');
+    // Reconnect delay for clients that honour it (the SSE `retry:` field), and the stream's starting
+    // position as its first id: a client that leaves before any event still resumes from here.
+    res.write(`retry: 2000\nid: ${stream.handle.startId}\n\n`);
   }
 }

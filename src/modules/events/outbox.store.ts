@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returningRows } from '../../database/returning.js';
+import { OUTBOX_ID, OUTBOX_WRITING, outboxWatermark } from './outbox-watermark.js';
 
 export type EventType = 'consent.status' | 'payment.status' | 'connection.status';
 
@@ -12,7 +13,10 @@ export interface OutboxEvent {
   data: Record<string, unknown>;
 }
 
-/** A stored event. `id` is the outbox's bigserial, as a string (it is the SSE `id:`). */
+/**
+ * A stored event. `id` is the outbox's sequence number, as a string (it is the SSE `id:`); readers
+ * deliver ids in order, each only once every lower id has settled (see `watermark`).
+ */
 export interface OutboxRow {
   id: string;
   userId: string;
@@ -26,6 +30,11 @@ export interface WebhookDelivery extends OutboxRow {
   attempts: number;
 }
 
+/**
+ * A row as readers get it. The id is returned as text (JavaScript has no 64-bit integers), so a
+ * query must order by the qualified column `outbox_events.id`: a bare `ORDER BY id` would sort by
+ * this text alias ("100" before "99") and a reader would skip events whose id has fewer digits.
+ */
 const ROW = `id::text AS id, user_id AS "userId", type, payload, created_at AS "createdAt"`;
 
 /**
@@ -41,32 +50,39 @@ export class OutboxStore {
     await manager.query('INSERT INTO outbox_events (user_id, type, payload) VALUES ($1, $2, $3)', [event.userId, event.type, JSON.stringify(event.data)]);
   }
 
-  /** Every user's events after `afterId`, plus those of `ids` that have become visible, oldest first. */
-  async readAfter(afterId: string, ids: string[], limit: number): Promise<OutboxRow[]> {
-    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE id > $1::bigint OR id = ANY($2::bigint[]) ORDER BY id LIMIT $3`, [afterId, ids, limit]);
+  /**
+   * The lowest id that may still appear: every id below it has committed or rolled back for good,
+   * so a reader that has delivered everything below it can move its cursor there without ever
+   * skipping a late commit. Undefined while a writer is drawing an id (ask again next time).
+   * Two statements, in this order: the sequence's last value, then the writers in flight.
+   */
+  async watermark(): Promise<bigint | undefined> {
+    const [sequence] = (await this.dataSource.query('SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text AS drawn FROM outbox_events_id_seq')) as { drawn: string }[];
+    const locks = (await this.dataSource.query(
+      `SELECT pid, classid::bigint::text AS key, objid::bigint::text AS low FROM pg_locks
+        WHERE locktype = 'advisory' AND objsubid = 2 AND classid IN ($1::oid, $2::oid)
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [OUTBOX_WRITING, OUTBOX_ID],
+    )) as { pid: number; key: string; low: string }[];
+    return outboxWatermark(
+      BigInt(sequence.drawn),
+      locks.map((l) => ({ pid: l.pid, key: Number(l.key), low: Number(l.low) })),
+    );
+  }
+
+  /** Every user's events with ids in (afterId, belowId), oldest first. */
+  async readBetween(afterId: bigint, belowId: bigint, limit: number): Promise<OutboxRow[]> {
+    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE id > $1::bigint AND id < $2::bigint ORDER BY outbox_events.id LIMIT $3`, [afterId.toString(), belowId.toString(), limit]);
   }
 
   /** One user's events in (afterId, upToId], oldest first: an SSE client resuming with Last-Event-ID. */
   async readForUser(userId: string, afterId: string, upToId: string, limit: number): Promise<OutboxRow[]> {
-    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE user_id = $1 AND id > $2::bigint AND id <= $3::bigint ORDER BY id LIMIT $4`, [
+    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE user_id = $1 AND id > $2::bigint AND id <= $3::bigint ORDER BY outbox_events.id LIMIT $4`, [
       userId,
       afterId,
       upToId,
       limit,
     ]);
-  }
-
-  /** The newest visible id, and which ids of the `window` below it are not visible (yet): transactions still in flight, or rolled back. */
-  async head(window: number): Promise<{ maxId: string; missing: string[] }> {
-    const [row] = (await this.dataSource.query(
-      `WITH top AS (SELECT coalesce(max(id), 0) AS max_id FROM outbox_events)
-       SELECT top.max_id::text AS "maxId",
-              coalesce((SELECT array_agg(g::text) FROM generate_series(greatest(top.max_id - $1, 1), top.max_id) g
-                        WHERE NOT EXISTS (SELECT 1 FROM outbox_events o WHERE o.id = g)), '{}') AS missing
-       FROM top`,
-      [window],
-    )) as { maxId: string; missing: string[] }[];
-    return row;
   }
 
   /**

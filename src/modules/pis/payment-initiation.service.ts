@@ -147,7 +147,7 @@ export class PaymentInitiationService {
       source: 'initiation',
       // `unknown` too: a late answer after the row was presumed abandoned still tells the truth.
       onlyIf: (p) => p.status === 'pending' || p.status === 'unknown',
-      respond: (p, history) => ({ status: 201, body: { ...toPaymentView(p, history) } }),
+      respond: (p, history) => ({ status: 201, body: { ...toPaymentView(p, this.config.settlementWindowMs, history) } }),
     });
     return storedResponseOf(updated);
   }

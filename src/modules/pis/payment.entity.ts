@@ -4,9 +4,10 @@ import type { ScaStatus, TransactionStatus } from '../../aspsp/berlin-group/pis.
 /**
  * Our own statuses next to the bank's ISO 20022 ones:
  * - `pending`: recorded, the bank call is in flight (or its process died: see PaymentStore.settleStale);
- * - `unknown`: the bank call's outcome is unknown (timeout, 5xx, reset). Never re-sent.
- * - `failed`: the request never reached the bank (connection refused, DNS failure, TLS handshake
- *   refused): nothing exists there, and a retry with the same Idempotency-Key sends it again.
+ * - `unknown`: the bank call's outcome is unknown (timeout, 5xx, reset). Never re-sent;
+ * - `failed`: the payment does not exist at the bank (`failureCode` says how we know): the request
+ *   never reached it (connection refused, DNS failure, TLS handshake refused: a retry with the same
+ *   Idempotency-Key sends it again), or reconciliation found no trace of it.
  */
 export type LocalPaymentStatus = 'pending' | 'unknown' | 'failed';
 export type PaymentStatus = TransactionStatus | LocalPaymentStatus;
@@ -47,6 +48,17 @@ export class Payment {
   @Column('integer', { nullable: true }) responseStatus!: number | null;
   @Column('jsonb', { nullable: true }) responseBody!: Record<string, unknown> | null;
   @Column('timestamptz') statusChangedAt!: Date;
+  /** When the bank first accepted it (ACSP or later): the settlement window runs from here. */
+  @Column('timestamptz', { nullable: true }) acceptedAt!: Date | null;
+  /** When and why the BFF stopped asking the bank about it (see TrackingEndReason). */
+  @Column('timestamptz', { nullable: true }) trackingEndedAt!: Date | null;
+  @Column('text', { nullable: true }) trackingEndReason!: string | null;
+  /** Reconciliation of an `unknown` payment (see reconciliation.ts): when it began, last looked, how and with what outcome it ended. */
+  @Column('timestamptz', { nullable: true }) reconciliationStartedAt!: Date | null;
+  @Column('timestamptz', { nullable: true }) reconciliationCheckedAt!: Date | null;
+  @Column('text', { nullable: true }) reconciliationMethod!: string | null;
+  @Column('text', { nullable: true }) reconciliationOutcome!: string | null;
+  @Column('timestamptz', { nullable: true }) reconciledAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
 }

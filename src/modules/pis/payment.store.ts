@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, LessThan, type EntityManager, type FindOptionsWhere } from 'typeorm';
-import { isFinalTransactionStatus, type PaymentOrder, type ScaStatus } from '../../aspsp/berlin-group/pis.js';
+import type { PaymentOrder, ScaStatus } from '../../aspsp/berlin-group/pis.js';
 import { OutboxStore } from '../events/outbox.store.js';
 import { PollQueue } from '../polling/poll-queue.store.js';
+import { hasEnded, isAccepted, type TrackingEndReason } from './payment-lifecycle.js';
+import type { ReconciliationMethod, ReconciliationOutcome } from './reconciliation.js';
 import { Payment, PaymentStatusChange, type PaymentStatus, type StoredResponse } from './payment.entity.js';
 
 export interface Reservation {
@@ -27,16 +29,14 @@ export interface Transition {
   failureCode?: string;
   /** initiation, poll, refresh, cancel, recovery: kept in the history. */
   source: string;
+  /** A reconciliation that settles the payment: recorded on the row and in the change's event. */
+  reconciliation?: { method: ReconciliationMethod; outcome: ReconciliationOutcome };
   /** Checked on the locked row: the change is skipped (row returned as is) when false. */
   onlyIf?: (current: Payment) => boolean;
   /** The first answer for the Idempotency-Key, built from the updated row; ignored once one is stored. */
   respond?: (payment: Payment, history: PaymentStatusChange[]) => StoredResponse;
 }
 
-/** Statuses after which there is nothing more to learn by polling. */
-export function isSettled(status: PaymentStatus): boolean {
-  return status === 'unknown' || status === 'failed' || (status !== 'pending' && isFinalTransactionStatus(status));
-}
 
 /**
  * Persistence of payments. Every status change goes through `transition`, which locks the row,
@@ -135,6 +135,7 @@ export class PaymentStore {
       const scaStatus = change.scaStatus ?? current.scaStatus;
       const changed = status !== current.status || scaStatus !== current.scaStatus;
       const now = new Date();
+      const ends = hasEnded(status) && current.trackingEndedAt === null;
       await payments.update(paymentId, {
         status,
         scaStatus,
@@ -142,9 +143,19 @@ export class PaymentStore {
         ...(change.authorisationId !== undefined ? { authorisationId: change.authorisationId } : {}),
         ...(change.failureCode !== undefined ? { failureCode: change.failureCode } : {}),
         ...(changed ? { statusChangedAt: now } : {}),
+        // The settlement window runs from the first time the bank accepted it.
+        ...(isAccepted(status) && current.acceptedAt === null ? { acceptedAt: now } : {}),
+        ...(ends ? { trackingEndedAt: now, trackingEndReason: 'final_status' satisfies TrackingEndReason } : {}),
+        // An unknown outcome starts a reconciliation, polled like any open payment.
+        ...(status === 'unknown' && current.reconciliationStartedAt === null ? { reconciliationStartedAt: now, reconciliationOutcome: 'searching' } : {}),
+        ...(change.reconciliation
+          ? { reconciliationMethod: change.reconciliation.method, reconciliationOutcome: change.reconciliation.outcome, reconciliationCheckedAt: now, reconciledAt: current.reconciledAt ?? now }
+          : {}),
       });
-      if (changed) await this.recordChange(manager, current, status, scaStatus, change.source, now);
-      if (isSettled(status)) await this.pollQueue.remove(manager, 'payment', paymentId);
+      if (changed) await this.recordChange(manager, current, status, scaStatus, change.source, now, change.reconciliation);
+      // Settled (ACSC) payments stay polled: clearing may still reject them; unknown ones are
+      // reconciled. Only RJCT, CANC and failed end it.
+      if (hasEnded(status)) await this.pollQueue.remove(manager, 'payment', paymentId);
       else if (current.status === 'pending' && status !== 'pending') {
         await this.pollQueue.schedule(manager, { kind: 'payment', resourceId: paymentId, aspspId: current.aspspId });
       }
@@ -161,6 +172,38 @@ export class PaymentStore {
   /** Stops polling a payment there is nothing more to ask the bank about. */
   async stopPolling(paymentId: string): Promise<void> {
     await this.pollQueue.remove(this.dataSource.manager, 'payment', paymentId);
+  }
+
+  /**
+   * The BFF stops asking the bank about a payment whose status may in principle still change
+   * (the settlement window closed): recorded on the row, with its poll item removed and a
+   * `payment.status` event saying why, so the frontend is told rather than left with silence.
+   */
+  async endTracking(paymentId: string, reason: TrackingEndReason): Promise<Payment | undefined> {
+    return this.dataSource.transaction(async (manager) => {
+      const payments = manager.getRepository(Payment);
+      const current = await payments.findOne({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
+      if (!current) return undefined;
+      await this.pollQueue.remove(manager, 'payment', paymentId);
+      if (current.trackingEndedAt !== null) return current;
+      await payments.update(paymentId, { trackingEndedAt: new Date(), trackingEndReason: reason });
+      await this.outbox.record(manager, {
+        userId: current.userId,
+        type: 'payment.status',
+        data: { paymentId: current.id, connectionId: current.connectionId, status: current.status, scaStatus: current.scaStatus, trackingEndReason: reason },
+      });
+      return payments.findOneByOrFail({ id: paymentId });
+    });
+  }
+
+  /** A reconciliation look that settled nothing: when it looked and what it found out. */
+  async recordReconciliationCheck(paymentId: string, outcome: ReconciliationOutcome): Promise<void> {
+    await this.dataSource.getRepository(Payment).update({ id: paymentId }, { reconciliationCheckedAt: new Date(), reconciliationOutcome: outcome });
+  }
+
+  /** Payments whose initiation outcome is still unknown, by reconciliation outcome. */
+  async countUnreconciled(): Promise<{ outcome: string; count: number }[]> {
+    return this.dataSource.query("SELECT COALESCE(reconciliation_outcome, 'searching') AS outcome, count(*)::int AS count FROM payments WHERE status = 'unknown' GROUP BY 1");
   }
 
   findById(id: string): Promise<Payment | null> {
@@ -192,12 +235,20 @@ export class PaymentStore {
     return manager.getRepository(PaymentStatusChange).find({ where: { paymentId }, order: { id: 'ASC' }, take: 100 });
   }
 
-  private async recordChange(manager: EntityManager, payment: Payment, status: PaymentStatus, scaStatus: ScaStatus | null, source: string, at: Date): Promise<void> {
+  private async recordChange(
+    manager: EntityManager,
+    payment: Payment,
+    status: PaymentStatus,
+    scaStatus: ScaStatus | null,
+    source: string,
+    at: Date,
+    reconciliation?: Transition['reconciliation'],
+  ): Promise<void> {
     await manager.getRepository(PaymentStatusChange).insert({ paymentId: payment.id, status, scaStatus, source, changedAt: at });
     await this.outbox.record(manager, {
       userId: payment.userId,
       type: 'payment.status',
-      data: { paymentId: payment.id, connectionId: payment.connectionId, status, scaStatus },
+      data: { paymentId: payment.id, connectionId: payment.connectionId, status, scaStatus, ...(reconciliation ? { reconciliationOutcome: reconciliation.outcome } : {}) },
     });
   }
 }

@@ -3,6 +3,8 @@ import { SCA_STATUSES, TRANSACTION_STATUSES } from '../../aspsp/berlin-group/pis
 import type { Payment, PaymentStatusChange } from './payment.entity.js';
 
 const STATUSES = [...TRANSACTION_STATUSES, 'pending', 'unknown', 'failed'];
+const TRACKING_END_REASONS = ['final_status', 'settlement_window_closed', 'not_reconcilable'];
+const RECONCILIATION_OUTCOMES = ['searching', 'found', 'not_found_at_bank', 'no_account_access', 'inconclusive'];
 
 class IbanView {
   @ApiProperty() iban!: string;
@@ -19,6 +21,32 @@ export class PaymentStatusChangeView {
   @ApiProperty({ description: 'When the BFF learned of this status' }) at!: string;
 }
 
+export class StatusTrackingView {
+  @ApiProperty({ description: 'Whether the BFF still asks the bank about this payment (status changes then arrive as payment.status events)' }) active!: boolean;
+  @ApiPropertyOptional({ description: 'Accepted payments: until when they are watched (acceptance + PIS_SETTLEMENT_WINDOW_SECONDS); a late RJCT after ACSC within it still arrives' })
+  until?: string;
+  @ApiPropertyOptional() endedAt?: string;
+  @ApiPropertyOptional({
+    enum: TRACKING_END_REASONS,
+    description: '`final_status`: RJCT or CANC, which the bank does not take back. `settlement_window_closed`: the window after acceptance ended; the status shown is the last the bank gave (ACSC: settled with no later rejection; ACSP: the bank never confirmed settlement in time)',
+  })
+  endReason?: string;
+}
+
+export class ReconciliationView {
+  @ApiProperty({ description: 'When the initiation outcome became unknown and reconciliation began' }) startedAt!: string;
+  @ApiPropertyOptional({ description: 'When it last looked' }) checkedAt?: string;
+  @ApiPropertyOptional({ enum: ['bank_status', 'statement'], description: 'How it settled the payment: the bank status by its id, or the debtor account statement by endToEndIdentification' })
+  method?: string;
+  @ApiProperty({
+    enum: RECONCILIATION_OUTCOMES,
+    description:
+      '`searching`: not found yet; `found`: the bank has it (status as the bank or the statement tells); `not_found_at_bank`: a statement read after the window does not show it (status `failed`); `no_account_access`: no account information consent reaches the debtor account; `inconclusive`: no statement was read long after the window',
+  })
+  outcome!: string;
+  @ApiPropertyOptional({ description: 'When reconciliation settled it' }) reconciledAt?: string;
+}
+
 /** What the frontend sees of a payment: the order, its statuses, never a token or raw bank text. */
 export class PaymentView {
   @ApiProperty() id!: string;
@@ -28,7 +56,7 @@ export class PaymentView {
   @ApiProperty({
     enum: STATUSES,
     description:
-      'ISO 20022 status as last polled (RCVD → ACSP → ACSC, or RJCT / CANC). `pending`: the bank call is in flight. `unknown`: the bank did not answer in time; the payment may exist at the bank and is never re-sent: check the bank app or statement (endToEndIdentification) before paying again. `failed`: the request never reached the bank (nothing was paid); the same request with the same Idempotency-Key sends it again.',
+      'ISO 20022 status as last polled (RCVD → ACSP → ACSC, or RJCT / CANC; RJCT can still follow ACSC while `statusTracking` is active). `pending`: the bank call is in flight. `unknown`: the bank did not answer in time; the payment may exist at the bank and is never re-sent: check the bank app or statement (endToEndIdentification) before paying again. `failed`: it does not exist at the bank (`failureCode` says why); when the request never reached the bank, the same request with the same Idempotency-Key sends it again.',
   })
   status!: string;
   @ApiPropertyOptional({ enum: SCA_STATUSES, description: 'SCA status of the PSU authorisation in the bank app' }) scaStatus?: string;
@@ -40,10 +68,12 @@ export class PaymentView {
   @ApiPropertyOptional() remittanceInformationUnstructured?: string;
   @ApiProperty({ description: 'Sent to the bank; the frontend’s, or generated from the payment id' }) endToEndIdentification!: string;
   @ApiPropertyOptional({ example: 'DEBT' }) chargeBearer?: string;
-  @ApiPropertyOptional({ description: "Why it failed or is unknown: the bank's code (e.g. RESOURCE_UNKNOWN) or bank_timeout / bank_error" }) failureCode?: string;
+  @ApiPropertyOptional({ description: "Why it failed or is unknown: the bank's code (e.g. RESOURCE_UNKNOWN) or bank_timeout / bank_error / interrupted / not_found_at_bank" }) failureCode?: string;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
   @ApiProperty() statusChangedAt!: string;
+  @ApiProperty({ type: StatusTrackingView }) statusTracking!: StatusTrackingView;
+  @ApiPropertyOptional({ type: ReconciliationView, description: 'Payments whose initiation outcome was unknown: how that was cleared up' }) reconciliation?: ReconciliationView;
   @ApiPropertyOptional({ type: [PaymentStatusChangeView], description: 'Every status change, oldest first (single-payment reads only)' })
   statusHistory?: PaymentStatusChangeView[];
 }
@@ -53,7 +83,7 @@ export class PaymentListView {
   @ApiPropertyOptional({ description: 'Pass as `cursor` for the next (older) page; absent on the last page' }) nextCursor?: string;
 }
 
-export function toPaymentView(p: Payment, history?: PaymentStatusChange[]): PaymentView {
+export function toPaymentView(p: Payment, settlementWindowMs: number, history?: PaymentStatusChange[]): PaymentView {
   return {
     id: p.id,
     connectionId: p.connectionId,
@@ -73,6 +103,23 @@ export function toPaymentView(p: Payment, history?: PaymentStatusChange[]): Paym
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
     statusChangedAt: p.statusChangedAt.toISOString(),
+    statusTracking: statusTracking(p, settlementWindowMs),
+    ...(p.reconciliationStartedAt
+      ? {
+          reconciliation: {
+            startedAt: p.reconciliationStartedAt.toISOString(),
+            ...(p.reconciliationCheckedAt ? { checkedAt: p.reconciliationCheckedAt.toISOString() } : {}),
+            ...(p.reconciliationMethod ? { method: p.reconciliationMethod } : {}),
+            outcome: p.reconciliationOutcome ?? 'searching',
+            ...(p.reconciledAt ? { reconciledAt: p.reconciledAt.toISOString() } : {}),
+          },
+        }
+      : {}),
     ...(history ? { statusHistory: history.map((h) => ({ status: h.status, ...(h.scaStatus ? { scaStatus: h.scaStatus } : {}), at: h.changedAt.toISOString() })) } : {}),
   };
+}
+
+function statusTracking(p: Payment, settlementWindowMs: number): StatusTrackingView {
+  if (p.trackingEndedAt) return { active: false, endedAt: p.trackingEndedAt.toISOString(), ...(p.trackingEndReason ? { endReason: p.trackingEndReason } : {}) };
+  return { active: true, ...(p.acceptedAt ? { until: new Date(p.acceptedAt.getTime() + settlementWindowMs).toISOString() } : {}) };
 }

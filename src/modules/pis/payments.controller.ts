@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, Inject, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
@@ -11,6 +11,8 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppError } from '../../common/errors/app-error.js';
+import type { ConfigOf } from '../../config/define-config.js';
+import { pisConfig } from '../../config/pis.config.js';
 import { sendProblem, type Problem } from '../../common/errors/problem.js';
 import { ApiProblems, BANK_FAILURES } from '../../common/errors/problem.view.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
@@ -29,6 +31,7 @@ export class PaymentsController {
   constructor(
     private readonly initiation: PaymentInitiationService,
     private readonly payments: PaymentsService,
+    @Inject(pisConfig.KEY) private readonly config: ConfigOf<typeof pisConfig>,
   ) {}
 
   @Post('connections/:id/payments')
@@ -69,7 +72,7 @@ export class PaymentsController {
     const limit = query.limit ?? 20;
     const page = await this.payments.list(user.id, { limit, beforeSeq, connectionId: query.connectionId });
     const last = page.payments.at(-1);
-    return { payments: page.payments.map((p) => toPaymentView(p)), ...(page.more && last ? { nextCursor: encodeCursor(last.seq) } : {}) };
+    return { payments: page.payments.map((p) => toPaymentView(p, this.config.settlementWindowMs)), ...(page.more && last ? { nextCursor: encodeCursor(last.seq) } : {}) };
   }
 
   @Get('payments/:id')
@@ -78,7 +81,7 @@ export class PaymentsController {
   @ApiProblems('not_found', ...BANK_FAILURES)
   async get(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) id: string, @Query() query: GetPaymentQueryDto): Promise<PaymentView> {
     const { payment, history } = await this.payments.get(user.id, id, query.refresh === 'true');
-    return toPaymentView(payment, history);
+    return toPaymentView(payment, this.config.settlementWindowMs, history);
   }
 
   @Delete('payments/:id')
@@ -94,7 +97,7 @@ export class PaymentsController {
       return undefined;
     }
     res.status(202);
-    return toPaymentView(result.payment);
+    return toPaymentView(result.payment, this.config.settlementWindowMs);
   }
 }
 

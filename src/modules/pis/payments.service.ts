@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
 import { isFinalScaStatus, type ScaStatus } from '../../aspsp/berlin-group/pis.js';
@@ -6,11 +6,15 @@ import { SingleFlight } from '../../common/concurrency/single-flight.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { BankMetrics } from '../../common/metrics/bank.metrics.js';
 import { StatusPace } from '../bank-pace/status-pace.js';
+import type { ConfigOf } from '../../config/define-config.js';
+import { pisConfig } from '../../config/pis.config.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
 import { ConnectionsService } from '../connections/connections.service.js';
 import type { Payment, PaymentStatusChange } from './payment.entity.js';
 import { PaymentInitiationService } from './payment-initiation.service.js';
-import { isSettled, PaymentStore } from './payment.store.js';
+import { hasEnded, isBeyondCancellation, paymentPhase } from './payment-lifecycle.js';
+import { PaymentReconciliationService } from './payment-reconciliation.service.js';
+import { PaymentStore, type Transition } from './payment.store.js';
 
 export interface PaymentWithHistory {
   payment: Payment;
@@ -37,6 +41,8 @@ export class PaymentsService {
     private readonly aspsps: AspspRegistry,
     private readonly pace: StatusPace,
     private readonly metrics: BankMetrics,
+    private readonly reconciliation: PaymentReconciliationService,
+    @Inject(pisConfig.KEY) private readonly config: ConfigOf<typeof pisConfig>,
   ) {}
 
   /**
@@ -51,7 +57,7 @@ export class PaymentsService {
 
   private async read(userId: string, id: string, refresh: boolean): Promise<PaymentWithHistory> {
     let payment = await this.settled(await this.ownedBy(userId, id));
-    if (refresh && payment.bankPaymentId && !isSettled(payment.status)) {
+    if (refresh && payment.bankPaymentId && isTracked(payment)) {
       const current = payment;
       payment = await this.askBank(current, 'refresh').catch((error: unknown) => {
         if (error instanceof BankError && error.kind === 'rate_limited') return current;
@@ -73,7 +79,7 @@ export class PaymentsService {
   async cancel(userId: string, id: string, psuIpAddress?: string): Promise<CancelResult> {
     const payment = await this.settled(await this.ownedBy(userId, id));
     if (payment.status === 'CANC') return { cancelled: true };
-    if (!payment.bankPaymentId || isSettled(payment.status)) {
+    if (!payment.bankPaymentId || isBeyondCancellation(payment.status)) {
       throw new AppError('payment_not_cancellable', `The payment is ${payment.status} and cannot be cancelled`, { paymentStatus: payment.status });
     }
     const bankPaymentId = payment.bankPaymentId;
@@ -108,13 +114,15 @@ export class PaymentsService {
 
   /**
    * For the scheduler: asks the bank once about this payment and records any change (history and
-   * `payment.status` outbox event in the same transaction). At a final status (ACSC, ACCC, RJCT,
-   * CANC) the poll item is removed and `final` is true. `unknown` payments (no bank paymentId:
-   * Berlin Group has no lookup by end-to-end id) and vanished rows are final too: there is nothing
-   * to ask. A `pending` row still waiting for its initiation answer is not final; one abandoned by
-   * a crashed process becomes `unknown`. Bank failures are thrown as BankError (kind) or AppError.
+   * `payment.status` outbox event in the same transaction). RJCT and CANC end polling. ACSC does
+   * not: clearing can still reject a settled payment (a pac.002 after ACSC, Flowe guide 4.2), so
+   * an accepted payment is watched until PIS_SETTLEMENT_WINDOW_SECONDS after its acceptance
+   * (settled ones every PIS_SETTLED_POLL_SECONDS) and then let go with a reason the frontend sees.
+   * `unknown` payments are reconciled (see `reconcile`); vanished rows are final. A `pending` row
+   * still waiting for its initiation answer is not final; one abandoned by a crashed process
+   * becomes `unknown`. Bank failures are thrown as BankError (kind) or AppError.
    */
-  async pollStatus(paymentId: string): Promise<{ final: boolean; status: string }> {
+  async pollStatus(paymentId: string): Promise<{ final: boolean; status: string; nextPollAt?: Date }> {
     const found = await this.store.findById(paymentId);
     if (!found) {
       await this.store.stopPolling(paymentId);
@@ -122,12 +130,46 @@ export class PaymentsService {
     }
     const payment = await this.settled(found);
     if (payment.status === 'pending') return { final: false, status: 'pending' };
-    if (isSettled(payment.status) || !payment.bankPaymentId) {
+    if (payment.status === 'unknown' && payment.trackingEndedAt === null) return this.reconcile(payment);
+    if (isTracked(payment) && !payment.bankPaymentId && payment.reconciliationMethod === 'statement') {
+      return this.followUp(payment, await this.reconciliation.followStatement(payment));
+    }
+    if (!isTracked(payment) || !payment.bankPaymentId) {
       await this.store.stopPolling(payment.id);
       return { final: true, status: payment.status };
     }
-    const updated = await this.askBank(payment, 'poll');
-    return { final: isSettled(updated.status), status: updated.status };
+    return this.followUp(await this.askBank(payment, 'poll'));
+  }
+
+  /**
+   * An `unknown` payment: asked about at the bank when its id is known (a late answer may have
+   * brought it), otherwise looked for on the debtor account's statement.
+   */
+  private async reconcile(payment: Payment): Promise<{ final: boolean; status: string; nextPollAt?: Date }> {
+    if (!payment.bankPaymentId) return this.reconciliation.reconcile(payment);
+    const updated = await this.askBank(payment, 'reconciliation', {
+      reconciliation: { method: 'bank_status', outcome: 'found' },
+      onlyIf: (p) => p.status === 'unknown' && p.trackingEndedAt === null,
+    });
+    return this.followUp(updated);
+  }
+
+  /** After a poll: done, due again on the policy's schedule, or on the slow settled schedule; ends the window. */
+  private async followUp(current: Payment, statementLook?: { nextPollAt?: Date }): Promise<{ final: boolean; status: string; nextPollAt?: Date }> {
+    const payment = statementLook ? ((await this.store.findById(current.id)) ?? current) : current;
+    if (!isTracked(payment)) return { final: true, status: payment.status };
+    if (payment.acceptedAt) {
+      const closesAt = payment.acceptedAt.getTime() + this.config.settlementWindowMs;
+      if (Date.now() >= closesAt) {
+        await this.store.endTracking(payment.id, 'settlement_window_closed');
+        this.logger.log({ paymentId: payment.id, aspspId: payment.aspspId, status: payment.status }, 'payment no longer watched: its settlement window closed');
+        return { final: true, status: payment.status };
+      }
+      if (paymentPhase(payment.status) === 'settled') {
+        return { final: false, status: payment.status, nextPollAt: new Date(Math.min(Date.now() + this.config.settledPollMs, closesAt)) };
+      }
+    }
+    return { final: false, status: payment.status, ...(statementLook?.nextPollAt ? { nextPollAt: statementLook.nextPollAt } : {}) };
   }
 
   /**
@@ -135,11 +177,12 @@ export class PaymentsService {
    * about one payment (users' refreshes, the scheduler's poll) share one bank call; and at most one
    * per second reaches the bank across replicas (StatusPace), the others get the stored status.
    */
-  private askBank(payment: Payment, source: string): Promise<Payment> {
-    return this.flights.run(payment.id, () => this.askBankOnce(payment, source), () => this.metrics.callCoalesced(payment.aspspId, 'payment-status'));
+  private askBank(payment: Payment, source: string, options: Pick<Transition, 'reconciliation' | 'onlyIf'> = {}): Promise<Payment> {
+    const key = options.reconciliation ? `${payment.id}|reconciliation` : payment.id;
+    return this.flights.run(key, () => this.askBankOnce(payment, source, options), () => this.metrics.callCoalesced(payment.aspspId, 'payment-status'));
   }
 
-  private async askBankOnce(payment: Payment, source: string): Promise<Payment> {
+  private async askBankOnce(payment: Payment, source: string, options: Pick<Transition, 'reconciliation' | 'onlyIf'>): Promise<Payment> {
     const bankPaymentId = payment.bankPaymentId!;
     const { adapter, connection } = await this.bankOf(payment);
     // Claimed once the token is ready, right before the request leaves; a retry after a refreshed
@@ -158,8 +201,9 @@ export class PaymentsService {
       status,
       scaStatus,
       source,
-      // A status read before a cancellation committed must not overwrite it.
-      onlyIf: (p) => !isSettled(p.status) && p.bankPaymentId === bankPaymentId,
+      ...(options.reconciliation ? { reconciliation: options.reconciliation } : {}),
+      // A status read before a cancellation (or a rejection) committed must not overwrite it.
+      onlyIf: (p) => (options.onlyIf ? options.onlyIf(p) : isTracked(p)) && p.bankPaymentId === bankPaymentId,
     });
     return updated ?? payment;
   }
@@ -193,4 +237,9 @@ export class PaymentsService {
     if (!connection) throw AppError.notFound('Connection');
     return { adapter: this.aspsps.get(payment.aspspId), connection };
   }
+}
+
+/** Still worth asking the bank about: not ended, not unknown, and not let go at the end of its window. */
+function isTracked(payment: Payment): boolean {
+  return !hasEnded(payment.status) && payment.status !== 'unknown' && payment.trackingEndedAt === null;
 }

@@ -2,6 +2,7 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AspspModule } from '../../aspsp/aspsp.module.js';
 import { BankPaceModule } from '../bank-pace/bank-pace.module.js';
+import { AisModule } from '../ais/ais.module.js';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { IdentityModule } from '../identity/identity.module.js';
@@ -9,6 +10,8 @@ import { PollHandlers } from '../polling/poll-handlers.js';
 import { PollingModule } from '../polling/polling.module.js';
 import { Payment, PaymentStatusChange } from './payment.entity.js';
 import { PaymentInitiationService } from './payment-initiation.service.js';
+import { PaymentReconciliationService } from './payment-reconciliation.service.js';
+import { PisMetrics } from './pis.metrics.js';
 import { PaymentStore } from './payment.store.js';
 import { PaymentsController } from './payments.controller.js';
 import { PaymentsService } from './payments.service.js';
@@ -19,9 +22,10 @@ import { PaymentsService } from './payments.service.js';
  * `payment` poll items are polled (`PaymentsService.pollStatus`).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Payment, PaymentStatusChange]), AspspModule, BankPaceModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
+  // AIS: the stored statements that reconcile a payment whose initiation outcome is unknown.
+  imports: [TypeOrmModule.forFeature([Payment, PaymentStatusChange]), AspspModule, AisModule, BankPaceModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
   controllers: [PaymentsController],
-  providers: [PaymentStore, PaymentInitiationService, PaymentsService],
+  providers: [PaymentStore, PaymentInitiationService, PaymentsService, PaymentReconciliationService, PisMetrics],
   exports: [PaymentsService],
 })
 export class PisModule implements OnModuleInit {

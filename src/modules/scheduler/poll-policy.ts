@@ -1,6 +1,7 @@
 import { ExponentialBackoff, halfJitterGenerator, type IBackoff } from 'cockatiel';
 import { BankError } from '../../aspsp/bank-error.js';
 import { AppError } from '../../common/errors/app-error.js';
+import { isDatabaseUnavailable } from '../../database/database-errors.js';
 import type { SchedulerConfig } from '../../config/scheduler.config.js';
 import type { PollResult } from '../polling/poll-handlers.js';
 import type { ClaimedItem, PollKind, PollRecord } from '../polling/poll-queue.store.js';
@@ -8,7 +9,9 @@ import type { ClaimedItem, PollKind, PollRecord } from '../polling/poll-queue.st
 /** Statuses after which the bank will not change its answer (Berlin Group consent statuses, ISO 20022). */
 export const FINAL_STATUSES: Readonly<Record<PollKind, ReadonlySet<string>>> = {
   consent: new Set(['valid', 'rejected', 'revokedByPsu', 'expired', 'terminatedByTpp']),
-  payment: new Set(['ACSC', 'ACCC', 'RJCT', 'CANC']),
+  // ACSC and ACCC are not final: clearing can still reject a settled payment. The PIS handler
+  // says when it is done with one (its settlement window closed).
+  payment: new Set(['RJCT', 'CANC']),
   'ais-refresh': new Set(),
 };
 
@@ -22,7 +25,7 @@ export type PollDecision = { action: 'remove'; outcome: string; status?: string 
  * - success: 1 s (SCHEDULER_MIN_INTERVAL_MS) during the first minute, then each interval is
  *   (factor - 1) × the time since the fast phase ended, i.e. intervals grow ×factor per poll, up to
  *   the cap; payments past their slow-after point are polled every SCHEDULER_PAYMENT_SLOW_INTERVAL_SECONDS;
- * - final statuses end polling; a payment that stays ACSP past the cap ends too (many banks stop there);
+ * - final statuses end polling (a payment's handler decides when a settled or accepted one is done);
  * - 429: not before Retry-After (or the configured window); 5xx, timeouts, an open circuit and
  *   anything else: exponential backoff with jitter (cockatiel) growing with consecutive failures;
  * - an unattended AIS refresh runs when its handler says (paced by the budget it spent, or when
@@ -51,10 +54,6 @@ export class PollPolicy {
   private afterSuccess(item: ClaimedItem, now: Date, result: PollResult): PollDecision {
     const status = result.status;
     if (result.final || FINAL_STATUSES[item.kind].has(status)) return { action: 'remove', outcome: 'final', status };
-    if (item.kind === 'payment' && status === 'ACSP' && this.config.acspCapMs > 0) {
-      const since = item.lastStatus === 'ACSP' && item.statusSince ? item.statusSince.getTime() : now.getTime();
-      if (now.getTime() - since >= this.config.acspCapMs) return { action: 'remove', outcome: 'acsp_cap', status };
-    }
     let delayMs = item.kind === 'ais-refresh' ? this.config.aisRefreshFallbackMs : this.regularInterval(item, now);
     if (result.nextPollAt) delayMs = item.kind === 'ais-refresh' ? result.nextPollAt.getTime() - now.getTime() : Math.max(delayMs, result.nextPollAt.getTime() - now.getTime());
     return { action: 'reschedule', record: { delayMs: Math.max(delayMs, this.config.minIntervalMs), failures: 0, outcome: 'ok', status } };
@@ -71,7 +70,7 @@ export class PollPolicy {
     const retryAfterMs = error instanceof BankError && error.details.retryAfterSeconds ? error.details.retryAfterSeconds * 1000 : undefined;
     if (error instanceof BankError && error.kind === 'rate_limited') delayMs = Math.max(delayMs, retryAfterMs ?? this.config.rateLimitWindowMs);
     else if (retryAfterMs) delayMs = Math.max(delayMs, Math.min(retryAfterMs, this.config.errorMaxBackoffMs));
-    const outcome = error instanceof BankError ? error.kind : 'error';
+    const outcome = error instanceof BankError ? error.kind : isDatabaseUnavailable(error) ? 'database_unavailable' : 'error';
     return { action: 'reschedule', record: { delayMs: Math.max(delayMs, this.config.minIntervalMs), failures, outcome, status: null } };
   }
 

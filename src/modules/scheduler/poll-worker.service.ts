@@ -4,6 +4,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { BankError } from '../../aspsp/bank-error.js';
 import { AppError } from '../../common/errors/app-error.js';
+import { databaseUnavailability } from '../../database/database-errors.js';
 import { schedulerConfig } from '../../config/scheduler.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import { PollHandlers, type PollContext } from '../polling/poll-handlers.js';
@@ -19,6 +20,16 @@ interface RunningPoll {
   item: ClaimedItem;
   started: number;
   done: Promise<void>;
+}
+
+/** A poll's outcome that could not be written (the database was unavailable): written again each tick. */
+interface UnwrittenOutcome {
+  item: ClaimedItem;
+  decision: PollDecision;
+  /** When the poll ended: the next poll is due `delayMs` after this, and never sooner than the 1 s floor. */
+  polledAt: number;
+  /** After this the lease has run out: another replica may own the item, so this one stops trying. */
+  leaseEndsAt: number;
 }
 
 /**
@@ -41,6 +52,7 @@ export class PollWorker implements OnApplicationBootstrap, BeforeApplicationShut
   readonly owner = `${hostname().slice(0, 60)}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly policy: PollPolicy;
   private readonly inFlight = new Map<string, RunningPoll>();
+  private readonly unwritten = new Map<string, UnwrittenOutcome>();
   private ticking: Promise<number> | undefined;
   private stopped = false;
 
@@ -91,6 +103,7 @@ export class PollWorker implements OnApplicationBootstrap, BeforeApplicationShut
 
   private async claimAndStart(): Promise<number> {
     try {
+      await this.writeUnwrittenOutcomes();
       const limit = Math.min(this.config.batchSize, this.config.concurrency - this.inFlight.size);
       const items = await this.queue.claim({ owner: this.owner, limit, leaseSeconds: this.config.leaseSeconds, minIntervalMs: this.config.minIntervalMs, kinds: this.handlers.kinds() });
       for (const item of items) {
@@ -144,16 +157,51 @@ export class PollWorker implements OnApplicationBootstrap, BeforeApplicationShut
     const decision = this.policy.decide(item, now, attempt);
     let outcome = decision.action === 'remove' ? decision.outcome : decision.record.outcome;
     try {
-      if (decision.action === 'remove') await this.queue.complete(this.owner, item);
-      else if (!(await this.queue.reschedule(this.owner, item, decision.record))) outcome = 'lease_lost';
+      if (!(await this.writeOutcome(item, decision))) outcome = 'lease_lost';
     } catch (error) {
-      // The lease stays; the item is polled again once it expires.
-      this.logger.error({ err: error, kind: item.kind, resourceId: item.resourceId }, 'writing a poll outcome failed');
+      // This replica still holds the lease, so no other replica would poll the item before it
+      // expires: the outcome is written again on every tick until the database takes it.
+      this.logger.warn({ err: error, kind: item.kind, resourceId: item.resourceId }, 'writing a poll outcome failed; retrying every tick');
+      this.unwritten.set(`${item.kind}:${item.resourceId}`, { item, decision, polledAt: Date.now(), leaseEndsAt: Date.now() + this.config.leaseSeconds * 1000 });
       outcome = 'write_failed';
     }
     this.metrics.polls.inc({ aspsp: item.aspspId, kind: item.kind, outcome });
     this.metrics.duration.observe({ aspsp: item.aspspId, kind: item.kind }, (Date.now() - started) / 1000);
     this.log(item, attempt, decision, outcome);
+  }
+
+  /** Removes the item or writes its next poll time, if this replica still holds its lease. */
+  private async writeOutcome(item: ClaimedItem, decision: PollDecision): Promise<boolean> {
+    if (decision.action === 'remove') {
+      await this.queue.complete(this.owner, item);
+      return true;
+    }
+    return this.queue.reschedule(this.owner, item, decision.record);
+  }
+
+  /**
+   * Outcomes a database outage kept from being written, written now: the item is then due again
+   * as its poll decided (counted from the poll, never sooner than the 1 s floor) instead of
+   * waiting out a lease this live replica would otherwise hold for nothing.
+   */
+  private async writeUnwrittenOutcomes(): Promise<void> {
+    for (const [key, pending] of this.unwritten) {
+      if (Date.now() >= pending.leaseEndsAt) {
+        this.unwritten.delete(key);
+        continue;
+      }
+      const decision: PollDecision =
+        pending.decision.action === 'remove'
+          ? pending.decision
+          : { action: 'reschedule', record: { ...pending.decision.record, delayMs: Math.max(this.config.minIntervalMs, pending.polledAt + pending.decision.record.delayMs - Date.now()) } };
+      try {
+        const written = await this.writeOutcome(pending.item, decision);
+        this.unwritten.delete(key);
+        this.logger.log({ kind: pending.item.kind, resourceId: pending.item.resourceId, written }, written ? 'poll outcome written after the database came back' : 'poll outcome dropped: the lease was lost meanwhile');
+      } catch {
+        return; // still unavailable: the next tick tries again
+      }
+    }
   }
 
   private log(item: ClaimedItem, attempt: PollAttempt, decision: PollDecision, outcome: string): void {
@@ -165,6 +213,8 @@ export class PollWorker implements OnApplicationBootstrap, BeforeApplicationShut
     } else if (attempt.error instanceof BankError || attempt.error instanceof AppError) {
       const bank = attempt.error instanceof BankError ? { bankCode: attempt.error.details.bankCode, bankStatus: attempt.error.details.status } : { code: attempt.error.code };
       this.logger.warn({ ...fields, ...bank, nextInMs: decision.action === 'reschedule' ? decision.record.delayMs : undefined }, 'poll failed');
+    } else if (databaseUnavailability(attempt.error)) {
+      this.logger.warn({ ...fields, reason: databaseUnavailability(attempt.error) }, 'poll failed: the database is unavailable');
     } else {
       this.logger.error({ ...fields, err: attempt.error }, 'poll handler threw');
     }

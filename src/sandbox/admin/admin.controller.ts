@@ -52,6 +52,25 @@ export class AdminController {
     return { consentId: consent.id, consentStatus: this.consents.statusOf(consent) };
   }
 
+  /**
+   * Every payment the banks hold (any status), oldest first: what a test compares the TPP's own
+   * records with ("each payment exists exactly once at the bank"). No amounts of other data.
+   */
+  @Get('payments')
+  listPayments() {
+    return {
+      payments: this.payments.all().map((p) => ({
+        paymentId: p.id,
+        profile: p.profile,
+        username: p.username,
+        transactionStatus: this.payments.statusOf(p),
+        endToEndIdentification: p.request.endToEndIdentification ?? null,
+        amount: p.request.instructedAmount,
+        createdAt: new Date(p.createdAtMs).toISOString(),
+      })),
+    };
+  }
+
   /** Clearing sends a pac.002 RJCT for an ACSP or ACSC payment (Flowe guide 4.2 step 5a). */
   @Post('payments/:paymentId/clearing-reject')
   @HttpCode(200)

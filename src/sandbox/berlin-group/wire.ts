@@ -83,6 +83,8 @@ export interface AccountDetails {
 export interface TransactionDetails {
   readonly transactionId: string;
   readonly entryReference: string;
+  /** The payment's end-to-end id, as a bank shows it on the statement of a credit transfer (and of its return). */
+  readonly endToEndId?: string;
   readonly bookingDate?: string;
   readonly valueDate: string;
   readonly transactionAmount: Amount;

@@ -12,6 +12,8 @@ export interface StaticTransaction {
   readonly counterpartyName: string;
   readonly counterpartyIban: string;
   readonly remittance: string;
+  /** Sandbox payments: the end-to-end id the TPP sent, shown on the statement. */
+  readonly endToEndId?: string;
 }
 
 export interface Counterparty {

@@ -35,9 +35,10 @@ export interface BankModes {
   /** Token and API calls need a client certificate chaining to the sandbox CA (401 otherwise). */
   readonly requireMtls: boolean;
   /**
-   * Payment settlement: empty = ACSC `settlementSeconds` after approval; otherwise UTC `HH:MM` cut-off
-   * times: an approved payment stays ACSP until the first cut-off at least `settlementSeconds` after
-   * approval (Flowe guide 4.2: "Depending on the cut-off times it will become ACSC").
+   * Payment settlement: empty = ACSC `settlementSeconds` after approval; otherwise cut-off times, each
+   * a daily UTC `HH:MM` or a cadence `every <N>m` (every N minutes from midnight UTC): an approved
+   * payment stays ACSP until the first cut-off at least `settlementSeconds` after approval (Flowe guide
+   * 4.2: "Depending on the cut-off times it will become ACSC").
    */
   readonly cutoffTimes: readonly string[];
   /**
@@ -104,14 +105,24 @@ export const DEFAULT_MODES: Readonly<Record<Profile, BankModes>> = {
     promptLoginRequired: true,
     // LENIENT: the guide requires the QWAC on token and API calls; most BFF tests run over plain HTTP.
     requireMtls: false,
-    // LENIENT: ACSC depends on cut-off times the guide does not name; BFF tests expect ACSC seconds after ACSP.
-    cutoffTimes: [],
+    // ACSC waits for a cut-off (guide 4.2), whose times the guide does not name. A sandbox bank clears
+    // every minute of its clock, so a demo payment is paid within a minute of its approval; tests
+    // that want ACSC right after settlementSeconds say so with cutoffTimes: [].
+    cutoffTimes: ['every 1m'],
     // The guide does not mention withBalance; Berlin Group lets a bank ignore it.
     withBalance: 'honoured',
   },
 };
 
 const CUTOFF = /^([01]\d|2[0-3]):[0-5]\d$/;
+/** `every 15m`: a cut-off every 15 minutes of the day (UTC), 1 to 1440. */
+const CADENCE = /^every ([1-9]\d{0,3})m$/;
+
+function isCutoff(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const cadence = CADENCE.exec(value);
+  return CUTOFF.test(value) || (cadence !== null && Number(cadence[1]) <= 1440);
+}
 
 /** Thrown for a bad mode value; the message names the field. */
 export class ModeError extends Error {}
@@ -152,8 +163,8 @@ export function parseModes(input: unknown, where = 'modes'): Partial<BankModes> 
   }
   if (b.cutoffTimes !== undefined) {
     const times = b.cutoffTimes;
-    if (!Array.isArray(times) || times.length > 48 || !times.every((t) => typeof t === 'string' && CUTOFF.test(t))) {
-      throw new ModeError('cutoffTimes must be a list of UTC times HH:MM (at most 48)');
+    if (!Array.isArray(times) || times.length > 48 || !times.every(isCutoff)) {
+      throw new ModeError('cutoffTimes must be a list of UTC times HH:MM or cadences "every <N>m" (at most 48)');
     }
     out.cutoffTimes = [...new Set(times as string[])].sort();
   }
@@ -163,16 +174,28 @@ export function parseModes(input: unknown, where = 'modes'): Partial<BankModes> 
   return out as Partial<BankModes>;
 }
 
-/** The first cut-off time at or after `fromMs` (UTC, every day of the week), as ms since the epoch. */
+/** The first cut-off at or after `fromMs` (UTC, every day of the week), as ms since the epoch. */
 export function nextCutoffMs(cutoffTimes: readonly string[], fromMs: number): number {
+  if (cutoffTimes.length === 0) throw new Error('cutoffTimes must not be empty');
   const day = new Date(fromMs);
   day.setUTCHours(0, 0, 0, 0);
+  let next = Number.POSITIVE_INFINITY;
   for (let offset = 0; offset < 2; offset++) {
+    const midnight = day.getTime() + offset * 86_400_000;
     for (const time of cutoffTimes) {
+      const cadence = CADENCE.exec(time);
+      if (cadence) {
+        // Every N minutes from midnight; the day's last slot is followed by the next midnight.
+        const step = Number(cadence[1]) * 60_000;
+        const at = Math.min(midnight + Math.max(0, Math.ceil((fromMs - midnight) / step)) * step, midnight + 86_400_000);
+        if (at >= fromMs) next = Math.min(next, at);
+        continue;
+      }
       const [h, m] = time.split(':').map(Number) as [number, number];
-      const at = day.getTime() + offset * 86_400_000 + (h * 60 + m) * 60_000;
-      if (at >= fromMs) return at;
+      const at = midnight + (h * 60 + m) * 60_000;
+      if (at >= fromMs) next = Math.min(next, at);
     }
+    if (next !== Number.POSITIVE_INFINITY) return next;
   }
-  throw new Error('cutoffTimes must not be empty');
+  return next;
 }

@@ -48,6 +48,9 @@ export function paymentMovement(movement: PaymentMovement): StaticTransaction {
     counterpartyName: request.creditorName,
     counterpartyIban: request.creditorAccount.iban,
     remittance: movement.reversal === true ? `Returned by clearing: ${remittance}`.slice(0, 140) : remittance,
+    // SEPA carries the end-to-end id to the statement, the return's included: how a TPP finds a
+    // payment whose initiation answer it never received.
+    ...(request.endToEndIdentification === undefined ? {} : { endToEndId: request.endToEndIdentification }),
   };
 }
 
@@ -74,6 +77,7 @@ export function transactionDetails(account: SandboxAccount, t: StaticTransaction
   return {
     transactionId: t.transactionId,
     entryReference: t.transactionId.slice(-35),
+    ...(t.endToEndId === undefined ? {} : { endToEndId: t.endToEndId }),
     ...(t.bookingDate === undefined ? {} : { bookingDate: t.bookingDate }),
     valueDate: t.valueDate,
     transactionAmount: { currency: account.currency, amount: formatCents(t.amountCents) },

@@ -137,6 +137,11 @@ export class PaymentService {
     return payment;
   }
 
+  /** Every payment, oldest first (the admin listing). */
+  all(): Payment[] {
+    return [...this.payments.values()].sort((a, b) => a.createdAtMs - b.createdAtMs);
+  }
+
   pending(username?: string): Payment[] {
     return [...this.payments.values()].filter((p) => p.decision === 'pending' && (username === undefined || p.username === username));
   }
