@@ -131,8 +131,10 @@ describe('fairness under a slow bank', () => {
     expect(aliceCalls).toBeLessThanOrEqual(3);
     expect(other.status).toBe(200);
     expect(bobCalls).toBe(1);
-    // Generous for a 2-core machine shared with other test runs; the report shows the real figure.
-    expect(other.ms).toBeLessThan(BANK_LATENCY_MS + 2000);
+    // Not queued behind alice's burst: without fair shares her uncoalesced calls would hold every socket
+    // for ~1000/32 × 2 s. The bound is generous for a 2-core machine busy accepting 1,000 requests
+    // alongside other test files (CPU time, not bank time); the report shows the real figure.
+    expect(other.ms).toBeLessThan(BANK_LATENCY_MS + 5000);
     // Measured at this client, queueing before the BFF reads the request included (the next test holds
     // the server to its deadline + 1 s exactly); the report shows the real figures.
     expect(Math.max(...ms)).toBeLessThan(DEADLINE_MS + 2000);
