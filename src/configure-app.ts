@@ -10,6 +10,8 @@ import { ProblemDetails } from './common/errors/problem.view.js';
 import { createValidationPipe } from './common/errors/validation.js';
 import { limitJsonDepth, refusePrototypeKeys } from './common/http/json-guards.js';
 import { assignRequestId, requestIdOf } from './common/http/request-id.js';
+import { MetricsService } from './common/metrics/metrics.service.js';
+import { answerLiveness, constantHeaders } from './health/liveness.js';
 import { appConfig, opsConfig } from './config/index.js';
 import { opsAccess } from './ops/ops-access.js';
 import type { ConfigOf } from './config/define-config.js';
@@ -39,17 +41,17 @@ export function configureApp(app: NestExpressApplication): void {
   app.set('trust proxy', config.trustProxy);
   app.set('query parser', 'simple');
 
+  const securityHeaders = helmet({
+    // The pages this service serves (auth redirects, the demo) must never be framed: the PSU
+    // has to see the bank's address bar (ConnectPay document) and clickjacking is ruled out.
+    frameguard: { action: 'deny' },
+    contentSecurityPolicy: { directives: { frameAncestors: ["'none'"], formAction: ["'self'", 'http:', 'https:'] } },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: config.secureCookies,
+  });
   app.use(assignRequestId);
-  app.use(
-    helmet({
-      // The pages this service serves (auth redirects, the demo) must never be framed: the PSU
-      // has to see the bank's address bar (ConnectPay document) and clickjacking is ruled out.
-      frameguard: { action: 'deny' },
-      contentSecurityPolicy: { directives: { frameAncestors: ["'none'"], formAction: ["'self'", 'http:', 'https:'] } },
-      referrerPolicy: { policy: 'no-referrer' },
-      strictTransportSecurity: config.secureCookies,
-    }),
-  );
+  app.use(answerLiveness(constantHeaders(securityHeaders), app.get(MetricsService).httpDuration));
+  app.use(securityHeaders);
   // Metrics and the API docs are not public in production (opsConfig): before anything else serves them.
   app.use(opsAccess(app.get<ConfigOf<typeof opsConfig>>(opsConfig.KEY)));
   app.use(noStore);

@@ -94,6 +94,20 @@ describe('ops surface and error shape', () => {
     expect(res.headers['x-powered-by']).toBeUndefined();
   });
 
+  it('answers liveness with the same security headers, no-store and the request id, and HEAD without a body', async () => {
+    const res = await request(bff.url).get('/health/live').set('X-Request-ID', 'probe-req-12345678').expect(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['x-request-id']).toBe('probe-req-12345678');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    const head = await request(bff.url).head('/health/live').expect(200);
+    expect(head.text).toBeUndefined();
+    await request(bff.url).post('/health/live').expect(404);
+  });
+
   it('reports not ready once the database is gone', async () => {
     const other = await startTestBff();
     try {
