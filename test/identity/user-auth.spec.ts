@@ -261,3 +261,50 @@ describe('user identity in production mode with a JWKS', () => {
     }
   });
 });
+
+describe('verified tokens remembered between requests', () => {
+  let bff: TestBff;
+  let key: SigningKey;
+
+  beforeAll(async () => {
+    key = await signingKey('ES256');
+    // No clock tolerance: a token is refused the moment its exp or its maximum age has passed.
+    bff = await startTestBff({ ...PRODUCTION_ENV, AUTH_PUBLIC_KEY: key.publicPem, AUTH_CLOCK_TOLERANCE_SECONDS: '0', AUTH_MAX_TOKEN_AGE_SECONDS: '600' });
+  });
+  afterAll(async () => {
+    await bff.close();
+  });
+
+  const pastSecond = (epochSeconds: number) => new Promise((resolve) => setTimeout(resolve, epochSeconds * 1000 - Date.now() + 200));
+
+  it('refuses a token answered from memory once its exp has passed', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await signToken(key, { sub: 'short-lived', extra: { exp } });
+    await me(bff, `Bearer ${token}`).expect(200, { id: 'short-lived' });
+    await me(bff, `Bearer ${token}`).expect(200, { id: 'short-lived' });
+    await pastSecond(exp);
+    expectUnauthenticated(await me(bff, `Bearer ${token}`), /token expired/, token);
+  });
+
+  it('refuses a token answered from memory once its maximum age has passed, however late it expires', async () => {
+    const iat = Math.floor(Date.now() / 1000) - 599;
+    const token = await signToken(key, { sub: 'old-issue', expiresIn: 3600, extra: { iat } });
+    await me(bff, `Bearer ${token}`).expect(200, { id: 'old-issue' });
+    // jose refuses an age above the maximum: 601 s, not 600.
+    await pastSecond(iat + 601);
+    expectUnauthenticated(await me(bff, `Bearer ${token}`), /older than the maximum token age/, token);
+  });
+
+  it('never answers a token with the same claims but another signature from memory', async () => {
+    const claims = { sub: 'alice', extra: { iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 300 } };
+    const genuine = await signToken(key, claims);
+    await me(bff, `Bearer ${genuine}`).expect(200, { id: 'alice' });
+    const forged = await signToken(await signingKey('ES256'), claims);
+    expect(forged.split('.').slice(0, 2)).toEqual(genuine.split('.').slice(0, 2));
+    expectUnauthenticated(await me(bff, `Bearer ${forged}`), /signature is invalid/, forged);
+    const [header, payload, signature] = genuine.split('.');
+    const flipped = `${header}.${payload}.${signature!.slice(0, -2)}${signature!.endsWith('AA') ? 'BA' : 'AA'}`;
+    expectUnauthenticated(await me(bff, `Bearer ${flipped}`), /signature is invalid/);
+    await me(bff, `Bearer ${genuine}`).expect(200, { id: 'alice' });
+  });
+});

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type CryptoKey, type JWTHeaderParameters, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AppError } from '../../common/errors/app-error.js';
 import { authConfig, normaliseTokenType } from '../../config/auth.config.js';
@@ -17,6 +19,13 @@ export const MAX_SUBJECT_LENGTH = 255;
  */
 const SUBJECT_FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
+/**
+ * Verified tokens remembered, by SHA-256 of the whole token (signature included): a frontend sends
+ * the same token with every request until it expires, and checking its signature each time is most
+ * of what authentication costs. Bounded; least recently used tokens go first.
+ */
+const VERIFIED_TOKENS_MAX = 10_000;
+
 /** The identity provider's key set could not be read: an upstream outage, not a bad token. */
 class KeySetUnavailable extends Error {}
 
@@ -32,6 +41,7 @@ class KeySetUnavailable extends Error {}
 export class UserTokenVerifier {
   private readonly logger = new Logger(UserTokenVerifier.name);
   private readonly getKey: JWTVerifyGetKey;
+  private readonly verified = new LRUCache<string, AuthenticatedUser>({ max: VERIFIED_TOKENS_MAX });
 
   constructor(
     @Inject(authConfig.KEY) private readonly config: ConfigOf<typeof authConfig>,
@@ -40,7 +50,22 @@ export class UserTokenVerifier {
     this.getKey = keyResolver(config, sandbox);
   }
 
+  /**
+   * The token's user. A token verified before is answered from memory until the moment it would
+   * stop passing the checks below (its `exp`, or its maximum age): after that it is verified
+   * afresh, and refused. Only a token whose every byte matches one that passed is ever found.
+   */
   async verify(token: string): Promise<AuthenticatedUser> {
+    const key = createHash('sha256').update(token).digest('base64');
+    const known = this.verified.get(key);
+    if (known) return known;
+    const { user, validUntilMs } = await this.verifyFully(token);
+    const ttl = Math.floor(validUntilMs - Date.now());
+    if (ttl > 0) this.verified.set(key, user, { ttl });
+    return user;
+  }
+
+  private async verifyFully(token: string): Promise<{ user: AuthenticatedUser; validUntilMs: number }> {
     let payload: JWTPayload;
     let header: JWTHeaderParameters;
     try {
@@ -66,7 +91,18 @@ export class UserTokenVerifier {
       throw new AppError('unauthenticated', `token subject must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters`);
     }
     if (SUBJECT_FORBIDDEN.test(sub)) throw new AppError('unauthenticated', 'token subject must not contain control or formatting characters');
-    return { id: sub, label: userLabel(payload, sub) };
+    // Frozen: the same object answers every request that carries this token.
+    return { user: Object.freeze({ id: sub, label: userLabel(payload, sub) }), validUntilMs: this.validUntil(payload) };
+  }
+
+  /**
+   * Until when a verified token stays acceptable without a fresh look: its `exp` (required), or
+   * sooner when a maximum token age ends first. The clock tolerance is left to the full check.
+   */
+  private validUntil(payload: JWTPayload): number {
+    let until = payload.exp! * 1000;
+    if (this.config.maxTokenAgeSeconds !== undefined && typeof payload.iat === 'number') until = Math.min(until, (payload.iat + this.config.maxTokenAgeSeconds) * 1000);
+    return until;
   }
 
   /**
