@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { redactPaths, redactUrl } from '../../src/common/logging/redaction.js';
+import { redactUrl, secretCensor } from '../../src/common/logging/redaction.js';
 
 /** What a pino logger configured like the app's writes for `entry`. */
 function logged(entry: Record<string, unknown>, extraHeaders: string[] = []): string {
@@ -11,7 +11,7 @@ function logged(entry: Record<string, unknown>, extraHeaders: string[] = []): st
       done();
     },
   });
-  pino({ redact: { paths: redactPaths(extraHeaders), censor: '[REDACTED]' } }, sink).info(entry, 'line');
+  pino({ formatters: { log: secretCensor(extraHeaders) } }, sink).info(entry, 'line');
   return out;
 }
 
@@ -22,7 +22,7 @@ describe('log redaction', () => {
     expect(redactUrl('/api/v1/consents')).toBe('/api/v1/consents');
   });
 
-  it('censors tokens, codes, secrets and cookies wherever pino finds them, up to three levels deep', () => {
+  it('censors tokens, codes, secrets and cookies wherever they are in the entry, up to four levels deep', () => {
     const line = logged({
       req: { headers: { authorization: 'Bearer user-jwt', cookie: 'tpp_login=binding' } },
       tokens: { access_token: 'bank-access', refresh_token: 'bank-refresh' },
@@ -59,5 +59,25 @@ describe('log redaction', () => {
     const line = logged({ headers: { 'x-flowe-key': 'subscription-secret', accept: 'application/json' } }, ['X-Flowe-Key']);
     expect(line).not.toContain('subscription-secret');
     expect(line).toContain('application/json');
+  });
+  it('censors secrets inside errors and their causes, and keeps them errors with their message', () => {
+    const cause = Object.assign(new Error('token endpoint said no'), { form: { code: 'code-in-cause' } });
+    const err = Object.assign(new Error('exchange failed', { cause }), { request: { headers: { Authorization: 'Bearer in-error' } }, code: 'ECONNRESET' });
+    const line = logged({ err });
+    for (const secret of ['code-in-cause', 'in-error']) expect(line).not.toContain(secret);
+    const parsed = JSON.parse(line) as { err: { type: string; message: string; stack: string; code: string } };
+    expect(parsed.err).toMatchObject({ type: 'Error', code: 'ECONNRESET' });
+    expect(parsed.err.message).toContain('exchange failed');
+    expect(parsed.err.stack).toContain('exchange failed');
+  });
+
+  it('never changes what was logged: only a copy is censored', () => {
+    const entry = { call: { headers: { authorization: 'Bearer kept-by-caller' } }, list: [{ token: 't-1' }] };
+    const err = Object.assign(new Error('x'), { password: 'kept-in-error' });
+    const line = logged({ ...entry, err });
+    expect(line).not.toMatch(/kept-by-caller|t-1|kept-in-error/);
+    expect(entry.call.headers.authorization).toBe('Bearer kept-by-caller');
+    expect(entry.list[0]!.token).toBe('t-1');
+    expect(err.password).toBe('kept-in-error');
   });
 });

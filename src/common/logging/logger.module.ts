@@ -5,7 +5,7 @@ import { appConfig, banksConfig } from '../../config/index.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import { requestIdOf } from '../http/request-id.js';
 import { logDestination, loggerOptions, resolveLogFormat } from './log-format.js';
-import { redactPaths, redactUrl } from './redaction.js';
+import { redactUrl, secretCensor } from './redaction.js';
 
 /**
  * Logs with secrets redacted: JSON lines, or pretty one-line text at a terminal (see log-format).
@@ -18,10 +18,7 @@ import { redactPaths, redactUrl } from './redaction.js';
       useFactory: (app: ConfigOf<typeof appConfig>, banks: ConfigOf<typeof banksConfig>) => {
         const options = {
           ...loggerOptions('tpp-bff', app.logLevel),
-          redact: {
-            paths: redactPaths(banks.banks.flatMap((b) => b.subscriptionKey?.headers ?? [])),
-            censor: '[REDACTED]',
-          },
+          formatters: { log: secretCensor(banks.banks.flatMap((b) => b.subscriptionKey?.headers ?? [])) },
           genReqId: (req: IncomingMessage) => requestIdOf(req),
           serializers: {
             req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
