@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import request from 'supertest';
 import { AspspRegistry } from '../../src/aspsp/aspsp.registry.js';
+import { MetricsService } from '../../src/common/metrics/metrics.service.js';
 import { addDays, utcDate } from '../../src/aspsp/berlin-group/dates.js';
 import { sandboxLogin } from '../support/bank-login.js';
 import { startTestBff } from '../support/bff.js';
@@ -42,8 +43,14 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
     const reads = await aisReads(world.sandbox.httpUrl, bankConsentId);
     expect(reads).toEqual([expect.objectContaining({ route: 'accounts', status: 200, psuIpPresent: true, psuIp: '127.0.0.1' })]);
 
+    const metrics = world.bff.app.get(MetricsService);
+    const statements = async () => (await metrics.dbQueries.get()).values[0]?.value ?? 0;
+    const before = await statements();
     const second = await api().get(`/api/v1/consents/${consentId}/accounts`).set(auth(alice.token)).expect(200);
-    expect(second.body).toMatchObject({ source: 'storage', fetchedAt: first.body.fetchedAt, accounts: first.body.accounts });
+    // A stored read is one statement: ownership, consent, accounts, budget and refresh plan together.
+    expect((await statements()) - before).toBe(1);
+    expect(second.body).toEqual({ ...first.body, source: 'storage', budget: second.body.budget });
+    expect(second.body.budget).toEqual(first.body.budget);
     expect(await aisReads(world.sandbox.httpUrl, bankConsentId)).toHaveLength(1);
     expect(second.headers['cache-control']).toBe('no-store');
   });

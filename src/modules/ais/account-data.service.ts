@@ -9,9 +9,10 @@ import { toAccountView, toBalanceView, toTransactionView, type AccountsView, typ
 import type { BudgetView } from './budget.view.js';
 import { AisReader } from './ais-reader.js';
 import { AccountStore, type LinkedAccount } from './account.store.js';
-import { ConsentBudgets } from './consent-budgets.service.js';
+import { ConsentBudgets, type RefreshInfo } from './consent-budgets.service.js';
+import { consentNotUsable } from './consent-errors.js';
 import type { AisConsent } from './consent.entity.js';
-import { ConsentStore } from './consent.store.js';
+import { ConsentStore, isDueToExpire } from './consent.store.js';
 import { ConsentsService } from './consents.service.js';
 
 /** Days of history shown when the frontend gives no dateFrom (our choice: neither bank document names a default). */
@@ -34,6 +35,8 @@ export interface TransactionsRequest extends ReadRequest {
 }
 
 type Source = 'bank' | 'storage';
+
+type Envelope = { fetchedAt: string; source: Source; warning?: DataWarning; nextRefreshAt?: string; budget: BudgetView };
 
 /**
  * Accounts, balances and transactions for the frontend. Served from storage by default (no bank
@@ -77,12 +80,33 @@ export class AccountDataService {
   }
 
   private async readAccounts(userId: string, consentId: string, req: ReadRequest): Promise<AccountsView> {
+    if (!req.refresh) {
+      const stored = await this.storedAccounts(userId, consentId);
+      if (stored) return stored;
+    }
     const consent = await this.consentsService.requireValid(userId, consentId);
     const read = req.refresh || consent.accountsFetchedAt === null;
     const source = await this.attended(read, consent.accountsFetchedAt !== null, this.shared(consent, 'accounts', () => this.reader.accounts(consent, { psuIpAddress: req.psuIpAddress })));
     const links = await this.store.linkedAccounts(consent.id);
     const fresh = await this.consents.findById(consent.id);
     return { consentId: consent.id, accounts: links.map((l) => toAccountView(l.account)), ...(await this.envelope(consent, source.source, fresh?.accountsFetchedAt ?? null, source.rateLimited)) };
+  }
+
+  /**
+   * The stored answer, from one statement: what most reads are. Undefined when the consent needs
+   * more than a read first (its validUntil has just passed and it is to be expired, or its
+   * accounts were never read from the bank): the full path then handles it.
+   */
+  private async storedAccounts(userId: string, consentId: string): Promise<AccountsView | undefined> {
+    const read = await this.store.storedAccounts(userId, consentId);
+    if (!read) throw AppError.notFound('Consent');
+    const { consent } = read;
+    // Expiring it is a write (with its event): left to the full path.
+    if (isDueToExpire(consent)) return undefined;
+    if (consent.status !== 'valid') throw consentNotUsable(consent);
+    if (consent.accountsFetchedAt === null) return undefined;
+    const refresh = this.budgets.describeRead(consent, read.now, read.windows, read.nextRefreshAt);
+    return { consentId: consent.id, accounts: read.accounts.map(toAccountView), ...this.envelopeOf(consent, 'storage', consent.accountsFetchedAt, false, refresh) };
   }
 
   private async readBalances(userId: string, consentId: string, accountId: string, req: ReadRequest): Promise<BalancesView> {
@@ -166,8 +190,11 @@ export class AccountDataService {
     source: Source,
     fetchedAt: Date | null,
     rateLimited: boolean,
-  ): Promise<{ fetchedAt: string; source: Source; warning?: DataWarning; nextRefreshAt?: string; budget: BudgetView }> {
-    const refresh = await this.budgets.describeOne(consent);
+  ): Promise<Envelope> {
+    return this.envelopeOf(consent, source, fetchedAt, rateLimited, await this.budgets.describeOne(consent));
+  }
+
+  private envelopeOf(consent: AisConsent, source: Source, fetchedAt: Date | null, rateLimited: boolean, refresh: RefreshInfo): Envelope {
     const base = { fetchedAt: (fetchedAt ?? new Date()).toISOString(), source, ...refresh };
     if (source === 'bank') return base;
     const blocked = refresh.budget.remaining === 0 && refresh.budget.used < refresh.budget.limit;

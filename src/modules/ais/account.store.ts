@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { BankAccount, BankBalance, BankTransaction, TransactionRange } from '../../aspsp/berlin-group/ais.js';
 import { utcDate } from '../../aspsp/berlin-group/dates.js';
+import type { ResourceUsage } from './budget.js';
 import type { AisConsent } from './consent.entity.js';
 import { ConsentStore } from './consent.store.js';
 
@@ -75,6 +76,27 @@ export interface StatementSearch {
   /** The movements carrying the end-to-end id, oldest first. */
   entries: { bookingStatus: 'booked' | 'pending'; amount: string; currency: string; date: string | null }[];
 }
+
+/**
+ * What a stored accounts answer needs, read in one statement: the consent (only if the user owns
+ * it), the database's now, the accounts it reaches in the bank's order, its budget ledger's window
+ * and its next planned background refresh.
+ */
+export interface StoredAccountsRead {
+  consent: AisConsent;
+  now: Date;
+  accounts: StoredAccount[];
+  windows: ResourceUsage[];
+  nextRefreshAt: Date | null;
+}
+
+type JsonAccount = Omit<StoredAccount, 'balancesFetchedAt' | 'transactionsFetchedAt'> & { balancesFetchedAt: string | null; transactionsFetchedAt: string | null };
+type JsonUsage = Omit<ResourceUsage, 'oldestCallAt' | 'oldestReadAt'> & { oldestCallAt: string; oldestReadAt: string | null };
+
+const CONSENT_COLUMNS = `c.id::text, c.user_id AS "userId", c.connection_id::text AS "connectionId", c.aspsp_id AS "aspspId", c.bank_consent_id AS "bankConsentId",
+  c.status, c.status_reason AS "statusReason", c.valid_until::text AS "validUntil", c.frequency_per_day AS "frequencyPerDay",
+  c.recurring_indicator AS "recurringIndicator", c.budget_blocked_until AS "budgetBlockedUntil", c.accounts_fetched_at AS "accountsFetchedAt",
+  c.status_changed_at AS "statusChangedAt", c.created_at AS "createdAt", c.updated_at AS "updatedAt"`;
 
 /** Rows per INSERT: 15 parameters each stays far below PostgreSQL's 65,535. */
 const CHUNK = 1000;
@@ -220,6 +242,42 @@ export class AccountStore {
     };
   }
 
+  /**
+   * The user's consent with everything a stored accounts answer shows, in one round trip and no
+   * transaction (a read); undefined when the user has no such consent. The ledger and the poll
+   * queue are only read here: their owners (ConsentStore, PollQueue) write them.
+   */
+  async storedAccounts(userId: string, consentId: string): Promise<StoredAccountsRead | undefined> {
+    const [row]: (AisConsent & { now: Date; nextRefreshAt: Date | null; accounts: JsonAccount[]; windows: JsonUsage[] })[] = await this.dataSource.query(
+      `SELECT ${CONSENT_COLUMNS}, now() AS now,
+              (SELECT p.next_poll_at FROM poll_items p WHERE p.kind = 'ais-refresh' AND p.resource_id = c.id) AS "nextRefreshAt",
+              COALESCE((SELECT json_agg(w) FROM (
+                 SELECT resource, count(*)::int AS calls, (count(*) FILTER (WHERE page = 1))::int AS reads,
+                        min(read_at) AS "oldestCallAt", min(read_at) FILTER (WHERE page = 1) AS "oldestReadAt"
+                   FROM ais_unattended_reads WHERE consent_id = c.id AND read_at > now() - interval '24 hours'
+                  GROUP BY resource) w), '[]') AS windows,
+              COALESCE((SELECT json_agg(x ORDER BY x.position) FROM (
+                 SELECT ${ACCOUNT_COLUMNS}, l.position
+                   FROM ais_consent_accounts l JOIN ais_accounts a ON a.id = l.account_id
+                  WHERE l.consent_id = c.id) x), '[]') AS accounts
+         FROM ais_consents c WHERE c.id = $1 AND c.user_id = $2`,
+      [consentId, userId],
+    );
+    if (!row) return undefined;
+    const { now, nextRefreshAt, accounts, windows, ...consent } = row;
+    return {
+      consent,
+      now,
+      nextRefreshAt,
+      accounts: accounts.map(({ position: _, ...a }: JsonAccount & { position?: number }) => ({
+        ...a,
+        balancesFetchedAt: toDate(a.balancesFetchedAt),
+        transactionsFetchedAt: toDate(a.transactionsFetchedAt),
+      })),
+      windows: windows.map((w) => ({ ...w, oldestCallAt: new Date(w.oldestCallAt), oldestReadAt: toDate(w.oldestReadAt) })),
+    };
+  }
+
   /** The accounts a consent reaches, in the bank's order. */
   async linkedAccounts(consentId: string): Promise<LinkedAccount[]> {
     const rows: (StoredAccount & { resourceId: string })[] = await this.dataSource.query(
@@ -307,3 +365,5 @@ function coveredFrom(previousFrom: string | null, previousFetchedAt: Date | null
   const noGap = readFrom <= utcDate(previousFetchedAt);
   return noGap && previousFrom < readFrom ? previousFrom : readFrom;
 }
+
+const toDate = (value: string | null): Date | null => (value === null ? null : new Date(value));

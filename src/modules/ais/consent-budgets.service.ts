@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import type { BudgetCounting } from '../../config/banks.config.js';
 import { PollQueue } from '../polling/poll-queue.store.js';
-import { budgetState } from './budget.js';
+import { budgetState, type ResourceUsage } from './budget.js';
 import { toBudgetView, type BudgetView } from './budget.view.js';
 import type { AisConsent } from './consent.entity.js';
 import { ConsentStore } from './consent.store.js';
@@ -31,12 +31,14 @@ export class ConsentBudgets {
     const ids = consents.map((c) => c.id);
     const [{ now, windows }, next] = await Promise.all([this.store.windows(ids), this.polls.nextPollAt('ais-refresh', ids)]);
     const out = new Map<string, RefreshInfo>();
-    for (const consent of consents) {
-      const usage = { limit: consent.frequencyPerDay, resources: windows.get(consent.id) ?? [], blockedUntil: consent.budgetBlockedUntil };
-      const at = next.get(consent.id);
-      out.set(consent.id, { budget: toBudgetView(budgetState(usage, this.countingOf(consent.aspspId), now)), ...(at ? { nextRefreshAt: at.toISOString() } : {}) });
-    }
+    for (const consent of consents) out.set(consent.id, this.describeRead(consent, now, windows.get(consent.id) ?? [], next.get(consent.id) ?? null));
     return out;
+  }
+
+  /** The same, from a ledger window and refresh time already read (with the consent, in one statement). */
+  describeRead(consent: AisConsent, now: Date, window: ResourceUsage[], nextRefreshAt: Date | null): RefreshInfo {
+    const usage = { limit: consent.frequencyPerDay, resources: window, blockedUntil: consent.budgetBlockedUntil };
+    return { budget: toBudgetView(budgetState(usage, this.countingOf(consent.aspspId), now)), ...(nextRefreshAt ? { nextRefreshAt: nextRefreshAt.toISOString() } : {}) };
   }
 
   /** The bank's counting rule; a bank no longer configured is described by the safe reading. */

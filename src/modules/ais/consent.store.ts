@@ -12,6 +12,11 @@ import { budgetState, mayCharge, type BudgetUsage, type ChargeRequest, type Reso
 import { AisConsent } from './consent.entity.js';
 import { canMove, isEnded, reconsentRequired, type LocalConsentStatus } from './consent-status.js';
 
+/** A consent past its validUntil that is still open: expireIfDue moves it to `expired`. */
+export function isDueToExpire(consent: AisConsent): boolean {
+  return !isEnded(consent.status) && consent.status !== 'pending' && consent.validUntil < utcDate();
+}
+
 /** How long the PSU has to approve a new consent in their bank app before the scheduler gives up. */
 export const APPROVAL_DEADLINE_MS = 15 * 60_000;
 
@@ -122,7 +127,7 @@ export class ConsentStore {
 
   /** A live consent whose validUntil (a UTC date) has passed is expired, whatever the bank last said (not while its creation is in flight). */
   async expireIfDue(consent: AisConsent): Promise<AisConsent> {
-    if (isEnded(consent.status) || consent.status === 'pending' || consent.validUntil >= utcDate()) return consent;
+    if (!isDueToExpire(consent)) return consent;
     return this.move(consent.id, 'expired', 'valid_until_passed');
   }
 
