@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
@@ -11,7 +12,7 @@ import { createValidationPipe } from './common/errors/validation.js';
 import { limitJsonDepth, refusePrototypeKeys } from './common/http/json-guards.js';
 import { assignRequestId, requestIdOf } from './common/http/request-id.js';
 import { MetricsService } from './common/metrics/metrics.service.js';
-import { answerLiveness, constantHeaders } from './health/liveness.js';
+import { answerFirst, answerLiveness, constantHeaders } from './health/liveness.js';
 import { appConfig, opsConfig } from './config/index.js';
 import { opsAccess } from './ops/ops-access.js';
 import type { ConfigOf } from './config/define-config.js';
@@ -49,8 +50,10 @@ export function configureApp(app: NestExpressApplication): void {
     referrerPolicy: { policy: 'no-referrer' },
     strictTransportSecurity: config.secureCookies,
   });
+  const liveness = answerLiveness(constantHeaders(securityHeaders), app.get(MetricsService).httpDuration);
+  answerFirst(app.getHttpServer() as Server, liveness);
+  app.use(liveness);
   app.use(assignRequestId);
-  app.use(answerLiveness(constantHeaders(securityHeaders), app.get(MetricsService).httpDuration));
   app.use(securityHeaders);
   // Metrics and the API docs are not public in production (opsConfig): before anything else serves them.
   app.use(opsAccess(app.get<ConfigOf<typeof opsConfig>>(opsConfig.KEY)));
