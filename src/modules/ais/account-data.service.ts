@@ -8,11 +8,11 @@ import { BankMetrics } from '../../common/metrics/bank.metrics.js';
 import { toAccountView, toBalanceView, toTransactionView, type AccountsView, type BalancesView, type DataWarning, type TransactionsView } from './account.view.js';
 import type { BudgetView } from './budget.view.js';
 import { AisReader } from './ais-reader.js';
-import { AccountStore, type LinkedAccount } from './account.store.js';
+import { AccountStore, type LinkedAccount, type StoredAccountsRead } from './account.store.js';
 import { ConsentBudgets, type RefreshInfo } from './consent-budgets.service.js';
 import { consentNotUsable } from './consent-errors.js';
 import type { AisConsent } from './consent.entity.js';
-import { ConsentStore, isDueToExpire } from './consent.store.js';
+import { isDueToExpire } from './consent.store.js';
 import { ConsentsService } from './consents.service.js';
 
 /** Days of history shown when the frontend gives no dateFrom (our choice: neither bank document names a default). */
@@ -50,7 +50,6 @@ export class AccountDataService {
   private readonly views = new SingleFlight();
 
   constructor(
-    private readonly consents: ConsentStore,
     private readonly consentsService: ConsentsService,
     private readonly reader: AisReader,
     private readonly store: AccountStore,
@@ -87,9 +86,10 @@ export class AccountDataService {
     const consent = await this.consentsService.requireValid(userId, consentId);
     const read = req.refresh || consent.accountsFetchedAt === null;
     const source = await this.attended(read, consent.accountsFetchedAt !== null, this.shared(consent, 'accounts', () => this.reader.accounts(consent, { psuIpAddress: req.psuIpAddress })));
-    const links = await this.store.linkedAccounts(consent.id);
-    const fresh = await this.consents.findById(consent.id);
-    return { consentId: consent.id, accounts: links.map((l) => toAccountView(l.account)), ...(await this.envelope(consent, source.source, fresh?.accountsFetchedAt ?? null, source.rateLimited)) };
+    // What is stored now, the bank's answer included: one statement, as for a stored read.
+    const stored = await this.store.storedAccounts(userId, consent.id);
+    if (!stored) throw AppError.notFound('Consent');
+    return this.accountsView(consent, stored, source.source, source.rateLimited);
   }
 
   /**
@@ -105,8 +105,13 @@ export class AccountDataService {
     if (isDueToExpire(consent)) return undefined;
     if (consent.status !== 'valid') throw consentNotUsable(consent);
     if (consent.accountsFetchedAt === null) return undefined;
-    const refresh = this.budgets.describeRead(consent, read.now, read.windows, read.nextRefreshAt);
-    return { consentId: consent.id, accounts: read.accounts.map(toAccountView), ...this.envelopeOf(consent, 'storage', consent.accountsFetchedAt, false, refresh) };
+    return this.accountsView(consent, read, 'storage', false);
+  }
+
+  /** `consent` as it was when the read began (its budget limits); `stored` as it is now. */
+  private accountsView(consent: AisConsent, stored: StoredAccountsRead, source: Source, rateLimited: boolean): AccountsView {
+    const refresh = this.budgets.describeRead(consent, stored.now, stored.windows, stored.nextRefreshAt);
+    return { consentId: consent.id, accounts: stored.accounts.map(toAccountView), ...this.envelopeOf(consent, source, stored.consent.accountsFetchedAt, rateLimited, refresh) };
   }
 
   private async readBalances(userId: string, consentId: string, accountId: string, req: ReadRequest): Promise<BalancesView> {
