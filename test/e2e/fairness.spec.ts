@@ -132,12 +132,13 @@ describe('fairness under a slow bank', () => {
     expect(other.status).toBe(200);
     expect(bobCalls).toBe(1);
     // Not queued behind alice's burst: without fair shares her uncoalesced calls would hold every socket
-    // for ~1000/32 × 2 s. The bound is generous for a 2-core machine busy accepting 1,000 requests
-    // alongside other test files (CPU time, not bank time); the report shows the real figure.
-    expect(other.ms).toBeLessThan(BANK_LATENCY_MS + 5000);
+    // for ~1000/32 × 2 s ≈ 60 s. The bound sits far below that and far above what a 2-core machine
+    // busy accepting 1,000 requests alongside other test files needs (CPU time, not bank time): this
+    // asserts behaviour, not speed. The report shows the real figure.
+    expect(other.ms).toBeLessThan(BANK_LATENCY_MS + 10_000);
     // Measured at this client, queueing before the BFF reads the request included (the next test holds
     // the server to its deadline + 1 s exactly); the report shows the real figures.
-    expect(Math.max(...ms)).toBeLessThan(DEADLINE_MS + 2000);
+    expect(Math.max(...ms)).toBeLessThan(DEADLINE_MS + 5000);
     expect(await scrape(world.bff.url)).toMatch(/^api_requests_coalesced_total\{[^}]*resource="accounts"[^}]*\} [1-9]\d*/m);
   }, 60_000);
 
