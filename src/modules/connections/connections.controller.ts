@@ -2,7 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AspspRegistry, type AspspSummary } from '../../aspsp/aspsp.registry.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
-import { ConnectionView, toConnectionView } from './connection.view.js';
+import { ConnectionView } from './connection.view.js';
 import { ConnectionsService } from './connections.service.js';
 
 /** The user's connections. `POST /api/v1/connections` starts a bank login: see ConnectController (bank-login). */
@@ -24,13 +24,13 @@ export class ConnectionsController {
   @Get('connections')
   @ApiOkResponse({ type: [ConnectionView] })
   async list(@CurrentUser() user: AuthenticatedUser): Promise<{ connections: ConnectionView[] }> {
-    return { connections: (await this.connections.list(user.id)).map(toConnectionView) };
+    return { connections: (await this.connections.list(user.id)).map((c) => this.connections.view(c)) };
   }
 
   @Get('connections/:id')
   @ApiOkResponse({ type: ConnectionView })
   async get(@CurrentUser() user: AuthenticatedUser, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string): Promise<ConnectionView> {
-    return toConnectionView(await this.connections.get(user.id, id));
+    return this.connections.view(await this.connections.get(user.id, id));
   }
 
   @Delete('connections/:id')

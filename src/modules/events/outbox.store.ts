@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { returningRows } from '../../database/returning.js';
 import { OUTBOX_ID, OUTBOX_WRITING, outboxWatermark } from './outbox-watermark.js';
 
-export type EventType = 'consent.status' | 'payment.status' | 'connection.status';
+export type EventType = 'consent.status' | 'payment.status' | 'connection.status' | 'connection.expiring' | 'consent.expiring';
 
 export interface OutboxEvent {
   userId: string;
