@@ -17,10 +17,10 @@ export class EventsController {
 
   @Get('events')
   @ApiOperation({
-    summary: "Server-sent events: this user's consent.status and payment.status changes",
+    summary: "Server-sent events: this user's consent, payment and connection status changes and expiry warnings",
     description:
       'text/event-stream. Each event has `id:` (send the last one back as `Last-Event-ID` when reconnecting, on any replica, to get ' +
-      'everything committed since), `event:` (`consent.status`, `payment.status`) and one JSON `data:` line with `eventId` (the same id), ' +
+      'everything committed since), `event:` (`consent.status`, `payment.status`, `connection.status`, `connection.expiring`, `consent.expiring`) and one JSON `data:` line with `eventId` (the same id), ' +
       'the resource ids, the new status and `occurredAt`. Ids only grow, and an event is sent only once every lower id has committed ' +
       'or rolled back, so resuming never skips a change that committed late. The stream opens with an `id:` line without data (its ' +
       'starting position: a client that has received no event yet resumes from it too). Comment lines keep the connection alive. ' +
