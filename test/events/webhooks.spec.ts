@@ -71,8 +71,10 @@ describe('webhooks: every outbox event POSTed, signed, at least once', () => {
     for (const d of receiver.deliveries) {
       expect(verifyWebhook(SECRET, d.body, d.headers['x-signature'] as string, now)).toBe(true);
       expect(d.headers['content-type']).toBe('application/json');
-      const body = JSON.parse(d.body) as { id: string; type: string; occurredAt: string; data: Record<string, unknown> };
-      expect(body).toEqual({ id: d.headers['x-event-id'], type: 'payment.status', occurredAt: expect.any(String), data: { paymentId: expect.stringMatching(/^p-\d+$/), status: 'ACSC' } });
+      const body = JSON.parse(d.body) as { id: string; type: string; occurredAt: string; userId: string; data: { paymentId: string } };
+      expect(body).toEqual({ id: d.headers['x-event-id'], type: 'payment.status', occurredAt: expect.any(String), userId: expect.any(String), data: { paymentId: expect.stringMatching(/^p-\d+$/), status: 'ACSC' } });
+      // The receiver serves every user: each event names the one it belongs to.
+      expect(body.userId).toBe(Number(body.data.paymentId.slice(2)) % 3 ? 'alice' : 'bob');
     }
     // Each event: one refused attempt, then one accepted after a backoff; never a second accepted one.
     const byEvent = new Map<string, Delivery[]>();
