@@ -5,6 +5,7 @@ import { EventsModule } from '../events/events.module.js';
 import { IdentityModule } from '../identity/identity.module.js';
 import { PollingModule } from '../polling/polling.module.js';
 import { TokenVaultModule } from '../token-vault/token-vault.module.js';
+import { AspspLogoController } from './aspsp-logo.controller.js';
 import { BankCallGate } from './bank-call-gate.js';
 import { BankIdentityService } from './bank-identity.service.js';
 import { BankIdentityStore } from './bank-identity.store.js';
@@ -28,7 +29,7 @@ import { ConnectionExpiryWarnings } from './expiry-warnings.js';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Connection]), TokenVaultModule, AspspModule, IdentityModule, EventsModule, PollingModule],
-  controllers: [ConnectionsController],
+  controllers: [ConnectionsController, AspspLogoController],
   providers: [ConnectionsService, ConnectionsStore, BankTokensService, ConnectionLifecycle, BankCallGate, BankIdentityStore, BankIdentityService, ConnectionExpiryWarnings],
   exports: [ConnectionsService, BankTokensService, ConnectionLifecycle, BankIdentityService],
 })
