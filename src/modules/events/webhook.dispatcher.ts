@@ -88,6 +88,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async deliver(client: WebhookClient, delivery: WebhookDelivery): Promise<void> {
+    if (!this.config.webhook?.eventTypes.includes(delivery.type)) {
+      // Not a type this receiver asked for (WEBHOOK_EVENT_TYPES): done with, so it is never sent nor kept for the webhook.
+      await this.outbox.markWebhookDelivered(delivery.id);
+      this.metrics.webhookDeliveries.inc({ outcome: 'filtered' });
+      return;
+    }
     const status = await client.post(toWebhookMessage(delivery));
     if (status >= 200 && status < 300) {
       await this.outbox.markWebhookDelivered(delivery.id);
