@@ -11,11 +11,11 @@ import { errorText, refreshFailureText } from './problem-text.js';
 import * as session from './session.js';
 import { followEvents } from './sse.js';
 import { bankName, changed, initialState, newIdempotencyKey, state } from './store.js';
-import { CONSENT_STATUS, LOGIN_ERRORS, paymentShown } from './status-text.js';
-import { money } from './format.js';
+import { CONNECTION_STATUS, CONSENT_STATUS, LOGIN_ERRORS, paymentShown } from './status-text.js';
+import { day, money } from './format.js';
 
 /**
- * @import { Account, Aspsp, Connection, Consent, ConsentStatusEvent, CreatePayment, Payment, PaymentStatusEvent, ServiceId } from './api-types'
+ * @import { Account, Aspsp, Connection, ConnectionExpiringEvent, ConnectionStatusEvent, Consent, ConsentExpiringEvent, ConsentStatusEvent, CreatePayment, Payment, PaymentStatusEvent, ServiceId } from './api-types'
  * @import { ServerEvent } from './sse'
  * @import { Loadable, Section, TransactionFilter } from './store'
  */
@@ -147,6 +147,17 @@ export async function connectBank(bank, services) {
   const created = await api.createConnection({ aspspId: bank.id, returnUrl: `${location.origin}/`, ...(services.length > 0 ? { services } : {}) });
   location.assign(new URL(created.authorizationUrl, location.origin).toString());
   // The page stays busy until the browser has left it.
+  await new Promise(() => {});
+}
+
+/**
+ * Logs in at the bank again for a connection whose login ended or ends soon, then leaves this page
+ * for the bank as `connectBank` does. The connection keeps its id, account access and data.
+ * @param {Connection} connection
+ */
+export async function logInAgain(connection) {
+  const renewed = await api.reauthorizeConnection(connection.id, { returnUrl: `${location.origin}/` });
+  location.assign(new URL(renewed.authorizationUrl, location.origin).toString());
   await new Promise(() => {});
 }
 
@@ -365,10 +376,24 @@ export function onServerEvent(event) {
         .catch(() => {});
       break;
     }
-    case 'connection.status':
+    case 'connection.status': {
+      const change = /** @type {ConnectionStatusEvent} */ (data);
       void loadConnections().catch(() => {});
-      log(event.type, 'A bank connection changed');
+      log(event.type, `${bankName(change.aspspId)}: ${CONNECTION_STATUS[change.status]?.text ?? 'the connection changed'}`);
       break;
+    }
+    case 'connection.expiring': {
+      const warning = /** @type {ConnectionExpiringEvent} */ (data);
+      void loadConnections().catch(() => {});
+      log(event.type, `${bankName(warning.aspspId)}: log in again by ${day(warning.reauthBy)}`);
+      break;
+    }
+    case 'consent.expiring': {
+      const warning = /** @type {ConsentExpiringEvent} */ (data);
+      void loadConsents().catch(() => {});
+      log(event.type, `${bankName(warning.aspspId)} account access ends on ${day(warning.validUntil)}: renew it to keep seeing your accounts`);
+      break;
+    }
     default:
       return; // a type this page does not know yet
   }

@@ -38,6 +38,8 @@ export interface Connection {
   status: ConnectionStatus;
   failureReason?: string;
   reauthBy?: string;
+  /** The bank login ends within the warning window (or has): offer "Log in again" (reauthorize). */
+  expiresSoon: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -56,6 +58,10 @@ export interface CreateConnection {
   returnUrl: string;
 }
 
+export interface ReauthorizeConnection {
+  returnUrl?: string;
+}
+
 export interface Consent {
   id: string;
   connectionId: string;
@@ -64,6 +70,8 @@ export interface Consent {
   reconsentRequired: boolean;
   statusReason?: string;
   validUntil: string;
+  /** A valid consent near its validUntil: offer "Renew access" (a new consent). */
+  expiresSoon: boolean;
   frequencyPerDay: number;
   recurringIndicator: boolean;
   statusChangedAt: string;
@@ -216,6 +224,31 @@ export interface ConsentStatusEvent {
   connectionId: string;
   status: ConsentStatus;
   reconsentRequired: boolean;
+}
+
+export interface ConnectionStatusEvent {
+  eventId: string;
+  connectionId: string;
+  aspspId: string;
+  status: ConnectionStatus;
+  previousStatus: ConnectionStatus;
+  reason?: string;
+  reauthBy?: string;
+}
+
+export interface ConnectionExpiringEvent {
+  eventId: string;
+  connectionId: string;
+  aspspId: string;
+  reauthBy: string;
+}
+
+export interface ConsentExpiringEvent {
+  eventId: string;
+  consentId: string;
+  connectionId: string;
+  aspspId: string;
+  validUntil: string;
 }
 
 export interface PaymentStatusEvent {

@@ -9,7 +9,7 @@
 import * as session from './session.js';
 
 /**
- * @import { Accounts, AspspList, Balances, ConnectionList, Consent, ConsentList, CreateConnection, CreatedConnection, CreatePayment, DemoConfig, Payment, PaymentList, Problem, TransactionQuery, Transactions, UserToken } from './api-types'
+ * @import { Accounts, AspspList, Balances, ConnectionList, Consent, ConsentList, CreateConnection, CreatedConnection, CreatePayment, ReauthorizeConnection, DemoConfig, Payment, PaymentList, Problem, TransactionQuery, Transactions, UserToken } from './api-types'
  */
 
 /** An answer other than 2xx: `problem` is its problem+json body (absent when the body is not one). */
@@ -90,6 +90,13 @@ export const listConnections = () => call('GET', '/api/v1/connections');
 
 /** @param {CreateConnection} body @returns {Promise<CreatedConnection>} */
 export const createConnection = (body) => call('POST', '/api/v1/connections', { body });
+
+/**
+ * A new bank login for a connection whose login ended (reauth_required) or ends soon: the same
+ * connection, consents and data; the browser goes to authorizationUrl as for a new connection.
+ * @param {string} id @param {ReauthorizeConnection} body @returns {Promise<CreatedConnection>}
+ */
+export const reauthorizeConnection = (id, body) => call('POST', `/api/v1/connections/${enc(id)}/reauthorize`, { body });
 
 /** Forgets the bank's tokens and ends its consents. @param {string} id @returns {Promise<void>} */
 export const deleteConnection = (id) => call('DELETE', `/api/v1/connections/${enc(id)}`);

@@ -51,6 +51,7 @@ export const PROBLEM_TEXT = {
   reconsent_required: (_p, { bank }) => `${bank} no longer accepts this account access. Ask for access again.`,
   consent_not_valid: () => 'This account access cannot be used right now. Its state is shown above.',
   connection_not_active: (_p, { bank }) => `The connection to ${bank} is not active.`,
+  connection_not_reauthorizable: (_p, { bank }) => `This connection to ${bank} cannot be renewed. Connect the bank again instead.`,
   service_not_granted: (_p, { bank }) => `This connection to ${bank} was made without this service. Connect the bank again with it.`,
   bank_identity_conflict: (_p, { bank }) => `These ${bank} accounts are already connected by another user of this app, so this connection was stopped.`,
   bank_rejected: (p, { bank }) => `Rejected by ${bank}: ${bankReason(p)}.`,

@@ -2,6 +2,7 @@ import type { BankConfig, Service } from '../config/banks.config.js';
 import type { FieldError } from '../common/errors/app-error.js';
 import { BerlinGroupAis, type ConsentRequestBody, type ConsentTerms } from './berlin-group/ais.js';
 import { BerlinGroupClient } from './berlin-group/berlin-group.client.js';
+import type { ConsentLimits } from './berlin-group/consent-rules.js';
 import { BerlinGroupPis, type PaymentOrder, type SepaCreditTransferBody } from './berlin-group/pis.js';
 import type { BankHttpClient } from './http/bank-http.client.js';
 import { TokenClient } from './oauth/token.client.js';
@@ -84,6 +85,9 @@ export abstract class AspspAdapter {
     const pick = (key: string) => (typeof query[key] === 'string' && query[key] !== '' ? (query[key] as string).slice(0, 2048) : undefined);
     return { state: pick('state'), code: pick('code'), error: pick('error') };
   }
+
+  /** AIS: the longest validity and highest frequency this bank accepts for a consent, and whose rule each is. */
+  abstract aisLimits(): ConsentLimits;
 
   /** AIS: the terms this bank applies to a consent request, with its defaults for what was left out (today = UTC date). */
   abstract consentTerms(requested: Partial<ConsentTerms>, today: string): ConsentTerms;

@@ -8,6 +8,7 @@ import { startEmbeddedPostgres } from '../database/embedded-postgres.js';
 import { typeormOptions } from '../database/typeorm-options.js';
 import { Connection } from '../modules/connections/connection.entity.js';
 import { ConnectionsStore } from '../modules/connections/connections.store.js';
+import { OutboxStore } from '../modules/events/outbox.store.js';
 import { rotateVault } from '../modules/connections/vault-rotation.js';
 import { TokenVaultService } from '../modules/token-vault/token-vault.service.js';
 
@@ -33,7 +34,7 @@ const dataSource = new DataSource(typeormOptions(db.url ?? embedded!.url, 2, [Co
 let exitCode = 1;
 try {
   await dataSource.initialize();
-  const counts = await rotateVault(new ConnectionsStore(dataSource), vault);
+  const counts = await rotateVault(new ConnectionsStore(dataSource, new OutboxStore(dataSource)), vault);
   console.log(
     `Vault rotation to key "${vault.currentKeyId}": ${counts.rotated} rotated, ${counts.alreadyCurrent} already current, ${counts.failed} failed.`,
   );

@@ -58,6 +58,10 @@ class AppEnv {
   @IsOptional()
   @Flag()
   BANK_IDENTITY_CHECK?: boolean;
+
+  /** How many days before a bank login or a consent runs out the user is warned (and may log in again early). */
+  @Integer(1, 60)
+  EXPIRY_WARNING_DAYS = 7;
 }
 
 const NAMES = Object.keys(new AppEnv()).concat('LOG_FORMAT', 'BANK_IDENTITY_CHECK');
@@ -82,6 +86,8 @@ export interface AppConfig {
   sandboxUrl: string;
   /** Whether BankIdentityService refuses accounts already shown under another user's connection. */
   bankIdentityCheck: boolean;
+  /** Bank logins (`reauthBy`) and consents (`validUntil`) this close to their end are announced and shown as expiring. */
+  expiryWarningMs: number;
 }
 
 export const appConfig = defineConfig('app', (env, problems): AppConfig => {
@@ -112,6 +118,7 @@ export const appConfig = defineConfig('app', (env, problems): AppConfig => {
     secureCookies: publicUrl.startsWith('https://'),
     sandboxUrl: trimSlashes(raw.SANDBOX_URL),
     bankIdentityCheck: raw.BANK_IDENTITY_CHECK ?? raw.APP_MODE === 'production',
+    expiryWarningMs: raw.EXPIRY_WARNING_DAYS * 86_400_000,
   };
 });
 

@@ -1,6 +1,7 @@
 import { IsIP, IsOptional, IsString } from 'class-validator';
 import { appBasics, type AppBasics, type AppMode } from './app.config.js';
 import { defineConfig, pickEnv, validateEnv, type ConfigProblems, type Env } from './define-config.js';
+import { monogramLogo, readLogoFile, type BankLogo } from './bank-logos.js';
 import { readConfigFile, readSecretFile } from './files.js';
 import { HttpUrl, Integer, ListOf, NonEmptyList, OneOf, Pattern, Text } from './rules.js';
 import { ToList } from './transforms.js';
@@ -34,6 +35,11 @@ const FLOWE_KEY_SPELLINGS = ['PO-APIKey', 'P0-APIKey'];
 /** Per-bank variables, read with the bank's prefix: `FLOWE_CLIENT_ID`, `CONNECTPAY_TOKEN_URL`, … */
 class BankEnv {
   @Text(80) NAME!: string;
+  /** Where the bank is (ISO 3166-1 alpha-2), for the frontend's bank list. */
+  @IsOptional() @Pattern(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as IT') COUNTRY?: string;
+  @IsOptional() @Pattern(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/, 'must be a BIC of 8 or 11 characters such as SBXFIT21') BIC?: string;
+  /** The bank's logo (SVG, PNG or WebP), served by the BFF at /aspsps/{id}/logo. */
+  @IsOptional() @IsString() LOGO_FILE?: string;
   @OneOf(ADAPTERS) ADAPTER!: AdapterKind;
   @ListOf(SERVICES) SERVICES!: Service[];
   @HttpUrl() AUTHORIZE_URL!: string;
@@ -87,6 +93,9 @@ export interface BankTls {
 export interface BankConfig {
   id: string;
   name: string;
+  country?: string;
+  bic?: string;
+  logo?: BankLogo;
   adapter: AdapterKind;
   services: Service[];
   authorizeUrl: string;
@@ -126,6 +135,8 @@ function sandboxDefaults(id: string, sandboxUrl: string): Record<string, string>
   if (id === 'connectpay') {
     return {
       NAME: 'ConnectPay',
+      COUNTRY: 'LT',
+      BIC: 'SBXCLT21',
       ADAPTER: 'connectpay',
       SERVICES: 'ais,pis',
       AUTHORIZE_URL: `${sandboxUrl}/connectpay/oauth/authorize`,
@@ -141,6 +152,8 @@ function sandboxDefaults(id: string, sandboxUrl: string): Record<string, string>
   if (id === 'flowe') {
     return {
       NAME: 'Flowe',
+      COUNTRY: 'IT',
+      BIC: 'SBXFIT21',
       ADAPTER: 'flowe',
       SERVICES: 'ais,pis',
       AUTHORIZE_URL: `${sandboxUrl}/flowe/idp/oauth2/v2.0/authorize`,
@@ -160,6 +173,9 @@ function sandboxDefaults(id: string, sandboxUrl: string): Record<string, string>
 }
 
 const FIELDS = Object.keys(new BankEnv());
+
+/** The sandbox banks' stand-in logos (see monogramLogo). */
+const SANDBOX_LOGOS: Record<string, BankLogo> = { connectpay: monogramLogo('ConnectPay', '#0b7a75'), flowe: monogramLogo('Flowe', '#5b3cc4') };
 
 export const banksConfig = defineConfig('banks', (env, problems): BanksConfig => {
   const app = appBasics(env);
@@ -275,6 +291,7 @@ function parseBank(id: string, env: Env, app: AppBasics, problems: ConfigProblem
   const raw = validateEnv(BankEnv, { ...defaults, ...pickEnv(env, FIELDS, prefix) }, problems, prefix);
   for (const rule of BANK_RULES) rule({ id, prefix, mode: app.mode, raw, problems });
   const files = readFiles(raw, prefix, problems);
+  const logo = raw.LOGO_FILE ? readLogoFile(raw.LOGO_FILE, `${prefix}LOGO_FILE`, problems) : app.mode === 'sandbox' ? SANDBOX_LOGOS[id] : undefined;
   // Building the typed config needs every variable valid; the problems are already recorded.
   if (problems.list.length > before) return undefined;
 
@@ -283,6 +300,9 @@ function parseBank(id: string, env: Env, app: AppBasics, problems: ConfigProblem
   return {
     id,
     name: raw.NAME,
+    ...(raw.COUNTRY ? { country: raw.COUNTRY } : {}),
+    ...(raw.BIC ? { bic: raw.BIC } : {}),
+    ...(logo ? { logo } : {}),
     adapter: raw.ADAPTER,
     services: [...new Set(raw.SERVICES)],
     authorizeUrl: raw.AUTHORIZE_URL,

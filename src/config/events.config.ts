@@ -2,7 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { IsOptional, IsString } from 'class-validator';
 import { APP_MODES, type AppMode } from './app.config.js';
 import { ConfigProblems, defineConfig, pickEnv, validateEnv } from './define-config.js';
-import { HttpUrl, Integer, OneOf } from './rules.js';
+import { HttpUrl, Integer, ListOf, OneOf } from './rules.js';
+
+/** Every event type the outbox carries (SSE `event:`, webhook `type`). */
+export const EVENT_TYPES = ['consent.status', 'payment.status', 'connection.status', 'connection.expiring', 'consent.expiring'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
 
 class EventsEnv {
   @OneOf(APP_MODES) APP_MODE: AppMode = 'sandbox';
@@ -19,6 +23,8 @@ class EventsEnv {
   @Integer(100, 60_000) WEBHOOK_TIMEOUT_MS = 5000;
   @Integer(20, 60_000) WEBHOOK_POLL_MS = 500;
   @Integer(1, 86_400) WEBHOOK_MAX_BACKOFF_SECONDS = 600;
+  /** The event types the webhook receives; the others are marked delivered without a POST. */
+  @ListOf(EVENT_TYPES) WEBHOOK_EVENT_TYPES: EventType[] = [...EVENT_TYPES];
 }
 
 export interface WebhookConfig {
@@ -28,6 +34,8 @@ export interface WebhookConfig {
   timeoutMs: number;
   pollMs: number;
   maxBackoffMs: number;
+  /** Types POSTed to the receiver; events of other types are skipped (marked delivered). */
+  eventTypes: readonly EventType[];
 }
 
 export interface EventsConfig {
@@ -71,7 +79,12 @@ function webhookSecret(raw: EventsEnv, url: string, problems: ConfigProblems): s
 }
 
 function webhook(raw: EventsEnv, url: string, secret: string): WebhookConfig {
-  const config = { url, timeoutMs: raw.WEBHOOK_TIMEOUT_MS, pollMs: raw.WEBHOOK_POLL_MS, maxBackoffMs: raw.WEBHOOK_MAX_BACKOFF_SECONDS * 1000 } as WebhookConfig;
-  Object.defineProperty(config, 'secret', { value: secret, enumerable: false });
-  return config;
+  const config: Omit<WebhookConfig, 'secret'> = {
+    url,
+    timeoutMs: raw.WEBHOOK_TIMEOUT_MS,
+    pollMs: raw.WEBHOOK_POLL_MS,
+    maxBackoffMs: raw.WEBHOOK_MAX_BACKOFF_SECONDS * 1000,
+    eventTypes: [...new Set(raw.WEBHOOK_EVENT_TYPES)],
+  };
+  return Object.defineProperty(config, 'secret', { value: secret, enumerable: false }) as WebhookConfig;
 }

@@ -1,6 +1,7 @@
 import type { Page, Request } from 'playwright-core';
 import { sandboxLogin } from '../support/bank-login.js';
-import { tokenCalls } from '../support/bank-world.js';
+import { accessTokenOf, admin, tokenCalls } from '../support/bank-world.js';
+import { withClient } from '../support/database.js';
 import { enumAt, type OpenApi } from '../demo/docs-enums.js';
 import { answer, answerAtBank, askedToConfirm, backOnDemo, connectionCard, goToBank, openDemo, signIn, statusOf, textOf, waitForStatus } from './demo-page.js';
 import { cspViolations, journey, launchBrowser, startDemoStack, type DemoStack, type Journey, type TestBrowser } from './support.js';
@@ -324,4 +325,53 @@ describe('browser: connecting a bank from the demo page', () => {
       await page.close();
     }
   });
+
+  it('logs in again from the page when the bank login has ended: the same connection comes back, announced live', () =>
+    journey(browser.context, 'log in again at flowe', at1280(), async (j) => {
+      const user = 'relogin-flowe';
+      const page = await freshPage(j);
+      const csp = cspViolations(page);
+      await j.step('sign in', async () => {
+        await openDemo(page, stack.bff.url);
+        await signIn(page, user);
+      });
+      await j.step('go to Flowe', () => goToBank(page, 'flowe', bankOrigin));
+      const card = connectionCard(page, 'flowe');
+      await j.step('allow at the bank', async () => {
+        await answerAtBank(page, { username: 'alice' });
+        await backOnDemo(page, stack.bff.url);
+        await waitForStatus(card, 'active', 'Connected');
+      });
+      const [connection] = await connectionsOf(user);
+      try {
+        // 91 days later Flowe refuses the refresh: the page hears it over SSE, with no reload.
+        await j.step(
+          'the bank login ends',
+          async () => {
+            await admin(stack.sandbox.httpUrl, 'clock', { advanceSeconds: 91 * 86_400 });
+            await withClient(stack.bff.db.url, (c) => c.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [connection.id]));
+            await expect(accessTokenOf(stack.bff, connection.id)).rejects.toMatchObject({ code: 'reauth_required' });
+            await waitForStatus(card, 'reauth_required', 'Log in to the bank again');
+          },
+          [{ locator: card.locator('[data-testid=log-in-again]'), text: 'Log in again' }],
+        );
+        await j.step('log in again at Flowe', async () => {
+          await card.locator('[data-testid=log-in-again]').click();
+          await page.waitForURL((url) => url.origin === bankOrigin && url.pathname.endsWith('/login'));
+          await answerAtBank(page, { username: 'alice' });
+          await backOnDemo(page, stack.bff.url);
+        });
+        await j.step('connected again', () => waitForStatus(card, 'active', 'Connected'), [
+          { locator: statusOf(card), text: 'Connected' },
+          { locator: page.locator('#banner'), text: 'Flowe is connected.' },
+        ]);
+        expect(await card.getAttribute('data-id')).toBe(connection.id);
+        expect(await card.locator('[data-testid=log-in-again]').count()).toBe(0);
+        expect(await connectionsOf(user)).toEqual([expect.objectContaining({ id: connection.id, status: 'active' })]);
+        expect(csp).toEqual([]);
+      } finally {
+        // The sandbox clock back to now for whatever runs next.
+        await admin(stack.sandbox.httpUrl, 'reset?state=true');
+      }
+    }));
 });

@@ -27,8 +27,8 @@ describe('bank connections: login flow, state checks and isolation', () => {
   it('lists the configured banks', async () => {
     const res = await api().get('/api/v1/aspsps').set('Authorization', `Bearer ${alice}`).expect(200);
     expect(res.body.aspsps).toEqual([
-      { id: 'connectpay', name: 'ConnectPay', services: ['ais', 'pis'] },
-      { id: 'flowe', name: 'Flowe', services: ['ais', 'pis'] },
+      expect.objectContaining({ id: 'connectpay', name: 'ConnectPay', services: ['ais', 'pis'] }),
+      expect.objectContaining({ id: 'flowe', name: 'Flowe', services: ['ais', 'pis'] }),
     ]);
   });
 

@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { typeormOptions } from '../../src/database/typeorm-options.js';
 import { ConnectionsStore } from '../../src/modules/connections/connections.store.js';
+import { OutboxStore } from '../../src/modules/events/outbox.store.js';
 import { rotateVault } from '../../src/modules/connections/vault-rotation.js';
 import { TokenVaultService } from '../../src/modules/token-vault/token-vault.service.js';
 import { finishConnect, sandboxLogin, startConnect } from '../support/bank-login.js';
@@ -128,7 +129,7 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
     const dataSource = new DataSource(typeormOptions(db.url, 2));
     await dataSource.initialize();
     try {
-      const counts = await rotateVault(new ConnectionsStore(dataSource), rotatedApp.app.get(TokenVaultService));
+      const counts = await rotateVault(new ConnectionsStore(dataSource, new OutboxStore(dataSource)), rotatedApp.app.get(TokenVaultService));
       expect(counts.failed).toBe(0);
       expect(counts.rotated).toBeGreaterThanOrEqual(ids.length);
     } finally {

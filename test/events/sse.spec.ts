@@ -153,6 +153,28 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
     expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/^sse_streams\{[^}]*\} 0$/m);
   });
 
+  it('catches up from ?after= as from Last-Event-ID, the header winning when both are sent', async () => {
+    await emit(a, 'frank', 'payment.status', { paymentId: 'p-9', status: 'RCVD' });
+    const [{ id: firstId }] = await withClient(db.url, async (c) => (await c.query("SELECT id::text FROM outbox_events WHERE user_id = 'frank' ORDER BY id")).rows);
+    await emit(a, 'frank', 'payment.status', { paymentId: 'p-9', status: 'ACSP' });
+    await emit(b, 'frank', 'payment.status', { paymentId: 'p-9', status: 'ACSC' });
+    const token = await sandboxLogin(a.url, 'frank');
+
+    const caughtUp = await SseClient.open(`${eventsUrl(b)}?after=${firstId}`, token);
+    open.push(caughtUp);
+    await caughtUp.waitFor('ACSC', (e) => caughtUp.json(e).status === 'ACSC');
+    expect(caughtUp.events.map((e) => caughtUp.json(e).status)).toEqual(['ACSP', 'ACSC']);
+
+    const both = await SseClient.open(`${eventsUrl(a)}?after=0`, token, { 'last-event-id': caughtUp.events[0].id! });
+    open.push(both);
+    await both.waitFor('ACSC', (e) => both.json(e).status === 'ACSC');
+    expect(both.events.map((e) => both.json(e).status)).toEqual(['ACSC']);
+
+    const bad = await SseClient.open(`${eventsUrl(a)}?after=abc`, token);
+    expect(bad.response.status).toBe(400);
+    expect(await bad.response.json()).toMatchObject({ code: 'validation_failed', errors: [{ field: 'after' }] });
+  });
+
   it('refuses a missing user token, a malformed Last-Event-ID and more streams than the per-user limit', async () => {
     const anonymous = await SseClient.open(eventsUrl(a), undefined);
     expect(anonymous.response.status).toBe(401);

@@ -71,8 +71,10 @@ describe('webhooks: every outbox event POSTed, signed, at least once', () => {
     for (const d of receiver.deliveries) {
       expect(verifyWebhook(SECRET, d.body, d.headers['x-signature'] as string, now)).toBe(true);
       expect(d.headers['content-type']).toBe('application/json');
-      const body = JSON.parse(d.body) as { id: string; type: string; occurredAt: string; data: Record<string, unknown> };
-      expect(body).toEqual({ id: d.headers['x-event-id'], type: 'payment.status', occurredAt: expect.any(String), data: { paymentId: expect.stringMatching(/^p-\d+$/), status: 'ACSC' } });
+      const body = JSON.parse(d.body) as { id: string; type: string; occurredAt: string; userId: string; data: { paymentId: string } };
+      expect(body).toEqual({ id: d.headers['x-event-id'], type: 'payment.status', occurredAt: expect.any(String), userId: expect.any(String), data: { paymentId: expect.stringMatching(/^p-\d+$/), status: 'ACSC' } });
+      // The receiver serves every user: each event names the one it belongs to.
+      expect(body.userId).toBe(Number(body.data.paymentId.slice(2)) % 3 ? 'alice' : 'bob');
     }
     // Each event: one refused attempt, then one accepted after a backoff; never a second accepted one.
     const byEvent = new Map<string, Delivery[]>();
@@ -131,5 +133,31 @@ describe('webhooks: every outbox event POSTed, signed, at least once', () => {
     expect(parsed.webhook?.secret).toBe(SECRET);
     expect(JSON.stringify(parsed)).not.toContain(SECRET);
     expect(eventsConfig.parse({}).webhook).toBeUndefined();
+  });
+
+  it('sends only the event types WEBHOOK_EVENT_TYPES lists, and lets the others go without a POST', async () => {
+    const filteredDb = await createTestDatabase();
+    const filteredReceiver = await startReceiver();
+    const only = await startTestBff(
+      { SCHEDULER_ENABLED: 'false', WEBHOOK_URL: filteredReceiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_POLL_MS: '100', WEBHOOK_EVENT_TYPES: 'connection.status,connection.expiring' },
+      { db: filteredDb },
+    );
+    try {
+      await emit(only, 'alice', 'payment.status', { paymentId: 'p-skip', status: 'ACSC' });
+      await emit(only, 'alice', 'connection.status', { connectionId: 'c-1', status: 'reauth_required' });
+      await emit(only, 'alice', 'consent.expiring', { consentId: 'k-skip', validUntil: '2026-12-31' });
+      // Settled: the wanted event accepted (after its one refused attempt), the others marked done.
+      await waitFor(
+        async () => withClient(filteredDb.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM outbox_events WHERE webhook_delivered_at IS NULL')).rows[0].n === 0),
+        15_000,
+      );
+      expect(new Set(filteredReceiver.deliveries.map((d) => d.headers['x-event-type']))).toEqual(new Set(['connection.status']));
+      expect(filteredReceiver.deliveries.some((d) => d.answered === 204)).toBe(true);
+      expect(() => eventsConfig.parse({ WEBHOOK_URL: 'https://tpp.example/hooks', WEBHOOK_SECRET: SECRET, WEBHOOK_EVENT_TYPES: 'payment.status,payment.made' })).toThrow(/WEBHOOK_EVENT_TYPES/);
+    } finally {
+      await only.close();
+      await filteredDb.drop();
+      await filteredReceiver.close();
+    }
   });
 });

@@ -8,6 +8,7 @@ import type { VaultKey } from '../../src/config/vault.config.js';
 import { runMigrations } from '../../src/database/migrate.js';
 import { typeormOptions } from '../../src/database/typeorm-options.js';
 import { ConnectionsStore, type StoredTokens } from '../../src/modules/connections/connections.store.js';
+import { OutboxStore } from '../../src/modules/events/outbox.store.js';
 import { tokenBinding } from '../../src/modules/connections/token-binding.js';
 import { rotateVault } from '../../src/modules/connections/vault-rotation.js';
 import { TokenVaultService, VaultError, type TokenField, type VaultBinding } from '../../src/modules/token-vault/token-vault.service.js';
@@ -145,8 +146,8 @@ describe('rotateVault on PostgreSQL', () => {
       }
     });
     const [a, b] = await Promise.all([
-      withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { batchSize: 25, logger })),
-      withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { batchSize: 7, logger })),
+      withDataSource((ds) => rotateVault(new ConnectionsStore(ds, new OutboxStore(ds)), rotatingVault, { batchSize: 25, logger })),
+      withDataSource((ds) => rotateVault(new ConnectionsStore(ds, new OutboxStore(ds)), rotatingVault, { batchSize: 7, logger })),
     ]).finally(() => (rotating = false));
     await app;
 
@@ -174,7 +175,7 @@ describe('rotateVault on PostgreSQL', () => {
       expect(openAll(newOnlyVault, now)).toEqual({ access: row.access, refresh: row.refresh });
     }
 
-    await expect(withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { logger }))).resolves.toEqual({ rotated: 0, alreadyCurrent: withTokens, failed: 0 });
+    await expect(withDataSource((ds) => rotateVault(new ConnectionsStore(ds, new OutboxStore(ds)), rotatingVault, { logger }))).resolves.toEqual({ rotated: 0, alreadyCurrent: withTokens, failed: 0 });
   }, 60_000);
 
   it('counts rows that do not decrypt, logs only their ids, and carries on', async () => {
@@ -198,7 +199,7 @@ describe('rotateVault on PostgreSQL', () => {
     const before = await stored();
     const { warnings, logger } = recordingLogger();
 
-    await expect(withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { batchSize: 3, logger }))).resolves.toEqual({ rotated: 5, alreadyCurrent: 0, failed: 5 });
+    await expect(withDataSource((ds) => rotateVault(new ConnectionsStore(ds, new OutboxStore(ds)), rotatingVault, { batchSize: 3, logger }))).resolves.toEqual({ rotated: 5, alreadyCurrent: 0, failed: 5 });
 
     const after = await stored();
     for (const row of broken) expect(after.get(row.id)).toEqual(before.get(row.id)); // untouched, not half-rotated
@@ -228,7 +229,7 @@ describe('rotateVault on PostgreSQL', () => {
       const release = new Promise((done) => setTimeout(done, 300)).then(() => holder.query('COMMIT'));
       const { warnings, logger } = recordingLogger();
 
-      const counts = await withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { lockTimeoutMs: 1_000, logger }));
+      const counts = await withDataSource((ds) => rotateVault(new ConnectionsStore(ds, new OutboxStore(ds)), rotatingVault, { lockTimeoutMs: 1_000, logger }));
       await release;
 
       expect(counts).toEqual({ rotated: 2, alreadyCurrent: 0, failed: 1 });
@@ -254,7 +255,7 @@ describe('rotateVault on PostgreSQL', () => {
     expect(openAll(newOnlyVault, (await stored()).get(legacy.id)!)).toEqual({ access: CANARY_ACCESS, refresh: CANARY_REFRESH });
     expect(newOnlyVault.needsRotation(v1.refresh)).toBe(true);
 
-    const counts = await withDataSource((ds) => rotateVault(new ConnectionsStore(ds), newOnlyVault, { logger: recordingLogger().logger }));
+    const counts = await withDataSource((ds) => rotateVault(new ConnectionsStore(ds, new OutboxStore(ds)), newOnlyVault, { logger: recordingLogger().logger }));
     expect(counts).toEqual({ rotated: 1, alreadyCurrent: 1, failed: 0 });
     const rotated = (await stored()).get(legacy.id)!;
     expect([rotated.access_token_enc, rotated.refresh_token_enc].map((e) => e!.slice(0, 6))).toEqual(['v2.k2.', 'v2.k2.']);
@@ -263,7 +264,7 @@ describe('rotateVault on PostgreSQL', () => {
     // The rows' tokens are now bound to user-1 at Flowe: moved to another user or bank, they do not open.
     for (const change of ["user_id = 'user-2'", "aspsp_id = 'connectpay'"]) {
       await withClient(db.url, (c) => c.query(`UPDATE connections SET ${change} WHERE id = ANY($1)`, [[legacy.id, moved.id]]));
-      const rows: StoredTokens[] = await withDataSource((ds) => new ConnectionsStore(ds).tokenPage(undefined, 10));
+      const rows: StoredTokens[] = await withDataSource((ds) => new ConnectionsStore(ds, new OutboxStore(ds)).tokenPage(undefined, 10));
       for (const row of rows.filter((r) => [legacy.id, moved.id].includes(r.id))) {
         expect(() => newOnlyVault.open(row.refreshTokenEnc!, tokenBinding(row, 'refresh_token'))).toThrow(VaultError);
       }
@@ -276,7 +277,7 @@ describe('rotateVault on PostgreSQL', () => {
     const access = rotatingVault.seal(CANARY_ACCESS, binding(row.id, 'access_token'));
     const refresh = oldVault.seal(CANARY_REFRESH, binding(row.id, 'refresh_token'));
     await withClient(db.url, (c) => c.query('UPDATE connections SET access_token_enc = $2, refresh_token_enc = $3 WHERE id = $1', [row.id, access, refresh]));
-    await withDataSource((ds) => rotateVault(new ConnectionsStore(ds), rotatingVault, { logger: recordingLogger().logger }));
+    await withDataSource((ds) => rotateVault(new ConnectionsStore(ds, new OutboxStore(ds)), rotatingVault, { logger: recordingLogger().logger }));
 
     const dump = await withClient(db.url, async (c) => {
       const columns = await c.query<{ table_name: string; column_name: string }>(

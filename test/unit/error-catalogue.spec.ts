@@ -7,7 +7,7 @@ import { ProblemFilter } from '../../src/common/errors/problem.filter.js';
 import { QueryFailedError } from 'typeorm';
 import { consentNotUsable } from '../../src/modules/ais/consent-errors.js';
 import type { AisConsent } from '../../src/modules/ais/consent.entity.js';
-import { bankIdentityConflict, connectionNotUsable, reauthRequired, serviceNotGranted } from '../../src/modules/connections/connection-errors.js';
+import { bankIdentityConflict, connectionNotUsable, notReauthorizable, reauthRequired, serviceNotGranted } from '../../src/modules/connections/connection-errors.js';
 
 const bank = (kind: BankErrorKind, details: BankError['details'] = {}) => new BankError('flowe', kind, `the bank failed (${kind})`, details);
 const consent = (status: AisConsent['status']) => ({ id: 'c-1', aspspId: 'flowe', status }) as AisConsent;
@@ -26,6 +26,7 @@ const TRIGGERS: Record<ErrorCode, unknown> = {
   method_not_allowed: new MethodNotAllowedException(),
   reauth_required: reauthRequired('flowe'),
   connection_not_active: connectionNotUsable({ status: 'revoked', aspspId: 'flowe' }),
+  connection_not_reauthorizable: notReauthorizable({ status: 'revoked', aspspId: 'flowe' }),
   service_not_granted: serviceNotGranted({ services: ['ais'], aspspId: 'flowe' }, 'pis'),
   bank_identity_conflict: bankIdentityConflict('flowe'),
   reconsent_required: consentNotUsable(consent('revokedByPsu')),

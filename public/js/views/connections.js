@@ -5,7 +5,7 @@
  * renew access) is one more entry.
  */
 
-import { askForAccess, checkConsent, disconnect, endAccess, run, showAccounts } from '../actions.js';
+import { askForAccess, checkConsent, disconnect, endAccess, logInAgain, run, showAccounts } from '../actions.js';
 import { $, h } from '../dom.js';
 import { day } from '../format.js';
 import { bankName, changed, state as current } from '../store.js';
@@ -31,6 +31,17 @@ function connectionActions(c, consents, state) {
   const bank = bankName(c.aspspId);
   /** @type {Action[]} */
   const actions = [];
+  // A login that ended, or ends soon: the same connection, its access and data stay.
+  if (c.status === 'reauth_required' || (c.status === 'active' && c.expiresSoon)) {
+    actions.push({
+      key: `relogin:${c.id}`,
+      label: 'Log in again',
+      busyLabel: `Opening ${bank}…`,
+      kind: c.status === 'reauth_required' ? 'primary' : undefined,
+      testid: 'log-in-again',
+      run: () => run(`relogin:${c.id}`, 'connections', { bank }, () => logInAgain(c)),
+    });
+  }
   if (c.status === 'active' && c.services.includes('ais') && !consents.some(isOpen)) {
     actions.push({ key: `consent:${c.id}`, label: 'Ask for account access', busyLabel: `Asking ${bank}…`, kind: 'primary', testid: 'create-consent', run: () => run(`consent:${c.id}`, 'connections', { bank }, () => askForAccess(c)) });
   }
@@ -72,12 +83,19 @@ function connectionActions(c, consents, state) {
 
 /**
  * @param {Consent} k
+ * @param {State} state
  * @returns {Action[]}
  */
-function consentActions(k) {
+function consentActions(k, state) {
   const bank = bankName(k.aspspId);
   /** @type {Action[]} */
   const actions = [];
+  const connection = state.connections.find((c) => c.id === k.connectionId);
+  // Near its last day a consent is renewed by asking for a new one (the PSU approves it in the bank app).
+  const newer = [...state.consents.values()].some((o) => o.connectionId === k.connectionId && o.id !== k.id && o.createdAt > k.createdAt && (o.status === 'received' || o.status === 'valid'));
+  if (k.status === 'valid' && k.expiresSoon && connection?.status === 'active' && !newer) {
+    actions.push({ key: `renew:${k.id}`, label: 'Renew access', busyLabel: `Asking ${bank}…`, kind: 'primary', testid: 'renew-access', run: () => run(`renew:${k.id}`, 'connections', { bank }, () => askForAccess(connection)) });
+  }
   if (k.status === 'valid') {
     actions.push({
       key: `accounts:${k.id}`,
@@ -142,6 +160,7 @@ function renderConnection(c, state) {
   const connected = c.status === 'active' || c.status === 'reauth_required';
   const details = [c.services.map((s) => (s === 'ais' ? 'accounts' : 'payments')).join(' and '), `${connected ? 'connected' : 'started'} on ${day(c.createdAt)}`];
   if (c.reauthBy && c.status === 'active') details.push(`log in again by ${day(c.reauthBy)}`);
+  if (c.status === 'reauth_required') details.push('your account access and data are kept: log in to the bank to go on');
   return h(
     'div',
     { class: `connection${state.highlight === c.id ? ' highlight' : ''}`, 'data-testid': 'connection', 'data-id': c.id, 'data-aspsp': c.aspspId },
@@ -161,6 +180,7 @@ function renderConsent(k, state) {
   const shown = consentShown(k);
   const meta = isOpen(k) ? [`until ${day(k.validUntil)}`, `${k.frequencyPerDay} background ${k.frequencyPerDay === 1 ? 'read' : 'reads'} a day`] : [];
   if (k.reconsentRequired) meta.push('ask for access again to see your accounts');
+  if (k.status === 'valid' && k.expiresSoon) meta.push('ends soon: renew it to keep seeing your accounts');
   return h(
     'div',
     { class: 'row', 'data-testid': 'consent', 'data-id': k.id },
@@ -170,7 +190,7 @@ function renderConsent(k, state) {
       'div',
       { class: 'actions' },
       k.status === 'received' ? h('a', { class: 'button', href: `${state.config.sandboxUrl}/psu`, target: '_blank', rel: 'noopener', 'data-testid': 'approve-link' }, 'Approve in your bank app ↗') : undefined,
-      consentActions(k).map(button),
+      consentActions(k, state).map(button),
     ),
   );
 }

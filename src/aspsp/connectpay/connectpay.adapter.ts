@@ -66,7 +66,7 @@ export class ConnectPayAdapter extends AspspAdapter {
     return sepaCreditTransferBody(order, this.bank.chargeBearer);
   }
 
-  private aisLimits(): ConsentLimits {
+  aisLimits(): ConsentLimits {
     return CONNECTPAY_AIS;
   }
 }

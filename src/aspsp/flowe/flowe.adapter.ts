@@ -70,7 +70,7 @@ export class FloweAdapter extends AspspAdapter {
     return sepaCreditTransferBody(order, this.bank.chargeBearer);
   }
 
-  private aisLimits(): ConsentLimits {
+  aisLimits(): ConsentLimits {
     const rule = `${this.bank.name} rule`;
     return { ...FLOWE_AIS, source: { frequency: rule, validity: rule } };
   }

@@ -14,6 +14,7 @@ export const ERROR_CATALOGUE = {
   method_not_allowed: { status: HttpStatus.METHOD_NOT_ALLOWED, title: 'Method not allowed' },
   reauth_required: { status: HttpStatus.CONFLICT, title: 'The bank needs the user to log in again' },
   connection_not_active: { status: HttpStatus.CONFLICT, title: 'The connection is not active' },
+  connection_not_reauthorizable: { status: HttpStatus.CONFLICT, title: 'The connection cannot be logged in again' },
   service_not_granted: { status: HttpStatus.CONFLICT, title: 'The connection was made without the service this needs' },
   bank_identity_conflict: { status: HttpStatus.CONFLICT, title: "The bank accounts behind this connection are another user's connection" },
   reconsent_required: { status: HttpStatus.CONFLICT, title: 'The consent has ended: the user must consent again' },

@@ -12,6 +12,7 @@ import { BankPace1795300700000 } from './1795300700000-bank-pace.js';
 import { LoginStartBinding1795310000000 } from './1795310000000-login-start-binding.js';
 import { BankIdentities1795310100000 } from './1795310100000-bank-identities.js';
 import { SandboxSigningKey1795310200000 } from './1795310200000-sandbox-signing-key.js';
+import { ExpiryWarnings1795320500000 } from './1795320500000-expiry-warnings.js';
 
 /** Migrations run in this order at start-up and by `npm run migration:run`. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -28,4 +29,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   LoginStartBinding1795310000000,
   BankIdentities1795310100000,
   SandboxSigningKey1795310200000,
+  ExpiryWarnings1795320500000,
 ];

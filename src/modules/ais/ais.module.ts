@@ -6,6 +6,7 @@ import { ConnectionLifecycle } from '../connections/connection-lifecycle.js';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { IdentityModule } from '../identity/identity.module.js';
+import { HousekeepingTasks } from '../polling/housekeeping-tasks.js';
 import { PollHandlers } from '../polling/poll-handlers.js';
 import { PollingModule } from '../polling/polling.module.js';
 import { AccountDataService } from './account-data.service.js';
@@ -27,7 +28,8 @@ import { StatementsService } from './statements.service.js';
  * within each bank's daily budget. `ConsentStore` and `AccountStore` own the AIS tables. At start-up
  * the module registers how its poll items are polled (`consent`: a creation that never finished,
  * an unknown outcome, the status until the PSU decides; `ais-refresh`: unattended refreshes) and
- * terminates a connection's consents before it is revoked.
+ * terminates a connection's consents before it is revoked; housekeeping announces consents about
+ * to end (`consent.expiring`).
  */
 @Module({
   imports: [TypeOrmModule.forFeature([AisConsent]), AspspModule, BankPaceModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
@@ -41,6 +43,7 @@ export class AisModule implements OnModuleInit {
     private readonly handlers: PollHandlers,
     private readonly consents: ConsentsService,
     private readonly refreshes: AisRefreshService,
+    private readonly housekeeping: HousekeepingTasks,
   ) {}
 
   onModuleInit(): void {
@@ -56,5 +59,7 @@ export class AisModule implements OnModuleInit {
       const status = outcome.refreshed ? `refreshed:${outcome.scope}` : (outcome.reason ?? 'skipped');
       return { final: outcome.reason === 'not_valid', status, nextPollAt: outcome.nextAllowedAt };
     });
+    // Consents about to end are announced once (consent.expiring), so the user can renew in time.
+    this.housekeeping.register('consent-expiry-warnings', (now) => this.consents.announceExpiring(now));
   }
 }

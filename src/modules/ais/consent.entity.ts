@@ -24,6 +24,8 @@ export class AisConsent {
   @Column('timestamptz', { nullable: true }) budgetBlockedUntil!: Date | null;
   @Column('timestamptz', { nullable: true }) accountsFetchedAt!: Date | null;
   @Column('timestamptz') statusChangedAt!: Date;
+  /** When the user was told that `validUntil` is near (once). */
+  @Column('timestamptz', { nullable: true }) expiryWarnedAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
 }

@@ -24,7 +24,7 @@ const WINDOW = "interval '24 hours'";
 
 export type BudgetRefusal = { reason: 'budget_spent' | 'rate_limited' | 'not_valid'; nextAllowedAt?: Date };
 
-export type NewConsent = Omit<AisConsent, 'id' | 'createdAt' | 'updatedAt' | 'status' | 'bankConsentId' | 'statusReason'>;
+export type NewConsent = Omit<AisConsent, 'id' | 'createdAt' | 'updatedAt' | 'status' | 'bankConsentId' | 'statusReason' | 'expiryWarnedAt'>;
 
 /** Units left across a bank's valid consents, under each counting rule (the caller picks the bank's). */
 export interface UnitsLeft {
@@ -271,6 +271,33 @@ export class ConsentStore {
     const out = new Map<string, ResourceUsage[]>();
     for (const { consentId, ...usage } of rows) out.set(consentId, [...(out.get(consentId) ?? []), usage]);
     return out;
+  }
+
+  /**
+   * Marks the valid consents whose last day (`validUntil`) is `lastDay` or earlier and not yet
+   * announced, and writes a `consent.expiring` event for each in the same transaction: each
+   * consent's end is announced once, by whichever replica gets there first. Returns how many.
+   */
+  async announceExpiring(now: Date, lastDay: string): Promise<number> {
+    return this.dataSource.transaction(async (m) => {
+      const rows = returningRows<{ id: string; userId: string; connectionId: string; aspspId: string; validUntil: string }>(
+        await m.query(
+          `UPDATE ais_consents SET expiry_warned_at = $1
+            WHERE id IN (SELECT id FROM ais_consents WHERE status = 'valid' AND expiry_warned_at IS NULL AND valid_until <= $2::date
+                         ORDER BY valid_until LIMIT 500 FOR UPDATE SKIP LOCKED)
+            RETURNING id, user_id AS "userId", connection_id AS "connectionId", aspsp_id AS "aspspId", to_char(valid_until, 'YYYY-MM-DD') AS "validUntil"`,
+          [now, lastDay],
+        ),
+      );
+      for (const row of rows) {
+        await this.outbox.record(m, {
+          userId: row.userId,
+          type: 'consent.expiring',
+          data: { consentId: row.id, connectionId: row.connectionId, aspspId: row.aspspId, status: 'valid', validUntil: row.validUntil },
+        });
+      }
+      return rows.length;
+    });
   }
 
   /** A status change under the row lock, with its event and poll items; skipped (row returned as is) unless `allowed`. */

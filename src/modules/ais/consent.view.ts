@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { utcDate } from '../../aspsp/berlin-group/dates.js';
 import { BudgetView } from './budget.view.js';
 import type { RefreshInfo } from './consent-budgets.service.js';
 import type { AisConsent } from './consent.entity.js';
@@ -22,6 +23,7 @@ export class ConsentView {
   @ApiProperty({ description: 'The bank or the PSU ended the consent: ask the user for a new one' }) reconsentRequired!: boolean;
   @ApiPropertyOptional({ description: "Machine-readable reason of the last status, e.g. the bank's CONSENT_EXPIRED, approval_timeout, bank_timeout" }) statusReason?: string;
   @ApiProperty({ example: '2026-12-31', description: 'Last day (UTC) the consent can be used' }) validUntil!: string;
+  @ApiProperty({ description: 'A valid consent whose validUntil is within EXPIRY_WARNING_DAYS: offer to renew it (a new consent)' }) expiresSoon!: boolean;
   @ApiProperty({ example: 4, description: 'Unattended uses per 24 h the bank allows (see budget.counting for what a use is)' }) frequencyPerDay!: number;
   @ApiProperty() recurringIndicator!: boolean;
   @ApiProperty({ type: BudgetView, description: "The unattended budget now, as the bank counts it" }) budget!: BudgetView;
@@ -30,7 +32,8 @@ export class ConsentView {
   @ApiProperty() createdAt!: string;
 }
 
-export function toConsentView(c: AisConsent, refresh: RefreshInfo): ConsentView {
+/** `warningMs`: EXPIRY_WARNING_DAYS, which decides `expiresSoon`. */
+export function toConsentView(c: AisConsent, refresh: RefreshInfo, warningMs: number): ConsentView {
   return {
     id: c.id,
     connectionId: c.connectionId,
@@ -39,6 +42,7 @@ export function toConsentView(c: AisConsent, refresh: RefreshInfo): ConsentView 
     reconsentRequired: reconsentRequired(c.status),
     ...(c.statusReason ? { statusReason: c.statusReason } : {}),
     validUntil: c.validUntil,
+    expiresSoon: consentExpiresSoon(c, warningMs),
     frequencyPerDay: c.frequencyPerDay,
     recurringIndicator: c.recurringIndicator,
     budget: refresh.budget,
@@ -46,4 +50,9 @@ export function toConsentView(c: AisConsent, refresh: RefreshInfo): ConsentView 
     statusChangedAt: c.statusChangedAt.toISOString(),
     createdAt: c.createdAt.toISOString(),
   };
+}
+
+/** A valid consent whose last day (`validUntil`, UTC) falls within the warning window from `now`. */
+export function consentExpiresSoon(c: Pick<AisConsent, 'status' | 'validUntil'>, warningMs: number, now = Date.now()): boolean {
+  return c.status === 'valid' && c.validUntil <= utcDate(now + warningMs);
 }

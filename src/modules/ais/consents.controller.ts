@@ -1,6 +1,8 @@
-import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, BANK_FAILURES } from '../../common/errors/problem.view.js';
+import { appConfig } from '../../config/app.config.js';
+import type { ConfigOf } from '../../config/define-config.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
 import { ConsentBudgets } from './consent-budgets.service.js';
 import type { AisConsent } from './consent.entity.js';
@@ -19,6 +21,7 @@ export class ConsentsController {
   constructor(
     private readonly consents: ConsentsService,
     private readonly budgets: ConsentBudgets,
+    @Inject(appConfig.KEY) private readonly app: ConfigOf<typeof appConfig>,
   ) {}
 
   @Post('connections/:id/consents')
@@ -66,11 +69,11 @@ export class ConsentsController {
   }
 
   private async view(consent: AisConsent): Promise<ConsentView> {
-    return toConsentView(consent, await this.budgets.describeOne(consent));
+    return toConsentView(consent, await this.budgets.describeOne(consent), this.app.expiryWarningMs);
   }
 
   private async views(consents: AisConsent[]): Promise<ConsentView[]> {
     const refresh = await this.budgets.describe(consents);
-    return consents.map((c) => toConsentView(c, refresh.get(c.id)!));
+    return consents.map((c) => toConsentView(c, refresh.get(c.id)!, this.app.expiryWarningMs));
   }
 }

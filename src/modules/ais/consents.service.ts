@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AspspAdapter } from '../../aspsp/aspsp-adapter.js';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError, type BankErrorKind } from '../../aspsp/bank-error.js';
@@ -8,6 +8,8 @@ import { SingleFlight } from '../../common/concurrency/single-flight.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { bankProblem } from '../../common/errors/bank-problem.js';
 import { BankMetrics } from '../../common/metrics/bank.metrics.js';
+import { appConfig } from '../../config/app.config.js';
+import type { ConfigOf } from '../../config/define-config.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
 import { connectionNotUsable, serviceNotGranted } from '../connections/connection-errors.js';
 import { ConnectionsService } from '../connections/connections.service.js';
@@ -62,7 +64,14 @@ export class ConsentsService {
     private readonly tokens: BankTokensService,
     private readonly bank: AisBank,
     private readonly metrics: BankMetrics,
+    @Inject(appConfig.KEY) private readonly app: ConfigOf<typeof appConfig>,
   ) {}
+
+  /** Housekeeping: announces (`consent.expiring`, once each) the valid consents whose last day is within EXPIRY_WARNING_DAYS. */
+  async announceExpiring(now: Date): Promise<void> {
+    const announced = await this.consents.announceExpiring(now, utcDate(now.getTime() + this.app.expiryWarningMs));
+    if (announced > 0) this.logger.log({ announced }, 'consents about to end announced');
+  }
 
   /**
    * Asks the bank for a consent on the user's connection. The bank's rules are checked first (a 400

@@ -8,7 +8,7 @@ import { SecurityEvents } from '../../common/metrics/security-events.js';
 import { appConfig } from '../../config/app.config.js';
 import type { Service } from '../../config/banks.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
-import type { Connection } from '../connections/connection.entity.js';
+import type { Connection, ConnectionStatus } from '../connections/connection.entity.js';
 import { ConnectionsService } from '../connections/connections.service.js';
 import type { AuthenticatedUser } from '../identity/index.js';
 import type { BankAuthOptions, CallbackResult } from './bank-oauth.strategy.js';
@@ -21,6 +21,14 @@ import { assertSameOrigin, confirmationFormOf, loginTicketOf } from './login-req
 import { outcomeUrl, type LoginError } from './outcome.js';
 import { randomNonce, randomSecret } from './secrets.js';
 
+/**
+ * Connections a bank login may complete: a new one (`pending`), and one logging in again
+ * (`reauth_required`, or `active` near its end), which only `beginReauthorization` issues tickets
+ * for. Failures only ever move a `pending` connection (`ConnectionsService.fail`): a denied or
+ * broken re-login leaves the connection as it was.
+ */
+const AWAITING_LOGIN: readonly ConnectionStatus[] = ['pending', 'reauth_required', 'active'];
+
 /** A ticket that was just redeemed: the connection it names, and whether it had run out. */
 interface Redeemed {
   connectionId: string;
@@ -30,7 +38,8 @@ interface Redeemed {
 /**
  * The bank login, from the frontend's `POST /connections` to the bank's redirect back:
  * - `begin`: a pending connection and a single-use ticket (`authorizationUrl` carries it), bound
- *   to the browser that asked (start cookie) and labelled with its user;
+ *   to the browser that asked (start cookie) and labelled with its user; `beginReauthorization`
+ *   the same for an existing connection whose login has ended or is about to;
  * - `start`: the ticket is redeemed by that browser, which gets its callback cookie and is sent to
  *   the bank with a fresh state (and nonce where the bank uses one); any other browser is asked
  *   first, on a page naming the user the bank will be attached to (`confirm` takes its answer);
@@ -74,6 +83,28 @@ export class BankLoginService {
   }
 
   /**
+   * The same for an existing connection whose bank login has ended (`reauth_required`) or is about
+   * to (`active` near `reauthBy`): a new ticket for the same connection, bound to this browser and
+   * labelled with its user exactly as `begin` does, so the login CSRF defence (start cookie or the
+   * confirmation page) and the state checks are the same. A login that succeeds makes the
+   * connection `active` again, keeping its id, consents and stored data; a denial, an error or a
+   * refused callback leaves it as it was.
+   */
+  async beginReauthorization(
+    user: AuthenticatedUser,
+    connectionId: string,
+    input: { returnUrl?: string },
+    req: Request,
+    res: Response,
+  ): Promise<{ connection: Connection; authorizationUrl: string }> {
+    const connection = await this.connections.forReauthorization(user.id, connectionId, input.returnUrl);
+    const browser = this.cookies.start.read(req) ?? randomSecret();
+    const ticket = await this.store.issueTicket(connection.id, { browserBinding: browser, userLabel: user.label });
+    this.cookies.start.set(res, browser);
+    return { connection, authorizationUrl: `/auth/${connection.aspspId}/login?ticket=${ticket}` };
+  }
+
+  /**
    * `GET /auth/{aspspId}/login`: the browser that created the connection goes straight to the
    * bank; any other browser gets the confirmation page and the ticket stays unused until it answers.
    */
@@ -82,10 +113,10 @@ export class BankLoginService {
     const ticket = loginTicketOf(query);
     const browser = this.cookies.start.read(req);
     const bound = browser ? await this.store.redeemBoundTicket(ticket, browser) : undefined;
-    if (bound) return this.leaveForBank(adapter, await this.pendingConnection(adapter, bound.connectionId), bound, req, res);
+    if (bound) return this.leaveForBank(adapter, await this.loginConnection(adapter, bound.connectionId), bound, req, res);
 
     const presented = await this.store.findTicket(ticket);
-    const connection = presented ? await this.pendingConnection(adapter, presented.connectionId) : undefined;
+    const connection = presented ? await this.loginConnection(adapter, presented.connectionId) : undefined;
     if (!presented || !connection) throw unknownLink();
     if (presented.expired) {
       await this.store.dropTicket(ticket);
@@ -114,7 +145,7 @@ export class BankLoginService {
       this.security.record('login_confirmation_refused', adapter.id, {}, 'login confirmation refused: unknown, used, or posted from another browser');
       throw new AppError('forbidden', 'This confirmation is unknown, was already used, or was not shown in this browser: open the login link again');
     }
-    const connection = await this.pendingConnection(adapter, redeemed.connectionId);
+    const connection = await this.loginConnection(adapter, redeemed.connectionId);
     if (form.decision === 'cancel') {
       await this.connections.fail(connection.id, 'cancelled');
       return res.redirect(303, this.failure('cancelled', connection));
@@ -137,7 +168,7 @@ export class BankLoginService {
       return this.failure(consumed.failure, known);
     }
     const connection = await this.connections.findById(consumed.connectionId);
-    if (!connection || connection.status !== 'pending') return this.failure('invalid_state');
+    if (!connection || !AWAITING_LOGIN.includes(connection.status)) return this.failure('invalid_state');
 
     if (params.error || !params.code) {
       // ConnectPay: a PSU who denies every scope comes back with state, flowid and error, no code.
@@ -173,7 +204,7 @@ export class BankLoginService {
       await this.connections.fail(connection.id, 'access_denied');
       return this.failure('access_denied', connection);
     }
-    await this.connections.activate(connection, result.tokens, adapter, grant.services);
+    if (!(await this.connections.activate(connection, result.tokens, adapter, grant.services))) return this.failure('invalid_state', connection);
     return outcomeUrl(connection.returnUrl, { connectionId: connection.id, result: 'success' });
   }
 
@@ -182,10 +213,10 @@ export class BankLoginService {
     return this.store.purgeExpired();
   }
 
-  /** The ticket's connection, while it is still waiting for this bank's login. */
-  private async pendingConnection(adapter: AspspAdapter, connectionId: string): Promise<Connection> {
+  /** The ticket's connection, while a login at this bank can still complete it (see AWAITING_LOGIN). */
+  private async loginConnection(adapter: AspspAdapter, connectionId: string): Promise<Connection> {
     const connection = await this.connections.findById(connectionId);
-    if (!connection || connection.aspspId !== adapter.id || connection.status !== 'pending') throw unknownLink();
+    if (!connection || connection.aspspId !== adapter.id || !AWAITING_LOGIN.includes(connection.status)) throw unknownLink();
     return connection;
   }
 

@@ -1,18 +1,26 @@
-import { Body, Controller, Post, Req, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiProblems } from '../../common/errors/problem.view.js';
-import { CreatedConnectionView, toConnectionView } from '../connections/connection.view.js';
+import { CreatedConnectionView } from '../connections/connection.view.js';
+import { ConnectionsService } from '../connections/connections.service.js';
 import { CreateConnectionDto } from '../connections/dto/create-connection.dto.js';
+import { ReauthorizeConnectionDto } from '../connections/dto/reauthorize-connection.dto.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
 import { BankLoginService } from './bank-login.service.js';
 
-/** `POST /api/v1/connections`: the first step of a bank login (the other connection routes are in ConnectionsController). */
+/**
+ * `POST /api/v1/connections` and `POST /api/v1/connections/{id}/reauthorize`: the first step of a
+ * bank login (the other connection routes are in ConnectionsController).
+ */
 @ApiTags('connections')
 @Authenticated()
 @Controller('api/v1')
 export class ConnectController {
-  constructor(private readonly login: BankLoginService) {}
+  constructor(
+    private readonly login: BankLoginService,
+    private readonly connections: ConnectionsService,
+  ) {}
 
   @Post('connections')
   @ApiOperation({
@@ -31,6 +39,29 @@ export class ConnectController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<CreatedConnectionView> {
     const { connection, authorizationUrl } = await this.login.begin(user, body, req, res);
-    return { ...toConnectionView(connection), authorizationUrl };
+    return { ...this.connections.view(connection), authorizationUrl };
+  }
+
+  @Post('connections/:id/reauthorize')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Log in at the bank again, keeping the connection: navigate the browser (top level) to authorizationUrl',
+    description:
+      'For a connection in reauth_required, or active with expiresSoon (its reauthBy within EXPIRY_WARNING_DAYS). The login works like ' +
+      'POST /api/v1/connections (start cookie, confirmation page in another browser, the same callback and result query). On success ' +
+      'the same connection becomes active with new tokens and a new reauthBy; its consents and stored data stay. A denial or an ' +
+      'error at the bank leaves it as it was. Any other status: 409 connection_not_reauthorizable.',
+  })
+  @ApiOkResponse({ type: CreatedConnectionView })
+  @ApiProblems('validation_failed', 'not_found', 'connection_not_reauthorizable')
+  async reauthorize(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @Body() body: ReauthorizeConnectionDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CreatedConnectionView> {
+    const { connection, authorizationUrl } = await this.login.beginReauthorization(user, id, body, req, res);
+    return { ...this.connections.view(connection), authorizationUrl };
   }
 }

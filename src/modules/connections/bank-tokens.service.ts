@@ -54,10 +54,10 @@ export class BankTokensService {
   ) {}
 
   /** Stores the tokens of a completed login and activates the connection with the services granted. */
-  async activate(connection: Connection, tokens: TokenSet, adapter: AspspAdapter, services: Service[]): Promise<void> {
+  async activate(connection: Connection, tokens: TokenSet, adapter: AspspAdapter, services: Service[]): Promise<boolean> {
     const connectionId = connection.id;
     const now = new Date();
-    await this.store.activate(connectionId, {
+    return this.store.activate(connectionId, {
       services,
       accessTokenEnc: this.vault.seal(tokens.accessToken, tokenBinding(connection, 'access_token')),
       refreshTokenEnc: tokens.refreshToken ? this.vault.seal(tokens.refreshToken, tokenBinding(connection, 'refresh_token')) : null,

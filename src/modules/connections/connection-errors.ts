@@ -29,3 +29,12 @@ export function bankIdentityConflict(aspspId: string): AppError {
     connectionStatus: 'failed',
   });
 }
+
+/**
+ * A connection a new bank login cannot help (409 `connection_not_reauthorizable`): pending or failed
+ * (connect the bank anew), revoked (deleted by the user), or active and not near its `reauthBy`.
+ */
+export function notReauthorizable(connection: Pick<Connection, 'status' | 'aspspId'>): AppError {
+  const why = connection.status === 'active' ? 'is active and its bank login does not end soon' : `is ${connection.status}; connect the bank anew instead`;
+  return new AppError('connection_not_reauthorizable', `The connection ${why}`, { aspspId: connection.aspspId, connectionStatus: connection.status, reauthRequired: false });
+}

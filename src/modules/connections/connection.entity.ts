@@ -21,6 +21,8 @@ export class Connection {
   @Column('timestamptz', { nullable: true }) firstLoginAt!: Date | null;
   @Column('timestamptz', { nullable: true }) reauthBy!: Date | null;
   @Column('timestamptz', { nullable: true }) tokensRefreshedAt!: Date | null;
+  /** When the user was told that `reauthBy` is near (once per bank login). */
+  @Column('timestamptz', { nullable: true }) expiryWarnedAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
 }

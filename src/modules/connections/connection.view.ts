@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Connection, ConnectionStatus } from './connection.entity.js';
+import { expiresSoon } from './expiry-warnings.js';
 
 /** What the frontend sees of a connection: never a token, never a failure's raw bank text. */
 export class ConnectionView {
@@ -8,7 +9,11 @@ export class ConnectionView {
   @ApiProperty({ enum: ['ais', 'pis'], isArray: true }) services!: string[];
   @ApiProperty({ enum: ['pending', 'active', 'reauth_required', 'revoked', 'failed'] }) status!: ConnectionStatus;
   @ApiPropertyOptional({ description: 'Why the connection failed (machine-readable)' }) failureReason?: string;
-  @ApiPropertyOptional({ description: 'When the PSU must log in at the bank again (Flowe: 90 days after the first login)' }) reauthBy?: string;
+  @ApiPropertyOptional({ description: 'When the PSU must log in at the bank again (Flowe: 90 days after the login)' }) reauthBy?: string;
+  @ApiProperty({
+    description: 'The bank login ends within EXPIRY_WARNING_DAYS (or has): offer POST /api/v1/connections/{id}/reauthorize. Also true for reauth_required',
+  })
+  expiresSoon!: boolean;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 }
@@ -18,7 +23,8 @@ export class CreatedConnectionView extends ConnectionView {
   authorizationUrl!: string;
 }
 
-export function toConnectionView(c: Connection): ConnectionView {
+/** `warningMs`: EXPIRY_WARNING_DAYS, which decides `expiresSoon`. */
+export function toConnectionView(c: Connection, warningMs: number): ConnectionView {
   return {
     id: c.id,
     aspspId: c.aspspId,
@@ -26,6 +32,7 @@ export function toConnectionView(c: Connection): ConnectionView {
     status: c.status,
     ...(c.failureReason ? { failureReason: c.failureReason } : {}),
     ...(c.reauthBy ? { reauthBy: c.reauthBy.toISOString() } : {}),
+    expiresSoon: c.status === 'reauth_required' || (c.status === 'active' && expiresSoon(c.reauthBy, warningMs)),
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };

@@ -1,8 +1,11 @@
-import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AspspRegistry, type AspspSummary } from '../../aspsp/aspsp.registry.js';
+import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
+import { ApiProblems } from '../../common/errors/problem.view.js';
+import { AspspListView } from './aspsp.view.js';
+import { AspspQueryDto } from './dto/aspsp-query.dto.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
-import { ConnectionView, toConnectionView } from './connection.view.js';
+import { ConnectionView } from './connection.view.js';
 import { ConnectionsService } from './connections.service.js';
 
 /** The user's connections. `POST /api/v1/connections` starts a bank login: see ConnectController (bank-login). */
@@ -16,21 +19,26 @@ export class ConnectionsController {
   ) {}
 
   @Get('aspsps')
-  @ApiOperation({ summary: 'Configured banks and the services they offer' })
-  listAspsps(): { aspsps: AspspSummary[] } {
-    return { aspsps: this.aspsps.list() };
+  @ApiOperation({
+    summary: 'Configured banks: who they are, the services they offer, their consent rules and their health now',
+    description: '`country` and `q` filter the list. `health` is the state of the bank\'s circuits on the replica that answers.',
+  })
+  @ApiOkResponse({ type: AspspListView })
+  @ApiProblems('validation_failed')
+  listAspsps(@Query() query: AspspQueryDto): AspspListView {
+    return { aspsps: this.aspsps.list({ country: query.country, q: query.q }) };
   }
 
   @Get('connections')
   @ApiOkResponse({ type: [ConnectionView] })
   async list(@CurrentUser() user: AuthenticatedUser): Promise<{ connections: ConnectionView[] }> {
-    return { connections: (await this.connections.list(user.id)).map(toConnectionView) };
+    return { connections: (await this.connections.list(user.id)).map((c) => this.connections.view(c)) };
   }
 
   @Get('connections/:id')
   @ApiOkResponse({ type: ConnectionView })
   async get(@CurrentUser() user: AuthenticatedUser, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string): Promise<ConnectionView> {
-    return toConnectionView(await this.connections.get(user.id, id));
+    return this.connections.view(await this.connections.get(user.id, id));
   }
 
   @Delete('connections/:id')

@@ -9,7 +9,10 @@ import type { ConfigOf } from '../../config/define-config.js';
 import { BankTokensService } from './bank-tokens.service.js';
 import { ConnectionLifecycle } from './connection-lifecycle.js';
 import type { Connection } from './connection.entity.js';
+import { notReauthorizable } from './connection-errors.js';
+import { toConnectionView, type ConnectionView } from './connection.view.js';
 import { ConnectionsStore } from './connections.store.js';
+import { expiresSoon } from './expiry-warnings.js';
 import { checkReturnUrl } from './return-url.js';
 
 /**
@@ -35,6 +38,28 @@ export class ConnectionsService {
       throw AppError.validation([{ field: 'services', message: `${adapter.bank.name} does not offer ${unsupported.join(', ')}` }]);
     }
     return this.store.create({ userId, aspspId: adapter.id, services, returnUrl });
+  }
+
+  /** What the frontend sees of a connection. */
+  view(connection: Connection): ConnectionView {
+    return toConnectionView(connection, this.app.expiryWarningMs);
+  }
+
+  /**
+   * A connection of this user that a new bank login may renew in place: `reauth_required`, or
+   * `active` with its `reauthBy` within EXPIRY_WARNING_DAYS. A new `returnUrl` (on the allow-list)
+   * replaces the stored one. Otherwise 409 `connection_not_reauthorizable` (404 for another user's).
+   */
+  async forReauthorization(userId: string, id: string, returnUrl: string | undefined): Promise<Connection> {
+    const connection = await this.get(userId, id);
+    const renewable = connection.status === 'reauth_required' || (connection.status === 'active' && expiresSoon(connection.reauthBy, this.app.expiryWarningMs));
+    if (!renewable) throw notReauthorizable(connection);
+    this.aspsps.get(connection.aspspId); // the bank must still be configured
+    if (returnUrl !== undefined) {
+      connection.returnUrl = checkReturnUrl(returnUrl, this.app.frontendReturnUrls);
+      await this.store.setReturnUrl(connection.id, connection.returnUrl);
+    }
+    return connection;
   }
 
   list(userId: string): Promise<Connection[]> {
@@ -67,9 +92,11 @@ export class ConnectionsService {
 
   /**
    * A login that succeeded: the bank's tokens are sealed and stored, the connection becomes
-   * `active` with the services the bank granted (a partial grant narrows them).
+   * `active` with the services the bank granted (a partial grant narrows them). A connection
+   * logging in again keeps its id, consents and stored data. False when the connection was
+   * revoked or failed meanwhile (nothing is stored).
    */
-  activate(connection: Connection, tokens: TokenSet, adapter: AspspAdapter, services: Service[]): Promise<void> {
+  activate(connection: Connection, tokens: TokenSet, adapter: AspspAdapter, services: Service[]): Promise<boolean> {
     return this.tokens.activate(connection, tokens, adapter, services);
   }
 

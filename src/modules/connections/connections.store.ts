@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
+import { returningRows } from '../../database/returning.js';
 import type { Service } from '../../config/banks.config.js';
-import { Connection } from './connection.entity.js';
+import { OutboxStore } from '../events/outbox.store.js';
+import { Connection, type ConnectionStatus } from './connection.entity.js';
 
 /** The token columns of a connection, as vault ciphertext, with what their vault binding names. */
 export interface StoredTokens {
@@ -49,7 +51,10 @@ const LOCK_NOT_AVAILABLE = '55P03';
  */
 @Injectable()
 export class ConnectionsStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: OutboxStore,
+  ) {}
 
   create(input: { userId: string; aspspId: string; services: Service[]; returnUrl: string }): Promise<Connection> {
     const repo = this.dataSource.getRepository(Connection);
@@ -68,28 +73,68 @@ export class ConnectionsStore {
     return this.dataSource.getRepository(Connection).find({ where: { userId }, order: { createdAt: 'DESC' }, take: limit });
   }
 
-  async activate(id: string, activation: Activation): Promise<void> {
-    await this.dataSource.getRepository(Connection).update(id, { ...activation, status: 'active', failureReason: null, tokensRefreshedAt: activation.firstLoginAt });
+  /**
+   * A completed bank login: a pending connection (first login), or one logging in again
+   * (`reauth_required`, or `active` near its `reauthBy`), becomes `active` with new tokens. Its
+   * consents and stored data are untouched. False when the connection has meanwhile become
+   * something a login cannot revive (revoked, failed).
+   */
+  async activate(id: string, activation: Activation): Promise<boolean> {
+    const patch = { ...activation, failureReason: null, tokensRefreshedAt: activation.firstLoginAt, expiryWarnedAt: null };
+    const moved = await this.dataSource.transaction((m) => moveConnection(m, this.outbox, { id, to: 'active', patch, from: ['pending', 'reauth_required', 'active'] }));
+    return moved !== undefined;
   }
 
-  /** A login that failed leaves a pending connection `failed` with a machine-readable reason, no tokens. */
+  /** A login that failed leaves a pending connection `failed` with a machine-readable reason, no tokens; any other status is left alone. */
   async fail(id: string, reason: string): Promise<void> {
-    await this.dataSource.getRepository(Connection).update({ id, status: 'pending' }, { status: 'failed', failureReason: reason });
+    await this.dataSource.transaction((m) => moveConnection(m, this.outbox, { id, to: 'failed', patch: { failureReason: reason }, from: ['pending'] }));
   }
 
   /** A connection that must not be used again (e.g. it holds another user's bank grant): `failed`, tokens forgotten. */
   async markFailed(id: string, reason: string): Promise<void> {
-    await this.dataSource
-      .getRepository(Connection)
-      .update(id, { status: 'failed', failureReason: reason, accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null });
+    const patch = { failureReason: reason, accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null };
+    await this.dataSource.transaction((m) => moveConnection(m, this.outbox, { id, to: 'failed', patch }));
   }
 
   async revoke(userId: string, id: string): Promise<void> {
-    await this.dataSource.getRepository(Connection).update({ id, userId }, { status: 'revoked', accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null });
+    const patch = { accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null };
+    await this.dataSource.transaction((m) => moveConnection(m, this.outbox, { id, userId, to: 'revoked', patch }));
   }
 
   async markReauthRequired(id: string, reason: string): Promise<void> {
-    await markReauthRequired(this.dataSource.manager, id, reason);
+    await this.dataSource.transaction((m) => markReauthRequired(m, this.outbox, id, reason));
+  }
+
+  /** Where the frontend wants the browser back after the next bank login of this connection. */
+  async setReturnUrl(id: string, returnUrl: string): Promise<void> {
+    await this.dataSource.getRepository(Connection).update(id, { returnUrl });
+  }
+
+  /**
+   * Marks the active connections whose bank login ends (`reauthBy`) before `until` and not yet
+   * announced, and writes a `connection.expiring` event for each in the same transaction: each
+   * login's end is announced once, by whichever replica gets there first. Returns how many.
+   */
+  async announceExpiring(now: Date, until: Date): Promise<number> {
+    return this.dataSource.transaction(async (m) => {
+      const rows = returningRows<{ id: string; userId: string; aspspId: string; reauthBy: Date }>(
+        await m.query(
+          `UPDATE connections SET expiry_warned_at = $1
+            WHERE id IN (SELECT id FROM connections WHERE status = 'active' AND expiry_warned_at IS NULL AND reauth_by IS NOT NULL AND reauth_by <= $2
+                         ORDER BY reauth_by LIMIT 500 FOR UPDATE SKIP LOCKED)
+            RETURNING id, user_id AS "userId", aspsp_id AS "aspspId", reauth_by AS "reauthBy"`,
+          [now, until],
+        ),
+      );
+      for (const row of rows) {
+        await this.outbox.record(m, {
+          userId: row.userId,
+          type: 'connection.expiring',
+          data: { connectionId: row.id, aspspId: row.aspspId, status: 'active', reauthBy: new Date(row.reauthBy).toISOString() },
+        });
+      }
+      return rows.length;
+    });
   }
 
   /**
@@ -110,7 +155,7 @@ export class ConnectionsStore {
             tokensRefreshedAt: new Date(),
           });
         },
-        markReauthRequired: (reason) => markReauthRequired(manager, id, reason),
+        markReauthRequired: (reason) => markReauthRequired(manager, this.outbox, id, reason),
       });
     });
   }
@@ -161,6 +206,45 @@ export class ConnectionsStore {
   }
 }
 
-function markReauthRequired(manager: EntityManager, id: string, reason: string): Promise<unknown> {
-  return manager.getRepository(Connection).update(id, { status: 'reauth_required', failureReason: reason, accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null });
+function markReauthRequired(manager: EntityManager, outbox: OutboxStore, id: string, reason: string): Promise<unknown> {
+  const patch = { failureReason: reason, accessTokenEnc: null, refreshTokenEnc: null, accessTokenExpiresAt: null };
+  return moveConnection(manager, outbox, { id, to: 'reauth_required', patch, from: ['active', 'reauth_required'] });
+}
+
+/** Columns a status change may write besides the status itself. */
+export type ConnectionPatch = Partial<Omit<Connection, 'id' | 'userId' | 'aspspId' | 'status' | 'createdAt' | 'updatedAt'>>;
+
+/**
+ * Moves a connection to `to` under its row lock, with its `connection.status` outbox event in the
+ * same transaction (`manager`'s), so SSE streams and the webhook hear of every change exactly when
+ * it commits. `from` lists the statuses the move is allowed from (any when omitted); otherwise
+ * nothing is written and undefined is returned. A completed bank login (`to` active) is announced
+ * even from `active` (a login renewed early): its `reauthBy` moved.
+ */
+export async function moveConnection(
+  manager: EntityManager,
+  outbox: OutboxStore,
+  move: { id: string; to: ConnectionStatus; patch?: ConnectionPatch; from?: readonly ConnectionStatus[]; userId?: string },
+): Promise<Connection | undefined> {
+  const repo = manager.getRepository(Connection);
+  const row = await repo.findOne({ where: { id: move.id, ...(move.userId ? { userId: move.userId } : {}) }, lock: { mode: 'pessimistic_write' } });
+  if (!row || (move.from && !move.from.includes(row.status))) return undefined;
+  const previous = row.status;
+  await repo.update(row.id, { ...move.patch, status: move.to });
+  const moved = Object.assign(row, move.patch, { status: move.to });
+  if (previous !== move.to || move.to === 'active') {
+    await outbox.record(manager, {
+      userId: row.userId,
+      type: 'connection.status',
+      data: {
+        connectionId: row.id,
+        aspspId: row.aspspId,
+        status: move.to,
+        previousStatus: previous,
+        ...(moved.failureReason && move.to !== 'active' ? { reason: moved.failureReason } : {}),
+        ...(moved.reauthBy ? { reauthBy: moved.reauthBy.toISOString() } : {}),
+      },
+    });
+  }
+  return moved;
 }

@@ -9,6 +9,16 @@ export interface EventMessage {
   data: Record<string, unknown>;
 }
 
+/** The webhook's body: the event and the user it belongs to (the receiver serves every user; an SSE stream only its own). */
+export interface WebhookMessage extends EventMessage {
+  /** The frontend user's id (the user token's `sub`), as the API knows them. */
+  userId: string;
+}
+
+export function toWebhookMessage(row: OutboxRow): WebhookMessage {
+  return { ...toEventMessage(row), userId: row.userId };
+}
+
 export function toEventMessage(row: OutboxRow): EventMessage {
   return { id: row.id, type: row.type, occurredAt: new Date(row.createdAt).toISOString(), data: row.payload };
 }

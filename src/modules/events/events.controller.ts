@@ -1,5 +1,5 @@
-import { Controller, Get, Headers, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/errors/problem.view.js';
 import type { Request, Response } from 'express';
 import { AppError } from '../../common/errors/app-error.js';
@@ -17,10 +17,10 @@ export class EventsController {
 
   @Get('events')
   @ApiOperation({
-    summary: "Server-sent events: this user's consent.status and payment.status changes",
+    summary: "Server-sent events: this user's consent, payment and connection status changes and expiry warnings",
     description:
       'text/event-stream. Each event has `id:` (send the last one back as `Last-Event-ID` when reconnecting, on any replica, to get ' +
-      'everything committed since), `event:` (`consent.status`, `payment.status`) and one JSON `data:` line with `eventId` (the same id), ' +
+      'everything committed since), `event:` (`consent.status`, `payment.status`, `connection.status`, `connection.expiring`, `consent.expiring`) and one JSON `data:` line with `eventId` (the same id), ' +
       'the resource ids, the new status and `occurredAt`. Ids only grow, and an event is sent only once every lower id has committed ' +
       'or rolled back, so resuming never skips a change that committed late. The stream opens with an `id:` line without data (its ' +
       'starting position: a client that has received no event yet resumes from it too). Comment lines keep the connection alive. ' +
@@ -29,15 +29,32 @@ export class EventsController {
   })
   @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id (the last `id:` the stream sent)' })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description:
+      'Catch up from this event id, for clients that cannot set Last-Event-ID (a first connection after the app was closed): the stream first ' +
+      "sends this user's events after it, in order, then live ones. Last-Event-ID wins when both are sent (a reconnecting client's is newer).",
+  })
   @ApiOkResponse({
     description: 'The event stream (open until the client leaves or SSE_MAX_STREAM_SECONDS pass)',
     content: { 'text/event-stream': { schema: { type: 'string', example: 'retry: 2000\nid: 41\n\nid: 42\nevent: payment.status\ndata: {"eventId":"42","paymentId":"…","connectionId":"…","status":"ACSC","scaStatus":"finalised","occurredAt":"…"}\n\n' } } },
   })
   // 400: Last-Event-ID is not an event id; 429: too many open streams for this user.
   @ApiProblems('validation_failed', 'rate_limited')
-  async stream(@CurrentUser() user: AuthenticatedUser, @Headers('last-event-id') lastEventId: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const after = lastEventId?.trim() ? lastEventId.trim() : undefined;
-    if (after !== undefined && !EVENT_ID.test(after)) throw AppError.validation([{ field: 'header:Last-Event-ID', message: 'must be an event id (digits) from this stream' }]);
+  async stream(
+    @CurrentUser() user: AuthenticatedUser,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Query('after') afterQuery: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const fromHeader = lastEventId?.trim() ? lastEventId.trim() : undefined;
+    if (fromHeader !== undefined && !EVENT_ID.test(fromHeader)) throw AppError.validation([{ field: 'header:Last-Event-ID', message: 'must be an event id (digits) from this stream' }]);
+    if (afterQuery !== undefined && (typeof afterQuery !== 'string' || !EVENT_ID.test(afterQuery))) {
+      throw AppError.validation([{ field: 'after', message: 'must be an event id (digits) from this stream' }]);
+    }
+    const after = fromHeader ?? afterQuery;
     // Headers are set but not sent: should opening fail, the problem filter still answers with problem+json.
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returningRows } from '../../database/returning.js';
+import type { EventType } from '../../config/events.config.js';
 import { OUTBOX_ID, OUTBOX_WRITING, outboxWatermark } from './outbox-watermark.js';
 
-export type EventType = 'consent.status' | 'payment.status' | 'connection.status';
+export type { EventType };
 
 export interface OutboxEvent {
   userId: string;

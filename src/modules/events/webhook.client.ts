@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
 import type { WebhookConfig } from '../../config/events.config.js';
-import type { EventMessage } from './event-message.js';
+import type { WebhookMessage } from './event-message.js';
 import { signWebhook } from './webhook-signature.js';
 
 /**
@@ -15,7 +15,7 @@ export class WebhookClient {
   }
 
   /** The receiver's status, or 0 when there was no answer. */
-  async post(message: EventMessage): Promise<number> {
+  async post(message: WebhookMessage): Promise<number> {
     const body = JSON.stringify(message);
     try {
       const res = await request(this.config.url, {

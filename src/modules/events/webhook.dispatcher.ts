@@ -5,7 +5,7 @@ import { Gauge } from 'prom-client';
 import { MetricsService } from '../../common/metrics/metrics.service.js';
 import { eventsConfig } from '../../config/events.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
-import { toEventMessage } from './event-message.js';
+import { toWebhookMessage } from './event-message.js';
 import { EventsMetrics } from './events.metrics.js';
 import { OutboxStore, type WebhookDelivery } from './outbox.store.js';
 import { WebhookClient } from './webhook.client.js';
@@ -88,7 +88,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async deliver(client: WebhookClient, delivery: WebhookDelivery): Promise<void> {
-    const status = await client.post(toEventMessage(delivery));
+    if (!this.config.webhook?.eventTypes.includes(delivery.type)) {
+      // Not a type this receiver asked for (WEBHOOK_EVENT_TYPES): done with, so it is never sent nor kept for the webhook.
+      await this.outbox.markWebhookDelivered(delivery.id);
+      this.metrics.webhookDeliveries.inc({ outcome: 'filtered' });
+      return;
+    }
+    const status = await client.post(toWebhookMessage(delivery));
     if (status >= 200 && status < 300) {
       await this.outbox.markWebhookDelivered(delivery.id);
       this.metrics.webhookDeliveries.inc({ outcome: 'delivered' });

@@ -1,0 +1,34 @@
+import { Controller, Get, Param, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
+import { ApiProblems } from '../../common/errors/problem.view.js';
+import { AppError } from '../../common/errors/app-error.js';
+
+/**
+ * `GET /aspsps/{id}/logo`: a configured bank's logo (`<ID>_LOGO_FILE`, or the sandbox's stand-in).
+ * Public, so a page can use it in `<img src>` (which cannot send a user token); it says nothing
+ * about any user. An SVG is served with a CSP that lets it run no script, and never sniffed.
+ */
+@ApiTags('connections')
+@Controller('aspsps')
+export class AspspLogoController {
+  constructor(private readonly aspsps: AspspRegistry) {}
+
+  @Get(':id/logo')
+  @ApiOperation({ summary: "A bank's logo (no authentication: for <img src>)" })
+  @ApiProduces('image/svg+xml', 'image/png', 'image/webp')
+  @ApiOkResponse({ description: 'The image' })
+  @ApiProblems('not_found')
+  logo(@Param('id') id: string, @Res() res: Response): void {
+    const logo = this.aspsps.get(id).bank.logo;
+    if (!logo) throw AppError.notFound('Logo');
+    res
+      .status(200)
+      .type(logo.contentType)
+      .setHeader('Cache-Control', 'public, max-age=86400')
+      .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+      .setHeader('X-Content-Type-Options', 'nosniff')
+      .send(logo.body);
+  }
+}
