@@ -16,13 +16,17 @@ export class ConnectController {
 
   @Post('connections')
   @ApiOperation({
+    operationId: 'createConnection',
     summary: 'Start connecting a bank: navigate the browser (top level) to authorizationUrl',
     description:
       'Also sets an HttpOnly, SameSite=Strict start cookie: a web app that calls this with credentials (same site) and then navigates to ' +
       'authorizationUrl goes straight to the bank. Any other browser (a native app opening the system browser, or someone the link was ' +
       'sent to) is first shown a page naming the user the bank will be attached to, and continues only when the user confirms there.',
   })
-  @ApiCreatedResponse({ type: CreatedConnectionView })
+  @ApiCreatedResponse({
+    type: CreatedConnectionView,
+    headers: { 'Set-Cookie': { description: 'The HttpOnly, SameSite=Strict start cookie that lets this browser go straight to the bank', schema: { type: 'string' }, required: true } },
+  })
   @ApiProblems('validation_failed', 'not_found')
   async create(
     @CurrentUser() user: AuthenticatedUser,

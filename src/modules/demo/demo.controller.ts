@@ -50,7 +50,7 @@ export class DemoController {
   }
 
   @Get('demo/config.json')
-  @ApiOperation({ summary: 'Sandbox mode only: where the demo page finds the sandbox ASPSP (its PSU app)' })
+  @ApiOperation({ operationId: 'getDemoConfig', summary: 'Sandbox mode only: where the demo page finds the sandbox ASPSP (its PSU app)' })
   @ApiOkResponse({ type: DemoConfigView })
   config(): DemoConfigView {
     return toDemoConfigView(this.app, this.banks);

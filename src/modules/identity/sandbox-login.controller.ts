@@ -19,7 +19,7 @@ export class SandboxLoginController {
   ) {}
 
   @Post('login')
-  @ApiOperation({ summary: 'Sandbox mode only: a user token for any demo user id' })
+  @ApiOperation({ operationId: 'sandboxLogin', summary: 'Sandbox mode only: a user token for any demo user id' })
   @ApiCreatedResponse({ type: UserTokenDto })
   async login(@Body() body: SandboxLoginDto): Promise<UserTokenDto> {
     // With AUTH_JWKS_URL / AUTH_PUBLIC_KEY set, tokens come from that IdP and the verifier would
