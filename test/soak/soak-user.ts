@@ -39,6 +39,9 @@ export class SoakUser {
   readonly intents: PaymentIntent[] = [];
   readonly answers = new Map<number, number>();
   private cents = randomInt(100, 900);
+  /** The last answer received, for a failure message that says where set-up stopped. */
+  private lastAnswer: unknown;
+  private readonly connectErrors = new Set<string>();
 
   constructor(
     readonly plan: UserPlan,
@@ -48,7 +51,14 @@ export class SoakUser {
 
   /** Bank connection and account access, retried until done (the bank faults meanwhile) or the deadline. */
   async setUp(deadline: number): Promise<void> {
-    while (!this.connectionId && Date.now() < deadline) this.connectionId = await this.connect().catch(() => undefined);
+    while (!this.connectionId && Date.now() < deadline) {
+      this.connectionId = await this.connect().catch(async (error: unknown) => {
+        this.connectErrors.add(String(error));
+        this.lastAnswer = { connect: [...this.connectErrors] };
+        await sleep(500);
+        return undefined;
+      });
+    }
     while (!this.consentId && Date.now() < deadline) {
       const created = await this.request('POST', `/api/v1/connections/${this.connectionId}/consents`, {});
       if (created?.status === 201) this.consentId = created.body.id as string;
@@ -66,7 +76,10 @@ export class SoakUser {
       if (account) this.accountId = account.id;
       else await sleep(500);
     }
-    if (!this.accountId) throw new Error(`${this.plan.userId}: not set up in time`);
+    if (!this.accountId) {
+      const stage = !this.connectionId ? 'bank connection' : !this.consentId ? 'consent' : 'account list';
+      throw new Error(`${this.plan.userId}: not set up in time, stuck at the ${stage}; last answer ${JSON.stringify(this.lastAnswer)}`);
+    }
   }
 
   /** One thing a user does, picked at random. */
@@ -122,6 +135,7 @@ export class SoakUser {
   async request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiAnswer | undefined> {
     try {
       const answer = await this.client.call(method, path, body, headers);
+      this.lastAnswer = { method, path, status: answer.status, body: answer.body };
       this.answers.set(answer.status, (this.answers.get(answer.status) ?? 0) + 1);
       return answer;
     } catch {
@@ -141,7 +155,8 @@ export class SoakUser {
     });
     if (created.status !== 201) throw new Error(`connect answered ${created.status}`);
     const { id, authorizationUrl } = (await created.json()) as { id: string; authorizationUrl: string };
-    const login = await hop(new URL(authorizationUrl, replica.url).toString());
+    // The web app's browser keeps the start cookie that binds the bank login to this user.
+    const login = await hop(new URL(authorizationUrl, replica.url).toString(), { headers: { cookie: cookieHeader(created.headers.getSetCookie()) } });
     const authorize = await hop(login.location!);
     const loginRequest = new URL(authorize.location!).searchParams.get('request')!;
     const form = new URLSearchParams({ request: loginRequest, username: this.plan.bankUser, password: 'sandbox', otp: '123456', decision: 'allow' });

@@ -64,6 +64,8 @@ describe('soak: faults, a killed replica and a database outage', () => {
   let pg: OwnPostgres;
   let sandbox: SandboxApp;
   const replicas: Replica[] = [];
+  /** Stopped in afterAll too, so a failed run leaves no timer or stream behind to keep Jest alive. */
+  const running: { stop(): unknown }[] = [];
   const testRejections: unknown[] = [];
   const onRejection = (reason: unknown) => testRejections.push(reason);
 
@@ -98,6 +100,7 @@ describe('soak: faults, a killed replica and a database outage', () => {
 
   afterAll(async () => {
     process.off('unhandledRejection', onRejection);
+    await Promise.all(running.map((r) => r.stop()));
     await Promise.all(replicas.map((r) => r.stop()));
     await sandbox?.close();
     await pg?.destroy();
@@ -110,9 +113,11 @@ describe('soak: faults, a killed replica and a database outage', () => {
     const users = PLANS.map((plan, i) => new SoakUser(plan, new ApiClient(plan.userId, replicas, i % 2), replicas));
     const followers = users.map((u, i) => new EventFollower(new ApiClient(u.plan.userId, replicas, (i + 1) % 2), u.plan.userId));
     for (const follower of followers) follower.start();
+    running.push(...followers);
 
     const psu = new BankApp(sandbox.httpUrl, users);
     psu.start();
+    running.push(psu);
     await Promise.all(users.map((u) => u.setUp(Date.now() + 45_000)));
     const setUpMs = Date.now() - started;
     const rssAtLaunch = b.rss();

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { ConfigOf } from '../../config/define-config.js';
 import { fairnessConfig } from '../../config/fairness.config.js';
@@ -13,10 +13,10 @@ import { MemoryUserRateLimiter, USER_RATE_LIMITER } from './user-rate-limiter.js
  * (`BankDeadlineInterceptor`), and the per-user API rate limit (`UserRateLimitGuard`, applied by
  * `Authenticated()` after the user guard), counted in memory on one replica (rate-limiter-flexible)
  * or shared through PostgreSQL (`RATE_LIMIT_STORE=postgres`; `api_rate_limits`, owned by
- * `RateLimitStore`). Global so every controller's guard finds the limiter. Per-user and
+ * `RateLimitStore`). `IdentityModule` re-exports it, so every module whose controllers carry
+ * `@Authenticated()` finds the limiter for the guard it applies. Per-user and
  * per-connection bank call slots are the connections module's `BankCallGate`.
  */
-@Global()
 @Module({
   providers: [
     RateLimitStore,

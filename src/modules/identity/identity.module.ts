@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { appConfig } from '../../config/app.config.js';
 import { authConfig } from '../../config/auth.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
+import { FairnessModule } from '../fairness/fairness.module.js';
 import { MeController } from './me.controller.js';
 import { SandboxTokenIssuer } from './sandbox-token.issuer.js';
 import { SigningKeyStore } from './signing-key.store.js';
@@ -13,9 +14,11 @@ import { UserTokenVerifier } from './user-token.verifier.js';
  * this one (the guard resolves its verifier from the importing module). The demo signer exists
  * only in sandbox mode: in production mode its provider is `undefined`, so no key pair is made or
  * read (`identity_signing_keys`, owned by `SigningKeyStore`) and nothing can mint a user token; the demo login route lives in `SandboxLoginModule`, which
- * AppModule imports in sandbox mode only. Needs the `app` and `auth` config namespaces.
+ * AppModule imports in sandbox mode only. Needs the `app` and `auth` config namespaces. It
+ * re-exports `FairnessModule`: `@Authenticated()` applies the per-user rate limit after the user guard.
  */
 @Module({
+  imports: [FairnessModule],
   controllers: [MeController],
   providers: [
     UserTokenVerifier,
@@ -28,6 +31,6 @@ import { UserTokenVerifier } from './user-token.verifier.js';
         app.mode === 'sandbox' ? new SandboxTokenIssuer(auth, keys) : undefined,
     },
   ],
-  exports: [UserTokenVerifier, UserAuthGuard, SandboxTokenIssuer],
+  exports: [UserTokenVerifier, UserAuthGuard, SandboxTokenIssuer, FairnessModule],
 })
 export class IdentityModule {}
