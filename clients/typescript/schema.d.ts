@@ -2421,7 +2421,7 @@ export interface operations {
                     } & components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `consent_not_valid`: The consent cannot be used now; `reauth_required`: The bank needs the user to log in again; `reconsent_required`: The consent has ended: the user must consent again */
+            /** @description `bank_identity_conflict`: The bank accounts behind this connection are another user's connection; `connection_not_active`: The connection is not active; `consent_not_valid`: The consent cannot be used now; `reauth_required`: The bank needs the user to log in again; `reconsent_required`: The consent has ended: the user must consent again */
             409: {
                 headers: {
                     /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
@@ -2435,7 +2435,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 409;
                         /** @enum {string} */
-                        code?: "consent_not_valid" | "reauth_required" | "reconsent_required";
+                        code?: "bank_identity_conflict" | "connection_not_active" | "consent_not_valid" | "reauth_required" | "reconsent_required";
                     } & components["schemas"]["ProblemDetails"];
                 };
             };
@@ -2616,7 +2616,7 @@ export interface operations {
                     } & components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `consent_not_valid`: The consent cannot be used now; `reauth_required`: The bank needs the user to log in again; `reconsent_required`: The consent has ended: the user must consent again */
+            /** @description `bank_identity_conflict`: The bank accounts behind this connection are another user's connection; `connection_not_active`: The connection is not active; `consent_not_valid`: The consent cannot be used now; `reauth_required`: The bank needs the user to log in again; `reconsent_required`: The consent has ended: the user must consent again */
             409: {
                 headers: {
                     /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
@@ -2630,7 +2630,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 409;
                         /** @enum {string} */
-                        code?: "consent_not_valid" | "reauth_required" | "reconsent_required";
+                        code?: "bank_identity_conflict" | "connection_not_active" | "consent_not_valid" | "reauth_required" | "reconsent_required";
                     } & components["schemas"]["ProblemDetails"];
                 };
             };
@@ -2818,7 +2818,7 @@ export interface operations {
                     } & components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `consent_not_valid`: The consent cannot be used now; `reauth_required`: The bank needs the user to log in again; `reconsent_required`: The consent has ended: the user must consent again */
+            /** @description `bank_identity_conflict`: The bank accounts behind this connection are another user's connection; `connection_not_active`: The connection is not active; `consent_not_valid`: The consent cannot be used now; `reauth_required`: The bank needs the user to log in again; `reconsent_required`: The consent has ended: the user must consent again */
             409: {
                 headers: {
                     /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
@@ -2832,7 +2832,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 409;
                         /** @enum {string} */
-                        code?: "consent_not_valid" | "reauth_required" | "reconsent_required";
+                        code?: "bank_identity_conflict" | "connection_not_active" | "consent_not_valid" | "reauth_required" | "reconsent_required";
                     } & components["schemas"]["ProblemDetails"];
                 };
             };
@@ -3026,7 +3026,7 @@ export interface operations {
                     } & components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `connection_not_active`: The connection is not active; `idempotency_key_in_flight`: A request with this Idempotency-Key is still being processed; `reauth_required`: The bank needs the user to log in again; `service_not_granted`: The connection was made without the service this needs */
+            /** @description `bank_identity_conflict`: The bank accounts behind this connection are another user's connection; `connection_not_active`: The connection is not active; `idempotency_key_in_flight`: A request with this Idempotency-Key is still being processed; `reauth_required`: The bank needs the user to log in again; `service_not_granted`: The connection was made without the service this needs */
             409: {
                 headers: {
                     /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
@@ -3042,7 +3042,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 409;
                         /** @enum {string} */
-                        code?: "connection_not_active" | "idempotency_key_in_flight" | "reauth_required" | "service_not_granted";
+                        code?: "bank_identity_conflict" | "connection_not_active" | "idempotency_key_in_flight" | "reauth_required" | "service_not_granted";
                     } & components["schemas"]["ProblemDetails"];
                 };
             };
@@ -3854,6 +3854,22 @@ export interface operations {
                     } & components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description `payload_too_large`: The request body is too large */
             413: {
                 headers: {
@@ -3939,6 +3955,22 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DemoConfigView"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
+                    } & components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description `internal_error`: Internal error */

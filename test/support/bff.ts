@@ -35,7 +35,7 @@ export async function startTestBff(env: Record<string, string> = {}, options: { 
     { bodyParser: false, logger: debugLogs ? undefined : false, abortOnError: false },
   );
   // First in the pipeline: every answer, problems from the earliest middleware included, is checked against the API contract.
-  app.use(recordResponses);
+  app.use(recordResponses(port));
   configureApp(app);
   await app.listen(port, '127.0.0.1');
   return {

@@ -42,8 +42,13 @@ const isTransportHeader = (name: string) => TRANSPORT_HEADERS.has(name) || name.
 const MAX_BODY = 2 * 1024 * 1024;
 const recorded: RecordedResponse[] = [];
 
-/** Express middleware (first in the pipeline): keeps a copy of every answer the app sends. */
-export function recordResponses(req: Request, res: Response, next: NextFunction): void {
+/**
+ * Express middleware (first in the pipeline): keeps a copy of every answer the app sends on its API
+ * port. The ops listener (OPS_PORT) serves only metrics, docs and health, and answers 404 to
+ * everything else: it is not the API the document describes.
+ */
+export const recordResponses = (apiPort: number) => (req: Request, res: Response, next: NextFunction): void => {
+  if (req.socket.localPort !== apiPort) return next();
   const chunks: Buffer[] = [];
   let size = 0;
   const keep = (chunk: unknown, encoding?: unknown) => {
@@ -63,7 +68,7 @@ export function recordResponses(req: Request, res: Response, next: NextFunction)
     recorded.push({ method: req.method.toLowerCase(), path, status: res.statusCode, headers, body: size > MAX_BODY ? '' : Buffer.concat(chunks).toString('utf8') });
   });
   next();
-}
+};
 
 /** The answers recorded so far in this test file, and forgets them. */
 export function takeRecorded(): RecordedResponse[] {
@@ -83,7 +88,7 @@ let loaded: Contract | undefined;
 export function loadContract(doc: Json = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as Json): Contract {
   if (loaded && loaded.doc === doc) return loaded;
   const resolvable = JSON.parse(JSON.stringify(doc).replaceAll('"#/components/', '"tpp-bff#/components/')) as Json;
-  const ajv = new Ajv2020({ strict: false, allErrors: true, logger: false });
+  const ajv = new Ajv2020({ strict: false, allErrors: true, verbose: true, logger: false });
   addFormats(ajv);
   ajv.addSchema({ $id: 'tpp-bff', components: resolvable.components });
   const routes = Object.entries(resolvable.paths as Record<string, Record<string, Operation>>).flatMap(([template, item]) =>
@@ -110,7 +115,7 @@ function validatorFor(contract: Contract, key: string, schema: Json): ValidateFu
 }
 
 const describeErrors = (errors: ErrorObject[] | null | undefined) =>
-  (errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`).join('; ');
+  (errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}${e.keyword === 'enum' || e.keyword === 'format' || e.keyword === 'pattern' ? ` (${JSON.stringify(e.data)})` : ''}`).join('; ');
 
 /** What is wrong with one answer, judged by the document: empty when it is as documented. */
 export function contractViolations(r: RecordedResponse, contract: Contract = loadContract()): string[] {

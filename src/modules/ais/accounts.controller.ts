@@ -11,8 +11,9 @@ const uuid = new ParseUUIDPipe({ version: '4' });
 
 @ApiTags('ais')
 @Authenticated()
-// 409: the consent is not usable (`consentStatus` says why; `reconsentRequired` asks for a new one).
-@ApiProblems('validation_failed', 'not_found', 'consent_not_valid', 'reconsent_required', ...BANK_FAILURES)
+// 409: the consent is not usable (`consentStatus` says why; `reconsentRequired` asks for a new one), its
+// connection is not active, or the first read found the bank accounts behind another user's connection.
+@ApiProblems('validation_failed', 'not_found', 'consent_not_valid', 'reconsent_required', 'connection_not_active', 'bank_identity_conflict', ...BANK_FAILURES)
 @Controller('api/v1/consents/:consentId/accounts')
 export class AccountsController {
   constructor(private readonly data: AccountDataService) {}

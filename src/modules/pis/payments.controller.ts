@@ -46,7 +46,7 @@ export class PaymentsController {
   @ApiCreatedResponse({ type: PaymentView, headers: { Location: { description: 'The payment: /api/v1/payments/{id}', schema: { type: 'string' }, required: true } } })
   // 400 lists every bad field in `errors` (including `header:Idempotency-Key`); a bank refusal
   // (`bank_rejected`) leaves the payment RJCT; `bank_timeout` leaves it `unknown`, never re-sent.
-  @ApiProblems('validation_failed', 'not_found', 'service_not_granted', 'connection_not_active', 'idempotency_key_in_flight', 'idempotency_key_reused', ...BANK_FAILURES)
+  @ApiProblems('validation_failed', 'not_found', 'service_not_granted', 'connection_not_active', 'bank_identity_conflict', 'idempotency_key_in_flight', 'idempotency_key_reused', ...BANK_FAILURES)
   async create(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', uuid) connectionId: string,
