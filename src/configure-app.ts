@@ -1,19 +1,19 @@
 import type { Server } from 'node:http';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { ProblemFilter } from './common/errors/problem.filter.js';
 import { problem, sendProblem, type Problem } from './common/errors/problem.js';
-import { ProblemDetails } from './common/errors/problem.view.js';
 import { createValidationPipe } from './common/errors/validation.js';
 import { limitJsonDepth, refusePrototypeKeys } from './common/http/json-guards.js';
 import { assignRequestId, requestIdOf } from './common/http/request-id.js';
 import { MetricsService } from './common/metrics/metrics.service.js';
 import { answerFirst, answerLiveness, constantHeaders } from './health/liveness.js';
 import { appConfig, opsConfig } from './config/index.js';
+import { createOpenApiDocument } from './openapi/openapi-document.js';
 import { opsAccess } from './ops/ops-access.js';
 import type { ConfigOf } from './config/define-config.js';
 
@@ -118,16 +118,5 @@ function undecodableBody(err: unknown, requestId: string): Problem | undefined {
 }
 
 function setupOpenApi(app: NestExpressApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('tpp-bff')
-      .setDescription('Backend-for-frontend of a PSD2 TPP: bank connections, accounts (AIS), payments (PIS). Errors are application/problem+json (RFC 9457).')
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'user')
-      .build(),
-    // The whole error catalogue, whether or not a route lists a code.
-    { extraModels: [ProblemDetails] },
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  SwaggerModule.setup('docs', app, createOpenApiDocument(app), { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }

@@ -1,5 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../common/errors/problem.view.js';
+import { LivenessView, ReadinessView } from './health.view.js';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { DatabaseHealthIndicator } from './database.health.js';
 
@@ -13,15 +15,19 @@ export class HealthController {
 
   @Get('live')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Liveness: the process is up and serving HTTP' })
+  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process is up and serving HTTP' })
+  @ApiOkResponse({ type: LivenessView })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @Header('Cache-Control', 'no-store')
-  @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: the database answers' })
+  // Documented by ReadinessView and ApiProblems, the same wherever the document is built.
+  @HealthCheck({ swaggerDocumentation: false })
+  @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: the database answers' })
+  @ApiOkResponse({ type: ReadinessView })
+  @ApiProblems('service_unavailable')
   ready() {
     return this.health.check([() => this.db.check()]);
   }

@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { OutboxStore } from '../../src/modules/events/outbox.store.js';
 import { sandboxLogin } from '../support/bank-login.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { SseClient } from './sse-client.js';
+
+/** A payment.status event as the server writes it (the contract check holds the stream to its schema); only ids matter here. */
+const paymentEvent = () => ({ paymentId: randomUUID(), connectionId: randomUUID(), status: 'ACSP' });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const USERS = ['ann', 'ben', 'cid'];
@@ -38,7 +42,7 @@ describe('event streams with concurrent writers', () => {
     await sleep(600);
     // One transaction: 150 events become visible at once and are read in one batch.
     await a.app.get(DataSource).transaction(async (manager) => {
-      for (let n = 0; n < 150; n++) await a.app.get(OutboxStore).record(manager, { userId: USERS[n % 3], type: 'payment.status', data: { n } });
+      for (let n = 0; n < 150; n++) await a.app.get(OutboxStore).record(manager, { userId: USERS[n % 3], type: 'payment.status', data: paymentEvent() });
     });
     const rows = await committed();
     for (const [i, stream] of streams.entries()) {
@@ -64,7 +68,7 @@ describe('event streams with concurrent writers', () => {
         await runner.connect();
         await runner.startTransaction();
         try {
-          await app.app.get(OutboxStore).record(runner.manager, { userId: USERS[(n + i) % 3], type: 'payment.status', data: { n, i } });
+          await app.app.get(OutboxStore).record(runner.manager, { userId: USERS[(n + i) % 3], type: 'payment.status', data: paymentEvent() });
           await sleep(Math.floor(Math.random() * 40));
           if (i % 7 === 3) await runner.rollbackTransaction();
           else await runner.commitTransaction();

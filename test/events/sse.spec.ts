@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { EventStreamHub } from '../../src/modules/events/event-stream.hub.js';
 import { OutboxStore } from '../../src/modules/events/outbox.store.js';
@@ -6,6 +7,9 @@ import { startTestBff, type TestBff } from '../support/bff.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../support/database.js';
 import { SseClient } from './sse-client.js';
 import { emit, eventsUrl } from './support.js';
+
+// Events as the server writes them: resource ids are UUIDs (the contract check holds the stream to its schema).
+const [C1, K1, K2, P9, P1, P2, LATE, EARLY1, EARLY2, EARLY] = Array.from({ length: 10 }, () => randomUUID());
 
 const ENV = { SCHEDULER_ENABLED: 'false', SSE_HEARTBEAT_SECONDS: '1', SSE_MAX_STREAMS_PER_USER: '3' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,17 +52,17 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
     expect(aliceOnA.response.headers.get('cache-control')).toBe('no-store');
 
     const committed = Date.now();
-    await emit(b, 'alice', 'consent.status', { consentId: 'c-1', connectionId: 'k-1', status: 'valid', reconsentRequired: false });
-    await emit(a, 'bob', 'payment.status', { paymentId: 'p-9', connectionId: 'k-2', status: 'ACSC', scaStatus: 'finalised' });
+    await emit(b, 'alice', 'consent.status', { consentId: C1, connectionId: K1, status: 'valid', reconsentRequired: false });
+    await emit(a, 'bob', 'payment.status', { paymentId: P9, connectionId: K2, status: 'ACSC', scaStatus: 'finalised' });
 
     for (const client of [aliceOnA, aliceOnB]) {
       const event = await client.waitFor('alice consent event', (e) => e.event === 'consent.status', 2000);
       expect(event.receivedAt - committed).toBeLessThan(2000);
       expect(event.id).toMatch(/^\d+$/);
-      expect(client.json(event)).toEqual({ eventId: event.id, consentId: 'c-1', connectionId: 'k-1', status: 'valid', reconsentRequired: false, occurredAt: expect.any(String) });
+      expect(client.json(event)).toEqual({ eventId: event.id, consentId: C1, connectionId: K1, status: 'valid', reconsentRequired: false, occurredAt: expect.any(String) });
     }
     const bobs = await bobOnA.waitFor('bob payment event', (e) => e.event === 'payment.status', 2000);
-    expect(bobOnA.json(bobs)).toMatchObject({ paymentId: 'p-9', status: 'ACSC' });
+    expect(bobOnA.json(bobs)).toMatchObject({ paymentId: P9, connectionId: K2, status: 'ACSC' });
     await sleep(600); // two more hub ticks: nothing else may arrive
     expect(aliceOnA.events.map((e) => e.event)).toEqual(['consent.status']);
     expect(aliceOnB.events.map((e) => e.event)).toEqual(['consent.status']);
@@ -68,20 +72,20 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
 
   it('resumes after Last-Event-ID with exactly the events missed, in order', async () => {
     const first = await stream(a, 'alice');
-    await emit(a, 'alice', 'payment.status', { paymentId: 'p-1', status: 'RCVD' });
-    const seen = await first.waitFor('p-1', (e) => first.json(e).paymentId === 'p-1');
+    await emit(a, 'alice', 'payment.status', { paymentId: P1, connectionId: K1, status: 'RCVD' });
+    const seen = await first.waitFor(P1, (e) => first.json(e).paymentId === P1);
     await first.close();
 
-    await emit(a, 'alice', 'payment.status', { paymentId: 'p-1', status: 'ACSP' });
-    await emit(b, 'bob', 'payment.status', { paymentId: 'p-2', status: 'ACSP' });
-    await emit(b, 'alice', 'payment.status', { paymentId: 'p-1', status: 'ACSC' });
+    await emit(a, 'alice', 'payment.status', { paymentId: P1, connectionId: K1, status: 'ACSP' });
+    await emit(b, 'bob', 'payment.status', { paymentId: P2, connectionId: K1, status: 'ACSP' });
+    await emit(b, 'alice', 'payment.status', { paymentId: P1, connectionId: K1, status: 'ACSC' });
 
     const resumed = await stream(b, 'alice', { 'last-event-id': seen.id! });
     await resumed.waitFor('ACSC', (e) => resumed.json(e).status === 'ACSC');
     await sleep(400);
     expect(resumed.events.map((e) => [resumed.json(e).paymentId, resumed.json(e).status])).toEqual([
-      ['p-1', 'ACSP'],
-      ['p-1', 'ACSC'],
+      [P1, 'ACSP'],
+      [P1, 'ACSC'],
     ]);
     const ids = resumed.events.map((e) => BigInt(e.id!));
     expect(ids[0]).toBeGreaterThan(BigInt(seen.id!));
@@ -96,9 +100,9 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
     await slow.connect();
     await slow.startTransaction();
     try {
-      await a.app.get(OutboxStore).record(slow.manager, { userId: 'alice', type: 'payment.status', data: { paymentId: 'late', status: 'ACSP' } });
-      await emit(a, 'alice', 'payment.status', { paymentId: 'early-1', status: 'ACSP' });
-      await emit(b, 'alice', 'payment.status', { paymentId: 'early-2', status: 'ACSP' });
+      await a.app.get(OutboxStore).record(slow.manager, { userId: 'alice', type: 'payment.status', data: { paymentId: LATE, connectionId: K1, status: 'ACSP' } });
+      await emit(a, 'alice', 'payment.status', { paymentId: EARLY1, connectionId: K1, status: 'ACSP' });
+      await emit(b, 'alice', 'payment.status', { paymentId: EARLY2, connectionId: K1, status: 'ACSP' });
       await sleep(1000); // several hub ticks on both replicas
       await first.close(); // the client leaves (or its replica dies)...
       await slow.commitTransaction(); // ...and only then does the earlier change commit
@@ -108,13 +112,13 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
     // The client resumes where it was, on the other replica.
     expect(first.lastEventId).toMatch(/^\d+$/);
     const resumed = await stream(b, 'alice', { 'last-event-id': first.lastEventId! });
-    await resumed.waitFor('the late event', (e) => resumed.json(e).paymentId === 'late', 3000);
-    await resumed.waitFor('early-2', (e) => resumed.json(e).paymentId === 'early-2', 3000);
+    await resumed.waitFor('the late event', (e) => resumed.json(e).paymentId === LATE, 3000);
+    await resumed.waitFor(EARLY2, (e) => resumed.json(e).paymentId === EARLY2, 3000);
     await sleep(600);
     // Across both streams, after de-duplication by id, every event exactly once.
     const received = [...first.events, ...resumed.events];
     const byId = new Map(received.map((e) => [e.id!, resumed.json(e).paymentId]));
-    expect([...byId.values()].sort()).toEqual(['early-1', 'early-2', 'late']);
+    expect([...byId.values()].sort()).toEqual([EARLY1, EARLY2, LATE].sort());
     for (const e of received) expect(resumed.json(e).eventId).toBe(e.id);
   });
 
@@ -123,16 +127,16 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
     await steady();
     await withClient(db.url, async (slow) => {
       await slow.query('BEGIN');
-      await slow.query("INSERT INTO outbox_events (user_id, type, payload) VALUES ('alice', 'payment.status', '{\"paymentId\":\"late\",\"status\":\"ACSP\"}')");
-      await emit(a, 'alice', 'payment.status', { paymentId: 'early', status: 'ACSP' });
+      await slow.query('INSERT INTO outbox_events (user_id, type, payload) VALUES ($1, $2, $3)', ['alice', 'payment.status', JSON.stringify({ paymentId: LATE, connectionId: K1, status: 'ACSP' })]);
+      await emit(a, 'alice', 'payment.status', { paymentId: EARLY, connectionId: K1, status: 'ACSP' });
       await sleep(1000);
       expect(alice.events).toEqual([]);
       const committed = Date.now();
       await slow.query('COMMIT');
-      await alice.waitFor('early', (e) => alice.json(e).paymentId === 'early', 2000);
+      await alice.waitFor(EARLY, (e) => alice.json(e).paymentId === EARLY, 2000);
       expect(Date.now() - committed).toBeLessThan(2000);
     });
-    expect(alice.events.map((e) => alice.json(e).paymentId)).toEqual(['late', 'early']);
+    expect(alice.events.map((e) => alice.json(e).paymentId)).toEqual([LATE, EARLY]);
     expect(BigInt(alice.events[0].id!)).toBeLessThan(BigInt(alice.events[1].id!));
   });
 

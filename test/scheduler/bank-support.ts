@@ -34,7 +34,7 @@ export async function initiateAtBank(bff: TestBff, accessToken: string, n = 0): 
  * the poll, so each poll is exactly one request in the sandbox's log), and on a change the outbox
  * event in a transaction, as the PIS service records it.
  */
-export function bankStatusHandler(bff: TestBff, options: { app: string; log: PollCall[]; accessToken: string; bankIds: Map<string, string>; userId: string }): PollHandler {
+export function bankStatusHandler(bff: TestBff, options: { app: string; log: PollCall[]; accessToken: string; bankIds: Map<string, string>; userId: string; connectionId: string }): PollHandler {
   const api = bff.app.get(AspspRegistry).get('flowe').api;
   return recordingHandler(options.log, options.app, async (context) => {
     const res = await api.call<{ transactionStatus: string }>({
@@ -47,7 +47,7 @@ export function bankStatusHandler(bff: TestBff, options: { app: string; log: Pol
     const status = res.body.transactionStatus;
     if (status !== (context.lastStatus ?? 'RCVD')) {
       await bff.app.get(DataSource).transaction((manager) =>
-        bff.app.get(OutboxStore).record(manager, { userId: options.userId, type: 'payment.status', data: { paymentId: context.resourceId, status } }),
+        bff.app.get(OutboxStore).record(manager, { userId: options.userId, type: 'payment.status', data: { paymentId: context.resourceId, connectionId: options.connectionId, status } }),
       );
     }
     // This stand-in is done at settlement; the real handler keeps watching a settled payment for

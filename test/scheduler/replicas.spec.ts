@@ -35,15 +35,15 @@ describe('two scheduler replicas on one database, 500 open payments at the sandb
 
   it('polls every payment, none faster than once a second, never two polls of one payment at a time, losing none', async () => {
     const [a, b] = apps;
-    const { accessToken } = await connectFlowe(a, 'alice');
+    const { accessToken, connectionId } = await connectFlowe(a, 'alice');
     const bankIds = new Map<string, string>();
     for (let start = 0; start < PAYMENTS; start += 25) {
       const chunk = await Promise.all(Array.from({ length: Math.min(25, PAYMENTS - start) }, (_, i) => initiateAtBank(a, accessToken, start + i)));
       for (const bankId of chunk) bankIds.set(randomUUID(), bankId);
     }
     const log: PollCall[] = [];
-    register(a, 'payment', bankStatusHandler(a, { app: 'a', log, accessToken, bankIds, userId: 'alice' }));
-    register(b, 'payment', bankStatusHandler(b, { app: 'b', log, accessToken, bankIds, userId: 'alice' }));
+    register(a, 'payment', bankStatusHandler(a, { app: 'a', log, accessToken, bankIds, userId: 'alice', connectionId }));
+    register(b, 'payment', bankStatusHandler(b, { app: 'b', log, accessToken, bankIds, userId: 'alice', connectionId }));
     await schedule(a, [...bankIds.keys()].map((resourceId) => ({ kind: 'payment' as const, resourceId })));
 
     const statusRequests = async () => ((await (await fetch(`${sandbox.httpUrl}/admin/requests?profile=flowe&route=payment-status`)).json()) as { requests: LoggedRequest[] }).requests;

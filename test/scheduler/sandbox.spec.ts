@@ -35,6 +35,7 @@ describe('scheduler against the sandbox bank: approval, SSE, 429 and 5xx', () =>
   let db: TestDatabase;
   let bff: TestBff;
   let accessToken: string;
+  let connectionId: string;
   const bankIds = new Map<string, string>();
   const log: PollCall[] = [];
 
@@ -52,8 +53,8 @@ describe('scheduler against the sandbox bank: approval, SSE, 429 and 5xx', () =>
     sandbox = await startSandbox({ settlementSeconds: 3, modes: { flowe: { cutoffTimes: [] } } });
     db = await createTestDatabase();
     bff = await startTestBff({ ...bankEnv(sandbox), ...FAST_SCHEDULER }, { db });
-    ({ accessToken } = await connectFlowe(bff, 'alice'));
-    register(bff, 'payment', bankStatusHandler(bff, { app: 'a', log, accessToken, bankIds, userId: 'alice' }));
+    ({ accessToken, connectionId } = await connectFlowe(bff, 'alice'));
+    register(bff, 'payment', bankStatusHandler(bff, { app: 'a', log, accessToken, bankIds, userId: 'alice', connectionId }));
   });
   beforeEach(async () => {
     await withClient(db.url, (c) => c.query('DELETE FROM poll_items'));

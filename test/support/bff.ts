@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp, createHttpAdapter } from '../../src/configure-app.js';
 import { runMigrations } from '../../src/database/migrate.js';
+import { recordResponses } from './contract.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 /** TEST_LOG=1 npm test … shows the app's logs, for debugging a failing test. */
@@ -33,6 +34,8 @@ export async function startTestBff(env: Record<string, string> = {}, options: { 
     createHttpAdapter(),
     { bodyParser: false, logger: debugLogs ? undefined : false, abortOnError: false },
   );
+  // First in the pipeline: every answer, problems from the earliest middleware included, is checked against the API contract.
+  app.use(recordResponses(port));
   configureApp(app);
   await app.listen(port, '127.0.0.1');
   return {

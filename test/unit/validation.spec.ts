@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { AppError } from '../../src/common/errors/app-error.js';
 import { createValidationPipe } from '../../src/common/errors/validation.js';
+import { TransactionsQueryDto } from '../../src/modules/ais/dto/read-query.dto.js';
 
 class Amount {
   @IsString() amount!: string;
@@ -44,5 +45,33 @@ describe('validation pipe', () => {
 
   it('passes a valid body through as a class instance', async () => {
     await expect(pipe.transform({ name: 'ok', count: 1, instructedAmount: { amount: '1', currency: 'EUR' } }, metadata)).resolves.toBeInstanceOf(Body);
+  });
+});
+
+describe('integer query parameters', () => {
+  const pipe = createValidationPipe();
+  const query: ArgumentMetadata = { type: 'query', metatype: TransactionsQueryDto };
+
+  async function messages(value: Record<string, string>): Promise<{ field: string; message: string }[]> {
+    const error = await pipe.transform(value, query).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!(error instanceof AppError)) throw new Error('expected the pipe to reject');
+    return error.extensions.errors as { field: string; message: string }[];
+  }
+
+  it.each([
+    ['2.5', 'must be an integer'],
+    ['abc', 'must be an integer'],
+    ['1e2', 'must be an integer'],
+    ['0', 'must be between 1 and 1000'],
+    ['1001', 'must be between 1 and 1000'],
+  ])('limit=%s says one true thing: %s', async (limit, message) => {
+    expect(await messages({ limit })).toEqual([{ field: 'limit', message }]);
+  });
+
+  it('takes a whole number in range', async () => {
+    await expect(pipe.transform({ limit: '25', offset: '0' }, query)).resolves.toMatchObject({ limit: 25, offset: 0 });
   });
 });

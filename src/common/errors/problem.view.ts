@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger';
 import { BANK_ERROR_KINDS } from '../../aspsp/bank-error.js';
 import { ERROR_CATALOGUE, ERROR_CODES, type ErrorCode } from './error-codes.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
@@ -26,7 +27,7 @@ export class TppMessageView {
 export class ProblemDetails {
   @ApiProperty({ example: 'https://tpp-bff.dev/problems/validation-failed' }) type!: string;
   @ApiProperty() title!: string;
-  @ApiProperty({ description: 'The HTTP status' }) status!: number;
+  @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, description: 'The HTTP status' }) status!: number;
   @ApiProperty({ enum: ERROR_CODES, enumName: 'ErrorCode', description: `What went wrong, stable for the frontend to switch on:\n${CATALOGUE_TABLE}` }) code!: ErrorCode;
   @ApiPropertyOptional({ description: 'For a person; a bank failure names the bank first (`flowe: …`)' }) detail?: string;
   @ApiPropertyOptional({ description: 'X-Request-ID of the request, to find it in the logs' }) requestId?: string;
@@ -38,15 +39,26 @@ export class ProblemDetails {
   bankErrorCause?: string;
   @ApiPropertyOptional({ description: "The bank's own code, e.g. CONSENT_INVALID" }) bankCode?: string;
   @ApiPropertyOptional({ type: [TppMessageView], description: "The bank's tppMessages" }) tppMessages?: TppMessageView[];
-  @ApiPropertyOptional({ description: 'Also sent as the Retry-After header' }) retryAfterSeconds?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'Also sent as the Retry-After header' }) retryAfterSeconds?: number;
   @ApiPropertyOptional({ description: '`reauth_required`, `connection_not_active`: the connection status' }) connectionStatus?: string;
   @ApiPropertyOptional({ description: 'True: the user must connect the bank again' }) reauthRequired?: boolean;
   @ApiPropertyOptional({ description: '`reconsent_required`, `consent_not_valid`: the consent status' }) consentStatus?: string;
   @ApiPropertyOptional({ description: 'True: ask the user for a new consent' }) reconsentRequired?: boolean;
   @ApiPropertyOptional({ description: '`service_not_granted`: the service the route needs' }) requiredService?: string;
-  @ApiPropertyOptional({ description: 'Payments: the payment concerned' }) paymentId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Payments: the payment concerned' }) paymentId?: string;
   @ApiPropertyOptional({ description: 'Payments: its status now (e.g. `unknown` after a bank timeout, `RJCT`, `failed` when the bank could not be reached)' }) paymentStatus?: string;
   @ApiPropertyOptional({ description: 'Payments: true when the same request with the same Idempotency-Key may be sent again (nothing reached the bank)' }) retryable?: boolean;
+}
+
+/**
+ * The schema of one problem answer: ProblemDetails with `code` narrowed to the codes this route
+ * answers with this status, so a generated client (and the contract test) knows exactly which.
+ */
+export function problemSchema(status: number, codes: readonly ErrorCode[]): SchemaObject {
+  return {
+    allOf: [{ $ref: getSchemaPath(ProblemDetails) }],
+    properties: { status: { type: 'integer', enum: [status] }, code: { type: 'string', enum: [...codes] } },
+  };
 }
 
 /** Documents the problem answers a route can give: one response per status, listing its codes. */
@@ -58,7 +70,7 @@ export function ApiProblems(...codes: ErrorCode[]): MethodDecorator & ClassDecor
       ApiResponse({
         status,
         description: listed.map((code) => `\`${code}\`: ${ERROR_CATALOGUE[code].title}`).join('; '),
-        content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemDetails) } } },
+        content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema(status, listed) } },
       }),
     ),
   );

@@ -3,23 +3,23 @@ import type { StoredAccount, StoredBalance, StoredTransaction } from './account.
 import { BudgetView } from './budget.view.js';
 
 export class AmountView {
-  @ApiProperty({ example: '-12.30', description: 'Decimal string, never a number' }) amount!: string;
-  @ApiProperty({ example: 'EUR' }) currency!: string;
+  @ApiProperty({ pattern: '^-?[0-9]{1,14}(\\.[0-9]{1,3})?$', example: '-12.30', description: 'Decimal string, never a number' }) amount!: string;
+  @ApiProperty({ pattern: '^[A-Z]{3}$', example: 'EUR' }) currency!: string;
 }
 
 /** Why stored data is served and when it can next be refreshed in the background. */
 export class DataWarning {
   @ApiProperty({ enum: ['budget_spent', 'rate_limited'] }) code!: 'budget_spent' | 'rate_limited';
   @ApiProperty() detail!: string;
-  @ApiPropertyOptional({ description: 'When the next background refresh is allowed' }) nextRefreshAt?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the next background refresh is allowed' }) nextRefreshAt?: string;
 }
 
 /** Common to every AIS data answer: where it came from, how old it is, and when it will next be refreshed in the background. */
 export class DataEnvelope {
-  @ApiProperty({ description: 'When this data was read from the bank' }) fetchedAt!: string;
+  @ApiProperty({ format: 'date-time', description: 'When this data was read from the bank' }) fetchedAt!: string;
   @ApiProperty({ enum: ['bank', 'storage'], description: 'bank = read now (attended); storage = the stored copy' }) source!: 'bank' | 'storage';
   @ApiPropertyOptional({ type: DataWarning, description: "Served from storage while the bank's unattended budget is spent" }) warning?: DataWarning;
-  @ApiPropertyOptional({ description: 'When the stored copy will next be refreshed in the background (absent: no refresh planned)' }) nextRefreshAt?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the stored copy will next be refreshed in the background (absent: no refresh planned)' }) nextRefreshAt?: string;
   @ApiProperty({ type: BudgetView, description: "The consent's unattended budget now" }) budget!: BudgetView;
 }
 
@@ -44,8 +44,8 @@ export class AccountsView extends DataEnvelope {
 export class BalanceView {
   @ApiProperty({ example: 'closingBooked' }) balanceType!: string;
   @ApiProperty({ type: AmountView }) balanceAmount!: AmountView;
-  @ApiPropertyOptional() referenceDate?: string;
-  @ApiPropertyOptional() lastChangeDateTime?: string;
+  @ApiPropertyOptional({ format: 'date' }) referenceDate?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) lastChangeDateTime?: string;
 }
 
 export class BalancesView extends DataEnvelope {
@@ -62,8 +62,8 @@ export class TransactionView {
   @ApiPropertyOptional() transactionId?: string;
   @ApiPropertyOptional() entryReference?: string;
   @ApiProperty({ enum: ['booked', 'pending'] }) bookingStatus!: 'booked' | 'pending';
-  @ApiPropertyOptional() bookingDate?: string;
-  @ApiPropertyOptional() valueDate?: string;
+  @ApiPropertyOptional({ format: 'date' }) bookingDate?: string;
+  @ApiPropertyOptional({ format: 'date' }) valueDate?: string;
   @ApiProperty({ type: AmountView }) transactionAmount!: AmountView;
   @ApiPropertyOptional() creditorName?: string;
   @ApiPropertyOptional({ type: AccountRefView }) creditorAccount?: AccountRefView;
@@ -79,12 +79,12 @@ export class TransactionListView {
 
 export class TransactionsView extends DataEnvelope {
   @ApiProperty({ format: 'uuid' }) accountId!: string;
-  @ApiProperty() dateFrom!: string;
-  @ApiProperty() dateTo!: string;
+  @ApiProperty({ format: 'date' }) dateFrom!: string;
+  @ApiProperty({ format: 'date' }) dateTo!: string;
   @ApiProperty({ enum: ['booked', 'pending', 'both'] }) bookingStatus!: string;
-  @ApiProperty({ description: 'Transactions in the range; page through them with limit and offset' }) total!: number;
-  @ApiProperty() limit!: number;
-  @ApiProperty() offset!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Transactions in the range; page through them with limit and offset' }) total!: number;
+  @ApiProperty({ type: 'integer', minimum: 1 }) limit!: number;
+  @ApiProperty({ type: 'integer', minimum: 0 }) offset!: number;
   @ApiProperty({ type: TransactionListView }) transactions!: TransactionListView;
 }
 

@@ -11,21 +11,22 @@ const uuid = new ParseUUIDPipe({ version: '4' });
 
 @ApiTags('ais')
 @Authenticated()
-// 409: the consent is not usable (`consentStatus` says why; `reconsentRequired` asks for a new one).
-@ApiProblems('validation_failed', 'not_found', 'consent_not_valid', 'reconsent_required', ...BANK_FAILURES)
+// 409: the consent is not usable (`consentStatus` says why; `reconsentRequired` asks for a new one), its
+// connection is not active, or the first read found the bank accounts behind another user's connection.
+@ApiProblems('validation_failed', 'not_found', 'consent_not_valid', 'reconsent_required', 'connection_not_active', 'bank_identity_conflict', ...BANK_FAILURES)
 @Controller('api/v1/consents/:consentId/accounts')
 export class AccountsController {
   constructor(private readonly data: AccountDataService) {}
 
   @Get()
-  @ApiOperation({ summary: "The consent's accounts: the stored copy, or the bank now with refresh=true (attended)" })
+  @ApiOperation({ operationId: 'listAccounts', summary: "The consent's accounts: the stored copy, or the bank now with refresh=true (attended)" })
   @ApiOkResponse({ type: AccountsView })
   list(@CurrentUser() user: AuthenticatedUser, @Param('consentId', uuid) consentId: string, @Query() query: RefreshQueryDto, @PsuIp() psuIp: string): Promise<AccountsView> {
     return this.data.listAccounts(user.id, consentId, { refresh: query.refresh === 'true', psuIpAddress: psuIp });
   }
 
   @Get(':accountId/balances')
-  @ApiOperation({ summary: "An account's balances: the stored copy, or the bank now with refresh=true (attended)" })
+  @ApiOperation({ operationId: 'getBalances', summary: "An account's balances: the stored copy, or the bank now with refresh=true (attended)" })
   @ApiOkResponse({ type: BalancesView })
   balances(
     @CurrentUser() user: AuthenticatedUser,
@@ -38,7 +39,7 @@ export class AccountsController {
   }
 
   @Get(':accountId/transactions')
-  @ApiOperation({ summary: "An account's transactions in a date range (default the last 90 days), pending first, then newest first" })
+  @ApiOperation({ operationId: 'listTransactions', summary: "An account's transactions in a date range (default the last 90 days), pending first, then newest first" })
   @ApiOkResponse({ type: TransactionsView })
   transactions(
     @CurrentUser() user: AuthenticatedUser,

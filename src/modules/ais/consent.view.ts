@@ -22,14 +22,14 @@ export class ConsentView {
   @ApiProperty({ enum: LOCAL_CONSENT_STATUSES, description: `As last polled. ${STATUS_HELP}` }) status!: LocalConsentStatus;
   @ApiProperty({ description: 'The bank or the PSU ended the consent: ask the user for a new one' }) reconsentRequired!: boolean;
   @ApiPropertyOptional({ description: "Machine-readable reason of the last status, e.g. the bank's CONSENT_EXPIRED, approval_timeout, bank_timeout" }) statusReason?: string;
-  @ApiProperty({ example: '2026-12-31', description: 'Last day (UTC) the consent can be used' }) validUntil!: string;
+  @ApiProperty({ format: 'date', example: '2026-12-31', description: 'Last day (UTC) the consent can be used' }) validUntil!: string;
   @ApiProperty({ description: 'A valid consent whose validUntil is within EXPIRY_WARNING_DAYS: offer to renew it (a new consent)' }) expiresSoon!: boolean;
-  @ApiProperty({ example: 4, description: 'Unattended uses per 24 h the bank allows (see budget.counting for what a use is)' }) frequencyPerDay!: number;
+  @ApiProperty({ type: 'integer', example: 4, description: 'Unattended uses per 24 h the bank allows (see budget.counting for what a use is)' }) frequencyPerDay!: number;
   @ApiProperty() recurringIndicator!: boolean;
   @ApiProperty({ type: BudgetView, description: "The unattended budget now, as the bank counts it" }) budget!: BudgetView;
-  @ApiPropertyOptional({ description: 'When the stored accounts, balances and transactions will next be refreshed in the background' }) nextRefreshAt?: string;
-  @ApiProperty() statusChangedAt!: string;
-  @ApiProperty() createdAt!: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the stored accounts, balances and transactions will next be refreshed in the background' }) nextRefreshAt?: string;
+  @ApiProperty({ format: 'date-time' }) statusChangedAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
 /** `warningMs`: EXPIRY_WARNING_DAYS, which decides `expiresSoon`. */
@@ -55,4 +55,8 @@ export function toConsentView(c: AisConsent, refresh: RefreshInfo, warningMs: nu
 /** A valid consent whose last day (`validUntil`, UTC) falls within the warning window from `now`. */
 export function consentExpiresSoon(c: Pick<AisConsent, 'status' | 'validUntil'>, warningMs: number, now = Date.now()): boolean {
   return c.status === 'valid' && c.validUntil <= utcDate(now + warningMs);
+}
+
+export class ConsentListView {
+  @ApiProperty({ type: [ConsentView], description: 'Newest first' }) consents!: ConsentView[];
 }

@@ -7,7 +7,7 @@ import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/
 import { ConsentBudgets } from './consent-budgets.service.js';
 import type { AisConsent } from './consent.entity.js';
 import { ConsentsService } from './consents.service.js';
-import { ConsentView, toConsentView } from './consent.view.js';
+import { ConsentListView, ConsentView, toConsentView } from './consent.view.js';
 import { CreateConsentDto } from './dto/create-consent.dto.js';
 import { RefreshQueryDto } from './dto/read-query.dto.js';
 import { PsuIp } from './psu-ip.decorator.js';
@@ -26,6 +26,7 @@ export class ConsentsController {
 
   @Post('connections/:id/consents')
   @ApiOperation({
+    operationId: 'createConsent',
     summary: 'Ask the bank for an account-information consent; the PSU then approves it in their bank app',
     description:
       "Defaults: recurring, as long and as often as the bank allows (today + 90 days, 4 a day). The bank's rules are checked first (400 naming the rule). " +
@@ -39,21 +40,21 @@ export class ConsentsController {
   }
 
   @Get('connections/:id/consents')
-  @ApiOperation({ summary: "The connection's consents, newest first" })
-  @ApiOkResponse({ type: [ConsentView] })
+  @ApiOperation({ operationId: 'listConnectionConsents', summary: "The connection's consents, newest first" })
+  @ApiOkResponse({ type: ConsentListView })
   async listForConnection(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) connectionId: string): Promise<{ consents: ConsentView[] }> {
     return { consents: await this.views(await this.consents.list(user.id, connectionId)) };
   }
 
   @Get('consents')
-  @ApiOperation({ summary: "All the user's consents, newest first" })
-  @ApiOkResponse({ type: [ConsentView] })
+  @ApiOperation({ operationId: 'listConsents', summary: "All the user's consents, newest first" })
+  @ApiOkResponse({ type: ConsentListView })
   async list(@CurrentUser() user: AuthenticatedUser): Promise<{ consents: ConsentView[] }> {
     return { consents: await this.views(await this.consents.list(user.id)) };
   }
 
   @Get('consents/:id')
-  @ApiOperation({ summary: 'The consent as last polled; refresh=true asks the bank once now' })
+  @ApiOperation({ operationId: 'getConsent', summary: 'The consent as last polled; refresh=true asks the bank once now' })
   @ApiOkResponse({ type: ConsentView })
   @ApiProblems('not_found', ...BANK_FAILURES)
   async get(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) id: string, @Query() query: RefreshQueryDto): Promise<ConsentView> {
@@ -61,7 +62,7 @@ export class ConsentsController {
   }
 
   @Delete('consents/:id')
-  @ApiOperation({ summary: 'End the consent at the bank and here (terminatedByTpp); 409 while it is still being requested (pending)' })
+  @ApiOperation({ operationId: 'deleteConsent', summary: 'End the consent at the bank and here (terminatedByTpp); 409 while it is still being requested (pending)' })
   @ApiOkResponse({ type: ConsentView })
   @ApiProblems('not_found', 'consent_not_valid', ...BANK_FAILURES)
   async remove(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) id: string): Promise<ConsentView> {

@@ -24,13 +24,17 @@ export class ConnectController {
 
   @Post('connections')
   @ApiOperation({
+    operationId: 'createConnection',
     summary: 'Start connecting a bank: navigate the browser (top level) to authorizationUrl',
     description:
       'Also sets an HttpOnly, SameSite=Strict start cookie: a web app that calls this with credentials (same site) and then navigates to ' +
       'authorizationUrl goes straight to the bank. Any other browser (a native app opening the system browser, or someone the link was ' +
       'sent to) is first shown a page naming the user the bank will be attached to, and continues only when the user confirms there.',
   })
-  @ApiCreatedResponse({ type: CreatedConnectionView })
+  @ApiCreatedResponse({
+    type: CreatedConnectionView,
+    headers: { 'Set-Cookie': { description: 'The HttpOnly, SameSite=Strict start cookie that lets this browser go straight to the bank', schema: { type: 'string' }, required: true } },
+  })
   @ApiProblems('validation_failed', 'not_found')
   async create(
     @CurrentUser() user: AuthenticatedUser,
@@ -45,6 +49,7 @@ export class ConnectController {
   @Post('connections/:id/reauthorize')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'reauthorizeConnection',
     summary: 'Log in at the bank again, keeping the connection: navigate the browser (top level) to authorizationUrl',
     description:
       'For a connection in reauth_required, or active with expiresSoon (its reauthBy within EXPIRY_WARNING_DAYS). The login works like ' +
@@ -52,7 +57,10 @@ export class ConnectController {
       'the same connection becomes active with new tokens and a new reauthBy; its consents and stored data stay. A denial or an ' +
       'error at the bank leaves it as it was. Any other status: 409 connection_not_reauthorizable.',
   })
-  @ApiOkResponse({ type: CreatedConnectionView })
+  @ApiOkResponse({
+    type: CreatedConnectionView,
+    headers: { 'Set-Cookie': { description: 'The HttpOnly, SameSite=Strict start cookie that lets this browser go straight to the bank', schema: { type: 'string' }, required: true } },
+  })
   @ApiProblems('validation_failed', 'not_found', 'connection_not_reauthorizable')
   async reauthorize(
     @CurrentUser() user: AuthenticatedUser,

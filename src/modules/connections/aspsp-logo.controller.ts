@@ -16,7 +16,7 @@ export class AspspLogoController {
   constructor(private readonly aspsps: AspspRegistry) {}
 
   @Get(':id/logo')
-  @ApiOperation({ summary: "A bank's logo (no authentication: for <img src>)" })
+  @ApiOperation({ operationId: 'getAspspLogo', summary: "A bank's logo (no authentication: for <img src>)" })
   @ApiProduces('image/svg+xml', 'image/png', 'image/webp')
   @ApiOkResponse({ description: 'The image' })
   @ApiProblems('not_found')

@@ -4,18 +4,18 @@ import { expiresSoon } from './expiry-warnings.js';
 
 /** What the frontend sees of a connection: never a token, never a failure's raw bank text. */
 export class ConnectionView {
-  @ApiProperty() id!: string;
-  @ApiProperty() aspspId!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'flowe' }) aspspId!: string;
   @ApiProperty({ enum: ['ais', 'pis'], isArray: true }) services!: string[];
   @ApiProperty({ enum: ['pending', 'active', 'reauth_required', 'revoked', 'failed'] }) status!: ConnectionStatus;
   @ApiPropertyOptional({ description: 'Why the connection failed (machine-readable)' }) failureReason?: string;
-  @ApiPropertyOptional({ description: 'When the PSU must log in at the bank again (Flowe: 90 days after the login)' }) reauthBy?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the PSU must log in at the bank again (Flowe: 90 days after the login)' }) reauthBy?: string;
   @ApiProperty({
     description: 'The bank login ends within EXPIRY_WARNING_DAYS (or has): offer POST /api/v1/connections/{id}/reauthorize. Also true for reauth_required',
   })
   expiresSoon!: boolean;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
 export class CreatedConnectionView extends ConnectionView {
@@ -36,4 +36,8 @@ export function toConnectionView(c: Connection, warningMs: number): ConnectionVi
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };
+}
+
+export class ConnectionListView {
+  @ApiProperty({ type: [ConnectionView], description: "The user's connections" }) connections!: ConnectionView[];
 }

@@ -5,7 +5,7 @@ import { ApiProblems } from '../../common/errors/problem.view.js';
 import { AspspListView } from './aspsp.view.js';
 import { AspspQueryDto } from './dto/aspsp-query.dto.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
-import { ConnectionView } from './connection.view.js';
+import { ConnectionListView, ConnectionView } from './connection.view.js';
 import { ConnectionsService } from './connections.service.js';
 
 /** The user's connections. `POST /api/v1/connections` starts a bank login: see ConnectController (bank-login). */
@@ -20,6 +20,7 @@ export class ConnectionsController {
 
   @Get('aspsps')
   @ApiOperation({
+    operationId: 'listAspsps',
     summary: 'Configured banks: who they are, the services they offer, their consent rules and their health now',
     description: '`country` and `q` filter the list. `health` is the state of the bank\'s circuits on the replica that answers.',
   })
@@ -30,21 +31,25 @@ export class ConnectionsController {
   }
 
   @Get('connections')
-  @ApiOkResponse({ type: [ConnectionView] })
+  @ApiOperation({ operationId: 'listConnections', summary: "The user's connections" })
+  @ApiOkResponse({ type: ConnectionListView })
   async list(@CurrentUser() user: AuthenticatedUser): Promise<{ connections: ConnectionView[] }> {
     return { connections: (await this.connections.list(user.id)).map((c) => this.connections.view(c)) };
   }
 
   @Get('connections/:id')
+  @ApiOperation({ operationId: 'getConnection', summary: 'A connection: its status and services' })
   @ApiOkResponse({ type: ConnectionView })
+  @ApiProblems('not_found')
   async get(@CurrentUser() user: AuthenticatedUser, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string): Promise<ConnectionView> {
     return this.connections.view(await this.connections.get(user.id, id));
   }
 
   @Delete('connections/:id')
   @HttpCode(204)
-  @ApiOperation({ summary: "Forget the bank's tokens; the connection becomes revoked" })
-  @ApiNoContentResponse()
+  @ApiOperation({ operationId: 'revokeConnection', summary: "Forget the bank's tokens; the connection becomes revoked" })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiProblems('not_found')
   async remove(@CurrentUser() user: AuthenticatedUser, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string): Promise<void> {
     await this.connections.revoke(user.id, id);
   }

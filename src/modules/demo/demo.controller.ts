@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../../common/errors/problem.view.js';
 import type { Response } from 'express';
 import { AppError } from '../../common/errors/app-error.js';
 import { appConfig, banksConfig } from '../../config/index.js';
@@ -50,8 +51,10 @@ export class DemoController {
   }
 
   @Get('demo/config.json')
-  @ApiOperation({ summary: 'Sandbox mode only: where the demo page finds the sandbox ASPSP (its PSU app)' })
+  @ApiOperation({ operationId: 'getDemoConfig', summary: 'Sandbox mode only: where the demo page finds the sandbox ASPSP (its PSU app)' })
   @ApiOkResponse({ type: DemoConfigView })
+  // 404 in production mode, where the demo is not part of the app.
+  @ApiProblems('not_found')
   config(): DemoConfigView {
     return toDemoConfigView(this.app, this.banks);
   }

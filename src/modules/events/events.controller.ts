@@ -17,6 +17,7 @@ export class EventsController {
 
   @Get('events')
   @ApiOperation({
+    operationId: 'streamEvents',
     summary: "Server-sent events: this user's consent, payment and connection status changes and expiry warnings",
     description:
       'text/event-stream. Each event has `id:` (send the last one back as `Last-Event-ID` when reconnecting, on any replica, to get ' +

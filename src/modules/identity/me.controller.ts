@@ -9,7 +9,7 @@ import { UserDto } from './dto/user.dto.js';
 @Controller('api/v1/me')
 export class MeController {
   @Get()
-  @ApiOperation({ summary: 'Who the user token identifies (for the frontend to show who is logged in)' })
+  @ApiOperation({ operationId: 'getMe', summary: 'Who the user token identifies (for the frontend to show who is logged in)' })
   @ApiOkResponse({ type: UserDto })
   me(@CurrentUser() user: AuthenticatedUser): UserDto {
     return { id: user.id };

@@ -1,5 +1,6 @@
 import { Body, Controller, Inject, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../../common/errors/problem.view.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { authConfig } from '../../config/auth.config.js';
 import type { ConfigOf } from '../../config/define-config.js';
@@ -19,8 +20,10 @@ export class SandboxLoginController {
   ) {}
 
   @Post('login')
-  @ApiOperation({ summary: 'Sandbox mode only: a user token for any demo user id' })
+  @ApiOperation({ operationId: 'sandboxLogin', summary: 'Sandbox mode only: a user token for any demo user id' })
   @ApiCreatedResponse({ type: UserTokenDto })
+  // 404: an identity provider key source is configured, so tokens of ours would not be accepted.
+  @ApiProblems('validation_failed', 'not_found')
   async login(@Body() body: SandboxLoginDto): Promise<UserTokenDto> {
     // With AUTH_JWKS_URL / AUTH_PUBLIC_KEY set, tokens come from that IdP and the verifier would
     // refuse ours: do not hand out tokens that cannot work.

@@ -2,30 +2,30 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { SCA_STATUSES, TRANSACTION_STATUSES } from '../../aspsp/berlin-group/pis.js';
 import type { Payment, PaymentStatusChange } from './payment.entity.js';
 
-const STATUSES = [...TRANSACTION_STATUSES, 'pending', 'unknown', 'failed'];
-const TRACKING_END_REASONS = ['final_status', 'settlement_window_closed', 'not_reconcilable'];
-const RECONCILIATION_OUTCOMES = ['searching', 'found', 'not_found_at_bank', 'no_account_access', 'inconclusive'];
+export const PAYMENT_STATUSES = [...TRANSACTION_STATUSES, 'pending', 'unknown', 'failed'];
+export const TRACKING_END_REASONS = ['final_status', 'settlement_window_closed', 'not_reconcilable'];
+export const RECONCILIATION_OUTCOMES = ['searching', 'found', 'not_found_at_bank', 'no_account_access', 'inconclusive'];
 
 class IbanView {
   @ApiProperty() iban!: string;
 }
 
 class AmountView {
-  @ApiProperty({ example: '12.50' }) amount!: string;
-  @ApiProperty({ example: 'EUR' }) currency!: string;
+  @ApiProperty({ pattern: '^-?[0-9]{1,14}(\\.[0-9]{1,3})?$', example: '12.50' }) amount!: string;
+  @ApiProperty({ pattern: '^[A-Z]{3}$', example: 'EUR' }) currency!: string;
 }
 
 export class PaymentStatusChangeView {
-  @ApiProperty({ enum: STATUSES }) status!: string;
+  @ApiProperty({ enum: PAYMENT_STATUSES }) status!: string;
   @ApiPropertyOptional({ enum: SCA_STATUSES }) scaStatus?: string;
-  @ApiProperty({ description: 'When the BFF learned of this status' }) at!: string;
+  @ApiProperty({ format: 'date-time', description: 'When the BFF learned of this status' }) at!: string;
 }
 
 export class StatusTrackingView {
   @ApiProperty({ description: 'Whether the BFF still asks the bank about this payment (status changes then arrive as payment.status events)' }) active!: boolean;
-  @ApiPropertyOptional({ description: 'Accepted payments: until when they are watched (acceptance + PIS_SETTLEMENT_WINDOW_SECONDS); a late RJCT after ACSC within it still arrives' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'Accepted payments: until when they are watched (acceptance + PIS_SETTLEMENT_WINDOW_SECONDS); a late RJCT after ACSC within it still arrives' })
   until?: string;
-  @ApiPropertyOptional() endedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) endedAt?: string;
   @ApiPropertyOptional({
     enum: TRACKING_END_REASONS,
     description: '`final_status`: RJCT or CANC, which the bank does not take back. `settlement_window_closed`: the window after acceptance ended; the status shown is the last the bank gave (ACSC: settled with no later rejection; ACSP: the bank never confirmed settlement in time)',
@@ -34,8 +34,8 @@ export class StatusTrackingView {
 }
 
 export class ReconciliationView {
-  @ApiProperty({ description: 'When the initiation outcome became unknown and reconciliation began' }) startedAt!: string;
-  @ApiPropertyOptional({ description: 'When it last looked' }) checkedAt?: string;
+  @ApiProperty({ format: 'date-time', description: 'When the initiation outcome became unknown and reconciliation began' }) startedAt!: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When it last looked' }) checkedAt?: string;
   @ApiPropertyOptional({ enum: ['bank_status', 'statement'], description: 'How it settled the payment: the bank status by its id, or the debtor account statement by endToEndIdentification' })
   method?: string;
   @ApiProperty({
@@ -44,17 +44,17 @@ export class ReconciliationView {
       '`searching`: not found yet; `found`: the bank has it (status as the bank or the statement tells); `not_found_at_bank`: a statement read after the window does not show it (status `failed`); `no_account_access`: no account information consent reaches the debtor account; `inconclusive`: no statement was read long after the window',
   })
   outcome!: string;
-  @ApiPropertyOptional({ description: 'When reconciliation settled it' }) reconciledAt?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When reconciliation settled it' }) reconciledAt?: string;
 }
 
 /** What the frontend sees of a payment: the order, its statuses, never a token or raw bank text. */
 export class PaymentView {
-  @ApiProperty() id!: string;
-  @ApiProperty() connectionId!: string;
-  @ApiProperty() aspspId!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) connectionId!: string;
+  @ApiProperty({ example: 'flowe' }) aspspId!: string;
   @ApiProperty({ example: 'sepa-credit-transfers' }) product!: string;
   @ApiProperty({
-    enum: STATUSES,
+    enum: PAYMENT_STATUSES,
     description:
       'ISO 20022 status as last polled (RCVD → ACSP → ACSC, or RJCT / CANC; RJCT can still follow ACSC while `statusTracking` is active). `pending`: the bank call is in flight. `unknown`: the bank did not answer in time; the payment may exist at the bank and is never re-sent: check the bank app or statement (endToEndIdentification) before paying again. `failed`: it does not exist at the bank (`failureCode` says why); when the request never reached the bank, the same request with the same Idempotency-Key sends it again.',
   })
@@ -69,9 +69,9 @@ export class PaymentView {
   @ApiProperty({ description: 'Sent to the bank; the frontend’s, or generated from the payment id' }) endToEndIdentification!: string;
   @ApiPropertyOptional({ example: 'DEBT' }) chargeBearer?: string;
   @ApiPropertyOptional({ description: "Why it failed or is unknown: the bank's code (e.g. RESOURCE_UNKNOWN) or bank_timeout / bank_error / interrupted / not_found_at_bank" }) failureCode?: string;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
-  @ApiProperty() statusChangedAt!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ format: 'date-time' }) statusChangedAt!: string;
   @ApiProperty({ type: StatusTrackingView }) statusTracking!: StatusTrackingView;
   @ApiPropertyOptional({ type: ReconciliationView, description: 'Payments whose initiation outcome was unknown: how that was cleared up' }) reconciliation?: ReconciliationView;
   @ApiPropertyOptional({ type: [PaymentStatusChangeView], description: 'Every status change, oldest first (single-payment reads only)' })

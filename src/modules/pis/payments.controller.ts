@@ -36,16 +36,17 @@ export class PaymentsController {
 
   @Post('connections/:id/payments')
   @ApiOperation({
+    operationId: 'createPayment',
     summary: 'Initiate a SEPA credit transfer, exactly once per Idempotency-Key',
     description:
       'Same key + same body → the first answer again (same status and body, header Idempotent-Replayed: true); same key + another body → 422; same key while the first is in flight → waits, then 409 + Retry-After. A bank timeout answers 504 with paymentStatus "unknown": the payment is never re-sent.',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: true, description: '1–255 printable ASCII characters, unique per payment, scoped to the user' })
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: '1–255 printable ASCII characters, unique per payment, scoped to the user', schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' } })
   @ApiBody({ type: CreatePaymentDto })
-  @ApiCreatedResponse({ type: PaymentView })
+  @ApiCreatedResponse({ type: PaymentView, headers: { Location: { description: 'The payment: /api/v1/payments/{id}', schema: { type: 'string' }, required: true } } })
   // 400 lists every bad field in `errors` (including `header:Idempotency-Key`); a bank refusal
   // (`bank_rejected`) leaves the payment RJCT; `bank_timeout` leaves it `unknown`, never re-sent.
-  @ApiProblems('validation_failed', 'not_found', 'service_not_granted', 'connection_not_active', 'idempotency_key_in_flight', 'idempotency_key_reused', ...BANK_FAILURES)
+  @ApiProblems('validation_failed', 'not_found', 'service_not_granted', 'connection_not_active', 'bank_identity_conflict', 'idempotency_key_in_flight', 'idempotency_key_reused', ...BANK_FAILURES)
   async create(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', uuid) connectionId: string,
@@ -64,7 +65,7 @@ export class PaymentsController {
   }
 
   @Get('payments')
-  @ApiOperation({ summary: "The user's payments, newest first" })
+  @ApiOperation({ operationId: 'listPayments', summary: "The user's payments, newest first" })
   @ApiOkResponse({ type: PaymentListView })
   async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListPaymentsQueryDto): Promise<PaymentListView> {
     const beforeSeq = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -76,7 +77,7 @@ export class PaymentsController {
   }
 
   @Get('payments/:id')
-  @ApiOperation({ summary: 'A payment: status as last polled (`?refresh=true` asks the bank now), SCA status and status history' })
+  @ApiOperation({ operationId: 'getPayment', summary: 'A payment: status as last polled (`?refresh=true` asks the bank now), SCA status and status history' })
   @ApiOkResponse({ type: PaymentView })
   @ApiProblems('not_found', ...BANK_FAILURES)
   async get(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) id: string, @Query() query: GetPaymentQueryDto): Promise<PaymentView> {
@@ -85,7 +86,7 @@ export class PaymentsController {
   }
 
   @Delete('payments/:id')
-  @ApiOperation({ summary: 'Cancel the payment at the bank (Berlin Group DELETE)' })
+  @ApiOperation({ operationId: 'cancelPayment', summary: 'Cancel the payment at the bank (Berlin Group DELETE)' })
   @ApiNoContentResponse({ description: 'Cancelled (CANC)' })
   @ApiAcceptedResponse({ type: PaymentView, description: 'The PSU must authorise the cancellation in the bank app' })
   // 409 payment_not_cancellable: the bank answered 405, or it never confirmed the payment.

@@ -1,9 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { IsIntegerBetween, ToQueryInteger } from '../../../common/validation/integer-between.js';
 import { IsCalendarDate } from './calendar-date.js';
-
-const ToPageInt = () => Transform(({ value }) => (typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value));
 
 export class RefreshQueryDto {
   @ApiPropertyOptional({ enum: ['true', 'false'], description: "true: read the bank now (attended: the user's IP is passed on, the daily budget is not spent); otherwise the stored copy" })
@@ -15,12 +13,12 @@ export class RefreshQueryDto {
 export const MAX_TRANSACTIONS_PAGE = 1000;
 
 export class TransactionsQueryDto extends RefreshQueryDto {
-  @ApiPropertyOptional({ example: '2025-01-01', description: 'Default: dateTo − 90 days' })
+  @ApiPropertyOptional({ format: 'date', example: '2025-01-01', description: 'Default: dateTo − 90 days' })
   @IsOptional()
   @IsCalendarDate()
   readonly dateFrom?: string;
 
-  @ApiPropertyOptional({ example: '2025-03-31', description: 'Default: today (UTC)' })
+  @ApiPropertyOptional({ format: 'date', example: '2025-03-31', description: 'Default: today (UTC)' })
   @IsOptional()
   @IsCalendarDate()
   readonly dateTo?: string;
@@ -30,19 +28,15 @@ export class TransactionsQueryDto extends RefreshQueryDto {
   @IsIn(['booked', 'pending', 'both'])
   readonly bookingStatus?: 'booked' | 'pending' | 'both';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_TRANSACTIONS_PAGE, default: 500 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_TRANSACTIONS_PAGE, default: 500 })
   @IsOptional()
-  @ToPageInt()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_TRANSACTIONS_PAGE)
+  @ToQueryInteger()
+  @IsIntegerBetween(1, MAX_TRANSACTIONS_PAGE)
   readonly limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 })
   @IsOptional()
-  @ToPageInt()
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000)
+  @ToQueryInteger()
+  @IsIntegerBetween(0, 1_000_000)
   readonly offset?: number;
 }

@@ -17,6 +17,6 @@ export class UserTokenDto {
   @ApiProperty({ enum: ['Bearer'] })
   readonly tokenType!: 'Bearer';
 
-  @ApiProperty({ description: 'Seconds until the token expires', example: SANDBOX_TOKEN_TTL_SECONDS })
+  @ApiProperty({ type: 'integer', description: 'Seconds until the token expires', example: SANDBOX_TOKEN_TTL_SECONDS })
   readonly expiresIn!: number;
 }

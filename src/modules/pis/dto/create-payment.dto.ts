@@ -37,13 +37,13 @@ export class AccountReferenceDto {
 }
 
 export class InstructedAmountDto {
-  @ApiProperty({ example: '12.50', description: 'Decimal string > 0, no leading zeros, at most 2 decimals for EUR (never a number)' })
+  @ApiProperty({ pattern: '^(0|[1-9][0-9]{0,13})(\\.[0-9]{1,3})?$', example: '12.50', description: 'Decimal string > 0, no leading zeros, at most 2 decimals for EUR (never a number)' })
   @IsString()
   @MaxLength(32)
   @IsPaymentAmount()
   readonly amount!: string;
 
-  @ApiProperty({ example: 'EUR', description: 'ISO 4217; must be one the bank accepts (Flowe: EUR)' })
+  @ApiProperty({ pattern: '^[A-Z]{3}$', example: 'EUR', description: 'ISO 4217; must be one the bank accepts (Flowe: EUR)' })
   @IsString()
   @Matches(/^[A-Z]{3}$/, { message: '$property must be an ISO 4217 code such as EUR' })
   readonly currency!: string;

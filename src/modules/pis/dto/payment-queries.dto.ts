@@ -1,24 +1,22 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsIntegerBetween, ToQueryInteger } from '../../../common/validation/integer-between.js';
 
 export class ListPaymentsQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @ToQueryInteger()
+  @IsIntegerBetween(1, 100)
   readonly limit?: number;
 
-  @ApiPropertyOptional({ description: '`nextCursor` of the previous page' })
+  @ApiPropertyOptional({ maxLength: 40, pattern: '^[A-Za-z0-9_-]+$', description: '`nextCursor` of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(40)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: '$property must be a nextCursor value' })
   readonly cursor?: string;
 
-  @ApiPropertyOptional({ description: 'Only the payments of this connection' })
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only the payments of this connection' })
   @IsOptional()
   @IsUUID('4')
   readonly connectionId?: string;
