@@ -4879,7 +4879,11 @@ export interface operations {
                     "X-Request-ID": string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "image/svg+xml": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
             };
             /** @description `validation_failed`: The request is invalid */
             400: {

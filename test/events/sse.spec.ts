@@ -158,10 +158,10 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
   });
 
   it('catches up from ?after= as from Last-Event-ID, the header winning when both are sent', async () => {
-    await emit(a, 'frank', 'payment.status', { paymentId: 'p-9', status: 'RCVD' });
+    await emit(a, 'frank', 'payment.status', { paymentId: P9, connectionId: K2, status: 'RCVD' });
     const [{ id: firstId }] = await withClient(db.url, async (c) => (await c.query("SELECT id::text FROM outbox_events WHERE user_id = 'frank' ORDER BY id")).rows);
-    await emit(a, 'frank', 'payment.status', { paymentId: 'p-9', status: 'ACSP' });
-    await emit(b, 'frank', 'payment.status', { paymentId: 'p-9', status: 'ACSC' });
+    await emit(a, 'frank', 'payment.status', { paymentId: P9, connectionId: K2, status: 'ACSP' });
+    await emit(b, 'frank', 'payment.status', { paymentId: P9, connectionId: K2, status: 'ACSC' });
     const token = await sandboxLogin(a.url, 'frank');
 
     const caughtUp = await SseClient.open(`${eventsUrl(b)}?after=${firstId}`, token);

@@ -150,6 +150,8 @@ export function contractViolations(r: RecordedResponse, contract: Contract = loa
   if (!content) return [...problems, `${where}: media type ${JSON.stringify(mediaType)} is not documented (${Object.keys(response.content).join(', ')})`];
   const schemaKey = `${route.template} ${r.method} ${r.status} ${mediaType}`;
   if (mediaType === 'text/event-stream') return [...problems, ...eventStreamViolations(where, r.body, content.schema, contract, schemaKey)];
+  // An image or another opaque body: its documented media type is all there is to check.
+  if (!/[/+]json$/.test(mediaType)) return problems;
   let body: unknown;
   try {
     body = JSON.parse(r.body);

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { ApiProblems } from '../../common/errors/problem.view.js';
@@ -17,8 +17,10 @@ export class AspspLogoController {
 
   @Get(':id/logo')
   @ApiOperation({ operationId: 'getAspspLogo', summary: "A bank's logo (no authentication: for <img src>)" })
-  @ApiProduces('image/svg+xml', 'image/png', 'image/webp')
-  @ApiOkResponse({ description: 'The image' })
+  @ApiOkResponse({
+    description: 'The image',
+    content: Object.fromEntries(['image/svg+xml', 'image/png', 'image/webp'].map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
+  })
   @ApiProblems('not_found')
   logo(@Param('id') id: string, @Res() res: Response): void {
     const logo = this.aspsps.get(id).bank.logo;
