@@ -3,7 +3,8 @@ import jest from 'eslint-plugin-jest';
 import globals from 'globals';
 
 const NO_SANDBOX = { group: ['**/sandbox/**', '../sandbox/*', './sandbox/*'], message: 'The BFF must not import the sandbox ASPSP.' };
-const DATABASE_ONLY_IN_STORES = 'Only *.store.ts, *.entity.ts and *.module.ts files in src/modules may use TypeORM: read and write tables through the owning store.';
+const DATABASE_ONLY_IN_STORES =
+  'Only *.store.ts, *.entity.ts and *.module.ts files in src/modules may use TypeORM: read and write tables through the owning store.';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'artifacts/**', '*.config.js'] },
@@ -72,10 +73,21 @@ export default tseslint.config(
       // Data from the API becomes text nodes: markup from strings is refused outright.
       'no-restricted-properties': [
         'error',
-        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML'].map((property) => ({ property, message: 'Build elements with h() from dom.js: API data must never be parsed as HTML.' })),
-        ...['write', 'writeln'].map((property) => ({ object: 'document', property, message: 'Build elements with h() from dom.js: API data must never be parsed as HTML.' })),
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML'].map((property) => ({
+          property,
+          message: 'Build elements with h() from dom.js: API data must never be parsed as HTML.',
+        })),
+        ...['write', 'writeln'].map((property) => ({
+          object: 'document',
+          property,
+          message: 'Build elements with h() from dom.js: API data must never be parsed as HTML.',
+        })),
       ],
-      'no-restricted-globals': ['error', { name: 'localStorage', message: 'The user token lives in sessionStorage only (session.js).' }, { name: 'eval', message: 'No eval: the CSP forbids it.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'localStorage', message: 'The user token lives in sessionStorage only (session.js).' },
+        { name: 'eval', message: 'No eval: the CSP forbids it.' },
+      ],
       'no-implied-eval': 'error',
       'no-new-func': 'error',
     },

@@ -53,7 +53,11 @@ async function main(): Promise<void> {
   const bare = await startBare(ws);
   const nginxBinary = findNginx();
   const nginx = nginxBinary
-    ? await startNginx(nginxBinary, { bare: { origin: bare.origin, readyPath: '/_bench/ready' }, sandbox: { origin: sandbox.origin, readyPath: '/admin/clock' } }, join(dir, 'nginx'))
+    ? await startNginx(
+        nginxBinary,
+        { bare: { origin: bare.origin, readyPath: '/_bench/ready' }, sandbox: { origin: sandbox.origin, readyPath: '/admin/clock' } },
+        join(dir, 'nginx'),
+      )
     : undefined;
   if (!nginx) notes.push('nginx is not installed: the nginx anchors are skipped (apt-get install nginx for the reference setup)');
   log(nginx ? `nginx ${nginx.version} proxying to the bare server and the sandbox` : 'nginx not found: its anchors are skipped');
@@ -88,12 +92,20 @@ async function main(): Promise<void> {
     spread: () =>
       (spread ??= (async () => {
         log(`seeding: ${options.consents} users, each with its own connection and valid consent`);
-        return mapLimit(Array.from({ length: options.consents }, (_, i) => `bench-spread-${i}`), 8, (userId) => connectedUser(bff, sandbox, db, userId));
+        return mapLimit(
+          Array.from({ length: options.consents }, (_, i) => `bench-spread-${i}`),
+          8,
+          (userId) => connectedUser(bff, sandbox, db, userId),
+        );
       })()),
     bankSessions: () =>
       (sessions ??= (async () => {
         log(`seeding: ${options.consents} direct sessions at the bank (token and approved consent) for the anchors`);
-        return mapLimit(Array.from({ length: options.consents }, () => 0), 8, () => bankSession(sandbox));
+        return mapLimit(
+          Array.from({ length: options.consents }, () => 0),
+          8,
+          () => bankSession(sandbox),
+        );
       })()),
   };
 
@@ -101,7 +113,15 @@ async function main(): Promise<void> {
     startedAt: startedAt.toISOString(),
     durationSeconds: 0,
     commit: commit(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model.trim() ?? 'unknown', loadAverageStart: loadStart, loadAverageEnd: [], node: process.versions.node, postgres: db.version, database: db.server === 'embedded' ? 'embedded' : 'DATABASE_URL' },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model.trim() ?? 'unknown',
+      loadAverageStart: loadStart,
+      loadAverageEnd: [],
+      node: process.versions.node,
+      postgres: db.version,
+      database: db.server === 'embedded' ? 'embedded' : 'DATABASE_URL',
+    },
     settings: {
       seconds: options.seconds,
       rounds: options.rounds,
@@ -110,7 +130,9 @@ async function main(): Promise<void> {
       consents: options.consents,
       sseStreams: options.sseStreams,
       loadGenerator: loadGenerator.version,
-      nginx: nginx ? `bare node:http, ${nginx.version} proxy_pass (upstream keep-alive), the sandbox direct` : 'bare node:http and the sandbox direct (nginx not installed)',
+      nginx: nginx
+        ? `bare node:http, ${nginx.version} proxy_pass (upstream keep-alive), the sandbox direct`
+        : 'bare node:http and the sandbox direct (nginx not installed)',
       logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
     },
     notes,
@@ -194,7 +216,8 @@ async function main(): Promise<void> {
 function commit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
     return dirty ? `${sha}+changes` : sha;
   } catch {
     return 'unknown';

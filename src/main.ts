@@ -43,7 +43,10 @@ export async function bootstrap(env: Env = loadEnv()): Promise<RunningBff> {
   const applied = await runMigrations(databaseUrl);
   log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
 
-  const nest = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env, databaseUrl }), createHttpAdapter(), { bufferLogs: true, bodyParser: false });
+  const nest = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env, databaseUrl }), createHttpAdapter(), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   configureApp(nest);
   try {
     await nest.listen(app.port, app.host);

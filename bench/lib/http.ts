@@ -40,7 +40,10 @@ export interface Hop {
 }
 
 /** One request, redirects not followed (a browser's single navigation step, or an API call). */
-export async function hop(url: string, init: { method?: string; headers?: Record<string, string>; json?: unknown; form?: Record<string, string> } = {}): Promise<Hop> {
+export async function hop(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; json?: unknown; form?: Record<string, string> } = {},
+): Promise<Hop> {
   const headers: Record<string, string> = { ...init.headers };
   let body: string | undefined;
   if (init.json !== undefined) {
@@ -50,7 +53,13 @@ export async function hop(url: string, init: { method?: string; headers?: Record
     headers['content-type'] = 'application/x-www-form-urlencoded';
     body = new URLSearchParams(init.form).toString();
   }
-  const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, redirect: 'manual', signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(url, {
+    method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+    headers,
+    body,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(30_000),
+  });
   const text = await res.text();
   const location = res.headers.get('location') ?? undefined;
   return {

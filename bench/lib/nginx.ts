@@ -26,7 +26,11 @@ export function findNginx(): { path: string; version: string } | undefined {
  * upstream keep-alive, as a reverse proxy in front of an API is usually set up. Runs from its own
  * temporary prefix (config, pid, logs, temp paths) on free loopback ports; nothing under /etc or /var.
  */
-export async function startNginx(binary: { path: string; version: string }, upstreams: Record<string, { origin: string; readyPath: string }>, dir: string): Promise<NginxAnchor> {
+export async function startNginx(
+  binary: { path: string; version: string },
+  upstreams: Record<string, { origin: string; readyPath: string }>,
+  dir: string,
+): Promise<NginxAnchor> {
   mkdirSync(join(dir, 'temp'), { recursive: true });
   const origins: Record<string, string> = {};
   const blocks: string[] = [];
@@ -61,7 +65,10 @@ http {
 `;
   const file = join(dir, 'nginx.conf');
   writeFileSync(file, config);
-  const child = startChild('nginx', binary.path, ['-p', dir, '-e', join(dir, 'error.log'), '-c', file], { env: { PATH: process.env.PATH ?? '' }, logFile: join(dir, 'stdout.log') });
+  const child = startChild('nginx', binary.path, ['-p', dir, '-e', join(dir, 'error.log'), '-c', file], {
+    env: { PATH: process.env.PATH ?? '' },
+    logFile: join(dir, 'stdout.log'),
+  });
   for (const [name, { readyPath }] of Object.entries(upstreams)) await waitUntilReady(`${origins[name]}${readyPath}`, child, 15_000);
   return { child, version: binary.version, origins };
 }

@@ -39,7 +39,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     if (arg === '--cpu-prof') cpuProfile = true;
     else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
-      const ids = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const ids = (value ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const unknown = ids.filter((id) => !(SCENARIOS as readonly string[]).includes(id));
       if (ids.length === 0 || unknown.length > 0) throw new Error(`--only takes a comma-separated list of: ${SCENARIOS.join(', ')}`);
       only = new Set(ids as ScenarioId[]);

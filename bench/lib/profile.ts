@@ -80,10 +80,22 @@ export function summariseProfile(file: string, windows: [number, number][], top 
   const share = (us: number) => (busy > 0 ? us / busy : 0);
   return {
     busyMs: busy / 1000,
-    functions: [...byFunction.values()].sort((a, b) => b.us - a.us).slice(0, top).map((f) => ({ name: f.name, where: f.where, selfMs: f.us / 1000, share: share(f.us) })),
-    packages: [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([name, us]) => ({ name, selfMs: us / 1000, share: share(us) })),
-    inclusivePackages: [...inclusivePackages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([name, us]) => ({ name, ms: us / 1000, share: share(us) })),
-    inclusiveOwn: [...inclusiveOwn.values()].sort((a, b) => b.us - a.us).slice(0, top).map((f) => ({ name: f.name, where: f.where, ms: f.us / 1000, share: share(f.us) })),
+    functions: [...byFunction.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((f) => ({ name: f.name, where: f.where, selfMs: f.us / 1000, share: share(f.us) })),
+    packages: [...byPackage.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 15)
+      .map(([name, us]) => ({ name, selfMs: us / 1000, share: share(us) })),
+    inclusivePackages: [...inclusivePackages.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 15)
+      .map(([name, us]) => ({ name, ms: us / 1000, share: share(us) })),
+    inclusiveOwn: [...inclusiveOwn.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((f) => ({ name: f.name, where: f.where, ms: f.us / 1000, share: share(f.us) })),
   };
 }
 

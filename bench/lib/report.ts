@@ -1,6 +1,7 @@
 import type { BenchResults, Check, HttpScenarioResult, TargetResult } from './results.js';
 
-const f = (n: number | undefined, digits = 0) => (n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const f = (n: number | undefined, digits = 0) =>
+  n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ms = (n: number | undefined) => f(n, n !== undefined && n < 0.1 ? 3 : n !== undefined && n < 10 ? 2 : 1);
 const x = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '—' : `${n.toFixed(n < 0.1 ? 3 : 2)}`);
 const mark = (c: Check) => (c.ok ? '✓' : '✗');
@@ -54,7 +55,10 @@ export function renderMarkdown(r: BenchResults): string {
       '',
       '| open poll items | due | claim p50 ms | claim max ms | p50 × first | index (EXPLAIN) |',
       '|---:|---:|---:|---:|---:|---|',
-      ...sc.claim.map((c) => `| ${f(c.openItems)} | ${f(c.dueItems)} | ${ms(c.p50Ms)} | ${ms(c.maxMs)} | ${x(c.p50Ms / base.p50Ms)} | ${c.index ?? 'none: sequential scan'} |`),
+      ...sc.claim.map(
+        (c) =>
+          `| ${f(c.openItems)} | ${f(c.dueItems)} | ${ms(c.p50Ms)} | ${ms(c.maxMs)} | ${x(c.p50Ms / base.p50Ms)} | ${c.index ?? 'none: sequential scan'} |`,
+      ),
       '',
       '| scheduler processes | polls/s | DB round trips/poll | BFF CPU ms/poll | bank CPU ms/poll | machine CPU busy | × one process |',
       '|---|---:|---:|---:|---:|---:|---:|',
@@ -76,7 +80,8 @@ export function renderMarkdown(r: BenchResults): string {
 
   if (r.vault) {
     out.push('### Token vault', '', '| operation | ops/s | µs/op | anchor | anchor ops/s | ÷ anchor |', '|---|---:|---:|---|---:|---:|');
-    for (const v of r.vault.rows) out.push(`| ${v.op} | ${f(v.opsPerSecond)} | ${ms(1e6 / v.opsPerSecond)} | ${v.anchor} | ${f(v.anchorOpsPerSecond)} | ${x(v.ratio)} |`);
+    for (const v of r.vault.rows)
+      out.push(`| ${v.op} | ${f(v.opsPerSecond)} | ${ms(1e6 / v.opsPerSecond)} | ${v.anchor} | ${f(v.anchorOpsPerSecond)} | ${x(v.ratio)} |`);
     out.push('');
   }
 
@@ -85,7 +90,12 @@ export function renderMarkdown(r: BenchResults): string {
     if (r.startup) {
       out.push('| process | start to ready ms |', '|---|---:|', ...r.startup.rows.map((row) => `| ${row.label} | ${f(row.readyMs)} |`), '');
     }
-    out.push('| process | RSS MiB when ready | RSS MiB after the runs |', '|---|---:|---:|', ...r.memory.map((m) => `| ${m.label} | ${f(m.rssAtReadyMiB)} | ${f(m.rssMiB)} |`), '');
+    out.push(
+      '| process | RSS MiB when ready | RSS MiB after the runs |',
+      '|---|---:|---:|',
+      ...r.memory.map((m) => `| ${m.label} | ${f(m.rssAtReadyMiB)} | ${f(m.rssMiB)} |`),
+      '',
+    );
   }
 
   const checks = allChecks(r);

@@ -120,7 +120,17 @@ export interface BenchResults {
   durationSeconds: number;
   commit: string;
   machine: { cpus: number; model: string; loadAverageStart: number[]; loadAverageEnd: number[]; node: string; postgres: string; database: string };
-  settings: { seconds: number; rounds: number; connections: number; warmupSeconds: number; consents: number; sseStreams: number; loadGenerator: string; nginx: string; logLevel: string };
+  settings: {
+    seconds: number;
+    rounds: number;
+    connections: number;
+    warmupSeconds: number;
+    consents: number;
+    sseStreams: number;
+    loadGenerator: string;
+    nginx: string;
+    logLevel: string;
+  };
   notes: string[];
   http: HttpScenarioResult[];
   sse?: SseResult;

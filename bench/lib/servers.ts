@@ -86,7 +86,11 @@ export async function startBff(ws: Workspace, options: BffOptions): Promise<Bff>
 /** The bare node:http anchor. */
 export async function startBare(ws: Workspace): Promise<Server> {
   const port = await freePort();
-  const child = startChild('bare node:http', process.execPath, [paths.bareServer], { env: { ...base(), PORT: String(port) }, cwd: ws.dir, logFile: join(ws.dir, 'bare.log') });
+  const child = startChild('bare node:http', process.execPath, [paths.bareServer], {
+    env: { ...base(), PORT: String(port) },
+    cwd: ws.dir,
+    logFile: join(ws.dir, 'bare.log'),
+  });
   const origin = `http://127.0.0.1:${port}`;
   return { child, origin, readyMs: await waitUntilReady(`${origin}/_bench/ready`, child) };
 }

@@ -17,7 +17,12 @@ const lines = readFileSync(process.env.BENCH_WRK_REQUESTS!, 'utf8')
     return {
       method: method as 'GET' | 'POST',
       path,
-      headers: Object.fromEntries(headers.split('\x1e').filter(Boolean).map((h) => [h.slice(0, h.indexOf(':')), h.slice(h.indexOf(':') + 1).trim()])),
+      headers: Object.fromEntries(
+        headers
+          .split('\x1e')
+          .filter(Boolean)
+          .map((h) => [h.slice(0, h.indexOf(':')), h.slice(h.indexOf(':') + 1).trim()]),
+      ),
       body: body === '' ? undefined : body,
     };
   });
@@ -55,7 +60,14 @@ const summary = {
   durationUs: Math.round(result.duration * 1e6),
   bytes: result.throughput.total,
   errors: { connect: result.errors - result.timeouts, read: 0, write: 0, status: result.non2xx, timeout: result.timeouts },
-  latencyUs: { mean: us(result.latency.mean), max: us(result.latency.max), p50: us(result.latency.p50), p90: us(result.latency.p90), p99: us(result.latency.p99), p999: us(result.latency.p99_9) },
+  latencyUs: {
+    mean: us(result.latency.mean),
+    max: us(result.latency.max),
+    p50: us(result.latency.p50),
+    p90: us(result.latency.p90),
+    p99: us(result.latency.p99),
+    p999: us(result.latency.p99_9),
+  },
   statuses,
 };
 process.stdout.write(`BENCH_JSON ${JSON.stringify(summary)}\n`);

@@ -28,29 +28,33 @@ function open(groupName: string, url: string, tokens: (string | null)[]): Promis
     let pending = tokens.length;
     const settle = () => --pending === 0 && resolve({ opened: group.streams, failed, firstError });
     for (const token of tokens) {
-      const req = request(url, { agent, headers: token ? { authorization: `Bearer ${token}`, accept: 'text/event-stream' } : { accept: 'text/event-stream' } }, (res) => {
-        if (res.statusCode !== 200) {
-          failed++;
-          firstError ??= `HTTP ${res.statusCode}`;
-          res.resume();
-          return settle();
-        }
-        group.streams++;
-        res.setEncoding('utf8');
-        let buffer = '';
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const frame = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const data = frame.split('\n').find((line) => line.startsWith('data: '));
-            if (data) received(group, data.slice(6));
+      const req = request(
+        url,
+        { agent, headers: token ? { authorization: `Bearer ${token}`, accept: 'text/event-stream' } : { accept: 'text/event-stream' } },
+        (res) => {
+          if (res.statusCode !== 200) {
+            failed++;
+            firstError ??= `HTTP ${res.statusCode}`;
+            res.resume();
+            return settle();
           }
-        });
-        res.on('error', () => undefined);
-        settle();
-      });
+          group.streams++;
+          res.setEncoding('utf8');
+          let buffer = '';
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            let end: number;
+            while ((end = buffer.indexOf('\n\n')) >= 0) {
+              const frame = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              const data = frame.split('\n').find((line) => line.startsWith('data: '));
+              if (data) received(group, data.slice(6));
+            }
+          });
+          res.on('error', () => undefined);
+          settle();
+        },
+      );
       req.on('error', (error) => {
         failed++;
         firstError ??= error.message;
@@ -91,7 +95,14 @@ process.on('message', (message: { cmd: string; group: string; url?: string; toke
       clearTimeout(timer);
       group.waiting = undefined;
       const sorted = group.latencies.sort((a, b) => a - b);
-      process.send!({ cmd: 'delivered', group: message.group, delivered: group.delivered, firstAt: group.firstAt, lastAt: group.lastAt, latencies: { p50: percentile(sorted, 50), p99: percentile(sorted, 99) } });
+      process.send!({
+        cmd: 'delivered',
+        group: message.group,
+        delivered: group.delivered,
+        firstAt: group.firstAt,
+        lastAt: group.lastAt,
+        latencies: { p50: percentile(sorted, 50), p99: percentile(sorted, 99) },
+      });
     };
     group.waiting = { events: message.events!, done };
     const timer = setTimeout(done, message.timeoutMs ?? 30_000);

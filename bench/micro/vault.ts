@@ -13,7 +13,10 @@ const cipher = new TokenCipher([{ id: 'bench', secret: key }]);
 const binding = { connectionId: randomUUID(), userId: 'bench-user@example.com', aspspId: 'flowe', field: 'access_token' as const };
 // A bank access token of the size banks hand out (JWTs of 600–1,200 characters).
 const token = randomBytes(600).toString('base64url');
-const aad = Buffer.from(`v2.bench|tpp-bff/v2/users/${encodeURIComponent(binding.userId)}/banks/${binding.aspspId}/connections/${binding.connectionId}/access_token`, 'utf8');
+const aad = Buffer.from(
+  `v2.bench|tpp-bff/v2/users/${encodeURIComponent(binding.userId)}/banks/${binding.aspspId}/connections/${binding.connectionId}/access_token`,
+  'utf8',
+);
 const sealed = cipher.encrypt(token, binding);
 const raw = rawSeal();
 

@@ -52,7 +52,10 @@ const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) :
 async function scrapeOverhead(bff: Bff): Promise<number> {
   const counts: number[] = [];
   for (let i = 0; i < 4; i++) counts.push(await bff.metric('db_queries_total'));
-  const deltas = counts.slice(1).map((c, i) => c - counts[i]!).sort((a, b) => a - b);
+  const deltas = counts
+    .slice(1)
+    .map((c, i) => c - counts[i]!)
+    .sort((a, b) => a - b);
   return deltas[1]!;
 }
 
@@ -67,7 +70,16 @@ export async function runHttpScenario(ctx: Context, scenario: Scenario): Promise
 
   for (const target of targets) {
     ctx.log(`  warm-up ${target.label}`);
-    await runLoad({ origin: target.origin, requests: target.requests, seconds: options.warmupSeconds, connections: options.connections, runId: `warm-${scenario.id}-${target.id}-` }, ctx.ws.dir);
+    await runLoad(
+      {
+        origin: target.origin,
+        requests: target.requests,
+        seconds: options.warmupSeconds,
+        connections: options.connections,
+        runId: `warm-${scenario.id}-${target.id}-`,
+      },
+      ctx.ws.dir,
+    );
   }
   for (let round = 0; round < options.rounds; round++) {
     // Alternate the order so drift on a shared machine (others' test runs) hits both sides alike.
@@ -79,7 +91,14 @@ export async function runHttpScenario(ctx: Context, scenario: Scenario): Promise
       const queriesBefore = target.bff ? await target.bff.metric('db_queries_total') : 0;
       const started = performance.now();
       const load = await runLoad(
-        { origin: target.origin, requests: target.requests, seconds: options.seconds, connections: options.connections, countStatuses: target.countStatuses, runId: `${scenario.id}-${target.id}-${round}-` },
+        {
+          origin: target.origin,
+          requests: target.requests,
+          seconds: options.seconds,
+          connections: options.connections,
+          countStatuses: target.countStatuses,
+          runId: `${scenario.id}-${target.id}-${round}-`,
+        },
         ctx.ws.dir,
       );
       // Requests cut off when the load stopped finish their database work before it is counted.
@@ -96,7 +115,9 @@ export async function runHttpScenario(ctx: Context, scenario: Scenario): Promise
       }
       const cpuMs = Object.fromEntries(processes.map((p, i) => [p.label, cpuAfter[i]! - cpuBefore[i]!]));
       rounds.get(target.id)!.push(toRound(load, cpuMs, busy, target.bff ? queriesAfter - queriesBefore - overheads.get(target.bff)! : undefined));
-      ctx.log(`  round ${round + 1}/${options.rounds} ${target.label}: ${Math.round(load.rps)} req/s, p99 ${fmt(load.latencyMs.p99, 1)} ms${load.errors.status + load.errors.timeout > 0 ? `, ${load.errors.status} non-2xx, ${load.errors.timeout} timeouts` : ''}`);
+      ctx.log(
+        `  round ${round + 1}/${options.rounds} ${target.label}: ${Math.round(load.rps)} req/s, p99 ${fmt(load.latencyMs.p99, 1)} ms${load.errors.status + load.errors.timeout > 0 ? `, ${load.errors.status} non-2xx, ${load.errors.timeout} timeouts` : ''}`,
+      );
     }
   }
 
@@ -105,7 +126,10 @@ export async function runHttpScenario(ctx: Context, scenario: Scenario): Promise
   const [bff, ...anchors] = results as [TargetResult, ...TargetResult[]];
   const primary = anchors.find((a) => a.primary);
   const pct = (share: number) => `${(share * 100).toFixed(0)}%`;
-  const notes = [...scenario.notes, `machine CPU busy during the rounds (every process on the machine): ${results.map((r) => `${r.id} ${pct(r.machineBusy)}`).join(', ')}`];
+  const notes = [
+    ...scenario.notes,
+    `machine CPU busy during the rounds (every process on the machine): ${results.map((r) => `${r.id} ${pct(r.machineBusy)}`).join(', ')}`,
+  ];
   for (const r of results) if (r.errors > 0) notes.push(`${r.label}: ${r.errors} failed or non-2xx responses`);
   const checks = scenario.checks(bff, primary);
   if (scenario.verify) {
@@ -119,7 +143,14 @@ export async function runHttpScenario(ctx: Context, scenario: Scenario): Promise
     request: scenario.request,
     bff,
     anchors,
-    ratios: primary ? { rps: ratio(bff.rps, primary.rps), p50: ratio(bff.p50Ms, primary.p50Ms), p99: ratio(bff.p99Ms, primary.p99Ms), cpu: ratio(bff.cpuMsPerRequest, primary.cpuMsPerRequest) } : undefined,
+    ratios: primary
+      ? {
+          rps: ratio(bff.rps, primary.rps),
+          p50: ratio(bff.p50Ms, primary.p50Ms),
+          p99: ratio(bff.p99Ms, primary.p99Ms),
+          cpu: ratio(bff.cpuMsPerRequest, primary.cpuMsPerRequest),
+        }
+      : undefined,
     checks,
     notes,
   };
@@ -181,8 +212,17 @@ export async function healthScenario(ctx: Context): Promise<Scenario> {
   const body = await (await fetch(`${ctx.bff.origin}/health/live`)).text();
   await registerBody(ctx.bare, '/health/live', body);
   const request: LoadRequest = { method: 'GET', path: '/health/live' };
-  const anchors: Target[] = [{ id: 'bare', label: 'bare node:http, same body', origin: ctx.bare.origin, requests: [request], serves: ctx.bare.child, primary: true }];
-  if (ctx.nginx) anchors.push({ id: 'nginx-bare', label: 'nginx proxy_pass → bare node:http', origin: ctx.nginx.origins.bare!, requests: [request], serves: ctx.nginx.child });
+  const anchors: Target[] = [
+    { id: 'bare', label: 'bare node:http, same body', origin: ctx.bare.origin, requests: [request], serves: ctx.bare.child, primary: true },
+  ];
+  if (ctx.nginx)
+    anchors.push({
+      id: 'nginx-bare',
+      label: 'nginx proxy_pass → bare node:http',
+      origin: ctx.nginx.origins.bare!,
+      requests: [request],
+      serves: ctx.nginx.child,
+    });
   return {
     id: 'health',
     title: 'liveness',
@@ -190,7 +230,9 @@ export async function healthScenario(ctx: Context): Promise<Scenario> {
     bff: bffTarget(ctx, 'BFF GET /health/live', [request]),
     anchors,
     notes: ctx.nginx ? [] : [nginxMissing],
-    checks: (bff, bare) => [{ target: '/health/live ≥ 20% of bare node:http (req/s)', measured: fmt(ratio(bff.rps, bare!.rps)), ok: ratio(bff.rps, bare!.rps) >= 0.2 }],
+    checks: (bff, bare) => [
+      { target: '/health/live ≥ 20% of bare node:http (req/s)', measured: fmt(ratio(bff.rps, bare!.rps)), ok: ratio(bff.rps, bare!.rps) >= 0.2 },
+    ],
   };
 }
 
@@ -206,12 +248,23 @@ export async function accountsScenario(ctx: Context): Promise<Scenario> {
     request: 'GET /api/v1/consents/{id}/accounts',
     bff: bffTarget(ctx, 'BFF stored accounts', [request]),
     anchors: [
-      { id: 'sandbox', label: 'sandbox GET accounts (Nest route, guard, in memory)', origin: ctx.sandbox.origin, requests: [bankAccountsRequest(session!)], serves: ctx.sandbox.child, primary: true },
+      {
+        id: 'sandbox',
+        label: 'sandbox GET accounts (Nest route, guard, in memory)',
+        origin: ctx.sandbox.origin,
+        requests: [bankAccountsRequest(session!)],
+        serves: ctx.sandbox.child,
+        primary: true,
+      },
       { id: 'bare', label: 'bare node:http, same body', origin: ctx.bare.origin, requests: [{ method: 'GET', path: '/accounts' }], serves: ctx.bare.child },
     ],
     notes: [`${body.length} bytes per response`],
     checks: (bff, sandbox) => [
-      { target: 'stored accounts ≥ 50% of the sandbox in-memory route (req/s)', measured: fmt(ratio(bff.rps, sandbox!.rps)), ok: ratio(bff.rps, sandbox!.rps) >= 0.5 },
+      {
+        target: 'stored accounts ≥ 50% of the sandbox in-memory route (req/s)',
+        measured: fmt(ratio(bff.rps, sandbox!.rps)),
+        ok: ratio(bff.rps, sandbox!.rps) >= 0.5,
+      },
       { target: 'stored accounts ≤ 1 DB round trip per request', measured: fmt(bff.dbPerRequest!), ok: bff.dbPerRequest! <= 1 },
     ],
   };
@@ -224,15 +277,34 @@ export async function transactionsScenario(ctx: Context): Promise<Scenario> {
   const body = await res.text();
   const rows = JSON.parse(body) as { transactions: { booked: unknown[]; pending: unknown[] } };
   await registerBody(ctx.bare, '/transactions', body);
-  const anchors: Target[] = [{ id: 'bare', label: 'bare node:http, same body', origin: ctx.bare.origin, requests: [{ method: 'GET', path: '/transactions' }], serves: ctx.bare.child, primary: true }];
-  if (ctx.nginx) anchors.push({ id: 'nginx-bare', label: 'nginx proxy_pass → bare node:http', origin: ctx.nginx.origins.bare!, requests: [{ method: 'GET', path: '/transactions' }], serves: ctx.nginx.child });
+  const anchors: Target[] = [
+    {
+      id: 'bare',
+      label: 'bare node:http, same body',
+      origin: ctx.bare.origin,
+      requests: [{ method: 'GET', path: '/transactions' }],
+      serves: ctx.bare.child,
+      primary: true,
+    },
+  ];
+  if (ctx.nginx)
+    anchors.push({
+      id: 'nginx-bare',
+      label: 'nginx proxy_pass → bare node:http',
+      origin: ctx.nginx.origins.bare!,
+      requests: [{ method: 'GET', path: '/transactions' }],
+      serves: ctx.nginx.child,
+    });
   return {
     id: 'transactions',
     title: 'stored transactions page',
     request: `GET …/accounts/{id}/transactions?limit=${TRANSACTIONS_PAGE}`,
     bff: bffTarget(ctx, 'BFF stored transactions page', [request]),
     anchors,
-    notes: [`${rows.transactions.booked.length + rows.transactions.pending.length} rows, ${(body.length / 1024).toFixed(1)} KiB per response`, ...(ctx.nginx ? [] : [nginxMissing])],
+    notes: [
+      `${rows.transactions.booked.length + rows.transactions.pending.length} rows, ${(body.length / 1024).toFixed(1)} KiB per response`,
+      ...(ctx.nginx ? [] : [nginxMissing]),
+    ],
     checks: () => [],
   };
 }
@@ -242,8 +314,23 @@ export async function refreshScenario(ctx: Context): Promise<Scenario> {
   const sessions = await ctx.bankSessions();
   const bankRequests = sessions.map(bankAccountsRequest);
   const anchors: Target[] = [];
-  if (ctx.nginx) anchors.push({ id: 'nginx-sandbox', label: 'nginx proxy_pass → sandbox GET accounts', origin: ctx.nginx.origins.sandbox!, requests: bankRequests, serves: ctx.nginx.child, primary: true });
-  anchors.push({ id: 'sandbox', label: 'sandbox GET accounts, direct', origin: ctx.sandbox.origin, requests: bankRequests, serves: ctx.sandbox.child, primary: !ctx.nginx });
+  if (ctx.nginx)
+    anchors.push({
+      id: 'nginx-sandbox',
+      label: 'nginx proxy_pass → sandbox GET accounts',
+      origin: ctx.nginx.origins.sandbox!,
+      requests: bankRequests,
+      serves: ctx.nginx.child,
+      primary: true,
+    });
+  anchors.push({
+    id: 'sandbox',
+    label: 'sandbox GET accounts, direct',
+    origin: ctx.sandbox.origin,
+    requests: bankRequests,
+    serves: ctx.sandbox.child,
+    primary: !ctx.nginx,
+  });
   return {
     id: 'refresh',
     title: `attended read over ${users.length} consents`,
@@ -262,7 +349,11 @@ export async function refreshScenario(ctx: Context): Promise<Scenario> {
     checks: (bff, nginx) => {
       if (!ctx.nginx) return [];
       return [
-        { target: 'attended read ≥ 40% of nginx proxy_pass to the same bank (req/s)', measured: fmt(ratio(bff.rps, nginx!.rps)), ok: ratio(bff.rps, nginx!.rps) >= 0.4 },
+        {
+          target: 'attended read ≥ 40% of nginx proxy_pass to the same bank (req/s)',
+          measured: fmt(ratio(bff.rps, nginx!.rps)),
+          ok: ratio(bff.rps, nginx!.rps) >= 0.4,
+        },
         { target: "attended read p99 ≤ 2× nginx's", measured: `${fmt(ratio(bff.p99Ms, nginx!.p99Ms))}×`, ok: ratio(bff.p99Ms, nginx!.p99Ms) <= 2 },
       ];
     },
@@ -272,7 +363,12 @@ export async function refreshScenario(ctx: Context): Promise<Scenario> {
 export async function paymentsScenario(ctx: Context): Promise<Scenario> {
   const user = await ctx.primary();
   const [session] = await ctx.bankSessions();
-  const request: LoadRequest = { method: 'POST', path: paymentsPath(user), headers: { ...bearer(user.token), 'Content-Type': 'application/json', 'Idempotency-Key': '{key}' }, body: JSON.stringify(PAYMENT_REQUEST) };
+  const request: LoadRequest = {
+    method: 'POST',
+    path: paymentsPath(user),
+    headers: { ...bearer(user.token), 'Content-Type': 'application/json', 'Idempotency-Key': '{key}' },
+    body: JSON.stringify(PAYMENT_REQUEST),
+  };
   const tally = { bank: 0, created: 0, open: 0 };
   let bankBefore = 0;
   let dbBefore = 0;
@@ -295,9 +391,23 @@ export async function paymentsScenario(ctx: Context): Promise<Scenario> {
     },
   });
   const anchors: Target[] = [
-    { id: 'sandbox', label: 'sandbox POST sepa-credit-transfers, direct', origin: ctx.sandbox.origin, requests: [bankPaymentRequest(session!)], serves: ctx.sandbox.child, primary: true },
+    {
+      id: 'sandbox',
+      label: 'sandbox POST sepa-credit-transfers, direct',
+      origin: ctx.sandbox.origin,
+      requests: [bankPaymentRequest(session!)],
+      serves: ctx.sandbox.child,
+      primary: true,
+    },
   ];
-  if (ctx.nginx) anchors.push({ id: 'nginx-sandbox', label: 'nginx proxy_pass → sandbox payments', origin: ctx.nginx.origins.sandbox!, requests: [bankPaymentRequest(session!)], serves: ctx.nginx.child });
+  if (ctx.nginx)
+    anchors.push({
+      id: 'nginx-sandbox',
+      label: 'nginx proxy_pass → sandbox payments',
+      origin: ctx.nginx.origins.sandbox!,
+      requests: [bankPaymentRequest(session!)],
+      serves: ctx.nginx.child,
+    });
   return {
     id: 'payments',
     title: 'payment creation',
@@ -305,13 +415,23 @@ export async function paymentsScenario(ctx: Context): Promise<Scenario> {
     bff,
     anchors,
     notes: ['every BFF request carries a new Idempotency-Key, so each one is a new payment at the bank', ...(ctx.nginx ? [] : [nginxMissing])],
-    checks: (bff, sandbox) => [{ target: "payment creation ≥ 25% of the sandbox's own payment rate (req/s)", measured: fmt(ratio(bff.rps, sandbox!.rps)), ok: ratio(bff.rps, sandbox!.rps) >= 0.25 }],
+    checks: (bff, sandbox) => [
+      {
+        target: "payment creation ≥ 25% of the sandbox's own payment rate (req/s)",
+        measured: fmt(ratio(bff.rps, sandbox!.rps)),
+        ok: ratio(bff.rps, sandbox!.rps) >= 0.25,
+      },
+    ],
     verify: async () => {
       const [{ n: open }] = await ctx.db.query<{ n: string }>("SELECT count(*) AS n FROM payments WHERE status IN ('pending', 'unknown')");
       tally.open = Number(open);
       const ok = tally.bank === tally.created && tally.open === 0;
       return {
-        check: { target: 'payments at the bank = payments created', measured: `${tally.bank} at the bank, ${tally.created} created${tally.open ? `, ${tally.open} pending or unknown` : ''}`, ok },
+        check: {
+          target: 'payments at the bank = payments created',
+          measured: `${tally.bank} at the bank, ${tally.created} created${tally.open ? `, ${tally.open} pending or unknown` : ''}`,
+          ok,
+        },
         notes: [],
       };
     },

@@ -6,7 +6,9 @@ import { startBff } from '../lib/servers.js';
 
 /** Vault seal/open against raw node:crypto, in a process of its own. */
 export async function runVault(ctx: Context): Promise<VaultResult> {
-  const child = startChild('vault micro-benchmark', process.execPath, [paths.vaultMicro, String(ctx.options.rounds)], { env: { PATH: process.env.PATH ?? '' } });
+  const child = startChild('vault micro-benchmark', process.execPath, [paths.vaultMicro, String(ctx.options.rounds)], {
+    env: { PATH: process.env.PATH ?? '' },
+  });
   let out = '';
   child.proc.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -16,8 +18,20 @@ export async function runVault(ctx: Context): Promise<VaultResult> {
   const r = JSON.parse(line.slice('BENCH_JSON '.length)) as Record<string, number>;
   return {
     rows: [
-      { op: 'vault seal (600-byte token)', opsPerSecond: r['vault seal']!, anchor: 'raw node:crypto AES-256-GCM encrypt', anchorOpsPerSecond: r['raw seal']!, ratio: r['vault seal']! / r['raw seal']! },
-      { op: 'vault open', opsPerSecond: r['vault open']!, anchor: 'raw node:crypto AES-256-GCM decrypt', anchorOpsPerSecond: r['raw open']!, ratio: r['vault open']! / r['raw open']! },
+      {
+        op: 'vault seal (600-byte token)',
+        opsPerSecond: r['vault seal']!,
+        anchor: 'raw node:crypto AES-256-GCM encrypt',
+        anchorOpsPerSecond: r['raw seal']!,
+        ratio: r['vault seal']! / r['raw seal']!,
+      },
+      {
+        op: 'vault open',
+        opsPerSecond: r['vault open']!,
+        anchor: 'raw node:crypto AES-256-GCM decrypt',
+        anchorOpsPerSecond: r['raw open']!,
+        ratio: r['vault open']! / r['raw open']!,
+      },
     ],
   };
 }
@@ -36,5 +50,7 @@ export async function runStartup(ctx: Context): Promise<StartupResult> {
 
 export function memory(ctx: Context, atReady: Map<string, number>): MemoryRow[] {
   const mib = (bytes: number) => bytes / 2 ** 20;
-  return ctx.servers().map(({ label, child }) => ({ label, rssMiB: mib(groupRssBytes(child)), ...(atReady.has(label) ? { rssAtReadyMiB: mib(atReady.get(label)!) } : {}) }));
+  return ctx
+    .servers()
+    .map(({ label, child }) => ({ label, rssMiB: mib(groupRssBytes(child)), ...(atReady.has(label) ? { rssAtReadyMiB: mib(atReady.get(label)!) } : {}) }));
 }

@@ -33,10 +33,18 @@ export async function runScheduler(ctx: Context): Promise<SchedulerResult> {
     ...polls,
     notes,
     checks: [
-      { target: `claim at ${last.openItems.toLocaleString('en')} open items within 1.5× of ${first.openItems.toLocaleString('en')}`, measured: `${fmt(growth)}×`, ok: growth <= 1.5 },
+      {
+        target: `claim at ${last.openItems.toLocaleString('en')} open items within 1.5× of ${first.openItems.toLocaleString('en')}`,
+        measured: `${fmt(growth)}×`,
+        ok: growth <= 1.5,
+      },
       { target: 'two scheduler processes ≥ 1.8× one (polls/s)', measured: `${fmt(scaling)}×`, ok: scaling >= 1.8 },
       // A small table is read faster whole; what matters is that a large queue is not.
-      { target: `claim at ${last.openItems.toLocaleString('en')} open items reads poll_items through an index`, measured: last.index ?? 'sequential scan', ok: last.index !== null },
+      {
+        target: `claim at ${last.openItems.toLocaleString('en')} open items reads poll_items through an index`,
+        measured: last.index ?? 'sequential scan',
+        ok: last.index !== null,
+      },
     ],
   };
 }
@@ -50,7 +58,15 @@ export async function runScheduler(ctx: Context): Promise<SchedulerResult> {
  */
 async function claimTimes(ctx: Context): Promise<ClaimSample[]> {
   const request: ClaimRequest = { owner: 'bench-claim', limit: 50, leaseSeconds: 60, minIntervalMs: 1000, kinds: ['consent', 'payment', 'ais-refresh'] };
-  const queues: { size: number; dataSource: DataSource; runner: QueryRunner; queue: PollQueue; statement?: { sql: string; params: unknown[] }; times: number[]; claimed: number }[] = [];
+  const queues: {
+    size: number;
+    dataSource: DataSource;
+    runner: QueryRunner;
+    queue: PollQueue;
+    statement?: { sql: string; params: unknown[] };
+    times: number[];
+    claimed: number;
+  }[] = [];
   try {
     for (const size of ctx.options.claimSizes) {
       const dataSource = new DataSource(typeormOptions(await ctx.db.scratch(), 2));
@@ -86,7 +102,9 @@ async function claimTimes(ctx: Context): Promise<ClaimSample[]> {
     const samples: ClaimSample[] = [];
     for (const q of queues) {
       await q.runner.startTransaction();
-      const plan = ((await q.runner.query(`EXPLAIN (ANALYZE, BUFFERS) ${q.statement!.sql}`, q.statement!.params)) as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
+      const plan = ((await q.runner.query(`EXPLAIN (ANALYZE, BUFFERS) ${q.statement!.sql}`, q.statement!.params)) as { 'QUERY PLAN': string }[])
+        .map((r) => r['QUERY PLAN'])
+        .join('\n');
       await q.runner.rollbackTransaction();
       const [{ due }] = (await q.runner.query('SELECT count(*)::int AS due FROM poll_items WHERE next_poll_at <= now()')) as { due: number }[];
       // Indexes the plan reads poll_items through; null when it scans the whole table instead.
@@ -125,13 +143,17 @@ async function pollRates(ctx: Context): Promise<Omit<SchedulerResult, 'claim' | 
   const schedulers: Bff[] = [];
   const measure = async (label: string, warmupMs: number) => {
     await sleep(warmupMs);
-    const before = await Promise.all(schedulers.map(async (s) => ({ polls: await s.metric('scheduler_polls_total'), queries: await s.metric('db_queries_total'), cpu: groupCpuMs(s.child) })));
+    const before = await Promise.all(
+      schedulers.map(async (s) => ({ polls: await s.metric('scheduler_polls_total'), queries: await s.metric('db_queries_total'), cpu: groupCpuMs(s.child) })),
+    );
     const [machineBefore, bankBefore] = [machineCpu(), groupCpuMs(ctx.sandbox.child)];
     const started = performance.now();
     await sleep(window * 1000);
     const seconds = (performance.now() - started) / 1000;
     const [machineAfter, bankAfter] = [machineCpu(), groupCpuMs(ctx.sandbox.child)];
-    const after = await Promise.all(schedulers.map(async (s) => ({ polls: await s.metric('scheduler_polls_total'), queries: await s.metric('db_queries_total'), cpu: groupCpuMs(s.child) })));
+    const after = await Promise.all(
+      schedulers.map(async (s) => ({ polls: await s.metric('scheduler_polls_total'), queries: await s.metric('db_queries_total'), cpu: groupCpuMs(s.child) })),
+    );
     const sum = (key: 'polls' | 'queries' | 'cpu') => after.reduce((s, a, i) => s + a[key] - before[i]![key], 0);
     const polls = sum('polls');
     const busy = busyShare(machineBefore, machineAfter);
@@ -145,7 +167,11 @@ async function pollRates(ctx: Context): Promise<Omit<SchedulerResult, 'claim' | 
     // The first poll of a payment does more (it records the SCA status the bank reports, with its
     // event) than the steady-state polls measured here: every item is polled once before the first window.
     const deadline = Date.now() + 90_000;
-    while (Date.now() < deadline && Number((await ctx.db.query<{ n: string }>("SELECT count(*) AS n FROM poll_items WHERE kind = 'payment' AND attempts = 0"))[0]!.n) > 0) await sleep(250);
+    while (
+      Date.now() < deadline &&
+      Number((await ctx.db.query<{ n: string }>("SELECT count(*) AS n FROM poll_items WHERE kind = 'payment' AND attempts = 0"))[0]!.n) > 0
+    )
+      await sleep(250);
     const oneBefore = await measure('one scheduler process', 2_000);
     schedulers.push(await startBff(ctx.ws, { name: 'scheduler-2', scheduler: true, env: THROUGHPUT_CONFIG }));
     const two = await measure('two scheduler processes', 3_000);
@@ -169,7 +195,9 @@ async function pollRates(ctx: Context): Promise<Omit<SchedulerResult, 'claim' | 
       machineBusy: { one: one.busy, two: two.busy },
       notes: [
         `${items} payments awaiting approval, each polled at most once a second (status and SCA status at the bank, then the outcome written); every item is polled once before the ${window} s windows: one process, two, then one again (the two single-process windows are averaged)`,
-        `scheduler processes run with ${Object.entries(THROUGHPUT_CONFIG).map(([k, v]) => `${k}=${v}`).join(', ')} so the machine, not the timer, limits them (the defaults, 250 ms ticks and 16 polls at once, cap one process near 64 polls/s)`,
+        `scheduler processes run with ${Object.entries(THROUGHPUT_CONFIG)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')} so the machine, not the timer, limits them (the defaults, 250 ms ticks and 16 polls at once, cap one process near 64 polls/s)`,
       ],
     };
   } finally {

@@ -56,13 +56,28 @@ export async function runSse(ctx: Context): Promise<SseResult> {
   const perStream = 2;
   const bursts = ctx.options.rounds;
   ctx.log(`  ${n} demo logins`);
-  const tokens = await mapLimit(Array.from({ length: n }, (_, i) => `sse-user-${i}`), 16, (userId) => demoLogin(ctx.bff, userId));
-  const child = startChild('sse clients', process.execPath, [paths.sseClients], { env: { PATH: process.env.PATH ?? '' }, logFile: join(ctx.ws.dir, 'sse-clients.log'), ipc: true });
+  const tokens = await mapLimit(
+    Array.from({ length: n }, (_, i) => `sse-user-${i}`),
+    16,
+    (userId) => demoLogin(ctx.bff, userId),
+  );
+  const child = startChild('sse clients', process.execPath, [paths.sseClients], {
+    env: { PATH: process.env.PATH ?? '' },
+    logFile: join(ctx.ws.dir, 'sse-clients.log'),
+    ipc: true,
+  });
   const clients = new Clients(child);
   try {
     const bff = await clients.open('bff', `${ctx.bff.origin}/api/v1/events`, tokens);
-    const anchor = await clients.open('anchor', `${ctx.bare.origin}/_bench/events`, tokens.map(() => null));
-    if (bff.opened !== n || anchor.opened !== n) throw new Error(`SSE streams: ${bff.opened}/${n} opened on the BFF (${bff.firstError ?? ''}), ${anchor.opened}/${n} on the anchor (${anchor.firstError ?? ''})`);
+    const anchor = await clients.open(
+      'anchor',
+      `${ctx.bare.origin}/_bench/events`,
+      tokens.map(() => null),
+    );
+    if (bff.opened !== n || anchor.opened !== n)
+      throw new Error(
+        `SSE streams: ${bff.opened}/${n} opened on the BFF (${bff.firstError ?? ''}), ${anchor.opened}/${n} on the anchor (${anchor.firstError ?? ''})`,
+      );
     ctx.log(`  ${n} streams open on the BFF and on the anchor`);
     await sleep(500);
 

@@ -35,5 +35,10 @@ export function createTppBffClient(options: TppBffClientOptions): TppBffClient {
 
 /** Whether a value is a problem+json body of this API (any `error` a call returns is one). */
 export function isProblem(value: unknown): value is Problem {
-  return typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'string' && typeof (value as { status?: unknown }).status === 'number';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { code?: unknown }).code === 'string' &&
+    typeof (value as { status?: unknown }).status === 'number'
+  );
 }

@@ -111,7 +111,8 @@ async function loadAll() {
   }
   for (const [i, section] of /** @type {const} */ (['banks', 'connections', 'connections', 'payments']).entries()) {
     const outcome = settled[i];
-    if (outcome.status === 'rejected' && !(outcome.reason instanceof SessionEnded)) state.errors[section] = errorText(outcome.reason, bankName, { bank: 'The bank' });
+    if (outcome.status === 'rejected' && !(outcome.reason instanceof SessionEnded))
+      state.errors[section] = errorText(outcome.reason, bankName, { bank: 'The bank' });
   }
   changed();
 }
@@ -365,7 +366,10 @@ export function onServerEvent(event) {
       const change = /** @type {PaymentStatusEvent} */ (data);
       const known = state.payments.find((p) => p.id === change.paymentId);
       const now = { status: change.status, scaStatus: change.scaStatus ?? undefined };
-      log(event.type, known ? `Payment of ${money(known.instructedAmount)} to ${known.creditorName}: ${paymentShown(now).text}` : `A payment: ${paymentShown(now).text}`);
+      log(
+        event.type,
+        known ? `Payment of ${money(known.instructedAmount)} to ${known.creditorName}: ${paymentShown(now).text}` : `A payment: ${paymentShown(now).text}`,
+      );
       // The event says what changed; the payment itself (with a rejection's reason, say) is read from the API.
       void api
         .getPayment(change.paymentId)

@@ -7,8 +7,26 @@
 export type ServiceId = 'ais' | 'pis';
 export type ConnectionStatus = 'pending' | 'active' | 'reauth_required' | 'revoked' | 'failed';
 export type ConsentStatus = 'pending' | 'unknown' | 'received' | 'valid' | 'rejected' | 'revokedByPsu' | 'expired' | 'terminatedByTpp' | 'invalid';
-export type PaymentStatus = 'ACCC' | 'ACCP' | 'ACSC' | 'ACSP' | 'ACTC' | 'ACWC' | 'ACWP' | 'RCVD' | 'PDNG' | 'RJCT' | 'CANC' | 'ACFC' | 'PATC' | 'PART' | 'pending' | 'unknown' | 'failed';
-export type ScaStatus = 'received' | 'psuIdentified' | 'psuAuthenticated' | 'scaMethodSelected' | 'started' | 'unconfirmed' | 'finalised' | 'failed' | 'exempted';
+export type PaymentStatus =
+  | 'ACCC'
+  | 'ACCP'
+  | 'ACSC'
+  | 'ACSP'
+  | 'ACTC'
+  | 'ACWC'
+  | 'ACWP'
+  | 'RCVD'
+  | 'PDNG'
+  | 'RJCT'
+  | 'CANC'
+  | 'ACFC'
+  | 'PATC'
+  | 'PART'
+  | 'pending'
+  | 'unknown'
+  | 'failed';
+export type ScaStatus =
+  'received' | 'psuIdentified' | 'psuAuthenticated' | 'scaMethodSelected' | 'started' | 'unconfirmed' | 'finalised' | 'failed' | 'exempted';
 export type BookingStatus = 'booked' | 'pending';
 export type DataWarningCode = 'budget_spent' | 'rate_limited';
 

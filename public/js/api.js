@@ -123,10 +123,12 @@ export const deleteConsent = (id) => call('DELETE', `/api/v1/consents/${enc(id)}
 export const getAccounts = (consentId, { refresh } = {}) => call('GET', `/api/v1/consents/${enc(consentId)}/accounts${query({ refresh })}`);
 
 /** @param {string} consentId @param {string} accountId @param {{ refresh?: boolean }} [options] @returns {Promise<Balances>} */
-export const getBalances = (consentId, accountId, { refresh } = {}) => call('GET', `/api/v1/consents/${enc(consentId)}/accounts/${enc(accountId)}/balances${query({ refresh })}`);
+export const getBalances = (consentId, accountId, { refresh } = {}) =>
+  call('GET', `/api/v1/consents/${enc(consentId)}/accounts/${enc(accountId)}/balances${query({ refresh })}`);
 
 /** @param {string} consentId @param {string} accountId @param {TransactionQuery} [params] @returns {Promise<Transactions>} */
-export const getTransactions = (consentId, accountId, params = {}) => call('GET', `/api/v1/consents/${enc(consentId)}/accounts/${enc(accountId)}/transactions${query({ ...params })}`);
+export const getTransactions = (consentId, accountId, params = {}) =>
+  call('GET', `/api/v1/consents/${enc(consentId)}/accounts/${enc(accountId)}/transactions${query({ ...params })}`);
 
 /** @returns {Promise<PaymentList>} */
 export const listPayments = () => call('GET', '/api/v1/payments');
@@ -135,7 +137,8 @@ export const listPayments = () => call('GET', '/api/v1/payments');
  * The same key with the same body replays the first answer, so a retry can never pay twice.
  * @param {string} connectionId @param {CreatePayment} body @param {string} idempotencyKey @returns {Promise<Payment>}
  */
-export const createPayment = (connectionId, body, idempotencyKey) => call('POST', `/api/v1/connections/${enc(connectionId)}/payments`, { body, headers: { 'Idempotency-Key': idempotencyKey } });
+export const createPayment = (connectionId, body, idempotencyKey) =>
+  call('POST', `/api/v1/connections/${enc(connectionId)}/payments`, { body, headers: { 'Idempotency-Key': idempotencyKey } });
 
 /** @param {string} id @param {{ refresh?: boolean }} [options] @returns {Promise<Payment>} */
 export const getPayment = (id, { refresh } = {}) => call('GET', `/api/v1/payments/${enc(id)}${query({ refresh })}`);
@@ -145,4 +148,3 @@ export const getPayment = (id, { refresh } = {}) => call('GET', `/api/v1/payment
  * @param {string} id @returns {Promise<Payment | undefined>}
  */
 export const cancelPayment = (id) => call('DELETE', `/api/v1/payments/${enc(id)}`);
-

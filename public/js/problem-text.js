@@ -42,7 +42,9 @@ export const PROBLEM_TEXT = {
   bank_error: (p, { bank }) => (p.status === 422 ? `Rejected by ${bank}: ${bankReason(p)}.` : `${bank} answered with an error. Please try again later.`),
   bank_unavailable: (_p, { bank }) => `${bank} cannot be reached right now. Please try again in a few minutes.`,
   bank_timeout: (_p, { bank, action }) =>
-    action === 'payment' ? `${bank} did not answer in time. The payment may still have been made: check your bank app before paying again.` : `${bank} did not answer in time. Please try again.`,
+    action === 'payment'
+      ? `${bank} did not answer in time. The payment may still have been made: check your bank app before paying again.`
+      : `${bank} did not answer in time. Please try again.`,
   idempotency_key_reused: () => 'This payment was already sent with other details. Press Send again to make it a new payment.',
   idempotency_key_in_flight: () => 'This payment is still being sent. Wait a moment, then look at the list below.',
   payment_not_cancellable: () => 'This payment can no longer be cancelled.',
@@ -73,7 +75,13 @@ function bankReason(p) {
 export function errorText(error, bankName, context) {
   if (!(error instanceof ApiError)) {
     // fetch rejects with a TypeError when the network fails; anything else is a bug in this page.
-    return { text: error instanceof TypeError ? 'The server could not be reached. Check your connection and try again.' : 'Something went wrong in this page. Reload it and try again.', fields: [] };
+    return {
+      text:
+        error instanceof TypeError
+          ? 'The server could not be reached. Check your connection and try again.'
+          : 'Something went wrong in this page. Reload it and try again.',
+      fields: [],
+    };
   }
   const problem = error.problem;
   if (!problem) return { text: `Something went wrong (the server answered ${error.status}). Please try again.`, fields: [] };

@@ -131,7 +131,8 @@ export function rejectionReason(code) {
 /** @param {Connection} connection @returns {Shown} */
 export function connectionShown(connection) {
   const shown = CONNECTION_STATUS[connection.status];
-  if (connection.status === 'failed' && connection.failureReason) return { ...shown, detail: LOGIN_ERRORS[connection.failureReason] ?? LOGIN_ERRORS.bank_error };
+  if (connection.status === 'failed' && connection.failureReason)
+    return { ...shown, detail: LOGIN_ERRORS[connection.failureReason] ?? LOGIN_ERRORS.bank_error };
   return shown;
 }
 
@@ -155,7 +156,8 @@ export function paymentShown(payment) {
   if (payment.status === 'failed') return { ...status, detail: 'Your bank has no record of it, so nothing was paid. You can send it again.' };
   if (status.final || !payment.scaStatus) return status;
   const waitingForApproval = payment.status === 'RCVD' || payment.status === 'PATC' || payment.status === 'PDNG';
-  if (waitingForApproval && (payment.scaStatus === 'finalised' || payment.scaStatus === 'exempted')) return { text: 'Approved; the bank is processing it', tone: 'info' };
+  if (waitingForApproval && (payment.scaStatus === 'finalised' || payment.scaStatus === 'exempted'))
+    return { text: 'Approved; the bank is processing it', tone: 'info' };
   if (waitingForApproval && payment.scaStatus === 'failed') return { text: SCA_STATUS.failed, tone: 'bad' };
   if (waitingForApproval && payment.scaStatus !== 'received') return { ...status, detail: SCA_STATUS[payment.scaStatus] };
   return status;

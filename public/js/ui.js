@@ -32,7 +32,15 @@ export function actionButton({ key, label, busyLabel, onClick, kind, testid }) {
   const busy = state.busy.has(key);
   const button = h(
     'button',
-    { type: 'button', class: kind === 'danger' ? 'ghost danger' : (kind ?? ''), 'data-key': key, 'data-testid': testid, 'aria-busy': busy ? 'true' : undefined, disabled: busy, onclick: () => onClick() },
+    {
+      type: 'button',
+      class: kind === 'danger' ? 'ghost danger' : (kind ?? ''),
+      'data-key': key,
+      'data-testid': testid,
+      'aria-busy': busy ? 'true' : undefined,
+      disabled: busy,
+      onclick: () => onClick(),
+    },
     busy ? spinner() : undefined,
     busy ? busyLabel : label,
   );
@@ -93,7 +101,11 @@ function fieldLabel(input) {
 
 /** Grey placeholder lines while the first answer is on its way. @param {number} lines */
 export function skeleton(lines) {
-  return h('div', { class: 'skeleton', 'data-testid': 'loading', 'aria-busy': 'true', 'aria-label': 'Loading' }, Array.from({ length: lines }, () => h('div', { class: 'skeleton-line' })));
+  return h(
+    'div',
+    { class: 'skeleton', 'data-testid': 'loading', 'aria-busy': 'true', 'aria-label': 'Loading' },
+    Array.from({ length: lines }, () => h('div', { class: 'skeleton-line' })),
+  );
 }
 
 /**

@@ -16,16 +16,7 @@
  * - `unexpected`: anything we cannot interpret.
  */
 export type BankErrorKind =
-  | 'transient'
-  | 'timeout'
-  | 'unavailable'
-  | 'unreachable'
-  | 'misconfigured'
-  | 'token_invalid'
-  | 'consent_invalid'
-  | 'rate_limited'
-  | 'rejected'
-  | 'unexpected';
+  'transient' | 'timeout' | 'unavailable' | 'unreachable' | 'misconfigured' | 'token_invalid' | 'consent_invalid' | 'rate_limited' | 'rejected' | 'unexpected';
 
 export const BANK_ERROR_KINDS: readonly BankErrorKind[] = [
   'transient',

@@ -35,9 +35,7 @@ let exitCode = 1;
 try {
   await dataSource.initialize();
   const counts = await rotateVault(new ConnectionsStore(dataSource, new OutboxStore(dataSource)), vault);
-  console.log(
-    `Vault rotation to key "${vault.currentKeyId}": ${counts.rotated} rotated, ${counts.alreadyCurrent} already current, ${counts.failed} failed.`,
-  );
+  console.log(`Vault rotation to key "${vault.currentKeyId}": ${counts.rotated} rotated, ${counts.alreadyCurrent} already current, ${counts.failed} failed.`);
   exitCode = counts.failed > 0 ? 1 : 0;
 } catch (error) {
   // The driver's message only: a query error object also carries the query parameters (ciphertexts).

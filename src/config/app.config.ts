@@ -7,7 +7,6 @@ import { Flag, HttpUrl, HttpUrlList, Integer, OneOf, Pattern } from './rules.js'
 export const APP_MODES = ['sandbox', 'production'] as const;
 export type AppMode = (typeof APP_MODES)[number];
 
-
 class AppEnv {
   @OneOf(APP_MODES)
   APP_MODE: AppMode = 'sandbox';

@@ -103,7 +103,9 @@ export const authConfig = defineConfig('auth', (env, problems): AuthConfig => {
   const keySource = problems.isInvalid('AUTH_JWKS_URL') ? undefined : problems.collect(() => parseKeySource(raw, mode));
   const pemVariable = raw.AUTH_PUBLIC_KEY_FILE ? 'AUTH_PUBLIC_KEY_FILE' : 'AUTH_PUBLIC_KEY';
   const algorithms =
-    keySource && !problems.isInvalid('AUTH_ALGORITHMS') ? problems.collect(() => effectiveAlgorithms(keySource, [...new Set(raw.AUTH_ALGORITHMS)], pemVariable)) : undefined;
+    keySource && !problems.isInvalid('AUTH_ALGORITHMS')
+      ? problems.collect(() => effectiveAlgorithms(keySource, [...new Set(raw.AUTH_ALGORITHMS)], pemVariable))
+      : undefined;
   problems.throwIfAny();
   return {
     mode,
@@ -133,7 +135,8 @@ function parseKeySource(raw: AuthEnv, mode: AppMode): UserKeySource {
   if (raw.AUTH_JWKS_URL) {
     const url = new URL(raw.AUTH_JWKS_URL);
     // Keys fetched over plain http could be swapped in transit: only a local IdP may skip TLS.
-    if (url.protocol !== 'https:' && !LOCAL_HOSTS.has(url.hostname)) throw new ConfigError('AUTH_JWKS_URL must use https (http is accepted for localhost only)');
+    if (url.protocol !== 'https:' && !LOCAL_HOSTS.has(url.hostname))
+      throw new ConfigError('AUTH_JWKS_URL must use https (http is accepted for localhost only)');
     return { kind: 'jwks', url: url.href };
   }
   if (hasPem) {

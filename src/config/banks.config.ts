@@ -82,7 +82,6 @@ class BankEnv {
   @Integer(0, 3_600_000) STATUS_MIN_INTERVAL_MS = 1000;
 }
 
-
 export interface BankTls {
   cert: Buffer;
   key: Buffer;
@@ -212,12 +211,16 @@ const BANK_RULES: readonly ((bank: BankRuleInput) => void)[] = [
 ];
 
 function clientSecretIsSet({ prefix, raw, problems }: BankRuleInput): void {
-  if (!raw.CLIENT_SECRET && !raw.CLIENT_SECRET_FILE) problems.add(`${prefix}CLIENT_SECRET or ${prefix}CLIENT_SECRET_FILE must be set`, `${prefix}CLIENT_SECRET`);
+  if (!raw.CLIENT_SECRET && !raw.CLIENT_SECRET_FILE)
+    problems.add(`${prefix}CLIENT_SECRET or ${prefix}CLIENT_SECRET_FILE must be set`, `${prefix}CLIENT_SECRET`);
 }
 
 function subscriptionKeyHasValue({ prefix, raw, problems }: BankRuleInput): void {
   if ((raw.SUBSCRIPTION_KEY_HEADER || raw.SUBSCRIPTION_KEY_HEADERS?.length) && !raw.SUBSCRIPTION_KEY && !raw.SUBSCRIPTION_KEY_FILE) {
-    problems.add(`${prefix}SUBSCRIPTION_KEY or ${prefix}SUBSCRIPTION_KEY_FILE must be set when ${prefix}SUBSCRIPTION_KEY_HEADERS is`, `${prefix}SUBSCRIPTION_KEY`);
+    problems.add(
+      `${prefix}SUBSCRIPTION_KEY or ${prefix}SUBSCRIPTION_KEY_FILE must be set when ${prefix}SUBSCRIPTION_KEY_HEADERS is`,
+      `${prefix}SUBSCRIPTION_KEY`,
+    );
   }
 }
 
@@ -249,7 +252,10 @@ function connectPayRedirectHasNoQuery({ prefix, raw, problems }: BankRuleInput):
   if (raw.ADAPTER !== 'connectpay' || !raw.REDIRECT_URI || !URL.canParse(raw.REDIRECT_URI)) return;
   const url = new URL(raw.REDIRECT_URI);
   if (url.search || url.hash || raw.REDIRECT_URI.includes('?') || raw.REDIRECT_URI.includes('#')) {
-    problems.add(`${prefix}REDIRECT_URI must not have a query string or fragment (ConnectPay refuses a callback URL with query parameters)`, `${prefix}REDIRECT_URI`);
+    problems.add(
+      `${prefix}REDIRECT_URI must not have a query string or fragment (ConnectPay refuses a callback URL with query parameters)`,
+      `${prefix}REDIRECT_URI`,
+    );
   }
 }
 
@@ -277,10 +283,14 @@ function httpsInProduction({ prefix, mode, raw, problems }: BankRuleInput): void
 function floweCredentialsInProduction({ prefix, mode, raw, problems }: BankRuleInput): void {
   if (mode !== 'production' || raw.ADAPTER !== 'flowe') return;
   for (const name of ['TLS_CERT_FILE', 'TLS_KEY_FILE'] as const) {
-    if (!raw[name] && !problems.isInvalid(`${prefix}${name}`)) problems.add(`${prefix}${name} must be set in production mode (Flowe requires mutual TLS with the TPP's eIDAS QWAC)`, `${prefix}${name}`);
+    if (!raw[name] && !problems.isInvalid(`${prefix}${name}`))
+      problems.add(`${prefix}${name} must be set in production mode (Flowe requires mutual TLS with the TPP's eIDAS QWAC)`, `${prefix}${name}`);
   }
   if (!raw.SUBSCRIPTION_KEY && !raw.SUBSCRIPTION_KEY_FILE && !problems.isInvalid(`${prefix}SUBSCRIPTION_KEY`)) {
-    problems.add(`${prefix}SUBSCRIPTION_KEY or ${prefix}SUBSCRIPTION_KEY_FILE must be set in production mode (Flowe's API gateway requires it)`, `${prefix}SUBSCRIPTION_KEY`);
+    problems.add(
+      `${prefix}SUBSCRIPTION_KEY or ${prefix}SUBSCRIPTION_KEY_FILE must be set in production mode (Flowe's API gateway requires it)`,
+      `${prefix}SUBSCRIPTION_KEY`,
+    );
   }
 }
 

@@ -40,6 +40,11 @@ export const fairnessConfig = defineConfig('fairness', (env, problems): Fairness
     apiBankDeadlineMs: raw.API_BANK_DEADLINE_MS,
     bankCallsPerUser: raw.BANK_CALLS_PER_USER,
     bankCallsPerConnection: raw.BANK_CALLS_PER_CONNECTION,
-    rateLimit: { perUser: raw.RATE_LIMIT_PER_USER, windowMs: raw.RATE_LIMIT_WINDOW_SECONDS * 1000, store: raw.RATE_LIMIT_STORE, syncMs: raw.RATE_LIMIT_SYNC_MS },
+    rateLimit: {
+      perUser: raw.RATE_LIMIT_PER_USER,
+      windowMs: raw.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      store: raw.RATE_LIMIT_STORE,
+      syncMs: raw.RATE_LIMIT_SYNC_MS,
+    },
   };
 });

@@ -11,7 +11,18 @@ import { vaultConfig } from './vault.config.js';
 import { ConfigProblems, type ConfigNamespace, type Env } from './define-config.js';
 
 /** Every namespace, in the order they are validated at start-up. */
-export const CONFIG_NAMESPACES: readonly ConfigNamespace<unknown>[] = [appConfig, databaseConfig, banksConfig, vaultConfig, authConfig, schedulerConfig, eventsConfig, pisConfig, fairnessConfig, opsConfig];
+export const CONFIG_NAMESPACES: readonly ConfigNamespace<unknown>[] = [
+  appConfig,
+  databaseConfig,
+  banksConfig,
+  vaultConfig,
+  authConfig,
+  schedulerConfig,
+  eventsConfig,
+  pisConfig,
+  fairnessConfig,
+  opsConfig,
+];
 
 /**
  * Validates the whole configuration and throws one ConfigError listing every problem of every

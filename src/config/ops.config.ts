@@ -39,7 +39,8 @@ const MIN_TOKEN_LENGTH = 32;
 export const opsConfig = defineConfig('ops', (env, problems): OpsConfig => {
   const raw = validateEnv(OpsEnv, pickEnv(env, Object.keys(new OpsEnv()).concat('OPS_PORT', 'OPS_TOKEN', 'OPS_TOKEN_FILE')), problems);
   const token = valueOrFile(raw.OPS_TOKEN, raw.OPS_TOKEN_FILE, 'OPS_TOKEN', problems);
-  if (token !== undefined && token.length < MIN_TOKEN_LENGTH) problems.add(`OPS_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`, 'OPS_TOKEN');
+  if (token !== undefined && token.length < MIN_TOKEN_LENGTH)
+    problems.add(`OPS_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`, 'OPS_TOKEN');
   if (raw.OPS_PORT !== undefined && raw.OPS_PORT === raw.PORT && !problems.isInvalid('OPS_PORT')) problems.add('OPS_PORT must differ from PORT', 'OPS_PORT');
   problems.throwIfAny();
   const config: OpsConfig = {

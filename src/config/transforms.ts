@@ -1,11 +1,9 @@
 import { Transform } from 'class-transformer';
 
 /** Env values are strings; these turn them into the types the schema validates. */
-export const ToInt = () =>
-  Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value));
+export const ToInt = () => Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value));
 
-export const ToNumber = () =>
-  Transform(({ value }) => (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value));
+export const ToNumber = () => Transform(({ value }) => (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value));
 
 export const ToBool = () =>
   Transform(({ value }) => {

@@ -13,7 +13,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 /** Why the database is unavailable, as a short code for a log line (`57014`, `ECONNREFUSED`, `query_timeout`), or undefined. */
 export function databaseUnavailability(error: unknown, depth = 0): string | undefined {
   if (typeof error !== 'object' || error === null || depth > 5) return undefined;
-  const { code, message, driverError, cause, errors } = error as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; errors?: unknown };
+  const { code, message, driverError, cause, errors } = error as {
+    code?: unknown;
+    message?: unknown;
+    driverError?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
   if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || NETWORK_CODES.has(code))) return code;
   if (typeof message === 'string') {
     const known = DRIVER_MESSAGES.find(([pattern]) => pattern.test(message));

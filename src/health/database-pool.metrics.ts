@@ -16,7 +16,8 @@ type PoolCounts = Pick<pg.Pool, 'totalCount' | 'idleCount' | 'waitingCount'>;
 @Injectable()
 export class DatabasePoolMetrics {
   constructor(dataSource: DataSource, metrics: MetricsService) {
-    const pool = (): PoolCounts | undefined => (dataSource.isInitialized ? ((dataSource.driver as PostgresDriver).master as PoolCounts | undefined) : undefined);
+    const pool = (): PoolCounts | undefined =>
+      dataSource.isInitialized ? ((dataSource.driver as PostgresDriver).master as PoolCounts | undefined) : undefined;
     const registers = [metrics.registry];
     new Gauge({
       name: 'db_pool_connections',

@@ -36,7 +36,12 @@ export function constantHeaders(middleware: Handler): OutgoingHttpHeaders {
  * and, on the main port, answers before Express is entered at all (answerFirst).
  */
 export function answerLiveness(headers: OutgoingHttpHeaders, duration: Histogram<'method' | 'route' | 'status'>): Handler {
-  const fixed: OutgoingHttpHeaders = { ...headers, 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8', 'content-length': BODY.length };
+  const fixed: OutgoingHttpHeaders = {
+    ...headers,
+    'cache-control': 'no-store',
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': BODY.length,
+  };
   return (req, res, next) => {
     if (req.url !== ROUTE || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
     const started = process.hrtime.bigint();

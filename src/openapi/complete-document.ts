@@ -7,9 +7,16 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as 
 
 const header = (description: string, schema: SchemaObject, required = false) => ({ description, required, schema });
 
-const REQUEST_ID = header('The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem', { type: 'string', minLength: 1, maxLength: 128 }, true);
+const REQUEST_ID = header(
+  'The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem',
+  { type: 'string', minLength: 1, maxLength: 128 },
+  true,
+);
 const RETRY_AFTER = header('Seconds to wait before trying again', { type: 'string', pattern: '^[0-9]+$' });
-const IDEMPOTENT_REPLAYED = header('`true` when this is the stored answer to an earlier request with the same Idempotency-Key', { type: 'string', enum: ['true'] });
+const IDEMPOTENT_REPLAYED = header('`true` when this is the stored answer to an earlier request with the same Idempotency-Key', {
+  type: 'string',
+  enum: ['true'],
+});
 const WWW_AUTHENTICATE = header('`Bearer`, with the error when a token was sent', { type: 'string' });
 
 /**

@@ -65,7 +65,12 @@ export function generateSandboxCerts(dir: string, options: SandboxCertOptions = 
       ...leafExtensions('serverAuth'),
       {
         name: 'subjectAltName',
-        altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }, ...(options.serverHosts ?? []).map((value) => ({ type: 2, value }))],
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+          { type: 7, ip: '::1' },
+          ...(options.serverHosts ?? []).map((value) => ({ type: 2, value })),
+        ],
       },
     ],
   });
@@ -89,7 +94,16 @@ export function generateSandboxCerts(dir: string, options: SandboxCertOptions = 
     issuer: rogueCa,
     days,
     bits,
-    extensions: [...leafExtensions('serverAuth'), { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    extensions: [
+      ...leafExtensions('serverAuth'),
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
   });
 
   const write = (base: string, issued: Issuer): PemPair => {

@@ -203,7 +203,10 @@ export function sandboxOptionsFromEnv(env: Env, cwd: string): SandboxOptions {
   };
   const str = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
   const list = (name: string): string[] | undefined =>
-    str(name)?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    str(name)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
 
   return {
     port: int('SANDBOX_PORT', 0, 65535),

@@ -11,7 +11,18 @@ import { BankModesService } from './modes/bank-modes.service.js';
 import { OAuthStore } from './oauth/oauth-store.js';
 import { TokenService } from './oauth/token.service.js';
 
-const SHARED = [SandboxClock, SandboxDirectory, BankModesService, FaultsService, ConfigFaultsService, QuirksService, RequestLogService, StatusPollLimiter, OAuthStore, TokenService];
+const SHARED = [
+  SandboxClock,
+  SandboxDirectory,
+  BankModesService,
+  FaultsService,
+  ConfigFaultsService,
+  QuirksService,
+  RequestLogService,
+  StatusPollLimiter,
+  OAuthStore,
+  TokenService,
+];
 
 /** Config, modes, clock, demo data, OAuth state and the test knobs every other module uses. */
 @Global()

@@ -15,7 +15,8 @@ function useProductLogger(env: NodeJS.ProcessEnv): void {
   const level = env.LOG_LEVEL?.trim() || 'info';
   const format = env.LOG_FORMAT?.trim() || undefined;
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new SandboxConfigError(`LOG_LEVEL must be one of: ${LOG_LEVELS.join(', ')}`);
-  if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format)) throw new SandboxConfigError(`LOG_FORMAT must be one of: ${LOG_FORMATS.join(', ')}`);
+  if (format !== undefined && !(LOG_FORMATS as readonly string[]).includes(format))
+    throw new SandboxConfigError(`LOG_FORMAT must be one of: ${LOG_FORMATS.join(', ')}`);
   Logger.overrideLogger(new PinoNestLogger(createLogger('sandbox', level, resolveLogFormat(format as LogFormat | undefined))));
 }
 
@@ -26,11 +27,20 @@ async function main(): Promise<void> {
   const sandbox = await createSandboxApp(sandboxOptionsFromEnv(process.env, process.cwd()));
   const base = sandbox.config.publicUrl ?? sandbox.httpUrl;
   const mtls = PROFILES.map((p) => `${p} ${sandbox.config.modes[p].requireMtls ? 'required' : 'optional'}`).join(', ');
-  logger.log(`Sandbox ASPSP on ${sandbox.httpUrl}${sandbox.httpsUrl === undefined ? ' (no TLS: run npm run sandbox:certs)' : ` and ${sandbox.httpsUrl} (mTLS ${mtls})`}`);
+  logger.log(
+    `Sandbox ASPSP on ${sandbox.httpUrl}${sandbox.httpsUrl === undefined ? ' (no TLS: run npm run sandbox:certs)' : ` and ${sandbox.httpsUrl} (mTLS ${mtls})`}`,
+  );
   if (sandbox.bankHttpsUrls !== undefined) logger.log(`Per-bank TLS listeners: ${PROFILES.map((p) => `${p} ${sandbox.bankHttpsUrls![p]}`).join(', ')}`);
   logger.log(`ConnectPay authorize ${base}/connectpay/oauth/authorize, token /connectpay/oauth/token, API /connectpay/psd2/v1`);
-  logger.log(`Flowe IdP ${base}/flowe/idp/oauth2/v2.0/authorize, token /flowe/idp/oauth2/v2.0/token, AIS /flowe/openbankingais/v1, PIS /flowe/openbankingpis/v1`);
-  logger.log(`PSU app ${base}/psu — users ${sandbox.app.get(SandboxDirectory).data.persons.map((p) => p.username).join(', ')}, password "${SANDBOX_PASSWORD}", OTP ${SANDBOX_OTP}; admin ${base}/admin/...`);
+  logger.log(
+    `Flowe IdP ${base}/flowe/idp/oauth2/v2.0/authorize, token /flowe/idp/oauth2/v2.0/token, AIS /flowe/openbankingais/v1, PIS /flowe/openbankingpis/v1`,
+  );
+  logger.log(
+    `PSU app ${base}/psu — users ${sandbox.app
+      .get(SandboxDirectory)
+      .data.persons.map((p) => p.username)
+      .join(', ')}, password "${SANDBOX_PASSWORD}", OTP ${SANDBOX_OTP}; admin ${base}/admin/...`,
+  );
   // Tells `npm start`'s launcher (which forked this process) that the banks are up.
   process.send?.({ ready: true, url: sandbox.httpUrl });
   const stop = (): void => void sandbox.close().then(() => process.exit(0));
@@ -39,6 +49,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  new Logger('Sandbox').error(error instanceof SandboxConfigError ? `Configuration error: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error));
+  new Logger('Sandbox').error(
+    error instanceof SandboxConfigError ? `Configuration error: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error),
+  );
   process.exit(1);
 });

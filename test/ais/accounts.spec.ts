@@ -31,7 +31,11 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
   });
   afterAll(() => world.close());
 
-  const storedTransactionCount = () => withClient(world.bff.db.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM ais_transactions WHERE account_id = $1', [accountId])).rows[0].n as number);
+  const storedTransactionCount = () =>
+    withClient(
+      world.bff.db.url,
+      async (c) => (await c.query('SELECT count(*)::int AS n FROM ais_transactions WHERE account_id = $1', [accountId])).rows[0].n as number,
+    );
 
   it('reads the accounts from the bank the first time (attended, with the PSU’s IP), then serves the stored copy', async () => {
     const first = await api().get(`/api/v1/consents/${consentId}/accounts`).set(auth(alice.token)).expect(200);
@@ -70,7 +74,10 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
   it('reads every page of a multi-page history by following _links.next, each page attended', async () => {
     const before = (await aisReads(world.sandbox.httpUrl, bankConsentId)).length;
     const dateFrom = addDays(today, -400);
-    const res = await api().get(`/api/v1/consents/${consentId}/accounts/${accountId}/transactions?dateFrom=${dateFrom}&limit=1000`).set(auth(alice.token)).expect(200);
+    const res = await api()
+      .get(`/api/v1/consents/${consentId}/accounts/${accountId}/transactions?dateFrom=${dateFrom}&limit=1000`)
+      .set(auth(alice.token))
+      .expect(200);
     expect(res.body).toMatchObject({ accountId, source: 'bank', dateFrom, dateTo: today, bookingStatus: 'both', total: 304 });
     expect(res.body.transactions.booked).toHaveLength(300);
     expect(res.body.transactions.pending).toHaveLength(4);
@@ -132,7 +139,10 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
   });
 
   it('never answers 5xx to random query strings, and every error is problem+json', async () => {
-    const value = fc.oneof(fc.constantFrom('0000-01-01', '9999-12-31', '1e9', '-1', '', '..%2f', '2024-02-29', 'true', 'both', '__proto__'), fc.string({ maxLength: 20 }));
+    const value = fc.oneof(
+      fc.constantFrom('0000-01-01', '9999-12-31', '1e9', '-1', '', '..%2f', '2024-02-29', 'true', 'both', '__proto__'),
+      fc.string({ maxLength: 20 }),
+    );
     const key = fc.constantFrom('dateFrom', 'dateTo', 'bookingStatus', 'limit', 'offset', 'refresh', 'x');
     await fc.assert(
       fc.asyncProperty(fc.dictionary(key, value, { maxKeys: 4 }), async (query) => {
@@ -185,15 +195,23 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
   it('reflects pending → booked on the same row (a sandbox payment settling)', async () => {
     const token = await accessTokenOf(world.bff, alice.connectionId);
     // Straight to the bank (over the BFF's mutual TLS client), as another app of the PSU would pay.
-    const payment = await world.bff.app.get(AspspRegistry).get('flowe').api.call<{ paymentId: string }>({
-      method: 'POST',
-      operation: 'payment',
-      service: 'pis',
-      path: '/payments/sepa-credit-transfers',
-      accessToken: token,
-      psuIpAddress: '127.0.0.1',
-      json: { debtorAccount: { iban: FLOWE_IBAN }, creditorAccount: { iban: 'IT60X0542811101000000123456' }, creditorName: 'Mario Verdi', instructedAmount: { currency: 'EUR', amount: '12.34' } },
-    });
+    const payment = await world.bff.app
+      .get(AspspRegistry)
+      .get('flowe')
+      .api.call<{ paymentId: string }>({
+        method: 'POST',
+        operation: 'payment',
+        service: 'pis',
+        path: '/payments/sepa-credit-transfers',
+        accessToken: token,
+        psuIpAddress: '127.0.0.1',
+        json: {
+          debtorAccount: { iban: FLOWE_IBAN },
+          creditorAccount: { iban: 'IT60X0542811101000000123456' },
+          creditorName: 'Mario Verdi',
+          instructedAmount: { currency: 'EUR', amount: '12.34' },
+        },
+      });
     expect(payment.status).toBe(201);
     const paymentId = payment.body.paymentId;
     await decide(world.sandbox.httpUrl, 'payment', paymentId, 'approve');
@@ -215,12 +233,17 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
     await api().delete(`/api/v1/consents/${consentId}`).set(auth(alice.token)).expect(200);
     const renewed = await validConsent(world, alice);
     // The bank hands out different resourceIds with the new consent.
-    await withClient(world.bff.db.url, (c) => c.query("UPDATE ais_consent_accounts SET resource_id = 'OLD-' || resource_id WHERE consent_id = $1", [consentId]));
+    await withClient(world.bff.db.url, (c) =>
+      c.query("UPDATE ais_consent_accounts SET resource_id = 'OLD-' || resource_id WHERE consent_id = $1", [consentId]),
+    );
     const accounts = await api().get(`/api/v1/consents/${renewed}/accounts`).set(auth(alice.token)).expect(200);
     expect(accounts.body.accounts.map((a: { id: string }) => a.id)).toEqual([accountId]);
     const stored = await api().get(`/api/v1/consents/${renewed}/accounts/${accountId}/transactions?limit=1000`).set(auth(alice.token)).expect(200);
     expect(stored.body).toMatchObject({ source: 'storage', total: before.total, fetchedAt: before.fetchedAt });
-    const accountsRows = await withClient(world.bff.db.url, async (c) => (await c.query("SELECT count(*)::int AS n FROM ais_accounts WHERE iban = $1", [FLOWE_IBAN])).rows[0].n);
+    const accountsRows = await withClient(
+      world.bff.db.url,
+      async (c) => (await c.query('SELECT count(*)::int AS n FROM ais_accounts WHERE iban = $1', [FLOWE_IBAN])).rows[0].n,
+    );
     expect(accountsRows).toBe(1);
     // The old consent no longer serves anything.
     await api().get(`/api/v1/consents/${consentId}/accounts`).set(auth(alice.token)).expect(409);
@@ -249,13 +272,21 @@ describe('AIS data: the PSU-IP-Address is the client’s real IP', () => {
     const alice = await connect(world.bff.url, 'alice', 'connectpay');
     const consentId = await validConsent(world, alice);
     const bankId = await bankConsentIdOf(world.bff.db, consentId);
-    await request(world.bff.url).get(`/api/v1/consents/${consentId}/accounts?refresh=true`).set(auth(alice.token)).set('X-Forwarded-For', '198.51.100.66').expect(200);
+    await request(world.bff.url)
+      .get(`/api/v1/consents/${consentId}/accounts?refresh=true`)
+      .set(auth(alice.token))
+      .set('X-Forwarded-For', '198.51.100.66')
+      .expect(200);
     expect((await aisReads(world.sandbox.httpUrl, bankId)).at(-1)).toMatchObject({ psuIpPresent: true, psuIp: '127.0.0.1' });
 
     const behindProxy = await startTestBff(aisEnv(world.sandbox, { TRUST_PROXY: 'loopback' }), { db: world.bff.db });
     try {
       const token = await sandboxLogin(behindProxy.url, 'alice');
-      await request(behindProxy.url).get(`/api/v1/consents/${consentId}/accounts?refresh=true`).set(auth(token)).set('X-Forwarded-For', '198.51.100.66').expect(200);
+      await request(behindProxy.url)
+        .get(`/api/v1/consents/${consentId}/accounts?refresh=true`)
+        .set(auth(token))
+        .set('X-Forwarded-For', '198.51.100.66')
+        .expect(200);
       expect((await aisReads(world.sandbox.httpUrl, bankId)).at(-1)).toMatchObject({ psuIpPresent: true, psuIp: '198.51.100.66' });
     } finally {
       await behindProxy.close();

@@ -31,7 +31,11 @@ interface LedgerRow {
 
 function ledgerOf(world: AisWorld) {
   return (consentId: string) =>
-    withClient(world.bff.db.url, async (c) => (await c.query('SELECT resource, page, outcome FROM ais_unattended_reads WHERE consent_id = $1 ORDER BY id', [consentId])).rows as LedgerRow[]);
+    withClient(
+      world.bff.db.url,
+      async (c) =>
+        (await c.query('SELECT resource, page, outcome FROM ais_unattended_reads WHERE consent_id = $1 ORDER BY id', [consentId])).rows as LedgerRow[],
+    );
 }
 
 /** A time `ms` from now, give or take `slackMs`. */
@@ -86,7 +90,11 @@ describe('AIS budget, counted per call (Flowe): every unattended request is char
 
     // The balances came with the list: stored, no balances call; the answer says the budget and the next refresh.
     const accounts = await api().get(`/api/v1/consents/${consentId}/accounts`).set(auth(alice.token)).expect(200);
-    expect(accounts.body).toMatchObject({ source: 'storage', budget: { limit: 4, used: 2, remaining: 2, counting: 'per_call', nextUnitAt: expect.any(String) }, nextRefreshAt: expect.any(String) });
+    expect(accounts.body).toMatchObject({
+      source: 'storage',
+      budget: { limit: 4, used: 2, remaining: 2, counting: 'per_call', nextUnitAt: expect.any(String) },
+      nextRefreshAt: expect.any(String),
+    });
     expect(accounts.body.warning).toBeUndefined();
     const accountId = accounts.body.accounts[0].id as string;
     const balances = await api().get(`/api/v1/consents/${consentId}/accounts/${accountId}/balances`).set(auth(alice.token)).expect(200);
@@ -105,7 +113,11 @@ describe('AIS budget, counted per call (Flowe): every unattended request is char
 
     // The frontend still gets data: the stored copy, with a warning saying why and until when.
     const stored = await api().get(`/api/v1/consents/${consentId}/accounts`).set(auth(alice.token)).expect(200);
-    expect(stored.body).toMatchObject({ source: 'storage', budget: { used: 4, remaining: 0 }, warning: { code: 'budget_spent', detail: expect.stringMatching(/4 background reads/), nextRefreshAt: expect.any(String) } });
+    expect(stored.body).toMatchObject({
+      source: 'storage',
+      budget: { used: 4, remaining: 0 },
+      warning: { code: 'budget_spent', detail: expect.stringMatching(/4 background reads/), nextRefreshAt: expect.any(String) },
+    });
     // Attended reads do not spend the budget and still work.
     const attended = await api().get(`/api/v1/consents/${consentId}/accounts?refresh=true`).set(auth(alice.token)).expect(200);
     expect(attended.body.source).toBe('bank');
@@ -115,7 +127,9 @@ describe('AIS budget, counted per call (Flowe): every unattended request is char
 
     // 24 hours later on both sides, the budget is back; never a 429. Rows long past the window are pruned.
     await passTime(world, 86_400);
-    await withClient(world.bff.db.url, (c) => c.query("INSERT INTO ais_unattended_reads (consent_id, resource, page, read_at) VALUES ($1, '/accounts', 1, now() - interval '9 days')", [consentId]));
+    await withClient(world.bff.db.url, (c) =>
+      c.query("INSERT INTO ais_unattended_reads (consent_id, resource, page, read_at) VALUES ($1, '/accounts', 1, now() - interval '9 days')", [consentId]),
+    );
     await expect(refresher().refreshUnattended(consentId)).resolves.toMatchObject({ refreshed: true, scope: 'complete', units: 2 });
     expect(await ledger(consentId)).toHaveLength(6);
     expect((await aisReads(world.sandbox.httpUrl, bankId)).filter((r) => r.status === 429)).toEqual([]);
@@ -135,7 +149,11 @@ describe('AIS budget, counted per call (Flowe): every unattended request is char
     expect((await aisReads(world.sandbox.httpUrl, bankId)).length).toBe(count);
     expect(await ledger(consentId)).toEqual([{ resource: '/accounts', page: 1, outcome: 'rate_limited' }]);
     const stored = await api().get(`/api/v1/consents/${consentId}/accounts`).set(auth(alice.token)).expect(200);
-    expect(stored.body).toMatchObject({ source: 'storage', budget: { used: 1, remaining: 0 }, warning: { code: 'rate_limited', nextRefreshAt: limited.nextAllowedAt!.toISOString() } });
+    expect(stored.body).toMatchObject({
+      source: 'storage',
+      budget: { used: 1, remaining: 0 },
+      warning: { code: 'rate_limited', nextRefreshAt: limited.nextAllowedAt!.toISOString() },
+    });
     // The PSU in front of the app can still read now.
     await api().get(`/api/v1/consents/${consentId}/accounts?refresh=true`).set(auth(alice.token)).expect(200);
     expect(await scrape(world.bff.url)).toMatch(/^ais_unattended_429_total\{[^}]*aspsp="flowe"[^}]*\} [1-9]/m);
@@ -165,10 +183,16 @@ describe('AIS budget, counted per call (Flowe): every unattended request is char
 
   it('charges nothing when no request reached the bank (the token could not be refreshed), and throws for the scheduler’s backoff', async () => {
     const consentId = await validConsent(world, alice);
-    await withClient(world.bff.db.url, (c) => c.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [alice.connectionId]));
+    await withClient(world.bff.db.url, (c) =>
+      c.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [alice.connectionId]),
+    );
     await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'token', errorRate: 1, errorStatus: 503 });
     try {
-      await expect(refresher().refreshUnattended(consentId)).rejects.toMatchObject({ name: 'BankError', aspspId: 'flowe', kind: expect.stringMatching(/^(transient|unavailable)$/) });
+      await expect(refresher().refreshUnattended(consentId)).rejects.toMatchObject({
+        name: 'BankError',
+        aspspId: 'flowe',
+        kind: expect.stringMatching(/^(transient|unavailable)$/),
+      });
       expect(await ledger(consentId)).toEqual([]);
     } finally {
       await admin(world.sandbox.httpUrl, 'faults', undefined, 'DELETE');
@@ -233,7 +257,6 @@ describe('AIS budget, counted per call: pages are uses', () => {
     const stored = await withClient(world.bff.db.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM ais_transactions')).rows[0].n as number);
     expect(stored).toBe(0);
   });
-
 });
 
 describe('AIS budget, counted per call: a bank that ignores withBalance', () => {
@@ -252,7 +275,10 @@ describe('AIS budget, counted per call: a bank that ignores withBalance', () => 
       ['balances', 200],
     ]);
     const accounts = await request(world.bff.url).get(`/api/v1/consents/${consentId}/accounts`).set(auth(alice.token)).expect(200);
-    const balances = await request(world.bff.url).get(`/api/v1/consents/${consentId}/accounts/${accounts.body.accounts[0].id}/balances`).set(auth(alice.token)).expect(200);
+    const balances = await request(world.bff.url)
+      .get(`/api/v1/consents/${consentId}/accounts/${accounts.body.accounts[0].id}/balances`)
+      .set(auth(alice.token))
+      .expect(200);
     expect(balances.body).toMatchObject({ source: 'storage', balances: [{ balanceType: 'closingBooked' }, { balanceType: 'interimAvailable' }] });
   });
 });
@@ -267,7 +293,8 @@ describe('AIS budget, counted per call: the budget goes to the least recently re
     const carol = await connect(world.bff.url, 'carol', 'flowe');
     const consentId = await validConsent(world, carol, { frequencyPerDay: 3 });
     const bankId = await bankConsentIdOf(world.bff.db, consentId);
-    const transactionReads = async () => (await unattendedUses(world.sandbox.httpUrl, bankId)).filter((r) => r.route === 'transactions').map((r) => r.resourceId);
+    const transactionReads = async () =>
+      (await unattendedUses(world.sandbox.httpUrl, bankId)).filter((r) => r.route === 'transactions').map((r) => r.resourceId);
     await expect(refresher().refreshUnattended(consentId)).resolves.toMatchObject({ refreshed: true, scope: 'partial', units: 3 });
     const [first, second, third] = ['ACC30D0D152D7257', 'ACC80F7CB3B9FDBB', 'ACC45A89A2CF6A9E'];
     expect(await transactionReads()).toEqual([first, second]);
@@ -323,7 +350,11 @@ describe('AIS budget configured per resource (FLOWE_AIS_BUDGET_COUNTING=per_reso
     const uses = await unattendedUses(world.sandbox.httpUrl, bankId);
     expect(uses.every((r) => r.status === 200)).toBe(true);
     expect(uses.filter((r) => r.route === 'accounts')).toHaveLength(2);
-    const reads = await withClient(world.bff.db.url, async (c) => (await c.query("SELECT resource, count(*)::int AS n FROM ais_unattended_reads WHERE consent_id = $1 AND page = 1 GROUP BY resource", [consentId])).rows);
+    const reads = await withClient(
+      world.bff.db.url,
+      async (c) =>
+        (await c.query('SELECT resource, count(*)::int AS n FROM ais_unattended_reads WHERE consent_id = $1 AND page = 1 GROUP BY resource', [consentId])).rows,
+    );
     expect(reads).toHaveLength(4);
     expect(reads.every((r: { n: number }) => r.n === 2)).toBe(true);
   });

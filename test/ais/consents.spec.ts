@@ -36,10 +36,19 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
 
   it('creates a Flowe global consent with working defaults, stores it as received and queues its polling', async () => {
     const consent = await createConsent(world.bff.url, flowe);
-    expect(consent).toMatchObject({ status: 'received', validUntil: addDays(today, 90), frequencyPerDay: 4, recurringIndicator: true, reconsentRequired: false, aspspId: 'flowe' });
+    expect(consent).toMatchObject({
+      status: 'received',
+      validUntil: addDays(today, 90),
+      frequencyPerDay: 4,
+      recurringIndicator: true,
+      reconsentRequired: false,
+      aspspId: 'flowe',
+    });
     expect(JSON.stringify(consent)).not.toMatch(/token|AAAC/i); // neither a token nor the bank's consent id
     const bankId = await bankConsentIdOf(world.bff.db, consent.id);
-    const pending = (await (await fetch(`${world.sandbox.httpUrl}/psu/api/pending?username=alice`)).json()) as { consents: { id: string; access: unknown; validUntil: string; frequencyPerDay: number; recurringIndicator: boolean }[] };
+    const pending = (await (await fetch(`${world.sandbox.httpUrl}/psu/api/pending?username=alice`)).json()) as {
+      consents: { id: string; access: unknown; validUntil: string; frequencyPerDay: number; recurringIndicator: boolean }[];
+    };
     expect(pending.consents.find((c) => c.id === bankId)).toMatchObject({
       access: { availableAccounts: 'allAccounts', allPsd2: 'allAccounts' },
       validUntil: addDays(today, 90),
@@ -60,12 +69,19 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
     const consent = await createConsent(world.bff.url, connectpay, { validUntil: addDays(today, 400), frequencyPerDay: 2 });
     expect(consent).toMatchObject({ status: 'received', validUntil: addDays(today, 90), frequencyPerDay: 2 });
     const bankId = await bankConsentIdOf(world.bff.db, consent.id);
-    const pending = (await (await fetch(`${world.sandbox.httpUrl}/psu/api/pending?username=alice`)).json()) as { consents: { id: string; access: unknown; validUntil: string }[] };
+    const pending = (await (await fetch(`${world.sandbox.httpUrl}/psu/api/pending?username=alice`)).json()) as {
+      consents: { id: string; access: unknown; validUntil: string }[];
+    };
     expect(pending.consents.find((c) => c.id === bankId)).toMatchObject({ access: { allPsd2: 'allAccounts' }, validUntil: addDays(today, 90) });
   });
 
   it.each([
-    ['recurringIndicator false', { recurringIndicator: false }, 'recurringIndicator', /Flowe rule: must be true; for a one-shot consent send frequencyPerDay 1 and validUntil today/],
+    [
+      'recurringIndicator false',
+      { recurringIndicator: false },
+      'recurringIndicator',
+      /Flowe rule: must be true; for a one-shot consent send frequencyPerDay 1 and validUntil today/,
+    ],
     ['validUntil beyond today + 90 days', { validUntil: addDays(today, 91) }, 'validUntil', /Flowe rule: cannot be later than today \(UTC\) \+ 90 days/],
     ['frequencyPerDay above 4', { frequencyPerDay: 5 }, 'frequencyPerDay', /Flowe rule: cannot be greater than 4/],
     ['validUntil in the past', { validUntil: addDays(today, -1) }, 'validUntil', /must not be in the past/],
@@ -108,7 +124,10 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
     // Without the bank's id there is nothing to ask: no poll item; the user can end it (no bank call).
     expect(await pollItems(world.bff.db, failed.body.consentId)).toEqual([]);
     const deletes = (await bankRequests(world.sandbox.httpUrl, { route: 'consent-delete' })).length;
-    expect((await api().delete(`/api/v1/consents/${failed.body.consentId}`).set(auth(flowe.token)).expect(200)).body).toMatchObject({ status: 'terminatedByTpp', statusReason: 'bank_id_unknown' });
+    expect((await api().delete(`/api/v1/consents/${failed.body.consentId}`).set(auth(flowe.token)).expect(200)).body).toMatchObject({
+      status: 'terminatedByTpp',
+      statusReason: 'bank_id_unknown',
+    });
     expect((await bankRequests(world.sandbox.httpUrl, { route: 'consent-delete' })).length).toBe(deletes);
 
     // (A good answer in between keeps the bank's circuit breaker closed after the failures above.)
@@ -121,7 +140,9 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
     await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'consents', force429: true, times: 1 });
     await api().post(`/api/v1/connections/${flowe.connectionId}/consents`).set(auth(flowe.token)).send({}).expect(503);
     expect((await list()).length).toBe(before + 2);
-    expect(await withClient(world.bff.db.url, async (c) => (await c.query("SELECT count(*)::int AS n FROM ais_consents WHERE status = 'pending'")).rows[0].n)).toBe(0);
+    expect(
+      await withClient(world.bff.db.url, async (c) => (await c.query("SELECT count(*)::int AS n FROM ais_consents WHERE status = 'pending'")).rows[0].n),
+    ).toBe(0);
     await admin(world.sandbox.httpUrl, 'faults', undefined, 'DELETE');
   });
 
@@ -131,7 +152,11 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
   });
 
   it('refuses a ConnectPay one-off consent used more than once a day (Berlin Group rule)', async () => {
-    const res = await api().post(`/api/v1/connections/${connectpay.connectionId}/consents`).set(auth(connectpay.token)).send({ recurringIndicator: false, frequencyPerDay: 3 }).expect(400);
+    const res = await api()
+      .post(`/api/v1/connections/${connectpay.connectionId}/consents`)
+      .set(auth(connectpay.token))
+      .send({ recurringIndicator: false, frequencyPerDay: 3 })
+      .expect(400);
     expect(res.body.errors).toEqual([{ field: 'frequencyPerDay', message: expect.stringMatching(/one-off consent/) }]);
     const oneOff = await createConsent(world.bff.url, connectpay, { recurringIndicator: false });
     expect(oneOff).toMatchObject({ recurringIndicator: false, frequencyPerDay: 1, validUntil: today });
@@ -234,8 +259,17 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
     const bankId = await bankConsentIdOf(world.bff.db, id);
     await fetch(`${world.sandbox.httpUrl}/admin/consents/${bankId}/revoke`, { method: 'POST' });
     const res = await api().get(`/api/v1/consents/${id}/accounts?refresh=true`).set(auth(flowe.token)).expect(409);
-    expect(res.body).toMatchObject({ code: 'reconsent_required', consentStatus: 'revokedByPsu', reconsentRequired: true, aspspId: 'flowe', bankCode: 'CONSENT_INVALID' });
-    expect((await api().get(`/api/v1/consents/${id}`).set(auth(flowe.token)).expect(200)).body).toMatchObject({ status: 'revokedByPsu', reconsentRequired: true });
+    expect(res.body).toMatchObject({
+      code: 'reconsent_required',
+      consentStatus: 'revokedByPsu',
+      reconsentRequired: true,
+      aspspId: 'flowe',
+      bankCode: 'CONSENT_INVALID',
+    });
+    expect((await api().get(`/api/v1/consents/${id}`).set(auth(flowe.token)).expect(200)).body).toMatchObject({
+      status: 'revokedByPsu',
+      reconsentRequired: true,
+    });
     expect(await pollItems(world.bff.db, id)).toEqual([]);
   });
 
@@ -243,13 +277,21 @@ describe('AIS consents: creation within the bank’s rules, status, deletion, re
     const id = await validConsent(world, flowe);
     await withClient(world.bff.db.url, (c) => c.query("UPDATE ais_consents SET bank_consent_id = 'AAACNOTKNOWN00000X' WHERE id = $1", [id]));
     const res = await api().get(`/api/v1/consents/${id}/accounts?refresh=true`).set(auth(flowe.token)).expect(409);
-    expect(res.body).toMatchObject({ consentStatus: 'invalid', reconsentRequired: true, bankCode: 'CONSENT_UNKNOWN', tppMessages: [expect.objectContaining({ code: 'CONSENT_UNKNOWN' })] });
-    expect((await api().get(`/api/v1/consents/${id}`).set(auth(flowe.token)).expect(200)).body).toMatchObject({ status: 'invalid', statusReason: 'CONSENT_UNKNOWN' });
+    expect(res.body).toMatchObject({
+      consentStatus: 'invalid',
+      reconsentRequired: true,
+      bankCode: 'CONSENT_UNKNOWN',
+      tppMessages: [expect.objectContaining({ code: 'CONSENT_UNKNOWN' })],
+    });
+    expect((await api().get(`/api/v1/consents/${id}`).set(auth(flowe.token)).expect(200)).body).toMatchObject({
+      status: 'invalid',
+      statusReason: 'CONSENT_UNKNOWN',
+    });
   });
 
   it('expires a valid consent once its validUntil has passed, with its event', async () => {
     const id = await validConsent(world, flowe);
-    await withClient(world.bff.db.url, (c) => c.query("UPDATE ais_consents SET valid_until = current_date - 1 WHERE id = $1", [id]));
+    await withClient(world.bff.db.url, (c) => c.query('UPDATE ais_consents SET valid_until = current_date - 1 WHERE id = $1', [id]));
     const res = await api().get(`/api/v1/consents/${id}`).set(auth(flowe.token)).expect(200);
     expect(res.body).toMatchObject({ status: 'expired', reconsentRequired: true, statusReason: 'valid_until_passed' });
     expect((await outboxEvents(world.bff.db, id)).map((e) => e.payload.status)).toEqual(['received', 'valid', 'expired']);
@@ -266,7 +308,11 @@ describe('AIS consents: the bank says the consent expired (sandbox clock)', () =
     const flowe = await connect(world.bff.url, 'alice', 'flowe');
     const id = await validConsent(world, flowe, { frequencyPerDay: 1, validUntil: utcDate() });
     await request(world.bff.url).get(`/api/v1/consents/${id}/accounts`).set(auth(flowe.token)).expect(200);
-    await fetch(`${world.sandbox.httpUrl}/admin/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceSeconds: 86_400 + 60 }) });
+    await fetch(`${world.sandbox.httpUrl}/admin/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ advanceSeconds: 86_400 + 60 }),
+    });
     const res = await request(world.bff.url).get(`/api/v1/consents/${id}/accounts?refresh=true`).set(auth(flowe.token)).expect(409);
     expect(res.body).toMatchObject({ consentStatus: 'expired', reconsentRequired: true, bankCode: 'CONSENT_EXPIRED' });
     // The stored copy is not served through an expired consent either.
@@ -275,7 +321,17 @@ describe('AIS consents: the bank says the consent expired (sandbox clock)', () =
 
   it('keeps the bank’s own code when it refuses a consent request (its day is ahead of ours now)', async () => {
     const connectpay = await connect(world.bff.url, 'alice', 'connectpay');
-    const res = await request(world.bff.url).post(`/api/v1/connections/${connectpay.connectionId}/consents`).set(auth(connectpay.token)).send({ validUntil: utcDate() }).expect(422);
-    expect(res.body).toMatchObject({ code: 'bank_rejected', aspspId: 'connectpay', bankErrorKind: 'rejected', bankCode: 'TIMESTAMP_INVALID', tppMessages: [expect.objectContaining({ code: 'TIMESTAMP_INVALID', path: 'validUntil' })] });
+    const res = await request(world.bff.url)
+      .post(`/api/v1/connections/${connectpay.connectionId}/consents`)
+      .set(auth(connectpay.token))
+      .send({ validUntil: utcDate() })
+      .expect(422);
+    expect(res.body).toMatchObject({
+      code: 'bank_rejected',
+      aspspId: 'connectpay',
+      bankErrorKind: 'rejected',
+      bankCode: 'TIMESTAMP_INVALID',
+      tppMessages: [expect.objectContaining({ code: 'TIMESTAMP_INVALID', path: 'validUntil' })],
+    });
   });
 });

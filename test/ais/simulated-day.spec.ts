@@ -3,7 +3,18 @@ import { PollWorker } from '../../src/modules/scheduler/poll-worker.service.js';
 import { nextStatusWindow } from '../support/bank-world.js';
 import { withClient } from '../support/database.js';
 import { until } from '../scheduler/support.js';
-import { bankConsentIdOf, connect, createConsent, decide, passTime, pollItems, startAisWorld, unattendedUses, type AisWorld, type LoggedBankRequest } from './support.js';
+import {
+  bankConsentIdOf,
+  connect,
+  createConsent,
+  decide,
+  passTime,
+  pollItems,
+  startAisWorld,
+  unattendedUses,
+  type AisWorld,
+  type LoggedBankRequest,
+} from './support.js';
 
 const STEP_SECONDS = 30 * 60;
 const HOURS = 48;
@@ -51,25 +62,31 @@ async function simulateTwoDays(world: AisWorld): Promise<{ uses: LoggedBankReque
   return { uses: await unattendedUses(world.sandbox.httpUrl, bankId), consentId: consent.id };
 }
 
-describe.each<BudgetCounting>(['per_call', 'per_resource'])('a simulated day of background refreshes: the sandbox counts %s, the BFF per call (default)', (sandboxCounting) => {
-  let world: AisWorld;
-  afterAll(() => world.close());
+describe.each<BudgetCounting>(['per_call', 'per_resource'])(
+  'a simulated day of background refreshes: the sandbox counts %s, the BFF per call (default)',
+  (sandboxCounting) => {
+    let world: AisWorld;
+    afterAll(() => world.close());
 
-  it('uses the Consent-ID at most frequencyPerDay times in any 24 h, never gets a 429, and refreshes all three accounts each day', async () => {
-    world = await startAisWorld({ sandbox: { modes: { flowe: { budgetCounting: sandboxCounting } } } });
-    const { uses } = await simulateTwoDays(world);
-    expect(uses.filter((u) => u.status !== 200)).toEqual([]);
-    expect(busiestDay(uses, () => 'consent')).toBeLessThanOrEqual(4);
-    // One refresh a day fits: the list with balances, then each account's transactions since the last refresh (one page).
-    const days = [uses.filter((u) => Date.parse(u.sandboxTime) < Date.parse(uses[0]!.sandboxTime) + DAY_MS), uses.filter((u) => Date.parse(u.sandboxTime) >= Date.parse(uses[0]!.sandboxTime) + DAY_MS)];
-    for (const day of days) {
-      expect(day.map((u) => u.route)).toEqual(['accounts', 'transactions', 'transactions', 'transactions']);
-      expect(new Set(day.filter((u) => u.route === 'transactions').map((u) => u.resourceId)).size).toBe(3);
-    }
-    const stats = (await (await fetch(`${world.sandbox.httpUrl}/admin/stats`)).json()) as { stats: Record<string, Record<string, Record<string, number>>> };
-    for (const route of Object.values(stats.stats.flowe ?? {})) expect(route['429']).toBeUndefined();
-  });
-});
+    it('uses the Consent-ID at most frequencyPerDay times in any 24 h, never gets a 429, and refreshes all three accounts each day', async () => {
+      world = await startAisWorld({ sandbox: { modes: { flowe: { budgetCounting: sandboxCounting } } } });
+      const { uses } = await simulateTwoDays(world);
+      expect(uses.filter((u) => u.status !== 200)).toEqual([]);
+      expect(busiestDay(uses, () => 'consent')).toBeLessThanOrEqual(4);
+      // One refresh a day fits: the list with balances, then each account's transactions since the last refresh (one page).
+      const days = [
+        uses.filter((u) => Date.parse(u.sandboxTime) < Date.parse(uses[0]!.sandboxTime) + DAY_MS),
+        uses.filter((u) => Date.parse(u.sandboxTime) >= Date.parse(uses[0]!.sandboxTime) + DAY_MS),
+      ];
+      for (const day of days) {
+        expect(day.map((u) => u.route)).toEqual(['accounts', 'transactions', 'transactions', 'transactions']);
+        expect(new Set(day.filter((u) => u.route === 'transactions').map((u) => u.resourceId)).size).toBe(3);
+      }
+      const stats = (await (await fetch(`${world.sandbox.httpUrl}/admin/stats`)).json()) as { stats: Record<string, Record<string, Record<string, number>>> };
+      for (const route of Object.values(stats.stats.flowe ?? {})) expect(route['429']).toBeUndefined();
+    });
+  },
+);
 
 describe('a simulated day with the BFF and the sandbox both counting per resource', () => {
   let world: AisWorld;
@@ -87,8 +104,15 @@ describe('a simulated day with the BFF and the sandbox both counting per resourc
     expect(times.length).toBeGreaterThanOrEqual(7);
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(6 * 3_600_000);
     // Each account's transactions were read as often (a later page continues a read: the ledger records it uncounted).
-    const reads = await withClient(world.bff.db.url, async (c) =>
-      (await c.query("SELECT resource, count(*) FILTER (WHERE page = 1)::int AS reads FROM ais_unattended_reads WHERE consent_id = $1 AND resource LIKE '%/transactions' GROUP BY resource", [consentId])).rows as { reads: number }[],
+    const reads = await withClient(
+      world.bff.db.url,
+      async (c) =>
+        (
+          await c.query(
+            "SELECT resource, count(*) FILTER (WHERE page = 1)::int AS reads FROM ais_unattended_reads WHERE consent_id = $1 AND resource LIKE '%/transactions' GROUP BY resource",
+            [consentId],
+          )
+        ).rows as { reads: number }[],
     );
     expect(reads).toHaveLength(3);
     expect(reads.every((r) => r.reads === times.length)).toBe(true);

@@ -16,7 +16,16 @@ const today = utcDate();
 const range = { dateFrom: addDays(today, -90), dateTo: today, bookingStatus: 'both' as const };
 
 function tx(over: Partial<BankTransaction>): BankTransaction {
-  return { bookingStatus: 'booked', bookingDate: addDays(today, -3), valueDate: addDays(today, -3), amount: '-4.50', currency: 'EUR', creditorName: 'Bar Roma', remittanceInformationUnstructured: 'Coffee', ...over };
+  return {
+    bookingStatus: 'booked',
+    bookingDate: addDays(today, -3),
+    valueDate: addDays(today, -3),
+    amount: '-4.50',
+    currency: 'EUR',
+    creditorName: 'Bar Roma',
+    remittanceInformationUnstructured: 'Coffee',
+    ...over,
+  };
 }
 
 /** The store on a real PostgreSQL with the real migrations, built with `new`. */
@@ -42,12 +51,23 @@ describe('AIS store: idempotent upserts keyed for re-consent', () => {
       [userId],
     );
     return ds.getRepository(AisConsent).save({
-      userId, connectionId: connection.id, aspspId: 'flowe', bankConsentId: randomUUID(), status: 'valid', statusReason: null,
-      validUntil: addDays(today, 90), frequencyPerDay: 4, recurringIndicator: true, budgetBlockedUntil: null, accountsFetchedAt: null, statusChangedAt: new Date(),
+      userId,
+      connectionId: connection.id,
+      aspspId: 'flowe',
+      bankConsentId: randomUUID(),
+      status: 'valid',
+      statusReason: null,
+      validUntil: addDays(today, 90),
+      frequencyPerDay: 4,
+      recurringIndicator: true,
+      budgetBlockedUntil: null,
+      accountsFetchedAt: null,
+      statusChangedAt: new Date(),
     });
   }
 
-  const count = async (accountId: string) => (await ds.query('SELECT count(*)::int AS n FROM ais_transactions WHERE account_id = $1', [accountId]))[0].n as number;
+  const count = async (accountId: string) =>
+    (await ds.query('SELECT count(*)::int AS n FROM ais_transactions WHERE account_id = $1', [accountId]))[0].n as number;
 
   it('maps a re-consent with new resourceIds to the same account by IBAN, per user', async () => {
     const first = await consent();
@@ -72,7 +92,10 @@ describe('AIS store: idempotent upserts keyed for re-consent', () => {
       { resourceId: 'M-USD', iban: 'LT443250010000000101', currency: 'USD' },
     ]);
     const links = await store.linkedAccounts(c.id);
-    expect(links.map((l) => [l.resourceId, l.account.currency])).toEqual([['M-EUR', 'EUR'], ['M-USD', 'USD']]);
+    expect(links.map((l) => [l.resourceId, l.account.currency])).toEqual([
+      ['M-EUR', 'EUR'],
+      ['M-USD', 'USD'],
+    ]);
     expect(new Set(links.map((l) => l.account.id)).size).toBe(2);
   });
 

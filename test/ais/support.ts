@@ -32,12 +32,19 @@ export async function createConsent(bffUrl: string, c: Connected, body: Record<s
 }
 
 export async function bankConsentIdOf(db: TestDatabase, consentId: string): Promise<string> {
-  return withClient(db.url, async (client) => (await client.query('SELECT bank_consent_id FROM ais_consents WHERE id = $1', [consentId])).rows[0].bank_consent_id as string);
+  return withClient(
+    db.url,
+    async (client) => (await client.query('SELECT bank_consent_id FROM ais_consents WHERE id = $1', [consentId])).rows[0].bank_consent_id as string,
+  );
 }
 
 /** The PSU approves (or rejects) in the bank app. */
 export async function decide(sandboxUrl: string, kind: 'consent' | 'payment', id: string, decision: 'approve' | 'reject'): Promise<void> {
-  const res = await fetch(`${sandboxUrl}/psu/api/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind, id, decision }) });
+  const res = await fetch(`${sandboxUrl}/psu/api/decisions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ kind, id, decision }),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -77,11 +84,16 @@ export async function aisReads(sandboxUrl: string, bankConsentId: string): Promi
 }
 
 export async function outboxEvents(db: TestDatabase, consentId: string): Promise<{ type: string; payload: Record<string, unknown> }[]> {
-  return withClient(db.url, async (client) => (await client.query("SELECT type, payload FROM outbox_events WHERE payload->>'consentId' = $1 ORDER BY id", [consentId])).rows);
+  return withClient(
+    db.url,
+    async (client) => (await client.query("SELECT type, payload FROM outbox_events WHERE payload->>'consentId' = $1 ORDER BY id", [consentId])).rows,
+  );
 }
 
 export async function pollItems(db: TestDatabase, consentId: string): Promise<string[]> {
-  return withClient(db.url, async (client) => (await client.query('SELECT kind FROM poll_items WHERE resource_id = $1 ORDER BY kind', [consentId])).rows.map((r) => r.kind as string));
+  return withClient(db.url, async (client) =>
+    (await client.query('SELECT kind FROM poll_items WHERE resource_id = $1 ORDER BY kind', [consentId])).rows.map((r) => r.kind as string),
+  );
 }
 
 /** Unattended requests carrying the consent (the uses a bank counts against frequencyPerDay). */
@@ -96,8 +108,7 @@ export async function unattendedUses(sandboxUrl: string, bankConsentId: string):
  */
 export async function passTime(world: AisWorld, seconds: number): Promise<void> {
   await admin(world.sandbox.httpUrl, 'clock', { advanceSeconds: seconds });
-  const back = (table: string, columns: string[]) =>
-    `UPDATE ${table} SET ${columns.map((c) => `${c} = ${c} - make_interval(secs => $1)`).join(', ')}`;
+  const back = (table: string, columns: string[]) => `UPDATE ${table} SET ${columns.map((c) => `${c} = ${c} - make_interval(secs => $1)`).join(', ')}`;
   await withClient(world.bff.db.url, async (c) => {
     for (const statement of [
       back('ais_unattended_reads', ['read_at']),

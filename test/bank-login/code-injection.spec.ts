@@ -110,7 +110,10 @@ describe('authorization code injection', () => {
     await request(bff.url).get(`/api/v1/consents/${consent}/accounts?refresh=true`).set(auth(alice)).expect(200);
     const third = await startConnect(bff.url, alice, 'connectpay', { username: 'alice' });
     expect(await finishConnect(third)).toMatchObject({ result: 'success' });
-    await request(bff.url).get(`/api/v1/consents/${await approvedConsent(alice, third.connectionId)}/accounts?refresh=true`).set(auth(alice)).expect(200);
+    await request(bff.url)
+      .get(`/api/v1/consents/${await approvedConsent(alice, third.connectionId)}/accounts?refresh=true`)
+      .set(auth(alice))
+      .expect(200);
 
     // Once alice disconnects both, another app user may connect the same ConnectPay customer.
     await request(bff.url).delete(`/api/v1/connections/${second.connectionId}`).set(auth(alice)).expect(204);
@@ -118,14 +121,19 @@ describe('authorization code injection', () => {
     const carol = await sandboxLogin(bff.url, 'carol');
     const carols = await startConnect(bff.url, carol, 'connectpay', { username: 'alice' });
     expect(await finishConnect(carols)).toMatchObject({ result: 'success' });
-    await request(bff.url).get(`/api/v1/consents/${await approvedConsent(carol, carols.connectionId)}/accounts?refresh=true`).set(auth(carol)).expect(200);
+    await request(bff.url)
+      .get(`/api/v1/consents/${await approvedConsent(carol, carols.connectionId)}/accounts?refresh=true`)
+      .set(auth(carol))
+      .expect(200);
   });
 
   it('each bank gets the redirect URI back at its token endpoint, so a code issued for another redirect URI is refused there', async () => {
     const requests = async (profile: string) =>
-      ((await (await fetch(`${sandbox.httpUrl}/admin/requests?profile=${profile}&route=token`)).json()) as { requests: { grantType?: string; form: Record<string, string> }[] }).requests.filter(
-        (r) => r.grantType === 'authorization_code',
-      );
+      (
+        (await (await fetch(`${sandbox.httpUrl}/admin/requests?profile=${profile}&route=token`)).json()) as {
+          requests: { grantType?: string; form: Record<string, string> }[];
+        }
+      ).requests.filter((r) => r.grantType === 'authorization_code');
     const flowe = await startConnect(bff.url, alice, 'flowe', { username: 'alice' });
     expect(await finishConnect(flowe)).toMatchObject({ result: 'success' });
     expect((await requests('flowe')).at(-1)?.form).toMatchObject({ redirect_uri: `${bff.url}/auth/flowe/callback` });

@@ -28,14 +28,21 @@ describe('bank login: the start is bound to the user who created the connection'
   });
 
   const connectionOf = async (token: string, id: string) =>
-    (await (await fetch(`${bff.url}/api/v1/connections/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string; failureReason?: string };
+    (await (await fetch(`${bff.url}/api/v1/connections/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      status: string;
+      failureReason?: string;
+    };
 
   /**
    * A person in `browser` who opens `url` and does what the pages ask of someone who believes it
    * is their own login: at the bank, they log in as `psu` and allow; at the BFF's confirmation
    * page, they read the name and stop (it is not theirs). Returns where it ended.
    */
-  async function openAndLogIn(browser: Browser, url: string, psu: string): Promise<{ stoppedAt: 'confirmation'; page: Hop } | { outcome: Record<string, string> }> {
+  async function openAndLogIn(
+    browser: Browser,
+    url: string,
+    psu: string,
+  ): Promise<{ stoppedAt: 'confirmation'; page: Hop } | { outcome: Record<string, string> }> {
     const first = await browser.go(url);
     if (first.status === 200) return { stoppedAt: 'confirmation', page: first };
     expect(first.status).toBe(302);
@@ -73,7 +80,11 @@ describe('bank login: the start is bound to the user who created the connection'
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...(init.origin ? { origin: init.origin, 'sec-fetch-site': 'cross-site' } : {}) },
         body: form,
       });
-    for (const forged of [await post({ cookies: false, origin: 'http://evil.example' }), await post({ cookies: true, origin: 'http://evil.example' }), await post({ cookies: true })]) {
+    for (const forged of [
+      await post({ cookies: false, origin: 'http://evil.example' }),
+      await post({ cookies: true, origin: 'http://evil.example' }),
+      await post({ cookies: true }),
+    ]) {
       expect(forged.status).toBe(403);
       expect(forged.location).toBeUndefined();
     }
@@ -133,7 +144,11 @@ describe('bank login: the start is bound to the user who created the connection'
     expect(action).toBe('/auth/flowe/login');
     const origin = new URL(bff.url).origin;
     const confirm = (decision: string) =>
-      phone.go(`${bff.url}${action}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin, 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ confirmation, decision }).toString() });
+      phone.go(`${bff.url}${action}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin, 'sec-fetch-site': 'same-origin' },
+        body: new URLSearchParams({ confirmation, decision }).toString(),
+      });
     const toBank = await confirm('continue');
     expect(toBank.status).toBe(302);
     expect(new URL(toBank.location!).pathname).toBe('/flowe/idp/oauth2/v2.0/authorize');
@@ -167,7 +182,8 @@ describe('bank login: the start is bound to the user who created the connection'
     const created = await createConnection(bff.url, bobToken, 'flowe');
     const phone = new Browser('system browser');
     const { action, confirmation } = confirmationForm(await phone.go(created.authorizationUrl));
-    const post = (body: string, type = 'application/x-www-form-urlencoded') => phone.go(`${bff.url}${action}`, { method: 'POST', headers: { 'content-type': type }, body });
+    const post = (body: string, type = 'application/x-www-form-urlencoded') =>
+      phone.go(`${bff.url}${action}`, { method: 'POST', headers: { 'content-type': type }, body });
     const cases: [string, string, number][] = [
       [new URLSearchParams({ confirmation, decision: 'maybe' }).toString(), 'application/x-www-form-urlencoded', 400],
       [new URLSearchParams({ confirmation, decision: 'continue', code: 'x' }).toString(), 'application/x-www-form-urlencoded', 400],

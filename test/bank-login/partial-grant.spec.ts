@@ -24,7 +24,8 @@ describe('partial grants: the connection has the services the bank granted', () 
     await sandbox.close();
   });
 
-  const connectionView = async (id: string) => (await request(bff.url).get(`/api/v1/connections/${id}`).set('Authorization', `Bearer ${token}`).expect(200)).body;
+  const connectionView = async (id: string) =>
+    (await request(bff.url).get(`/api/v1/connections/${id}`).set('Authorization', `Bearer ${token}`).expect(200)).body;
 
   it('unticking psd2-pis at ConnectPay gives an AIS-only connection; a payment is a 409 service_not_granted with 0 bank calls', async () => {
     const flow = await startConnect(bff.url, token, 'connectpay', { username: 'alice', scopes: ['psd2-ais'] });
@@ -51,7 +52,11 @@ describe('partial grants: the connection has the services the bank granted', () 
     const flow = await startConnect(bff.url, token, 'connectpay', { username: 'alice', scopes: ['psd2-pis'] });
     expect(await finishConnect(flow)).toMatchObject({ result: 'success' });
     expect(await connectionView(flow.connectionId)).toMatchObject({ status: 'active', services: ['pis'] });
-    const consent = await request(bff.url).post(`/api/v1/connections/${flow.connectionId}/consents`).set('Authorization', `Bearer ${token}`).send({}).expect(409);
+    const consent = await request(bff.url)
+      .post(`/api/v1/connections/${flow.connectionId}/consents`)
+      .set('Authorization', `Bearer ${token}`)
+      .send({})
+      .expect(409);
     expect(consent.body).toMatchObject({ code: 'service_not_granted', requiredService: 'ais' });
   });
 

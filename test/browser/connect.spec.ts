@@ -66,7 +66,9 @@ describe('browser: connecting a bank from the demo page', () => {
         const tokenCallsBefore = await tokenCalls(stack.sandbox.httpUrl, bank.id);
 
         await j.step('open the demo', () => openDemo(page, stack.bff.url), [{ locator: page.locator('#login-view h1'), text: 'Welcome to the demo' }]);
-        await j.step('sign in', () => signIn(page, user), [{ locator: page.locator(`[data-testid=bank][data-aspsp=${bank.id}] [data-testid=connect]`), text: `Connect ${bank.name}` }]);
+        await j.step('sign in', () => signIn(page, user), [
+          { locator: page.locator(`[data-testid=bank][data-aspsp=${bank.id}] [data-testid=connect]`), text: `Connect ${bank.name}` },
+        ]);
         expect(await page.locator('iframe').count()).toBe(0);
 
         const bankRequests: Request[] = [];
@@ -349,7 +351,9 @@ describe('browser: connecting a bank from the demo page', () => {
           'the bank login ends',
           async () => {
             await admin(stack.sandbox.httpUrl, 'clock', { advanceSeconds: 91 * 86_400 });
-            await withClient(stack.bff.db.url, (c) => c.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [connection.id]));
+            await withClient(stack.bff.db.url, (c) =>
+              c.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [connection.id]),
+            );
             await expect(accessTokenOf(stack.bff, connection.id)).rejects.toMatchObject({ code: 'reauth_required' });
             await waitForStatus(card, 'reauth_required', 'Log in to the bank again');
           },

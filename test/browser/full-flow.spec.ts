@@ -1,7 +1,20 @@
 import type { Locator, Page } from 'playwright-core';
 import { sandboxLogin } from '../support/bank-login.js';
 import { admin } from '../support/bank-world.js';
-import { answer, answerAtBank, askedToConfirm, backOnDemo, connectionCard, goToBank, holdRequests, openDemo, signIn, statusOf, textOf, waitForStatus } from './demo-page.js';
+import {
+  answer,
+  answerAtBank,
+  askedToConfirm,
+  backOnDemo,
+  connectionCard,
+  goToBank,
+  holdRequests,
+  openDemo,
+  signIn,
+  statusOf,
+  textOf,
+  waitForStatus,
+} from './demo-page.js';
 import { cspViolations, journey, launchBrowser, startDemoStack, type DemoStack, type Journey, type TestBrowser, type Width } from './support.js';
 
 /** Payments to this creditor are rejected by the sandbox's "clearing network" after approval. */
@@ -127,14 +140,10 @@ describe('browser: the whole demo, bank by bank', () => {
         expect(await ask.isDisabled()).toBe(true);
         expect(await connectionsError.isHidden()).toBe(true);
         consentCall.release();
-        await j.step(
-          'ask for account access',
-          () => waitForStatus(consent, 'received', 'Waiting for your approval in the bank app'),
-          [
-            { locator: statusOf(consent), text: 'Waiting for your approval in the bank app' },
-            { locator: consent.locator('[data-testid=approve-link]'), text: 'Approve in your bank app' },
-          ],
-        );
+        await j.step('ask for account access', () => waitForStatus(consent, 'received', 'Waiting for your approval in the bank app'), [
+          { locator: statusOf(consent), text: 'Waiting for your approval in the bank app' },
+          { locator: consent.locator('[data-testid=approve-link]'), text: 'Approve in your bank app' },
+        ]);
         await approveInBankApp(j, consent.locator('[data-testid=approve-link]'), 'Consents', bank.id);
         // No click, no reload: the scheduler polls the bank and the page hears it over SSE.
         await j.step('consent valid (live)', () => waitForStatus(consent, 'valid', 'Access granted', 15_000), [
@@ -211,7 +220,9 @@ describe('browser: the whole demo, bank by bank', () => {
         expect(await page.getAttribute('#payment-form [name=amount]', 'aria-invalid')).toBe('true');
         expect(await page.locator('[data-testid=payment]').count()).toBe(0);
 
-        const paid = await j.step('send a payment', () => sendPayment(page, '12.50'), [{ locator: statusOf(page.locator('[data-testid=payment]')), text: 'Waiting for your approval in the bank app' }]);
+        const paid = await j.step('send a payment', () => sendPayment(page, '12.50'), [
+          { locator: statusOf(page.locator('[data-testid=payment]')), text: 'Waiting for your approval in the bank app' },
+        ]);
         expect(await page.locator('#payment-form .form-error').isHidden()).toBe(true);
         const bankReference = await textOf(paid.locator('[data-testid=bank-reference]'));
         expect(bankReference).not.toBe('');
@@ -298,7 +309,9 @@ describe('browser: the whole demo, bank by bank', () => {
 
         // What the page showed is what the API holds: one payment per submission, final statuses.
         const token = await sandboxLogin(stack.bff.url, user);
-        const list = (await (await fetch(`${stack.bff.url}/api/v1/payments`, { headers: { authorization: `Bearer ${token}` } })).json()) as { payments: { status: string; instructedAmount: { amount: string } }[] };
+        const list = (await (await fetch(`${stack.bff.url}/api/v1/payments`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+          payments: { status: string; instructedAmount: { amount: string } }[];
+        };
         expect(list.payments.map((p) => [p.instructedAmount.amount, p.status])).toEqual([
           ['7.70', 'RJCT'],
           ['3.20', 'CANC'],
@@ -310,7 +323,11 @@ describe('browser: the whole demo, bank by bank', () => {
 
   /** The PSU's decision through the bank app's JSON API (`id` is the bank's id of the payment). */
   async function decideInBankApp(kind: 'payment', id: string, decision: 'approve' | 'reject'): Promise<void> {
-    const res = await fetch(`${stack.sandbox.httpUrl}/psu/api/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind, id, decision }) });
+    const res = await fetch(`${stack.sandbox.httpUrl}/psu/api/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind, id, decision }),
+    });
     expect(res.status).toBe(200);
   }
 });

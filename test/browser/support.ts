@@ -135,7 +135,11 @@ export class Journey {
   private async screenshot(page: Page, name: string): Promise<void> {
     this.shots += 1;
     // The whole page, except while a modal dialog is open: it is shown where the user sees it.
-    const modal = (await page.locator('dialog[open]').count().catch(() => 0)) > 0;
+    const modal =
+      (await page
+        .locator('dialog[open]')
+        .count()
+        .catch(() => 0)) > 0;
     const png = await page.screenshot({ fullPage: !modal, animations: 'disabled', timeout: 10_000 }).catch(() => undefined);
     if (png) writeFileSync(join(this.dir, `${String(this.shots).padStart(2, '0')}-${slug(name)}.png`), png);
   }
@@ -143,7 +147,10 @@ export class Journey {
   async saveFailure(error: unknown): Promise<string> {
     for (const page of this.pages()) await this.screenshot(page, `FAILED-${this.current}`);
     const urls = this.pages().map((p) => p.url());
-    writeFileSync(join(this.dir, 'failure.txt'), `step: ${this.current}\npages: ${urls.join(', ')}\n\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    writeFileSync(
+      join(this.dir, 'failure.txt'),
+      `step: ${this.current}\npages: ${urls.join(', ')}\n\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return this.dir;
   }
 }
@@ -162,7 +169,9 @@ async function expectNoSidewaysScroll(page: Page, width: number, step: string): 
 async function expectShown({ locator, text }: Shows, width: number, step: string): Promise<void> {
   const target = locator.filter({ hasText: text }).first();
   await target.waitFor({ state: 'visible', timeout: 5_000 }).catch(async () => {
-    throw new Error(`step "${step}" at ${width} px: expected ${String(locator)} to show ${String(text)} visibly, it holds ${JSON.stringify(await locator.allTextContents())}`);
+    throw new Error(
+      `step "${step}" at ${width} px: expected ${String(locator)} to show ${String(text)} visibly, it holds ${JSON.stringify(await locator.allTextContents())}`,
+    );
   });
   // A live update may re-render the element between two looks: measure until it is there to measure.
   let box: { x: number; width: number } | null = null;
@@ -175,7 +184,12 @@ async function expectShown({ locator, text }: Shows, width: number, step: string
 }
 
 /** Runs a journey at `width` (its clicks happen there); on failure the failing state is saved and the error rethrown. Its tabs are closed. */
-export async function journey(context: BrowserContext, name: string, options: { width: Width; demoOrigin: string }, walk: (j: Journey) => Promise<void>): Promise<void> {
+export async function journey(
+  context: BrowserContext,
+  name: string,
+  options: { width: Width; demoOrigin: string },
+  walk: (j: Journey) => Promise<void>,
+): Promise<void> {
   const j = new Journey(`${name} ${options.width}`, context, options.width, options.demoOrigin);
   try {
     await walk(j);

@@ -68,7 +68,7 @@ describe('the bank list', () => {
     expect(unknown.body).toMatchObject({ code: 'not_found' });
   });
 
-  it("shows a bank whose login server keeps failing as unavailable, the other as available", async () => {
+  it('shows a bank whose login server keeps failing as unavailable, the other as available', async () => {
     await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'token', errorRate: 1, errorStatus: 500, times: 1 });
     const flow = await startConnect(world.bff.url, token, 'flowe');
     expect(await finishConnect(flow)).toMatchObject({ result: 'error', error: 'exchange_failed' });

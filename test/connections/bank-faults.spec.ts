@@ -27,7 +27,10 @@ interface ConnectionRow {
 }
 
 async function connections(world: BankWorld): Promise<ConnectionRow[]> {
-  return withClient(world.bff.db.url, async (c) => (await c.query('SELECT id, status, refresh_token_enc FROM connections ORDER BY id')).rows as ConnectionRow[]);
+  return withClient(
+    world.bff.db.url,
+    async (c) => (await c.query('SELECT id, status, refresh_token_enc FROM connections ORDER BY id')).rows as ConnectionRow[],
+  );
 }
 
 async function expireAccessTokens(world: BankWorld): Promise<void> {
@@ -78,7 +81,12 @@ describe('bank and configuration errors keep every grant', () => {
 
   /** Reads until the bank answers again: the knob is restored and the circuit has let a probe through. */
   async function servesAgain(): Promise<void> {
-    await until('service restored without a new login', async () => (await read(alice, aliceConsent)).status === 200 && (await read(bob, bobConsent)).status === 200, 10_000, 100);
+    await until(
+      'service restored without a new login',
+      async () => (await read(alice, aliceConsent)).status === 200 && (await read(bob, bobConsent)).status === 200,
+      10_000,
+      100,
+    );
   }
 
   it.each([
@@ -87,35 +95,39 @@ describe('bank and configuration errors keep every grant', () => {
     [{ clientSecretExpired: true }, true, 502, 'client_auth_failed', 'bank_error'],
     [{ loginServer429: true, loginServerRetryAfterSeconds: 7 }, true, 503, 'token_endpoint_rate_limited', 'bank_rate_limited'],
     [{ tls: 'refuse-handshake' }, true, 503, 'tls_refused', 'bank_unavailable'],
-  ] as const)('%j: a burst of reads and refreshes answers 5xx naming the bank, keeps every refresh token, and recovers', async (knob, refreshes, status, cause, code) => {
-    const before = await connections(world);
-    expect(before.every((c) => c.status === 'active' && c.refresh_token_enc)).toBe(true);
-    const errorsBefore = errorCount(await scrape(world.bff.url), { aspsp: 'flowe', cause });
-    await admin(world.sandbox.httpUrl, 'config-faults', { profile: 'flowe', ...knob });
-    if (refreshes) await expireAccessTokens(world);
+  ] as const)(
+    '%j: a burst of reads and refreshes answers 5xx naming the bank, keeps every refresh token, and recovers',
+    async (knob, refreshes, status, cause, code) => {
+      const before = await connections(world);
+      expect(before.every((c) => c.status === 'active' && c.refresh_token_enc)).toBe(true);
+      const errorsBefore = errorCount(await scrape(world.bff.url), { aspsp: 'flowe', cause });
+      await admin(world.sandbox.httpUrl, 'config-faults', { profile: 'flowe', ...knob });
+      if (refreshes) await expireAccessTokens(world);
 
-    const burst = await Promise.all(Array.from({ length: 24 }, (_, i) => read(i % 2 ? alice : bob, i % 2 ? aliceConsent : bobConsent)));
-    for (const res of burst) {
-      expect([502, 503]).toContain(res.status);
-      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.body).toMatchObject({ aspspId: 'flowe' });
-      expect(res.body.detail).toMatch(/^flowe: /);
-    }
-    // The first calls carry the cause; once the circuit is open the rest fail fast, with Retry-After.
-    expect(burst.some((res) => res.status === status && res.body.code === code && res.body.bankErrorCause === cause)).toBe(true);
-    // Retry-After where it is known: the bank's own, or the circuit's pause.
-    for (const res of burst.filter((r) => ['circuit_open', 'token_endpoint_rate_limited'].includes(r.body.bankErrorCause))) expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
-    expect(errorCount(await scrape(world.bff.url), { aspsp: 'flowe', cause })).toBeGreaterThan(errorsBefore);
+      const burst = await Promise.all(Array.from({ length: 24 }, (_, i) => read(i % 2 ? alice : bob, i % 2 ? aliceConsent : bobConsent)));
+      for (const res of burst) {
+        expect([502, 503]).toContain(res.status);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.body).toMatchObject({ aspspId: 'flowe' });
+        expect(res.body.detail).toMatch(/^flowe: /);
+      }
+      // The first calls carry the cause; once the circuit is open the rest fail fast, with Retry-After.
+      expect(burst.some((res) => res.status === status && res.body.code === code && res.body.bankErrorCause === cause)).toBe(true);
+      // Retry-After where it is known: the bank's own, or the circuit's pause.
+      for (const res of burst.filter((r) => ['circuit_open', 'token_endpoint_rate_limited'].includes(r.body.bankErrorCause)))
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expect(errorCount(await scrape(world.bff.url), { aspsp: 'flowe', cause })).toBeGreaterThan(errorsBefore);
 
-    const after = await connections(world);
-    expect(after.map((c) => c.status)).toEqual(before.map(() => 'active'));
-    // Not erased, not overwritten: the very same ciphertext (no refresh succeeded while the knob was on).
-    expect(after.map((c) => c.refresh_token_enc)).toEqual(before.map((c) => c.refresh_token_enc));
+      const after = await connections(world);
+      expect(after.map((c) => c.status)).toEqual(before.map(() => 'active'));
+      // Not erased, not overwritten: the very same ciphertext (no refresh succeeded while the knob was on).
+      expect(after.map((c) => c.refresh_token_enc)).toEqual(before.map((c) => c.refresh_token_enc));
 
-    await admin(world.sandbox.httpUrl, 'config-faults', undefined, 'DELETE');
-    await servesAgain();
-    expect((await connections(world)).every((c) => c.status === 'active')).toBe(true);
-  });
+      await admin(world.sandbox.httpUrl, 'config-faults', undefined, 'DELETE');
+      await servesAgain();
+      expect((await connections(world)).every((c) => c.status === 'active')).toBe(true);
+    },
+  );
 
   it('reads a token refused again right after a refresh as a configuration error, never a lost grant', async () => {
     // A partial ConnectPay grant the bank does not describe: the PSU ticked AIS only and the token
@@ -135,12 +147,20 @@ describe('bank and configuration errors keep every grant', () => {
         .send(paymentBody({ debtorAccount: { iban: IBAN.aliceConnectPay } }));
     const first = await pay();
     expect(first.status).toBe(502);
-    expect(first.body).toMatchObject({ code: 'bank_error', aspspId: 'connectpay', bankErrorKind: 'misconfigured', bankErrorCause: 'token_refused_after_refresh' });
+    expect(first.body).toMatchObject({
+      code: 'bank_error',
+      aspspId: 'connectpay',
+      bankErrorKind: 'misconfigured',
+      bankErrorCause: 'token_refused_after_refresh',
+    });
     const refreshes = await tokenCalls(world.sandbox.httpUrl, 'connectpay', 'refresh_token');
     // Refreshing again would not help: the next refusal skips the refresh and fails at once.
     expect((await pay()).body).toMatchObject({ bankErrorCause: 'token_refused_after_refresh' });
     expect(await tokenCalls(world.sandbox.httpUrl, 'connectpay', 'refresh_token')).toBe(refreshes);
-    const row = await withClient(world.bff.db.url, async (c) => (await c.query('SELECT status, refresh_token_enc FROM connections WHERE id = $1', [flow.connectionId])).rows[0]);
+    const row = await withClient(
+      world.bff.db.url,
+      async (c) => (await c.query('SELECT status, refresh_token_enc FROM connections WHERE id = $1', [flow.connectionId])).rows[0],
+    );
     expect(row.status).toBe('active');
     expect(row.refresh_token_enc).toMatch(/^v2\./);
   });
@@ -154,7 +174,11 @@ describe('bank and configuration errors keep every grant', () => {
     await admin(world.sandbox.httpUrl, 'modes', { profile: 'flowe', [mode]: value });
     const seqBefore = Math.max(0, ...(await bankRequests(world.sandbox.httpUrl, { profile: 'flowe' })).map((r) => r.seq));
     await read(alice, aliceConsent).expect(200);
-    const paid = await request(world.bff.url).post(`/api/v1/connections/${alice.connectionId}/payments`).set(auth(alice.token)).set('Idempotency-Key', randomUUID()).send(paymentBody());
+    const paid = await request(world.bff.url)
+      .post(`/api/v1/connections/${alice.connectionId}/payments`)
+      .set(auth(alice.token))
+      .set('Idempotency-Key', randomUUID())
+      .send(paymentBody());
     expect(paid.status).toBe(201);
     const sent = (await bankRequests(world.sandbox.httpUrl, { profile: 'flowe' })).filter((r) => r.seq > seqBefore);
     const reads = sent.filter((r) => r.route === 'accounts');
@@ -185,8 +209,18 @@ describe('exact token requests', () => {
     ((await fetch(`${world.sandbox.httpUrl}/admin/requests?profile=${profile}&route=token`).then((r) => r.json())) as { requests: TokenEntry[] }).requests;
 
   async function refreshTokenOf(connectionId: string): Promise<string> {
-    const row = await withClient(world.bff.db.url, async (c) => (await c.query('SELECT refresh_token_enc, user_id, aspsp_id FROM connections WHERE id = $1', [connectionId])).rows[0] as { refresh_token_enc: string; user_id: string; aspsp_id: string });
-    return world.bff.app.get(TokenVaultService).open(row.refresh_token_enc, { connectionId, userId: row.user_id, aspspId: row.aspsp_id, field: 'refresh_token' });
+    const row = await withClient(
+      world.bff.db.url,
+      async (c) =>
+        (await c.query('SELECT refresh_token_enc, user_id, aspsp_id FROM connections WHERE id = $1', [connectionId])).rows[0] as {
+          refresh_token_enc: string;
+          user_id: string;
+          aspsp_id: string;
+        },
+    );
+    return world.bff.app
+      .get(TokenVaultService)
+      .open(row.refresh_token_enc, { connectionId, userId: row.user_id, aspspId: row.aspsp_id, field: 'refresh_token' });
   }
 
   it.each([
@@ -195,8 +229,7 @@ describe('exact token requests', () => {
       (code: string, redirect: string) => ({
         grant_type: 'authorization_code',
         code: sha12(code),
-        scope:
-          'offline_access https://sandbox.flowe.local/psd2/user_impersonation https://sandbox.flowe.local/psd2/aisp https://sandbox.flowe.local/psd2/pisp',
+        scope: 'offline_access https://sandbox.flowe.local/psd2/user_impersonation https://sandbox.flowe.local/psd2/aisp https://sandbox.flowe.local/psd2/pisp',
         // Repeated from the authorize request (RFC 6749 4.1.3), so a code minted for another client's redirect is refused.
         redirect_uri: redirect,
         client_id: 'b6d4c1e2-7a3f-4e9b-8c21-0f5e6d7a8b9c',
@@ -205,8 +238,7 @@ describe('exact token requests', () => {
       (refresh: string) => ({
         grant_type: 'refresh_token',
         refresh_token: sha12(refresh),
-        scope:
-          'offline_access https://sandbox.flowe.local/psd2/user_impersonation https://sandbox.flowe.local/psd2/aisp https://sandbox.flowe.local/psd2/pisp',
+        scope: 'offline_access https://sandbox.flowe.local/psd2/user_impersonation https://sandbox.flowe.local/psd2/aisp https://sandbox.flowe.local/psd2/pisp',
         client_id: 'b6d4c1e2-7a3f-4e9b-8c21-0f5e6d7a8b9c',
         client_secret: sha12('flowe-sandbox-secret'),
       }),
@@ -236,7 +268,9 @@ describe('exact token requests', () => {
     expect(await finishConnect(flow)).toMatchObject({ result: 'success' });
     const redirect = `${callback.origin}${callback.pathname}`;
     const refreshToken = await refreshTokenOf(flow.connectionId);
-    await withClient(world.bff.db.url, (c) => c.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [flow.connectionId]));
+    await withClient(world.bff.db.url, (c) =>
+      c.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [flow.connectionId]),
+    );
     const consent = await request(world.bff.url).post(`/api/v1/connections/${flow.connectionId}/consents`).set(auth(token)).send({});
     expect(consent.status).toBe(201);
 
@@ -257,11 +291,22 @@ describe('a payment that never reached the bank', () => {
     try {
       const alice = await connectUser(world.bff.url, 'alice', 'flowe');
       const key = randomUUID();
-      const pay = () => request(world.bff.url).post(`/api/v1/connections/${alice.connectionId}/payments`).set(auth(alice.token)).set('Idempotency-Key', key).send(paymentBody());
+      const pay = () =>
+        request(world.bff.url)
+          .post(`/api/v1/connections/${alice.connectionId}/payments`)
+          .set(auth(alice.token))
+          .set('Idempotency-Key', key)
+          .send(paymentBody());
       await admin(world.sandbox.httpUrl, 'config-faults', { profile: 'flowe', tls: 'refuse-handshake' });
       const refused = await pay();
       expect(refused.status).toBe(503);
-      expect(refused.body).toMatchObject({ code: 'bank_unavailable', bankErrorKind: 'unreachable', bankErrorCause: 'tls_refused', paymentStatus: 'failed', retryable: true });
+      expect(refused.body).toMatchObject({
+        code: 'bank_unavailable',
+        bankErrorKind: 'unreachable',
+        bankErrorCause: 'tls_refused',
+        paymentStatus: 'failed',
+        retryable: true,
+      });
       const paymentId = refused.body.paymentId as string;
       const shown = await request(world.bff.url).get(`/api/v1/payments/${paymentId}`).set(auth(alice.token)).expect(200);
       expect(shown.body.status).toBe('failed');
@@ -287,12 +332,26 @@ describe('a payment that never reached the bank', () => {
   it('is failed with connection_refused when the bank URL is a closed port', async () => {
     const world = await startBankWorld({ env: { SCHEDULER_ENABLED: 'false' } });
     const closed = await freePort();
-    const broken = await startTestBff({ ...bankEnv(world.sandbox), SCHEDULER_ENABLED: 'false', CONNECTPAY_PIS_BASE_URL: `https://127.0.0.1:${closed}/connectpay/psd2/v1` });
+    const broken = await startTestBff({
+      ...bankEnv(world.sandbox),
+      SCHEDULER_ENABLED: 'false',
+      CONNECTPAY_PIS_BASE_URL: `https://127.0.0.1:${closed}/connectpay/psd2/v1`,
+    });
     try {
       const bob = await connectUser(broken.url, 'bob', 'connectpay');
-      const res = await request(broken.url).post(`/api/v1/connections/${bob.connectionId}/payments`).set(auth(bob.token)).set('Idempotency-Key', randomUUID()).send(paymentBody({ debtorAccount: { iban: IBAN.bobConnectPay }, creditorAccount: { iban: IBAN.aliceConnectPay } }));
+      const res = await request(broken.url)
+        .post(`/api/v1/connections/${bob.connectionId}/payments`)
+        .set(auth(bob.token))
+        .set('Idempotency-Key', randomUUID())
+        .send(paymentBody({ debtorAccount: { iban: IBAN.bobConnectPay }, creditorAccount: { iban: IBAN.aliceConnectPay } }));
       expect(res.status).toBe(503);
-      expect(res.body).toMatchObject({ aspspId: 'connectpay', bankErrorKind: 'unreachable', bankErrorCause: 'connection_refused', paymentStatus: 'failed', retryable: true });
+      expect(res.body).toMatchObject({
+        aspspId: 'connectpay',
+        bankErrorKind: 'unreachable',
+        bankErrorCause: 'connection_refused',
+        paymentStatus: 'failed',
+        retryable: true,
+      });
       expect(await bankRequests(world.sandbox.httpUrl, { route: 'payments' })).toEqual([]);
     } finally {
       await broken.close();

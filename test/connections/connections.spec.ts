@@ -64,7 +64,12 @@ describe('bank connections: login flow, state checks and isolation', () => {
   it('connects ConnectPay with flowid, a GUIDv4 nonce, redirect_url and PSD2 scopes only', async () => {
     const flow = await startConnect(bff.url, alice, 'connectpay');
     const params = Object.fromEntries(new URL(flow.bankAuthorizeUrl).searchParams);
-    expect(params).toMatchObject({ flowid: 'GetPSD2AuthCode', response_type: 'code', redirect_url: `${bff.url}/auth/connectpay/callback`, scope: 'psd2-ais psd2-pis' });
+    expect(params).toMatchObject({
+      flowid: 'GetPSD2AuthCode',
+      response_type: 'code',
+      redirect_url: `${bff.url}/auth/connectpay/callback`,
+      scope: 'psd2-ais psd2-pis',
+    });
     expect(params.nonce).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(params.redirect_uri).toBeUndefined();
     expect(await finishConnect(flow)).toEqual({ connectionId: flow.connectionId, result: 'success' });
@@ -101,9 +106,15 @@ describe('bank connections: login flow, state checks and isolation', () => {
     const https = await startTestBff({ ...bankEnv(sandbox), PUBLIC_URL: 'https://bff.example', FRONTEND_RETURN_URLS: 'https://app.example/done' });
     try {
       const token = await sandboxLogin(https.url, 'alice');
-      const created = await request(https.url).post('/api/v1/connections').set('Authorization', `Bearer ${token}`).send({ aspspId: 'connectpay', returnUrl: 'https://app.example/done' }).expect(201);
+      const created = await request(https.url)
+        .post('/api/v1/connections')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ aspspId: 'connectpay', returnUrl: 'https://app.example/done' })
+        .expect(201);
       const start = created.headers['set-cookie'] as unknown as string[];
-      expect(start).toEqual([expect.stringMatching(/^__Host-tpp_start=[A-Za-z0-9_-]{43}; Max-Age=300; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Strict$/)]);
+      expect(start).toEqual([
+        expect.stringMatching(/^__Host-tpp_start=[A-Za-z0-9_-]{43}; Max-Age=300; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Strict$/),
+      ]);
       const login = await hop(new URL(created.body.authorizationUrl, https.url).toString(), { headers: { cookie: cookieHeader(start) } });
       expect(login.status).toBe(302);
       expect(login.setCookies[0]).toMatch(/^__Host-tpp_login=[A-Za-z0-9_-]{43};/);
@@ -124,11 +135,22 @@ describe('bank connections: login flow, state checks and isolation', () => {
   );
 
   it('answers 404 for an unknown bank and 400 for bad bodies', async () => {
-    const unknown = await api().post('/api/v1/connections').set('Authorization', `Bearer ${alice}`).send({ aspspId: 'nobank', returnUrl: `${bff.url}/` }).expect(404);
+    const unknown = await api()
+      .post('/api/v1/connections')
+      .set('Authorization', `Bearer ${alice}`)
+      .send({ aspspId: 'nobank', returnUrl: `${bff.url}/` })
+      .expect(404);
     expect(unknown.body.code).toBe('not_found');
-    const bad = await api().post('/api/v1/connections').set('Authorization', `Bearer ${alice}`).send({ aspspId: 'flowe', services: ['loans'], returnUrl: `${bff.url}/`, extra: 1 }).expect(400);
+    const bad = await api()
+      .post('/api/v1/connections')
+      .set('Authorization', `Bearer ${alice}`)
+      .send({ aspspId: 'flowe', services: ['loans'], returnUrl: `${bff.url}/`, extra: 1 })
+      .expect(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['extra', 'services']);
-    await api().post('/api/v1/connections').send({ aspspId: 'flowe', returnUrl: `${bff.url}/` }).expect(401);
+    await api()
+      .post('/api/v1/connections')
+      .send({ aspspId: 'flowe', returnUrl: `${bff.url}/` })
+      .expect(401);
   });
 
   describe('callback refusals: an error redirect and zero token requests', () => {
@@ -203,7 +225,11 @@ describe('bank connections: login flow, state checks and isolation', () => {
 
   it('a failing token endpoint → exchange_failed and a failed connection', async () => {
     const flow = await startConnect(bff.url, alice, 'flowe');
-    await fetch(`${sandbox.httpUrl}/admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile: 'flowe', route: 'token', errorRate: 1, errorStatus: 503 }) });
+    await fetch(`${sandbox.httpUrl}/admin/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ profile: 'flowe', route: 'token', errorRate: 1, errorStatus: 503 }),
+    });
     try {
       expect(await finishConnect(flow)).toEqual({ connectionId: flow.connectionId, result: 'error', error: 'exchange_failed' });
     } finally {
@@ -225,7 +251,10 @@ describe('bank connections: login flow, state checks and isolation', () => {
     await api().delete(`/api/v1/connections/${flow.connectionId}`).set('Authorization', `Bearer ${alice}`).expect(204);
     const after = (await api().get(`/api/v1/connections/${flow.connectionId}`).set('Authorization', `Bearer ${alice}`).expect(200)).body;
     expect(after.status).toBe('revoked');
-    const row = await withClient(bff.db.url, async (c) => (await c.query('SELECT access_token_enc, refresh_token_enc FROM connections WHERE id = $1', [flow.connectionId])).rows[0]);
+    const row = await withClient(
+      bff.db.url,
+      async (c) => (await c.query('SELECT access_token_enc, refresh_token_enc FROM connections WHERE id = $1', [flow.connectionId])).rows[0],
+    );
     expect(row).toEqual({ access_token_enc: null, refresh_token_enc: null });
   });
 });

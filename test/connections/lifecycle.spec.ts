@@ -58,7 +58,8 @@ describe('one failing bank', () => {
     await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'accounts', errorRate: 1, errorStatus: 503 });
     try {
       const answers: request.Response[] = [];
-      for (let i = 0; i < 4; i++) answers.push(await request(world.bff.url).get(`/api/v1/consents/${flowConsent}/accounts?refresh=true`).set(auth(flowe.token)));
+      for (let i = 0; i < 4; i++)
+        answers.push(await request(world.bff.url).get(`/api/v1/consents/${flowConsent}/accounts?refresh=true`).set(auth(flowe.token)));
       for (const res of answers) expect(res.status).toBe(503);
       const open = answers.at(-1)!;
       expect(open.headers['content-type']).toContain('application/problem+json');

@@ -30,16 +30,25 @@ describe('reauthorizing a connection in place', () => {
   const api = () => request(world.bff.url);
   const connectionOf = async (c: Connected) => (await api().get(`/api/v1/connections/${c.connectionId}`).set(auth(c.token)).expect(200)).body;
   const outbox = (type: string, connectionId: string) =>
-    withClient(world.bff.db.url, async (client) => (await client.query("SELECT id::text, payload FROM outbox_events WHERE type = $1 AND payload->>'connectionId' = $2 ORDER BY id", [type, connectionId])).rows);
+    withClient(
+      world.bff.db.url,
+      async (client) =>
+        (await client.query("SELECT id::text, payload FROM outbox_events WHERE type = $1 AND payload->>'connectionId' = $2 ORDER BY id", [type, connectionId]))
+          .rows,
+    );
 
   /** The BFF's side of time passing: the connection's reauthBy is `days` from now, as it is 90 − `days` days after the login. */
   const reauthByIn = (c: Connected, days: number) =>
-    withClient(world.bff.db.url, (client) => client.query('UPDATE connections SET reauth_by = now() + make_interval(days => $2) WHERE id = $1', [c.connectionId, days]));
+    withClient(world.bff.db.url, (client) =>
+      client.query('UPDATE connections SET reauth_by = now() + make_interval(days => $2) WHERE id = $1', [c.connectionId, days]),
+    );
 
   /** The sandbox's clock past Flowe's 90 days and the access token due: the next use asks for a refresh, which Flowe refuses. */
   async function pastFlowesDeadline(c: Connected): Promise<void> {
     await admin(world.sandbox.httpUrl, 'clock', { advanceSeconds: 91 * 86_400 });
-    await withClient(world.bff.db.url, (client) => client.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [c.connectionId]));
+    await withClient(world.bff.db.url, (client) =>
+      client.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [c.connectionId]),
+    );
     await expect(accessTokenOf(world.bff, c.connectionId)).rejects.toMatchObject({ code: 'reauth_required' });
   }
 
@@ -47,7 +56,9 @@ describe('reauthorizing a connection in place', () => {
   async function reauthorizeAtBank(c: Connected, login: BankLoginOptions): Promise<Record<string, string>> {
     const res = await api().post(`/api/v1/connections/${c.connectionId}/reauthorize`).set(auth(c.token)).send({}).expect(200);
     expect(res.body).toMatchObject({ id: c.connectionId, authorizationUrl: expect.stringMatching(/^\/auth\/flowe\/login\?ticket=/) });
-    const start = await hop(new URL(res.body.authorizationUrl as string, world.bff.url).toString(), { headers: { cookie: cookieHeader(res.headers['set-cookie'] as unknown as string[]) } });
+    const start = await hop(new URL(res.body.authorizationUrl as string, world.bff.url).toString(), {
+      headers: { cookie: cookieHeader(res.headers['set-cookie'] as unknown as string[]) },
+    });
     expect(start.status).toBe(302);
     const callbackUrl = await loginAtBank(start.location!, login);
     return finishConnect({ callbackUrl, cookie: cookieHeader(start.setCookies) });
@@ -96,7 +107,11 @@ describe('reauthorizing a connection in place', () => {
       expect(JSON.stringify(consents)).toContain(consentId);
       expect((await api().get(`/api/v1/consents/${consentId}/accounts`).set(auth(alice.token)).expect(200)).body.accounts).toEqual(stored.accounts);
       await expect(accessTokenOf(world.bff, alice.connectionId)).resolves.toEqual(expect.any(String));
-      const row = await withClient(world.bff.db.url, async (client) => (await client.query('SELECT access_token_enc, refresh_token_enc, expiry_warned_at FROM connections WHERE id = $1', [alice.connectionId])).rows[0]);
+      const row = await withClient(
+        world.bff.db.url,
+        async (client) =>
+          (await client.query('SELECT access_token_enc, refresh_token_enc, expiry_warned_at FROM connections WHERE id = $1', [alice.connectionId])).rows[0],
+      );
       expect(row.access_token_enc).toMatch(/^v2\./);
       expect(row.refresh_token_enc).toMatch(/^v2\./);
       // The new login's end will be announced again.
@@ -149,7 +164,11 @@ describe('reauthorizing a connection in place', () => {
     // Within EXPIRY_WARNING_DAYS of its reauthBy it may log in early, to a return URL on the allow-list only.
     await reauthByIn(dave, 3);
     expect(await connectionOf(dave)).toMatchObject({ status: 'active', expiresSoon: true });
-    const badReturn = await api().post(`/api/v1/connections/${dave.connectionId}/reauthorize`).set(auth(dave.token)).send({ returnUrl: 'https://evil.example/' }).expect(400);
+    const badReturn = await api()
+      .post(`/api/v1/connections/${dave.connectionId}/reauthorize`)
+      .set(auth(dave.token))
+      .send({ returnUrl: 'https://evil.example/' })
+      .expect(400);
     expect(badReturn.body).toMatchObject({ code: 'validation_failed', errors: [expect.objectContaining({ field: 'returnUrl' })] });
     await api().post(`/api/v1/connections/${dave.connectionId}/reauthorize`).set(auth(dave.token)).send({}).expect(200);
 
@@ -161,7 +180,6 @@ describe('reauthorizing a connection in place', () => {
       ['pending', 'active'],
       ['active', 'revoked'],
     ]);
-
   });
 
   it('warns once about a consent whose last day is near, and shows it as expiring', async () => {
@@ -176,7 +194,12 @@ describe('reauthorizing a connection in place', () => {
       await world.bff.app.get(Housekeeping).run(new Date());
       const warned = await sse.waitFor('consent.expiring', (e) => e.event === 'consent.expiring');
       expect(sse.json(warned)).toMatchObject({ consentId, connectionId: erin.connectionId, validUntil: soon });
-      const rows = await withClient(world.bff.db.url, async (client) => (await client.query("SELECT count(*)::int AS n FROM outbox_events WHERE type = 'consent.expiring' AND payload->>'consentId' = $1", [consentId])).rows[0].n);
+      const rows = await withClient(
+        world.bff.db.url,
+        async (client) =>
+          (await client.query("SELECT count(*)::int AS n FROM outbox_events WHERE type = 'consent.expiring' AND payload->>'consentId' = $1", [consentId]))
+            .rows[0].n,
+      );
       expect(rows).toBe(1);
     } finally {
       await sse.close();

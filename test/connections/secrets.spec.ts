@@ -62,7 +62,10 @@ describe('secrets never leave the server', () => {
     seen.push(await listed.text());
 
     const cipher = new TokenCipher([{ id: 'k9', secret: VAULT_KEY }]);
-    const row = await withClient(db.url, async (c) => (await c.query('SELECT id, user_id, aspsp_id, access_token_enc, refresh_token_enc FROM connections')).rows[0]);
+    const row = await withClient(
+      db.url,
+      async (c) => (await c.query('SELECT id, user_id, aspsp_id, access_token_enc, refresh_token_enc FROM connections')).rows[0],
+    );
     const binding = { connectionId: row.id, userId: row.user_id, aspspId: row.aspsp_id };
     const accessToken = cipher.decrypt(row.access_token_enc, { ...binding, field: 'access_token' });
     const refreshToken = cipher.decrypt(row.refresh_token_enc, { ...binding, field: 'refresh_token' });
@@ -97,7 +100,8 @@ describe('secrets never leave the server', () => {
     expect(consent.status).toBe(201);
     await new Promise((r) => setTimeout(r, 200));
 
-    const received = ((await (await fetch(`${sandbox.httpUrl}/admin/requests?profile=flowe`)).json()) as { requests: { route: string; xRequestId?: string }[] }).requests;
+    const received = ((await (await fetch(`${sandbox.httpUrl}/admin/requests?profile=flowe`)).json()) as { requests: { route: string; xRequestId?: string }[] })
+      .requests;
     const fromBff = received.filter((r) => r.route === 'token' || r.route === 'consents');
     expect(fromBff.map((r) => r.route)).toEqual(expect.arrayContaining(['token', 'consents']));
     const ids = fromBff.map((r) => r.xRequestId);

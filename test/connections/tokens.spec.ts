@@ -59,7 +59,10 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
     expect(plaintext.length).toBeGreaterThan(10);
     const dump = await dumpAllText(db.url);
     expect(dump).not.toContain(plaintext);
-    const row = await withClient(db.url, async (c) => (await c.query('SELECT access_token_enc, refresh_token_enc FROM connections WHERE id = $1', [id])).rows[0]);
+    const row = await withClient(
+      db.url,
+      async (c) => (await c.query('SELECT access_token_enc, refresh_token_enc FROM connections WHERE id = $1', [id])).rows[0],
+    );
     expect(row.access_token_enc).toMatch(/^v2\.k1\./);
     expect(row.refresh_token_enc).toMatch(/^v2\.k1\./);
   });
@@ -67,7 +70,9 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
   it('refuses a ciphertext copied from another connection: the copy is not usable, nothing leaks', async () => {
     const a = await connect(bff, 'alice', 'flowe');
     const b = await connect(bff, 'bob', 'flowe');
-    await withClient(db.url, (c) => c.query('UPDATE connections SET access_token_enc = (SELECT access_token_enc FROM connections WHERE id = $1) WHERE id = $2', [a, b]));
+    await withClient(db.url, (c) =>
+      c.query('UPDATE connections SET access_token_enc = (SELECT access_token_enc FROM connections WHERE id = $1) WHERE id = $2', [a, b]),
+    );
     await expect(accessTokenVia(bff, b)).rejects.toMatchObject({ code: 'reauth_required', extensions: { reauthRequired: true } });
     const status = await withClient(db.url, async (c) => (await c.query('SELECT status, failure_reason FROM connections WHERE id = $1', [b])).rows[0]);
     expect(status).toEqual({ status: 'reauth_required', failure_reason: 'vault_error' });
@@ -78,13 +83,19 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
     const id = await connect(bff, 'alice', 'flowe');
     const replica = await startTestBff(bankEnv(sandbox), { db });
     try {
-      const before = await withClient(db.url, async (c) => (await c.query('SELECT refresh_token_enc FROM connections WHERE id = $1', [id])).rows[0].refresh_token_enc);
+      const before = await withClient(
+        db.url,
+        async (c) => (await c.query('SELECT refresh_token_enc FROM connections WHERE id = $1', [id])).rows[0].refresh_token_enc,
+      );
       await expireAccessToken(db, id);
       const refreshesBefore = await tokenCalls(sandbox.httpUrl, 'flowe', 'refresh_token');
       const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => accessTokenVia(i % 2 ? replica : bff, id)));
       expect(await tokenCalls(sandbox.httpUrl, 'flowe', 'refresh_token')).toBe(refreshesBefore + 1);
       expect(new Set(tokens).size).toBe(1);
-      const after = await withClient(db.url, async (c) => (await c.query('SELECT refresh_token_enc FROM connections WHERE id = $1', [id])).rows[0].refresh_token_enc);
+      const after = await withClient(
+        db.url,
+        async (c) => (await c.query('SELECT refresh_token_enc FROM connections WHERE id = $1', [id])).rows[0].refresh_token_enc,
+      );
       expect(after).not.toBe(before);
     } finally {
       await replica.close();
@@ -93,11 +104,18 @@ describe('bank tokens: vault, refresh and mutual TLS', () => {
 
   it('keeps the old refresh token when the token endpoint fails during a refresh', async () => {
     const id = await connect(bff, 'alice', 'connectpay');
-    const before = await withClient(db.url, async (c) => (await c.query('SELECT refresh_token_enc FROM connections WHERE id = $1', [id])).rows[0].refresh_token_enc);
+    const before = await withClient(
+      db.url,
+      async (c) => (await c.query('SELECT refresh_token_enc FROM connections WHERE id = $1', [id])).rows[0].refresh_token_enc,
+    );
     await expireAccessToken(db, id);
     await admin(sandbox.httpUrl, 'faults', { profile: 'connectpay', route: 'token', errorRate: 1, errorStatus: 500 });
     try {
-      await expect(accessTokenVia(bff, id)).rejects.toMatchObject({ name: 'BankError', aspspId: 'connectpay', kind: expect.stringMatching(/^(transient|unavailable)$/) });
+      await expect(accessTokenVia(bff, id)).rejects.toMatchObject({
+        name: 'BankError',
+        aspspId: 'connectpay',
+        kind: expect.stringMatching(/^(transient|unavailable)$/),
+      });
     } finally {
       await admin(sandbox.httpUrl, 'faults', undefined, 'DELETE');
     }

@@ -21,7 +21,9 @@ describe('the typed TypeScript client', () => {
   });
 
   it('compiles with tsc on its own (strict, the client and its example program)', async () => {
-    await expect(run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(CLIENT_DIR, 'tsconfig.json')], { cwd: root })).resolves.toBeDefined();
+    await expect(
+      run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(CLIENT_DIR, 'tsconfig.json')], { cwd: root }),
+    ).resolves.toBeDefined();
   });
 
   describe('against a running BFF and the sandbox banks', () => {
@@ -39,7 +41,11 @@ describe('the typed TypeScript client', () => {
       expect(result.banks).toEqual(['connectpay', 'flowe']);
       expect(result.startedConnection).toEqual({ status: 'pending', authorizationUrl: expect.stringMatching(/^\/auth\/connectpay\/login\?ticket=/) });
       expect(result.consentStatuses).toEqual(['valid']);
-      expect(result.transactions).toEqual({ accountId: expect.stringMatching(/^[0-9a-f-]{36}$/), total: expect.any(Number), firstAmount: expect.stringMatching(/^-?\d+\.\d{2}$/) });
+      expect(result.transactions).toEqual({
+        accountId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        total: expect.any(Number),
+        firstAmount: expect.stringMatching(/^-?\d+\.\d{2}$/),
+      });
       expect(result.transactions.total).toBeGreaterThan(0);
       expect(result.missingPayment).toEqual({ status: 404, code: 'not_found', requestId: expect.any(String) });
       expect(consentId).toMatch(/^[0-9a-f-]{36}$/);

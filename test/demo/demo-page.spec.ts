@@ -44,7 +44,10 @@ describe('demo page (sandbox mode only)', () => {
     afterAll(() => bff.close());
 
     it('serves the page under the strict CSP, with no inline script or handler to allow', async () => {
-      const res = await request(bff.url).get('/').expect(200).expect('Content-Type', /text\/html/);
+      const res = await request(bff.url)
+        .get('/')
+        .expect(200)
+        .expect('Content-Type', /text\/html/);
       const csp = res.headers['content-security-policy'];
       expect(csp).toContain("script-src 'self'");
       expect(csp).toContain("script-src-attr 'none'");
@@ -57,10 +60,17 @@ describe('demo page (sandbox mode only)', () => {
     });
 
     it('serves its stylesheet and every module it imports, as JavaScript', async () => {
-      await request(bff.url).get('/app.css').expect(200).expect('Content-Type', /text\/css/);
+      await request(bff.url)
+        .get('/app.css')
+        .expect(200)
+        .expect('Content-Type', /text\/css/);
       const modules = pageModules();
       expect(modules).toEqual(expect.arrayContaining(['main.js', 'api.js', 'sse.js', 'status-text.js', 'views/payments.js']));
-      for (const file of modules) await request(bff.url).get(`/js/${file}`).expect(200).expect('Content-Type', /javascript/);
+      for (const file of modules)
+        await request(bff.url)
+          .get(`/js/${file}`)
+          .expect(200)
+          .expect('Content-Type', /javascript/);
       // Every relative import of every module resolves to a module that is served.
       for (const file of modules) {
         const source = readFileSync(join(PUBLIC, 'js', file), 'utf8');
@@ -96,7 +106,11 @@ describe('demo page (sandbox mode only)', () => {
       for (const file of pageModules()) {
         const script = readFileSync(join(PUBLIC, 'js', file), 'utf8');
         const paths = new Set([...script.matchAll(/['`](\/(?:api|auth|admin|demo)[^'`$?]*)/g)].map((m) => m[1]));
-        for (const path of paths) expect({ file, path }).toEqual({ file, path: expect.stringMatching(/^\/api\/v1\/(sandbox\/login|aspsps|connections|consents|payments|events)(\/|$)|^\/demo\/config\.json$/) });
+        for (const path of paths)
+          expect({ file, path }).toEqual({
+            file,
+            path: expect.stringMatching(/^\/api\/v1\/(sandbox\/login|aspsps|connections|consents|payments|events)(\/|$)|^\/demo\/config\.json$/),
+          });
         expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
         expect(script).not.toMatch(/localStorage/);
       }
@@ -110,7 +124,9 @@ describe('demo page (sandbox mode only)', () => {
       expect(keys(tables.CONSENT_STATUS)).toEqual(enumAt(docs, 'get', '/api/v1/consents/{id}', ['status']).sort());
       expect(keys(tables.PAYMENT_STATUS)).toEqual(enumAt(docs, 'get', '/api/v1/payments/{id}', ['status']).sort());
       expect(keys(tables.SCA_STATUS)).toEqual(enumAt(docs, 'get', '/api/v1/payments/{id}', ['scaStatus']).sort());
-      expect(keys(tables.BOOKING_STATUS)).toEqual(enumAt(docs, 'get', '/api/v1/consents/{consentId}/accounts/{accountId}/transactions', ['transactions', 'booked', '[]', 'bookingStatus']).sort());
+      expect(keys(tables.BOOKING_STATUS)).toEqual(
+        enumAt(docs, 'get', '/api/v1/consents/{consentId}/accounts/{accountId}/transactions', ['transactions', 'booked', '[]', 'bookingStatus']).sort(),
+      );
       expect(keys(tables.DATA_WARNING)).toEqual(enumAt(docs, 'get', '/api/v1/consents/{consentId}/accounts', ['warning', 'code']).sort());
       // The states the issue of "speaking plainly" is about, word for word.
       expect(enumAt(docs, 'get', '/api/v1/consents/{id}', ['status'])).toContain('invalid');
@@ -127,7 +143,9 @@ describe('demo page (sandbox mode only)', () => {
     });
 
     it('says a payment that was cancelled is cancelled, and why one was rejected, whatever its SCA status', async () => {
-      const { paymentShown } = await loadModule<{ paymentShown: (p: { status: string; scaStatus?: string; failureCode?: string }) => { text: string; detail?: string } }>('status-text.js');
+      const { paymentShown } = await loadModule<{
+        paymentShown: (p: { status: string; scaStatus?: string; failureCode?: string }) => { text: string; detail?: string };
+      }>('status-text.js');
       // Nothing about the failed approval beside it: the cancellation is the whole story.
       expect(paymentShown({ status: 'CANC', scaStatus: 'failed' })).toEqual({ text: 'Cancelled', tone: 'neutral', final: true });
       expect(paymentShown({ status: 'RCVD', scaStatus: 'failed' }).text).toBe('Not approved in the bank app');
@@ -141,7 +159,15 @@ describe('demo page (sandbox mode only)', () => {
       const { PROBLEM_TEXT } = await loadModule<{ PROBLEM_TEXT: Record<string, (p: object, c: { bank: string }) => string> }>('problem-text.js');
       for (const [code, entry] of Object.entries(ERROR_CATALOGUE)) {
         expect({ code, sentence: typeof PROBLEM_TEXT[code] }).toEqual({ code, sentence: 'function' });
-        const problem = { type: `https://tpp-bff.dev/problems/${code}`, title: entry.title, status: entry.status, code, detail: 'flowe: HTTP 503 from bank', requestId: 'req-8c1f', aspspId: 'flowe' };
+        const problem = {
+          type: `https://tpp-bff.dev/problems/${code}`,
+          title: entry.title,
+          status: entry.status,
+          code,
+          detail: 'flowe: HTTP 503 from bank',
+          requestId: 'req-8c1f',
+          aspspId: 'flowe',
+        };
         const text = PROBLEM_TEXT[code](problem, { bank: 'Flowe' });
         expect({ code, text }).toEqual({ code, text: expect.not.stringMatching(/req-8c1f|HTTP 503|flowe:|_/) });
       }

@@ -27,12 +27,18 @@ describe('bank metrics after an end-to-end flow', () => {
     const alice = await connectUser(world.bff.url, 'alice', 'flowe');
     const consentId = await validConsent(world, alice);
     await request(world.bff.url).get(`/api/v1/consents/${consentId}/accounts?refresh=true`).set(auth(alice.token)).expect(200);
-    const paid = await request(world.bff.url).post(`/api/v1/connections/${alice.connectionId}/payments`).set(auth(alice.token)).set('Idempotency-Key', randomUUID()).send(paymentBody());
+    const paid = await request(world.bff.url)
+      .post(`/api/v1/connections/${alice.connectionId}/payments`)
+      .set(auth(alice.token))
+      .set('Idempotency-Key', randomUUID())
+      .send(paymentBody());
     expect(paid.status).toBe(201);
     await nextStatusWindow();
     await request(world.bff.url).get(`/api/v1/payments/${paid.body.id}?refresh=true`).set(auth(alice.token)).expect(200);
     // A refresh: the access token is due.
-    await withClient(world.bff.db.url, (c) => c.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [alice.connectionId]));
+    await withClient(world.bff.db.url, (c) =>
+      c.query("UPDATE connections SET access_token_expires_at = now() - interval '1 minute' WHERE id = $1", [alice.connectionId]),
+    );
     await request(world.bff.url).get(`/api/v1/consents/${consentId}/accounts?refresh=true`).set(auth(alice.token)).expect(200);
     // A 429 (bank_rate_limited is served from storage), then two 503s open the API circuit; it closes again.
     await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'balances', force429: true, times: 1 });
@@ -46,7 +52,9 @@ describe('bank metrics after an end-to-end flow', () => {
 
     const metrics = await scrape(world.bff.url);
     for (const operation of ['token', 'consent', 'consent-status', 'accounts', 'payment', 'payment-status']) {
-      expect(series(metrics, 'bank_call_duration_seconds_count', { aspsp: 'flowe', operation, status_class: '2xx' }).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      expect(
+        series(metrics, 'bank_call_duration_seconds_count', { aspsp: 'flowe', operation, status_class: '2xx' }).reduce((a, b) => a + b, 0),
+      ).toBeGreaterThan(0);
     }
     expect(series(metrics, 'bank_call_duration_seconds_bucket', { aspsp: 'flowe', operation: 'accounts', status_class: '5xx' }).length).toBeGreaterThan(0);
     expect(series(metrics, 'bank_errors_total', { aspsp: 'flowe', operation: 'accounts', cause: 'server_error' })[0]).toBeGreaterThanOrEqual(1);
@@ -59,7 +67,13 @@ describe('bank metrics after an end-to-end flow', () => {
     expect(series(metrics, 'bank_circuit_state', { aspsp: 'flowe', endpoint: 'api' })).toEqual([0]);
     expect(series(metrics, 'bank_circuit_state', { aspsp: 'connectpay', endpoint: 'token' })).toEqual([0]);
     // Declared even before they count anything.
-    for (const name of ['bank_timeouts_total', 'bank_calls_coalesced_total', 'bank_status_reads_deferred_total', 'bank_calls_shed_total', 'api_requests_coalesced_total']) {
+    for (const name of [
+      'bank_timeouts_total',
+      'bank_calls_coalesced_total',
+      'bank_status_reads_deferred_total',
+      'bank_calls_shed_total',
+      'api_requests_coalesced_total',
+    ]) {
       expect(metrics).toContain(`# TYPE ${name} counter`);
     }
   });

@@ -65,7 +65,14 @@ describe('a frozen database', () => {
     const measure = async (what: string, call: () => Promise<Response>) => {
       const startedAt = Date.now();
       const res = await call();
-      const outcome: Outcome = { what, startedAt, ms: Date.now() - startedAt, status: res.status, retryAfter: res.headers.get('retry-after'), contentType: res.headers.get('content-type') };
+      const outcome: Outcome = {
+        what,
+        startedAt,
+        ms: Date.now() - startedAt,
+        status: res.status,
+        retryAfter: res.headers.get('retry-after'),
+        contentType: res.headers.get('content-type'),
+      };
       if (res.headers.get('content-type')?.includes('json')) outcome.code = ((await res.json()) as { code?: string }).code;
       else await res.body?.cancel();
       outcomes.push(outcome);

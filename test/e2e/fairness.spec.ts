@@ -45,7 +45,8 @@ function report(what: string, figures: Record<string, unknown>): void {
 }
 
 async function accountReadsAtBank(world: BankWorld, bankConsentId: string, afterSeq: number): Promise<number> {
-  return (await bankRequests(world.sandbox.httpUrl, { profile: 'flowe', route: 'accounts' })).filter((r) => r.seq > afterSeq && r.consentId === bankConsentId).length;
+  return (await bankRequests(world.sandbox.httpUrl, { profile: 'flowe', route: 'accounts' })).filter((r) => r.seq > afterSeq && r.consentId === bankConsentId)
+    .length;
 }
 
 async function lastSeq(world: BankWorld): Promise<number> {
@@ -95,7 +96,11 @@ describe('fairness under a slow bank', () => {
     aliceConsent = await validConsent(world, alice);
     bobConsent = await validConsent(world, bob);
     // Stored copies first: the burst below is all `?refresh=true`.
-    for (const [c, id] of [[alice, aliceConsent], [bob, bobConsent]] as const) await request(world.bff.url).get(`/api/v1/consents/${id}/accounts`).set(auth(c.token)).expect(200);
+    for (const [c, id] of [
+      [alice, aliceConsent],
+      [bob, bobConsent],
+    ] as const)
+      await request(world.bff.url).get(`/api/v1/consents/${id}/accounts`).set(auth(c.token)).expect(200);
   }, 60_000);
   afterAll(async () => {
     await world.close();
@@ -108,7 +113,9 @@ describe('fairness under a slow bank', () => {
     await admin(world.sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'accounts', latencyMs: BANK_LATENCY_MS });
     const seq = await lastSeq(world);
     const started = performance.now();
-    const burst = Promise.all(Array.from({ length: 1000 }, () => timedGet(`${world.bff.url}/api/v1/consents/${aliceConsent}/accounts?refresh=true`, alice.token)));
+    const burst = Promise.all(
+      Array.from({ length: 1000 }, () => timedGet(`${world.bff.url}/api/v1/consents/${aliceConsent}/accounts?refresh=true`, alice.token)),
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     const other = await timedGet(`${world.bff.url}/api/v1/consents/${bobConsent}/accounts?refresh=true`, bob.token);
     const answers = await burst;
@@ -207,15 +214,26 @@ describe('status requests: coalesced, and one per second per resource on every p
   });
 
   async function newPayment(): Promise<{ id: string; bankId: string }> {
-    const res = await request(world.bff.url).post(`/api/v1/connections/${alice.connectionId}/payments`).set(auth(alice.token)).set('Idempotency-Key', randomUUID()).send(paymentBody());
+    const res = await request(world.bff.url)
+      .post(`/api/v1/connections/${alice.connectionId}/payments`)
+      .set(auth(alice.token))
+      .set('Idempotency-Key', randomUUID())
+      .send(paymentBody());
     expect(res.status).toBe(201);
     const id = res.body.id as string;
-    const bankId = await withClient(world.bff.db.url, async (c) => (await c.query('SELECT bank_payment_id FROM payments WHERE id = $1', [id])).rows[0].bank_payment_id as string);
+    const bankId = await withClient(
+      world.bff.db.url,
+      async (c) => (await c.query('SELECT bank_payment_id FROM payments WHERE id = $1', [id])).rows[0].bank_payment_id as string,
+    );
     return { id, bankId };
   }
 
-  const statusCalls = async (seq: number) => (await bankRequests(world.sandbox.httpUrl, { profile: 'flowe', route: 'payment-status' })).filter((r) => r.seq > seq);
-  const refresh = (bff: TestBff, id: string) => request(bff.url).get(`/api/v1/payments/${id}?refresh=true`).set(auth(bff === replica ? aliceOnReplica : alice.token));
+  const statusCalls = async (seq: number) =>
+    (await bankRequests(world.sandbox.httpUrl, { profile: 'flowe', route: 'payment-status' })).filter((r) => r.seq > seq);
+  const refresh = (bff: TestBff, id: string) =>
+    request(bff.url)
+      .get(`/api/v1/payments/${id}?refresh=true`)
+      .set(auth(bff === replica ? aliceOnReplica : alice.token));
   const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   it('10 concurrent GET /payments/{id}?refresh=true make one status call', async () => {
@@ -274,13 +292,25 @@ describe('per-user API rate limit', () => {
   }, 60_000);
 
   it('holds across replicas with the PostgreSQL store, without a database round trip per request', async () => {
-    const env = { SCHEDULER_ENABLED: 'false', RATE_LIMIT_PER_USER: '10', RATE_LIMIT_WINDOW_SECONDS: '600', RATE_LIMIT_STORE: 'postgres', RATE_LIMIT_SYNC_MS: '600000' };
+    const env = {
+      SCHEDULER_ENABLED: 'false',
+      RATE_LIMIT_PER_USER: '10',
+      RATE_LIMIT_WINDOW_SECONDS: '600',
+      RATE_LIMIT_STORE: 'postgres',
+      RATE_LIMIT_SYNC_MS: '600000',
+    };
     const world = await startBankWorld({ env });
     const replica = await startTestBff({ ...bankEnv(world.sandbox), ...env }, { db: world.bff.db });
     try {
       const alice = await connectUser(world.bff.url, 'alice', 'flowe'); // 1 request on the first replica
-      const tokens = new Map([[world.bff, alice.token], [replica, await sandboxLogin(replica.url, 'alice')]]);
-      const list = (bff: TestBff) => request(bff.url).get('/api/v1/connections').set(auth(tokens.get(bff)!));
+      const tokens = new Map([
+        [world.bff, alice.token],
+        [replica, await sandboxLogin(replica.url, 'alice')],
+      ]);
+      const list = (bff: TestBff) =>
+        request(bff.url)
+          .get('/api/v1/connections')
+          .set(auth(tokens.get(bff)!));
       for (let i = 0; i < 6; i++) await list(world.bff).expect(200); // 7 on the first replica
       await list(replica).expect(200); // 1 on the second
       await world.bff.app.get(SharedUserRateLimiter).sync();

@@ -13,7 +13,24 @@ const SECRETS = ['connectpay-sandbox-secret', 'flowe-sandbox-secret', 'flowe-san
 
 /** Hostile strings: traversal, URLs, injections, unicode, control characters, huge numbers. */
 const nasty = fc.oneof(
-  fc.constantFrom('../', '%2e%2e%2f', '..%2F..%2Fetc%2Fpasswd', 'http://evil.example/', '//evil', "' OR 1=1 --", '${7*7}', '<script>', '\u0000', '１２３', 'NaN', '-1', '1e309', '__proto__', 'null', ''),
+  fc.constantFrom(
+    '../',
+    '%2e%2e%2f',
+    '..%2F..%2Fetc%2Fpasswd',
+    'http://evil.example/',
+    '//evil',
+    "' OR 1=1 --",
+    '${7*7}',
+    '<script>',
+    '\u0000',
+    '１２３',
+    'NaN',
+    '-1',
+    '1e309',
+    '__proto__',
+    'null',
+    '',
+  ),
   fc.string({ maxLength: 40 }),
   fc.uuid(),
 );
@@ -37,7 +54,11 @@ describe('fuzzing every route', () => {
     const doc = (await (await fetch(`${bff.url}/docs-json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })));
     // The browser-facing login routes are left out of the API document; fuzz them too.
-    routes.push({ method: 'GET', path: '/auth/{aspspId}/login' }, { method: 'GET', path: '/auth/{aspspId}/callback' }, { method: 'GET', path: '/auth/flowe/callback' });
+    routes.push(
+      { method: 'GET', path: '/auth/{aspspId}/login' },
+      { method: 'GET', path: '/auth/{aspspId}/callback' },
+      { method: 'GET', path: '/auth/flowe/callback' },
+    );
   });
   afterAll(async () => {
     await bff.close();
@@ -50,9 +71,15 @@ describe('fuzzing every route', () => {
       fc.asyncProperty(
         fc.integer({ min: 0, max: 1_000_000 }),
         fc.array(nasty, { minLength: 3, maxLength: 3 }),
-        fc.dictionary(fc.constantFrom('refresh', 'dateFrom', 'dateTo', 'bookingStatus', 'limit', 'cursor', 'ticket', 'state', 'code', 'error'), nasty, { maxKeys: 4 }),
+        fc.dictionary(fc.constantFrom('refresh', 'dateFrom', 'dateTo', 'bookingStatus', 'limit', 'cursor', 'ticket', 'state', 'code', 'error'), nasty, {
+          maxKeys: 4,
+        }),
         fc.option(jsonValue, { nil: undefined }),
-        fc.record({ auth: fc.boolean(), idempotencyKey: fc.option(nasty, { nil: undefined }), contentType: fc.constantFrom('application/json', 'text/plain', 'application/json; charset=utf-16') }),
+        fc.record({
+          auth: fc.boolean(),
+          idempotencyKey: fc.option(nasty, { nil: undefined }),
+          contentType: fc.constantFrom('application/json', 'text/plain', 'application/json; charset=utf-16'),
+        }),
         async (pick, ids, query, body, headers) => {
           const route = routes[pick % routes.length];
           let i = 0;
@@ -73,7 +100,11 @@ describe('fuzzing every route', () => {
           const text = streaming ? '' : await res.text();
           expect({ route: `${route.method} ${route.path}`, status: res.status < 500 }).toEqual({ route: `${route.method} ${route.path}`, status: true });
           const problemJson = (res.headers.get('content-type') ?? '').includes('application/problem+json');
-          expect({ route: route.path, status: res.status, errorIsProblem: res.status < 400 || problemJson }).toEqual({ route: route.path, status: res.status, errorIsProblem: true });
+          expect({ route: route.path, status: res.status, errorIsProblem: res.status < 400 || problemJson }).toEqual({
+            route: route.path,
+            status: res.status,
+            errorIsProblem: true,
+          });
           expect(/^(\/\/|https?:\/\/(?!127\.0\.0\.1))/.test(res.headers.get('location') ?? '')).toBe(false);
           for (const secret of SECRETS) expect(text.includes(secret)).toBe(false);
         },

@@ -55,7 +55,9 @@ describe('the service as a process', () => {
         'TRUST_PROXY must be false, true, a hop count, or a comma-separated list of IP addresses, subnets (10.0.0.0/8) or loopback, linklocal, uniquelocal',
         'FRONTEND_RETURN_URLS must list at least one URL in production mode',
         ...['CONNECTPAY', 'FLOWE'].flatMap((bank) => [
-          ...['NAME', 'ADAPTER', 'SERVICES', 'AUTHORIZE_URL', 'TOKEN_URL', 'AIS_BASE_URL', 'PIS_BASE_URL', 'CLIENT_ID', 'SCOPES_AIS', 'SCOPES_PIS'].map((v) => `${bank}_${v} is required`),
+          ...['NAME', 'ADAPTER', 'SERVICES', 'AUTHORIZE_URL', 'TOKEN_URL', 'AIS_BASE_URL', 'PIS_BASE_URL', 'CLIENT_ID', 'SCOPES_AIS', 'SCOPES_PIS'].map(
+            (v) => `${bank}_${v} is required`,
+          ),
           ...(bank === 'CONNECTPAY' ? ['CONNECTPAY_CLIENT_SECRET or CONNECTPAY_CLIENT_SECRET_FILE must be set'] : []),
         ]),
         'TOKEN_VAULT_KEYS entry 1 must look like keyId:base64key',
@@ -70,8 +72,16 @@ describe('the service as a process', () => {
 
   it.each([
     ['an http bank URL', { FLOWE_TOKEN_URL: 'http://idp.example/oauth2/v2.0/token' }, ['FLOWE_TOKEN_URL must be an https URL in production mode']],
-    ['no Flowe client certificate', { FLOWE_TLS_CERT_FILE: '' }, ['FLOWE_TLS_CERT_FILE must be set when FLOWE_TLS_KEY_FILE is (a client certificate and its key go together)']],
-    ['no Flowe client key', { FLOWE_TLS_KEY_FILE: '' }, ['FLOWE_TLS_KEY_FILE must be set when FLOWE_TLS_CERT_FILE is (a client certificate and its key go together)']],
+    [
+      'no Flowe client certificate',
+      { FLOWE_TLS_CERT_FILE: '' },
+      ['FLOWE_TLS_CERT_FILE must be set when FLOWE_TLS_KEY_FILE is (a client certificate and its key go together)'],
+    ],
+    [
+      'no Flowe client key',
+      { FLOWE_TLS_KEY_FILE: '' },
+      ['FLOWE_TLS_KEY_FILE must be set when FLOWE_TLS_CERT_FILE is (a client certificate and its key go together)'],
+    ],
     [
       'neither, nor a subscription key, and an http public URL',
       { FLOWE_TLS_CERT_FILE: '', FLOWE_TLS_KEY_FILE: '', FLOWE_SUBSCRIPTION_KEY: '', FLOWE_SUBSCRIPTION_KEY_HEADER: '', PUBLIC_URL: 'http://bff.example' },
@@ -83,7 +93,13 @@ describe('the service as a process', () => {
       ],
     ],
   ])('a production start with %s exits 1 naming the variable', async (_case, change, problems) => {
-    const run = runBuilt(MAIN, { ...PRODUCTION_ENV, AUTH_JWKS_URL: 'https://login.tpp.example/.well-known/jwks.json', DATABASE_URL: 'postgres://tpp@127.0.0.1:1/tpp', DATABASE_STARTUP_TIMEOUT_SECONDS: '1', ...change });
+    const run = runBuilt(MAIN, {
+      ...PRODUCTION_ENV,
+      AUTH_JWKS_URL: 'https://login.tpp.example/.well-known/jwks.json',
+      DATABASE_URL: 'postgres://tpp@127.0.0.1:1/tpp',
+      DATABASE_STARTUP_TIMEOUT_SECONDS: '1',
+      ...change,
+    });
     await expect(run.exited).resolves.toBe(1);
     expect(run.output().trim().split('\n')).toEqual(problems.map((problem) => `Configuration error: ${problem}`));
   });
@@ -97,9 +113,21 @@ describe('the service as a process', () => {
     const lines = jsonLines(run.output());
     const retries = lines.filter((line) => line.level === 40);
     expect(retries.length).toBeGreaterThanOrEqual(2);
-    for (const line of retries) expect(line.msg).toMatch(new RegExp(`^cannot connect to the database at 127\\.0\\.0\\.1:${port}/tpp \\(DATABASE_URL\\): connection refused \\(ECONNREFUSED\\); retrying in \\d+\\.\\d s$`));
+    for (const line of retries)
+      expect(line.msg).toMatch(
+        new RegExp(
+          `^cannot connect to the database at 127\\.0\\.0\\.1:${port}/tpp \\(DATABASE_URL\\): connection refused \\(ECONNREFUSED\\); retrying in \\d+\\.\\d s$`,
+        ),
+      );
     const last = lines.at(-1)!;
-    expect(last).toMatchObject({ level: 60, msg: expect.stringMatching(new RegExp(`^cannot connect to the database at 127\\.0\\.0\\.1:${port}/tpp \\(DATABASE_URL\\): connection refused \\(ECONNREFUSED\\); gave up after \\d`)) });
+    expect(last).toMatchObject({
+      level: 60,
+      msg: expect.stringMatching(
+        new RegExp(
+          `^cannot connect to the database at 127\\.0\\.0\\.1:${port}/tpp \\(DATABASE_URL\\): connection refused \\(ECONNREFUSED\\); gave up after \\d`,
+        ),
+      ),
+    });
     // It kept trying for the configured window, and not for much longer.
     const waited = Number(/gave up after ([\d.]+) s/.exec(last.msg as string)![1]);
     expect(waited).toBeGreaterThanOrEqual(2);
@@ -114,7 +142,12 @@ describe('the service as a process', () => {
     const run = runBuilt(MAIN, { DATABASE_URL: url.toString(), DATABASE_STARTUP_TIMEOUT_SECONDS: '0' });
     await expect(run.exited).resolves.toBe(1);
     const [line] = jsonLines(run.output());
-    expect(line).toMatchObject({ level: 60, msg: expect.stringMatching(/^cannot connect to the database at .* \(DATABASE_URL\): (authentication refused|password authentication failed)\b.*\(SQLSTATE 28(000|P01)\); gave up after/) });
+    expect(line).toMatchObject({
+      level: 60,
+      msg: expect.stringMatching(
+        /^cannot connect to the database at .* \(DATABASE_URL\): (authentication refused|password authentication failed)\b.*\(SQLSTATE 28(000|P01)\); gave up after/,
+      ),
+    });
     expect(run.output()).not.toContain('canary');
   });
 

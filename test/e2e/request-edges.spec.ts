@@ -22,7 +22,11 @@ describe('request pipeline edges', () => {
     const res = await post('/api/v1/connections', 'this is not compressed at all', { 'content-encoding': encoding });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
-    expect(await res.json()).toMatchObject({ status: 400, code: 'validation_failed', errors: [{ field: 'header:Content-Encoding', message: 'does not match the body' }] });
+    expect(await res.json()).toMatchObject({
+      status: 400,
+      code: 'validation_failed',
+      errors: [{ field: 'header:Content-Encoding', message: 'does not match the body' }],
+    });
   });
 
   it.each([
@@ -30,7 +34,9 @@ describe('request pipeline edges', () => {
     ['br', brotliCompressSync],
     ['deflate', deflateSync],
   ] as const)('a valid %s body is read as JSON', async (encoding, compress) => {
-    const res = await post('/api/v1/connections', compress(Buffer.from(JSON.stringify({ aspspId: 'flowe', returnUrl: `${bff.url}/` }))), { 'content-encoding': encoding });
+    const res = await post('/api/v1/connections', compress(Buffer.from(JSON.stringify({ aspspId: 'flowe', returnUrl: `${bff.url}/` }))), {
+      'content-encoding': encoding,
+    });
     expect(res.status).toBe(201);
   });
 

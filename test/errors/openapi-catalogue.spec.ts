@@ -7,7 +7,13 @@ interface Schema {
   properties?: Record<string, { enum?: string[]; $ref?: string }>;
 }
 interface OpenApi {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: { allOf?: { $ref?: string }[]; properties?: { code?: { enum?: string[] } } } }> }> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { responses: Record<string, { content?: Record<string, { schema?: { allOf?: { $ref?: string }[]; properties?: { code?: { enum?: string[] } } } }> }> }
+    >
+  >;
   components: { schemas: Record<string, Schema> };
 }
 
@@ -43,7 +49,8 @@ describe('the error catalogue in /docs-json', () => {
   });
 
   it('narrows each problem answer to the codes the route gives with that status', () => {
-    const codesOf = (path: string, method: string, status: number) => doc.paths[path][method].responses[status].content?.['application/problem+json']?.schema?.properties?.code?.enum;
+    const codesOf = (path: string, method: string, status: number) =>
+      doc.paths[path][method].responses[status].content?.['application/problem+json']?.schema?.properties?.code?.enum;
     expect(codesOf('/api/v1/payments/{id}', 'delete', 409)).toEqual(['payment_not_cancellable', 'reauth_required']);
     // Every authenticated route: the token, the per-user rate limit, the identity provider's keys.
     expect(codesOf('/api/v1/me', 'get', 401)).toEqual(['unauthenticated']);

@@ -33,8 +33,13 @@ describe('event streams with concurrent writers', () => {
     await db.drop();
   });
 
-  const open = async () => Promise.all(USERS.map(async (user, i) => SseClient.open(`${[a, b][i % 2].url}/api/v1/events`, await sandboxLogin([a, b][i % 2].url, user))));
-  const committed = async () => (await a.app.get(DataSource).query('SELECT id::text, user_id AS "userId" FROM outbox_events ORDER BY outbox_events.id')) as { id: string; userId: string }[];
+  const open = async () =>
+    Promise.all(USERS.map(async (user, i) => SseClient.open(`${[a, b][i % 2].url}/api/v1/events`, await sandboxLogin([a, b][i % 2].url, user))));
+  const committed = async () =>
+    (await a.app.get(DataSource).query('SELECT id::text, user_id AS "userId" FROM outbox_events ORDER BY outbox_events.id')) as {
+      id: string;
+      userId: string;
+    }[];
   const numeric = (ids: string[]) => ids.map(BigInt);
 
   it('sends a burst that crosses from two-digit to three-digit ids in numeric order, losing none', async () => {
@@ -84,7 +89,11 @@ describe('event streams with concurrent writers', () => {
       const expected = rows.filter((r) => r.userId === USERS[i] && BigInt(r.id) > lastBefore).map((r) => r.id);
       await stream.waitFor(`${USERS[i]}'s last event`, (e) => e.id === expected.at(-1), 5000);
       const ids = stream.events.map((e) => e.id!);
-      expect({ user: USERS[i], missing: expected.filter((id) => !ids.includes(id)), duplicates: ids.length - new Set(ids).size }).toEqual({ user: USERS[i], missing: [], duplicates: 0 });
+      expect({ user: USERS[i], missing: expected.filter((id) => !ids.includes(id)), duplicates: ids.length - new Set(ids).size }).toEqual({
+        user: USERS[i],
+        missing: [],
+        duplicates: 0,
+      });
       expect(numeric(ids)).toEqual([...numeric(ids)].sort((x, y) => (x < y ? -1 : 1)));
     }
     await Promise.all(streams.map((s) => s.close()));

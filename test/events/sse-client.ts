@@ -27,7 +27,10 @@ export class SseClient {
   /** Opens the stream; resolves once the answer's headers are in (any status: check `response`). */
   static async open(url: string, token: string | undefined, headers: Record<string, string> = {}): Promise<SseClient> {
     const abort = new AbortController();
-    const response = await fetch(url, { headers: { accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers }, signal: abort.signal });
+    const response = await fetch(url, {
+      headers: { accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      signal: abort.signal,
+    });
     const client = new SseClient(response, abort);
     if (response.ok && response.body) client.reading = client.read(response.body);
     return client;
@@ -85,7 +88,8 @@ export class SseClient {
     for (;;) {
       const found = this.events.find(predicate);
       if (found) return found;
-      if (Date.now() > deadline || this.ended) throw new Error(`SSE: no ${what} within ${timeoutMs} ms (got ${JSON.stringify(this.events.map((e) => [e.id, e.event, e.data]))})`);
+      if (Date.now() > deadline || this.ended)
+        throw new Error(`SSE: no ${what} within ${timeoutMs} ms (got ${JSON.stringify(this.events.map((e) => [e.id, e.event, e.data]))})`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -59,7 +59,14 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
       const event = await client.waitFor('alice consent event', (e) => e.event === 'consent.status', 2000);
       expect(event.receivedAt - committed).toBeLessThan(2000);
       expect(event.id).toMatch(/^\d+$/);
-      expect(client.json(event)).toEqual({ eventId: event.id, consentId: C1, connectionId: K1, status: 'valid', reconsentRequired: false, occurredAt: expect.any(String) });
+      expect(client.json(event)).toEqual({
+        eventId: event.id,
+        consentId: C1,
+        connectionId: K1,
+        status: 'valid',
+        reconsentRequired: false,
+        occurredAt: expect.any(String),
+      });
     }
     const bobs = await bobOnA.waitFor('bob payment event', (e) => e.event === 'payment.status', 2000);
     expect(bobOnA.json(bobs)).toMatchObject({ paymentId: P9, connectionId: K2, status: 'ACSC' });
@@ -100,7 +107,9 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
     await slow.connect();
     await slow.startTransaction();
     try {
-      await a.app.get(OutboxStore).record(slow.manager, { userId: 'alice', type: 'payment.status', data: { paymentId: LATE, connectionId: K1, status: 'ACSP' } });
+      await a.app
+        .get(OutboxStore)
+        .record(slow.manager, { userId: 'alice', type: 'payment.status', data: { paymentId: LATE, connectionId: K1, status: 'ACSP' } });
       await emit(a, 'alice', 'payment.status', { paymentId: EARLY1, connectionId: K1, status: 'ACSP' });
       await emit(b, 'alice', 'payment.status', { paymentId: EARLY2, connectionId: K1, status: 'ACSP' });
       await sleep(1000); // several hub ticks on both replicas
@@ -127,7 +136,11 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
     await steady();
     await withClient(db.url, async (slow) => {
       await slow.query('BEGIN');
-      await slow.query('INSERT INTO outbox_events (user_id, type, payload) VALUES ($1, $2, $3)', ['alice', 'payment.status', JSON.stringify({ paymentId: LATE, connectionId: K1, status: 'ACSP' })]);
+      await slow.query('INSERT INTO outbox_events (user_id, type, payload) VALUES ($1, $2, $3)', [
+        'alice',
+        'payment.status',
+        JSON.stringify({ paymentId: LATE, connectionId: K1, status: 'ACSP' }),
+      ]);
       await emit(a, 'alice', 'payment.status', { paymentId: EARLY, connectionId: K1, status: 'ACSP' });
       await sleep(1000);
       expect(alice.events).toEqual([]);
@@ -143,7 +156,7 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
   it('sends heartbeats and forgets a stream once its client has gone', async () => {
     const hub = a.app.get(EventStreamHub);
     // Streams of earlier tests end on the server a moment after their clients close.
-    for (const deadline = Date.now() + 2000; hub.streamCount > 0 && Date.now() < deadline; ) await sleep(20);
+    for (const deadline = Date.now() + 2000; hub.streamCount > 0 && Date.now() < deadline;) await sleep(20);
     const before = hub.streamCount;
     expect(before).toBe(0);
     const client = await stream(a, 'carol');
@@ -159,7 +172,10 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
 
   it('catches up from ?after= as from Last-Event-ID, the header winning when both are sent', async () => {
     await emit(a, 'frank', 'payment.status', { paymentId: P9, connectionId: K2, status: 'RCVD' });
-    const [{ id: firstId }] = await withClient(db.url, async (c) => (await c.query("SELECT id::text FROM outbox_events WHERE user_id = 'frank' ORDER BY id")).rows);
+    const [{ id: firstId }] = await withClient(
+      db.url,
+      async (c) => (await c.query("SELECT id::text FROM outbox_events WHERE user_id = 'frank' ORDER BY id")).rows,
+    );
     await emit(a, 'frank', 'payment.status', { paymentId: P9, connectionId: K2, status: 'ACSP' });
     await emit(b, 'frank', 'payment.status', { paymentId: P9, connectionId: K2, status: 'ACSC' });
     const token = await sandboxLogin(a.url, 'frank');
@@ -200,7 +216,9 @@ describe('GET /api/v1/events: server-sent events from the outbox', () => {
   });
 
   it('is documented in the OpenAPI description', async () => {
-    const doc = (await (await fetch(`${a.url}/docs-json`)).json()) as { paths: Record<string, { get?: { responses: Record<string, { content?: Record<string, unknown> }>; parameters?: { name: string }[] } }> };
+    const doc = (await (await fetch(`${a.url}/docs-json`)).json()) as {
+      paths: Record<string, { get?: { responses: Record<string, { content?: Record<string, unknown> }>; parameters?: { name: string }[] } }>;
+    };
     const op = doc.paths['/api/v1/events'].get!;
     expect(Object.keys(op.responses['200'].content ?? {})).toContain('text/event-stream');
     expect(op.parameters?.map((p) => p.name)).toContain('Last-Event-ID');

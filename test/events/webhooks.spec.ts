@@ -72,7 +72,13 @@ describe('webhooks: every outbox event POSTed, signed, at least once', () => {
       expect(verifyWebhook(SECRET, d.body, d.headers['x-signature'] as string, now)).toBe(true);
       expect(d.headers['content-type']).toBe('application/json');
       const body = JSON.parse(d.body) as { id: string; type: string; occurredAt: string; userId: string; data: { paymentId: string } };
-      expect(body).toEqual({ id: d.headers['x-event-id'], type: 'payment.status', occurredAt: expect.any(String), userId: expect.any(String), data: { paymentId: expect.stringMatching(/^p-\d+$/), status: 'ACSC' } });
+      expect(body).toEqual({
+        id: d.headers['x-event-id'],
+        type: 'payment.status',
+        occurredAt: expect.any(String),
+        userId: expect.any(String),
+        data: { paymentId: expect.stringMatching(/^p-\d+$/), status: 'ACSC' },
+      });
       // The receiver serves every user: each event names the one it belongs to.
       expect(body.userId).toBe(Number(body.data.paymentId.slice(2)) % 3 ? 'alice' : 'bob');
     }
@@ -93,7 +99,8 @@ describe('webhooks: every outbox event POSTed, signed, at least once', () => {
   });
 
   it('delivers an event whose transaction commits after later events were delivered', async () => {
-    const accepted = (paymentId: string) => receiver.deliveries.some((d) => d.answered === 204 && (JSON.parse(d.body) as { data: { paymentId?: string } }).data.paymentId === paymentId);
+    const accepted = (paymentId: string) =>
+      receiver.deliveries.some((d) => d.answered === 204 && (JSON.parse(d.body) as { data: { paymentId?: string } }).data.paymentId === paymentId);
     const slow = a.app.get(DataSource).createQueryRunner();
     await slow.connect();
     await slow.startTransaction();
@@ -127,7 +134,9 @@ describe('webhooks: every outbox event POSTed, signed, at least once', () => {
     expect(() => eventsConfig.parse({ WEBHOOK_URL: url })).toThrow(new ConfigError('WEBHOOK_SECRET or WEBHOOK_SECRET_FILE must be set when WEBHOOK_URL is'));
     expect(() => eventsConfig.parse({ WEBHOOK_URL: url, WEBHOOK_SECRET: 'short-secret' })).toThrow(/WEBHOOK_SECRET must be at least 32/);
     expect(() => eventsConfig.parse({ WEBHOOK_URL: url, WEBHOOK_SECRET_FILE: '/nonexistent/secret' })).toThrow(/WEBHOOK_SECRET_FILE/);
-    expect(() => eventsConfig.parse({ APP_MODE: 'production', WEBHOOK_URL: 'http://tpp.example/hooks', WEBHOOK_SECRET: SECRET })).toThrow(/WEBHOOK_URL must be an https URL/);
+    expect(() => eventsConfig.parse({ APP_MODE: 'production', WEBHOOK_URL: 'http://tpp.example/hooks', WEBHOOK_SECRET: SECRET })).toThrow(
+      /WEBHOOK_URL must be an https URL/,
+    );
     expect(() => eventsConfig.parse({ WEBHOOK_URL: 'ftp://tpp.example', WEBHOOK_SECRET: SECRET })).toThrow(/WEBHOOK_URL/);
     const parsed = eventsConfig.parse({ WEBHOOK_URL: url, WEBHOOK_SECRET: SECRET });
     expect(parsed.webhook?.secret).toBe(SECRET);
@@ -139,7 +148,13 @@ describe('webhooks: every outbox event POSTed, signed, at least once', () => {
     const filteredDb = await createTestDatabase();
     const filteredReceiver = await startReceiver();
     const only = await startTestBff(
-      { SCHEDULER_ENABLED: 'false', WEBHOOK_URL: filteredReceiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_POLL_MS: '100', WEBHOOK_EVENT_TYPES: 'connection.status,connection.expiring' },
+      {
+        SCHEDULER_ENABLED: 'false',
+        WEBHOOK_URL: filteredReceiver.url,
+        WEBHOOK_SECRET: SECRET,
+        WEBHOOK_POLL_MS: '100',
+        WEBHOOK_EVENT_TYPES: 'connection.status,connection.expiring',
+      },
       { db: filteredDb },
     );
     try {
@@ -148,12 +163,18 @@ describe('webhooks: every outbox event POSTed, signed, at least once', () => {
       await emit(only, 'alice', 'consent.expiring', { consentId: 'k-skip', validUntil: '2026-12-31' });
       // Settled: the wanted event accepted (after its one refused attempt), the others marked done.
       await waitFor(
-        async () => withClient(filteredDb.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM outbox_events WHERE webhook_delivered_at IS NULL')).rows[0].n === 0),
+        async () =>
+          withClient(
+            filteredDb.url,
+            async (c) => (await c.query('SELECT count(*)::int AS n FROM outbox_events WHERE webhook_delivered_at IS NULL')).rows[0].n === 0,
+          ),
         15_000,
       );
       expect(new Set(filteredReceiver.deliveries.map((d) => d.headers['x-event-type']))).toEqual(new Set(['connection.status']));
       expect(filteredReceiver.deliveries.some((d) => d.answered === 204)).toBe(true);
-      expect(() => eventsConfig.parse({ WEBHOOK_URL: 'https://tpp.example/hooks', WEBHOOK_SECRET: SECRET, WEBHOOK_EVENT_TYPES: 'payment.status,payment.made' })).toThrow(/WEBHOOK_EVENT_TYPES/);
+      expect(() =>
+        eventsConfig.parse({ WEBHOOK_URL: 'https://tpp.example/hooks', WEBHOOK_SECRET: SECRET, WEBHOOK_EVENT_TYPES: 'payment.status,payment.made' }),
+      ).toThrow(/WEBHOOK_EVENT_TYPES/);
     } finally {
       await only.close();
       await filteredDb.drop();

@@ -39,7 +39,9 @@ export async function signToken(key: SigningKey, options: TokenOptions = {}): Pr
   if (options.sub !== null) payload.sub = options.sub ?? 'user-42';
   if (options.expiresIn !== null) payload.exp = now() + (options.expiresIn ?? 300);
   const typ = options.typ === undefined ? 'JWT' : options.typ;
-  return new SignJWT({ ...payload, ...options.extra }).setProtectedHeader({ alg: key.alg, ...(typ === null ? {} : { typ }), ...(options.kid ? { kid: options.kid } : {}) }).sign(key.privateKey);
+  return new SignJWT({ ...payload, ...options.extra })
+    .setProtectedHeader({ alg: key.alg, ...(typ === null ? {} : { typ }), ...(options.kid ? { kid: options.kid } : {}) })
+    .sign(key.privateKey);
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -34,7 +34,10 @@ describe('user identity in sandbox mode (demo login)', () => {
     await bff.close();
   });
 
-  const login = (body: unknown) => request(bff.url).post('/api/v1/sandbox/login').send(body as object);
+  const login = (body: unknown) =>
+    request(bff.url)
+      .post('/api/v1/sandbox/login')
+      .send(body as object);
 
   it('logs a demo user in and answers /api/v1/me for that user only', async () => {
     const alice = await login({ userId: 'alice@demo.example' }).expect(201);
@@ -155,7 +158,11 @@ describe('user identity in production mode with a configured public key', () => 
     ['a subject over 255 characters', { sub: 'u'.repeat(256) }, /subject must be/],
     ['a non-string subject', { extra: { sub: 42 } }, /./],
     ['a not-before in the future', { extra: { nbf: Math.floor(Date.now() / 1000) + 600 } }, /not valid yet/],
-    ['an issue time older than the maximum token age (24 h by default), however late it expires', { extra: { iat: Math.floor(Date.now() / 1000) - 86_400 - 120 }, expiresIn: 3600 }, /older than the maximum token age/],
+    [
+      'an issue time older than the maximum token age (24 h by default), however late it expires',
+      { extra: { iat: Math.floor(Date.now() / 1000) - 86_400 - 120 }, expiresIn: 3600 },
+      /older than the maximum token age/,
+    ],
     ['an issue time in the future beyond the clock tolerance', { extra: { iat: Math.floor(Date.now() / 1000) + 120 } }, /issued in the future/],
     ['no issue time (required with a maximum token age)', { extra: { iat: undefined } }, /no "iat" claim/],
     ['a logout token type', { typ: 'logout+jwt' }, /token type is not accepted/],
@@ -186,7 +193,13 @@ describe('user identity with a typed issuer and no maximum token age', () => {
 
   beforeAll(async () => {
     key = await signingKey('ES256');
-    bff = await startTestBff({ ...PRODUCTION_ENV, AUTH_PUBLIC_KEY: key.publicPem, AUTH_TOKEN_TYPES: 'at+jwt', AUTH_REQUIRE_TOKEN_TYPE: 'true', AUTH_MAX_TOKEN_AGE_SECONDS: '0' });
+    bff = await startTestBff({
+      ...PRODUCTION_ENV,
+      AUTH_PUBLIC_KEY: key.publicPem,
+      AUTH_TOKEN_TYPES: 'at+jwt',
+      AUTH_REQUIRE_TOKEN_TYPE: 'true',
+      AUTH_MAX_TOKEN_AGE_SECONDS: '0',
+    });
   });
   afterAll(async () => {
     await bff.close();
@@ -197,7 +210,10 @@ describe('user identity with a typed issuer and no maximum token age', () => {
     await me(bff, `Bearer ${await signToken(key, { typ: 'at+jwt', extra: { iat: undefined } })}`).expect(200);
     expectUnauthenticated(await me(bff, `Bearer ${await signToken(key, { typ: null })}`), /no "typ" header/);
     expectUnauthenticated(await me(bff, `Bearer ${await signToken(key, { typ: 'JWT' })}`), /token type is not accepted/);
-    expectUnauthenticated(await me(bff, `Bearer ${await signToken(key, { typ: 'at+jwt', extra: { iat: Math.floor(Date.now() / 1000) + 3600 } })}`), /issued in the future/);
+    expectUnauthenticated(
+      await me(bff, `Bearer ${await signToken(key, { typ: 'at+jwt', extra: { iat: Math.floor(Date.now() / 1000) + 3600 } })}`),
+      /issued in the future/,
+    );
   });
 });
 

@@ -90,7 +90,12 @@ describe('payments: every input is checked before the bank sees it', () => {
   });
 
   it('normalises IBANs typed with spaces and lower case instead of refusing them', async () => {
-    const res = await pay(bff, alice, aliceFlowe, paymentBody({ debtorAccount: { iban: 'it16 n367 7201 6000 0000 0410 001' }, creditorAccount: { iban: ' IT45 P367 7201 6000 0000 0420 002 ' } })).expect(201);
+    const res = await pay(
+      bff,
+      alice,
+      aliceFlowe,
+      paymentBody({ debtorAccount: { iban: 'it16 n367 7201 6000 0000 0410 001' }, creditorAccount: { iban: ' IT45 P367 7201 6000 0000 0420 002 ' } }),
+    ).expect(201);
     expect(res.body).toMatchObject({ debtorAccount: { iban: IBAN.aliceFlowe }, creditorAccount: { iban: IBAN.bobFlowe } });
   });
 
@@ -108,7 +113,12 @@ describe('payments: every input is checked before the bank sees it', () => {
     await expectRefused(paymentBody({ endToEndIdentification: 'e'.repeat(36) }), ['endToEndIdentification']);
     await expectRefused(paymentBody({ endToEndIdentification: '/leading-slash' }), ['endToEndIdentification']);
     // The limits themselves are fine.
-    await pay(bff, alice, aliceFlowe, paymentBody({ creditorName: 'x'.repeat(70), remittanceInformationUnstructured: 'r'.repeat(140), endToEndIdentification: 'E'.repeat(35) })).expect(201);
+    await pay(
+      bff,
+      alice,
+      aliceFlowe,
+      paymentBody({ creditorName: 'x'.repeat(70), remittanceInformationUnstructured: 'r'.repeat(140), endToEndIdentification: 'E'.repeat(35) }),
+    ).expect(201);
   });
 
   it.each([
@@ -143,7 +153,16 @@ describe('payments: every input is checked before the bank sees it', () => {
         remittanceInformationUnstructured: 'r'.repeat(200),
         endToEndIdentification: 'e'.repeat(40),
       },
-      ['header:Idempotency-Key', 'debtorAccount.iban', 'creditorAccount.iban', 'creditorName', 'instructedAmount.amount', 'instructedAmount.currency', 'remittanceInformationUnstructured', 'endToEndIdentification'],
+      [
+        'header:Idempotency-Key',
+        'debtorAccount.iban',
+        'creditorAccount.iban',
+        'creditorName',
+        'instructedAmount.amount',
+        'instructedAmount.currency',
+        'remittanceInformationUnstructured',
+        'endToEndIdentification',
+      ],
       null,
     );
     expect(errors.every((e) => e.message.length > 0)).toBe(true);
@@ -163,19 +182,37 @@ describe('payments: every input is checked before the bank sees it', () => {
       .send('{"__proto__":{"polluted":true},"debtorAccount":{"iban":"IT16N3677201600000000410001"}}');
     expect(res.status).toBe(400);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    await request(bff.url).post(`/api/v1/connections/${aliceFlowe}/payments`).set('Authorization', `Bearer ${alice}`).set('Idempotency-Key', 'form').type('form').send('a=1').expect(415);
+    await request(bff.url)
+      .post(`/api/v1/connections/${aliceFlowe}/payments`)
+      .set('Authorization', `Bearer ${alice}`)
+      .set('Idempotency-Key', 'form')
+      .type('form')
+      .send('a=1')
+      .expect(415);
   });
 
   /** Never a 5xx; a refusal is always problem+json. */
   function expectHandled(res: { status: number; headers: Record<string, string> }): void {
-    expect({ status: res.status, problem: res.status < 400 || /^application\/problem\+json/.test(res.headers['content-type']) }).toEqual({ status: expect.any(Number), problem: true });
+    expect({ status: res.status, problem: res.status < 400 || /^application\/problem\+json/.test(res.headers['content-type']) }).toEqual({
+      status: expect.any(Number),
+      problem: true,
+    });
     expect(res.status).toBeLessThan(500);
   }
 
   // The same over the validation alone, 1,000+ runs, is in payment-rules.spec.ts.
   it('fuzz over HTTP: random bodies, keys and ids never cause a 5xx, and every refusal is problem+json', async () => {
     const printable = (s: string) => /^[\x20-\x7e]*$/.test(s);
-    const field = fc.constantFrom('debtorAccount', 'creditorAccount', 'creditorName', 'instructedAmount', 'remittanceInformationUnstructured', 'endToEndIdentification', '__proto__', 'constructor');
+    const field = fc.constantFrom(
+      'debtorAccount',
+      'creditorAccount',
+      'creditorName',
+      'instructedAmount',
+      'remittanceInformationUnstructured',
+      'endToEndIdentification',
+      '__proto__',
+      'constructor',
+    );
     const body = fc.oneof(
       fc.json(),
       fc.tuple(field, fc.jsonValue()).map(([name, value]) => `{${JSON.stringify(name)}:${JSON.stringify(value)},${JSON.stringify(paymentBody()).slice(1)}`),
@@ -184,7 +221,10 @@ describe('payments: every input is checked before the bank sees it', () => {
     const key = fc.option(fc.string({ maxLength: 300 }).filter(printable), { nil: null });
     await fc.assert(
       fc.asyncProperty(body, key, async (raw, idempotencyKey) => {
-        const req = request(bff.url).post(`/api/v1/connections/${aliceFlowe}/payments`).set('Authorization', `Bearer ${alice}`).set('content-type', 'application/json');
+        const req = request(bff.url)
+          .post(`/api/v1/connections/${aliceFlowe}/payments`)
+          .set('Authorization', `Bearer ${alice}`)
+          .set('content-type', 'application/json');
         if (idempotencyKey !== null) req.set('Idempotency-Key', idempotencyKey);
         expectHandled(await req.send(raw));
       }),
@@ -217,7 +257,16 @@ describe('payments: every input is checked before the bank sees it', () => {
   });
 
   it('property: a valid amount made invalid (sign, exponent, blank, leading zero, third decimal, bare dot) never reaches the bank', async () => {
-    const mutations: ((a: string) => string)[] = [(a) => `+${a}`, (a) => `-${a}`, (a) => ` ${a}`, (a) => `${a} `, (a) => `0${a}`, (a) => `${a.split('.')[0]}.${`${a.split('.')[1] ?? ''}00`.slice(0, 2)}5`, (a) => `${a}e2`, (a) => `${a.split('.')[0]}.`];
+    const mutations: ((a: string) => string)[] = [
+      (a) => `+${a}`,
+      (a) => `-${a}`,
+      (a) => ` ${a}`,
+      (a) => `${a} `,
+      (a) => `0${a}`,
+      (a) => `${a.split('.')[0]}.${`${a.split('.')[1] ?? ''}00`.slice(0, 2)}5`,
+      (a) => `${a}e2`,
+      (a) => `${a.split('.')[0]}.`,
+    ];
     await fc.assert(
       fc.asyncProperty(validAmount(), fc.constantFrom(...mutations), async (amount, mutate) => {
         await expectRefused(paymentBody({ instructedAmount: { amount: mutate(amount), currency: 'EUR' } }), ['instructedAmount.amount']);

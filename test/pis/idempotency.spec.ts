@@ -35,7 +35,10 @@ describe('payments: exactly once per Idempotency-Key', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    [bff, tight] = await Promise.all([startTestBff(pisEnv(sandbox)), startTestBff(pisEnv(sandbox, { FLOWE_TIMEOUT_MS: '1200', PIS_IDEMPOTENCY_WAIT_MS: '150' }))]);
+    [bff, tight] = await Promise.all([
+      startTestBff(pisEnv(sandbox)),
+      startTestBff(pisEnv(sandbox, { FLOWE_TIMEOUT_MS: '1200', PIS_IDEMPOTENCY_WAIT_MS: '150' })),
+    ]);
     [alice, bob, tightAlice] = await Promise.all([userToken(bff, 'alice'), userToken(bff, 'bob'), userToken(tight, 'alice')]);
     [aliceFlowe, aliceFloweAgain, bobFlowe, tightFlowe] = await Promise.all([
       connect(bff, alice, 'alice', 'flowe'),
@@ -52,7 +55,8 @@ describe('payments: exactly once per Idempotency-Key', () => {
     await sandbox.close();
   });
 
-  const rowsWithKey = (app: TestBff, key: string) => withClient(app.db.url, async (c) => (await c.query('SELECT id, status FROM payments WHERE idempotency_key = $1', [key])).rows);
+  const rowsWithKey = (app: TestBff, key: string) =>
+    withClient(app.db.url, async (c) => (await c.query('SELECT id, status FROM payments WHERE idempotency_key = $1', [key])).rows);
 
   it('50 concurrent identical requests with one key: one payment at the bank, 50 identical answers', async () => {
     const key = randomUUID();
@@ -81,8 +85,12 @@ describe('payments: exactly once per Idempotency-Key', () => {
       await admin(sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'payments', latencyMs: 400, times: 1 });
       const before = await initiationsAtBank(sandbox.httpUrl);
       // The replica has its own demo-token key, so its half goes straight to the service, as its controller would.
-      const viaReplica = () => replica.app.get(PaymentInitiationService).initiate({ userId: 'alice', connectionId: aliceFlowe, body, idempotencyKey: key, psuIpAddress: '127.0.0.1' });
-      const [http, direct] = await Promise.all([Promise.all(Array.from({ length: 10 }, () => pay(bff, alice, aliceFlowe, body, key))), Promise.all(Array.from({ length: 10 }, viaReplica))]);
+      const viaReplica = () =>
+        replica.app.get(PaymentInitiationService).initiate({ userId: 'alice', connectionId: aliceFlowe, body, idempotencyKey: key, psuIpAddress: '127.0.0.1' });
+      const [http, direct] = await Promise.all([
+        Promise.all(Array.from({ length: 10 }, () => pay(bff, alice, aliceFlowe, body, key))),
+        Promise.all(Array.from({ length: 10 }, viaReplica)),
+      ]);
       expect([...http.map((r) => r.status), ...direct.map((r) => r.status)]).toEqual(Array(20).fill(201));
       expect(new Set([...http.map((r) => JSON.stringify(r.body)), ...direct.map((r) => JSON.stringify(r.body))]).size).toBe(1);
       expect(await initiationsAtBank(sandbox.httpUrl)).toBe(before + 1);
@@ -95,7 +103,11 @@ describe('payments: exactly once per Idempotency-Key', () => {
     const key = randomUUID();
     const first = await pay(bff, alice, aliceFlowe, paymentBody(), key).expect(201);
     const before = await initiationsAtBank(sandbox.httpUrl);
-    for (const other of [paymentBody({ instructedAmount: { amount: '12.51', currency: 'EUR' } }), paymentBody({ creditorName: 'Someone Else' }), paymentBody({ remittanceInformationUnstructured: undefined })]) {
+    for (const other of [
+      paymentBody({ instructedAmount: { amount: '12.51', currency: 'EUR' } }),
+      paymentBody({ creditorName: 'Someone Else' }),
+      paymentBody({ remittanceInformationUnstructured: undefined }),
+    ]) {
       const res = await pay(bff, alice, aliceFlowe, other, key).expect(422);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.body.code).toBe('idempotency_key_reused');
@@ -109,7 +121,9 @@ describe('payments: exactly once per Idempotency-Key', () => {
   it('keys are per user: another user’s identical key is a new payment', async () => {
     const key = 'shared-key-0001';
     const a = await pay(bff, alice, aliceFlowe, paymentBody(), key).expect(201);
-    const b = await pay(bff, bob, bobFlowe, paymentBody({ debtorAccount: { iban: IBAN.bobFlowe }, creditorAccount: { iban: IBAN.aliceFlowe } }), key).expect(201);
+    const b = await pay(bff, bob, bobFlowe, paymentBody({ debtorAccount: { iban: IBAN.bobFlowe }, creditorAccount: { iban: IBAN.aliceFlowe } }), key).expect(
+      201,
+    );
     expect(b.body.id).not.toBe(a.body.id);
     await getPayment(bff, bob, a.body.id).expect(404);
   });
@@ -190,7 +204,16 @@ describe('payments: exactly once per Idempotency-Key', () => {
     const reserveFor = async (key: string) => {
       const command = await parsePaymentCommand(paymentBody(), key, { name: 'Flowe', currencies: ['EUR'] });
       // What a process records before calling the bank, then dies.
-      return (await store.reserve({ userId: 'alice', connectionId: aliceFlowe, aspspId: 'flowe', idempotencyKey: key, requestHash: requestHash(aliceFlowe, command.order), order: command.order, chargeBearer: 'DEBT', staleAt: new Date() }))!;
+      return (await store.reserve({
+        userId: 'alice',
+        connectionId: aliceFlowe,
+        aspspId: 'flowe',
+        idempotencyKey: key,
+        requestHash: requestHash(aliceFlowe, command.order),
+        order: command.order,
+        chargeBearer: 'DEBT',
+        staleAt: new Date(),
+      }))!;
     };
     const before = await initiationsAtBank(sandbox.httpUrl);
 
@@ -199,7 +222,12 @@ describe('payments: exactly once per Idempotency-Key', () => {
 
     const key = randomUUID();
     const abandoned = await reserveFor(key);
-    await withClient(bff.db.url, (c) => c.query("UPDATE payments SET created_at = now() - interval '1 hour', status_changed_at = now() - interval '1 hour' WHERE id IN ($1, $2)", [abandoned.id, fresh.id]));
+    await withClient(bff.db.url, (c) =>
+      c.query("UPDATE payments SET created_at = now() - interval '1 hour', status_changed_at = now() - interval '1 hour' WHERE id IN ($1, $2)", [
+        abandoned.id,
+        fresh.id,
+      ]),
+    );
     const res = await pay(bff, alice, aliceFlowe, paymentBody(), key);
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ code: 'bank_error', paymentId: abandoned.id, paymentStatus: 'unknown' });

@@ -20,7 +20,11 @@ describe('payments: lifecycle against the sandbox', () => {
     sandbox = await startSandbox();
     bff = await startTestBff(pisEnv(sandbox));
     [alice, bob] = await Promise.all([userToken(bff, 'alice'), userToken(bff, 'bob')]);
-    [aliceFlowe, aliceConnectPay, bobFlowe] = await Promise.all([connect(bff, alice, 'alice', 'flowe'), connect(bff, alice, 'alice', 'connectpay'), connect(bff, bob, 'bob', 'flowe')]);
+    [aliceFlowe, aliceConnectPay, bobFlowe] = await Promise.all([
+      connect(bff, alice, 'alice', 'flowe'),
+      connect(bff, alice, 'alice', 'connectpay'),
+      connect(bff, bob, 'bob', 'flowe'),
+    ]);
   });
   afterAll(async () => {
     await bff.close();
@@ -36,7 +40,10 @@ describe('payments: lifecycle against the sandbox', () => {
   const toNextCutoff = () => admin(sandbox.httpUrl, 'clock', { advanceSeconds: sandbox.config.settlementSeconds + 61 });
   const db = <T>(sql: string, params: unknown[] = []) => withClient(bff.db.url, async (c) => (await c.query(sql, params)).rows as T[]);
   const events = (paymentId: string) =>
-    db<{ payload: { status: string; scaStatus: string | null; connectionId: string } }>(`SELECT payload FROM outbox_events WHERE type = 'payment.status' AND payload->>'paymentId' = $1 ORDER BY id`, [paymentId]);
+    db<{ payload: { status: string; scaStatus: string | null; connectionId: string } }>(
+      `SELECT payload FROM outbox_events WHERE type = 'payment.status' AND payload->>'paymentId' = $1 ORDER BY id`,
+      [paymentId],
+    );
 
   it('initiates a Flowe payment and follows the PSU’s approval: RCVD → ACSP → ACSC, with history, SCA status and outbox events', async () => {
     const res = await pay(bff, alice, aliceFlowe, paymentBody()).expect(201);
@@ -58,10 +65,15 @@ describe('payments: lifecycle against the sandbox', () => {
     const { id, bankPaymentId } = res.body;
 
     // The bank received it with the PSU's IP (mandatory on initiation) and the PSU sees it in the app.
-    const [initiation] = (await sandboxRequests(sandbox.httpUrl, { profile: 'flowe', route: 'payments' })) as unknown as { psuIpPresent: boolean; status: number }[];
+    const [initiation] = (await sandboxRequests(sandbox.httpUrl, { profile: 'flowe', route: 'payments' })) as unknown as {
+      psuIpPresent: boolean;
+      status: number;
+    }[];
     expect(initiation).toMatchObject({ psuIpPresent: true, status: 201 });
     const pending = (await (await fetch(`${sandbox.httpUrl}/psu/api/pending?username=alice`)).json()) as { payments: unknown[] };
-    expect(pending.payments).toContainEqual(expect.objectContaining({ id: bankPaymentId, amount: { currency: 'EUR', amount: '12.50' }, creditorIban: IBAN.bobFlowe, debtorIban: IBAN.aliceFlowe }));
+    expect(pending.payments).toContainEqual(
+      expect.objectContaining({ id: bankPaymentId, amount: { currency: 'EUR', amount: '12.50' }, creditorIban: IBAN.bobFlowe, debtorIban: IBAN.aliceFlowe }),
+    );
 
     // A poll item exists for the scheduler from the start.
     expect(await db('SELECT 1 FROM poll_items WHERE kind = $1 AND resource_id = $2', ['payment', id])).toHaveLength(1);
@@ -116,7 +128,11 @@ describe('payments: lifecycle against the sandbox', () => {
     await request(bff.url).delete(`/api/v1/payments/${id}`).set('Authorization', `Bearer ${alice}`).expect(204);
     expect((await getPayment(bff, alice, id).expect(200)).body).toMatchObject({ status: 'CANC' });
     // The bank agrees: the PSU can no longer approve it.
-    const decision = await fetch(`${sandbox.httpUrl}/psu/api/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'payment', id: bankPaymentId, decision: 'approve' }) });
+    const decision = await fetch(`${sandbox.httpUrl}/psu/api/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'payment', id: bankPaymentId, decision: 'approve' }),
+    });
     expect(decision.status).toBe(409);
     const cancels = (await sandboxRequests(sandbox.httpUrl, { route: 'payment-cancel' })).length;
     await request(bff.url).delete(`/api/v1/payments/${id}`).set('Authorization', `Bearer ${alice}`).expect(204);
@@ -164,7 +180,12 @@ describe('payments: lifecycle against the sandbox', () => {
   });
 
   it('pays with ConnectPay behind the same interface (Berlin Group defaults: SLEV, UUID ids)', async () => {
-    const res = await pay(bff, alice, aliceConnectPay, paymentBody({ debtorAccount: { iban: IBAN.aliceConnectPay }, creditorAccount: { iban: IBAN.bobConnectPay } })).expect(201);
+    const res = await pay(
+      bff,
+      alice,
+      aliceConnectPay,
+      paymentBody({ debtorAccount: { iban: IBAN.aliceConnectPay }, creditorAccount: { iban: IBAN.bobConnectPay } }),
+    ).expect(201);
     expect(res.body).toMatchObject({ status: 'RCVD', scaStatus: 'received', aspspId: 'connectpay', chargeBearer: 'SLEV' });
     expect(res.body.bankPaymentId).toMatch(/^[0-9a-f-]{36}$/);
     await decide(sandbox.httpUrl, res.body.bankPaymentId, 'approve');
@@ -177,7 +198,13 @@ describe('payments: lifecycle against the sandbox', () => {
     const body = paymentBody({ debtorAccount: { iban: IBAN.bobFlowe }, creditorAccount: { iban: IBAN.aliceFlowe } });
     const first = await pay(bff, alice, aliceFlowe, body, key).expect(422);
     expect(first.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(first.body).toMatchObject({ code: 'bank_rejected', aspspId: 'flowe', bankErrorKind: 'rejected', bankCode: 'RESOURCE_UNKNOWN', paymentStatus: 'RJCT' });
+    expect(first.body).toMatchObject({
+      code: 'bank_rejected',
+      aspspId: 'flowe',
+      bankErrorKind: 'rejected',
+      bankCode: 'RESOURCE_UNKNOWN',
+      paymentStatus: 'RJCT',
+    });
     const payment = (await getPayment(bff, alice, first.body.paymentId).expect(200)).body;
     expect(payment).toMatchObject({ status: 'RJCT', failureCode: 'RESOURCE_UNKNOWN' });
     expect(payment.bankPaymentId).toBeUndefined();
@@ -190,7 +217,17 @@ describe('payments: lifecycle against the sandbox', () => {
 
   it('lists the user’s payments newest first, paged with a cursor, and only theirs', async () => {
     const made: string[] = [];
-    for (let i = 0; i < 3; i++) made.push((await pay(bff, bob, bobFlowe, paymentBody({ debtorAccount: { iban: IBAN.bobFlowe }, creditorAccount: { iban: IBAN.aliceFlowe }, creditorName: `Alice ${i}` })).expect(201)).body.id);
+    for (let i = 0; i < 3; i++)
+      made.push(
+        (
+          await pay(
+            bff,
+            bob,
+            bobFlowe,
+            paymentBody({ debtorAccount: { iban: IBAN.bobFlowe }, creditorAccount: { iban: IBAN.aliceFlowe }, creditorName: `Alice ${i}` }),
+          ).expect(201)
+        ).body.id,
+      );
     const first = await request(bff.url).get('/api/v1/payments?limit=2').set('Authorization', `Bearer ${bob}`).expect(200);
     expect(first.body.payments.map((p: { id: string }) => p.id)).toEqual([made[2], made[1]]);
     expect(first.body.payments[0].statusHistory).toBeUndefined();
@@ -201,7 +238,8 @@ describe('payments: lifecycle against the sandbox', () => {
     const alices = (await request(bff.url).get('/api/v1/payments?limit=100').set('Authorization', `Bearer ${alice}`).expect(200)).body.payments;
     expect(alices.length).toBeGreaterThan(0);
     expect(alices.every((p: { connectionId: string }) => p.connectionId !== bobFlowe)).toBe(true);
-    const filtered = (await request(bff.url).get(`/api/v1/payments?connectionId=${aliceConnectPay}`).set('Authorization', `Bearer ${alice}`).expect(200)).body.payments;
+    const filtered = (await request(bff.url).get(`/api/v1/payments?connectionId=${aliceConnectPay}`).set('Authorization', `Bearer ${alice}`).expect(200)).body
+      .payments;
     expect(filtered.every((p: { connectionId: string }) => p.connectionId === aliceConnectPay)).toBe(true);
 
     for (const query of ['limit=0', 'limit=101', 'limit=abc', 'cursor=%2e%2e', 'cursor=bm9wZQ', 'connectionId=..%2F', 'other=1']) {
@@ -268,7 +306,8 @@ describe('payments: lifecycle against the sandbox', () => {
     ];
     const stored = JSON.stringify(await db('SELECT * FROM payments'));
     for (const text of [...answers.map((a) => JSON.stringify({ headers: a.headers, body: a.body })), stored]) {
-      for (const secret of [accessToken, 'flowe-sandbox-subscription-key', 'flowe-sandbox-secret', 'connectpay-sandbox-secret']) expect(text).not.toContain(secret);
+      for (const secret of [accessToken, 'flowe-sandbox-subscription-key', 'flowe-sandbox-secret', 'connectpay-sandbox-secret'])
+        expect(text).not.toContain(secret);
     }
   });
 

@@ -39,11 +39,15 @@ describe('payments with an unknown outcome are reconciled', () => {
     return res.body.paymentId as string;
   };
   const pendingAtBank = async (amount: string) => {
-    const { payments } = (await (await fetch(`${sandbox.httpUrl}/psu/api/pending?username=alice`)).json()) as { payments: { id: string; amount: { amount: string } }[] };
+    const { payments } = (await (await fetch(`${sandbox.httpUrl}/psu/api/pending?username=alice`)).json()) as {
+      payments: { id: string; amount: { amount: string } }[];
+    };
     return payments.filter((p) => p.amount.amount === amount).map((p) => p.id);
   };
   const events = (paymentId: string) =>
-    db<{ payload: Record<string, unknown> }>(`SELECT payload FROM outbox_events WHERE type = 'payment.status' AND payload->>'paymentId' = $1 ORDER BY id`, [paymentId]);
+    db<{ payload: Record<string, unknown> }>(`SELECT payload FROM outbox_events WHERE type = 'payment.status' AND payload->>'paymentId' = $1 ORDER BY id`, [
+      paymentId,
+    ]);
 
   beforeAll(async () => {
     sandbox = await startSandbox();
@@ -54,7 +58,11 @@ describe('payments with an unknown outcome are reconciled', () => {
     const consent = await request(bff.url).post(`/api/v1/connections/${aliceFlowe}/consents`).set('Authorization', `Bearer ${alice}`).send({}).expect(201);
     consentId = consent.body.id;
     const [bankConsent] = await db<{ bank_consent_id: string }>('SELECT bank_consent_id FROM ais_consents WHERE id = $1', [consentId]);
-    const approved = await fetch(`${sandbox.httpUrl}/psu/api/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'consent', id: bankConsent.bank_consent_id, decision: 'approve' }) });
+    const approved = await fetch(`${sandbox.httpUrl}/psu/api/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'consent', id: bankConsent.bank_consent_id, decision: 'approve' }),
+    });
     if (approved.status !== 200) throw new Error(`the consent decision answered ${approved.status}`);
     await request(bff.url).get(`/api/v1/consents/${consentId}?refresh=true`).set('Authorization', `Bearer ${alice}`).expect(200);
     const accounts = await request(bff.url).get(`/api/v1/consents/${consentId}/accounts`).set('Authorization', `Bearer ${alice}`).expect(200);
@@ -80,7 +88,10 @@ describe('payments with an unknown outcome are reconciled', () => {
     await readStatement();
     await expect(poll(id)).resolves.toMatchObject({ final: false, status: 'ACSP' });
     const found = (await getPayment(bff, alice, id).expect(200)).body;
-    expect(found).toMatchObject({ status: 'ACSP', reconciliation: { method: 'statement', outcome: 'found', reconciledAt: expect.any(String), startedAt: expect.any(String) } });
+    expect(found).toMatchObject({
+      status: 'ACSP',
+      reconciliation: { method: 'statement', outcome: 'found', reconciledAt: expect.any(String), startedAt: expect.any(String) },
+    });
     expect(found.bankPaymentId).toBeUndefined();
     expect(found.statusHistory.map((h: { status: string }) => h.status)).toEqual(['unknown', 'ACSP']);
     expect((await events(id)).map((e) => [e.payload.status, e.payload.reconciliationOutcome])).toEqual([
@@ -125,7 +136,9 @@ describe('payments with an unknown outcome are reconciled', () => {
     const bob = await userToken(bff, 'bob');
     const bobPisOnly = await connect(bff, bob, 'bob', 'flowe', ['pis']);
     await admin(sandbox.httpUrl, 'faults', { profile: 'flowe', route: 'payments', times: 1, hang: true });
-    const res = await pay(bff, bob, bobPisOnly, paymentBody({ debtorAccount: { iban: IBAN.bobFlowe }, creditorAccount: { iban: IBAN.aliceFlowe } })).expect(504);
+    const res = await pay(bff, bob, bobPisOnly, paymentBody({ debtorAccount: { iban: IBAN.bobFlowe }, creditorAccount: { iban: IBAN.aliceFlowe } })).expect(
+      504,
+    );
     const id = res.body.paymentId as string;
     await expect(poll(id)).resolves.toMatchObject({ final: false, status: 'unknown' });
     expect((await getPayment(bff, bob, id).expect(200)).body.reconciliation).toMatchObject({ outcome: 'no_account_access' });
@@ -147,6 +160,9 @@ describe('payments with an unknown outcome are reconciled', () => {
     await db("UPDATE payments SET status = 'unknown', reconciliation_started_at = now(), reconciliation_outcome = 'searching' WHERE id = $1", [created.id]);
     await decide(sandbox.httpUrl, created.bankPaymentId, 'approve');
     await expect(poll(created.id)).resolves.toMatchObject({ final: false, status: 'ACSP' });
-    expect((await getPayment(bff, alice, created.id).expect(200)).body).toMatchObject({ status: 'ACSP', reconciliation: { method: 'bank_status', outcome: 'found' } });
+    expect((await getPayment(bff, alice, created.id).expect(200)).body).toMatchObject({
+      status: 'ACSP',
+      reconciliation: { method: 'bank_status', outcome: 'found' },
+    });
   });
 });

@@ -32,12 +32,18 @@ export function pay(bff: TestBff, token: string, connectionId: string, body: unk
 }
 
 export function getPayment(bff: TestBff, token: string, id: string, refresh = false): request.Test {
-  return request(bff.url).get(`/api/v1/payments/${id}${refresh ? '?refresh=true' : ''}`).set('Authorization', `Bearer ${token}`);
+  return request(bff.url)
+    .get(`/api/v1/payments/${id}${refresh ? '?refresh=true' : ''}`)
+    .set('Authorization', `Bearer ${token}`);
 }
 
 /** The PSU approves or rejects in the bank app. */
 export async function decide(sandboxUrl: string, bankPaymentId: string, decision: 'approve' | 'reject'): Promise<void> {
-  const res = await fetch(`${sandboxUrl}/psu/api/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'payment', id: bankPaymentId, decision }) });
+  const res = await fetch(`${sandboxUrl}/psu/api/decisions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'payment', id: bankPaymentId, decision }),
+  });
   if (res.status !== 200) throw new Error(`decision answered ${res.status}`);
 }
 

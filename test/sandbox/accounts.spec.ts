@@ -1,6 +1,18 @@
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { assertBerlinGroupResponse } from '../support/berlin-group-openapi.js';
-import { accountsOf, advanceClock, bgClient, call, connectPayTokens, floweTokens, PSU_IP, setModes, startSandbox, validConsent, type HttpResult } from './helpers.js';
+import {
+  accountsOf,
+  advanceClock,
+  bgClient,
+  call,
+  connectPayTokens,
+  floweTokens,
+  PSU_IP,
+  setModes,
+  startSandbox,
+  validConsent,
+  type HttpResult,
+} from './helpers.js';
 
 const attended = { 'PSU-IP-Address': PSU_IP };
 
@@ -18,9 +30,10 @@ describe('accounts, balances and transactions', () => {
     account = (await accountsOf(base, 'alice', 'flowe'))[0]!;
   });
   afterAll(() => sandbox.close());
-  const get = (path: string, headers: Record<string, string> = {}) => bgClient(base, 'flowe', token).get(path, { 'Consent-ID': consentId, ...attended, ...headers });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    bgClient(base, 'flowe', token).get(path, { 'Consent-ID': consentId, ...attended, ...headers });
 
-  it('lists the PSU\'s accounts with balances and transactions links', async () => {
+  it("lists the PSU's accounts with balances and transactions links", async () => {
     const res = await get('/accounts');
     expect(res.status).toBe(200);
     expect(res.body.accounts).toEqual([
@@ -28,7 +41,10 @@ describe('accounts, balances and transactions', () => {
         resourceId: account.resourceId,
         iban: account.iban,
         currency: 'EUR',
-        _links: { balances: { href: `/flowe/openbankingais/v1/accounts/${account.resourceId}/balances` }, transactions: { href: `/flowe/openbankingais/v1/accounts/${account.resourceId}/transactions` } },
+        _links: {
+          balances: { href: `/flowe/openbankingais/v1/accounts/${account.resourceId}/balances` },
+          transactions: { href: `/flowe/openbankingais/v1/accounts/${account.resourceId}/transactions` },
+        },
       }),
     ]);
     expect(account.iban).toMatch(/^IT\d{2}[A-Z]\d{10}\w{12}$/);
@@ -41,7 +57,7 @@ describe('accounts, balances and transactions', () => {
     assertBerlinGroupResponse('GET', '/v1/accounts/{account-id}/balances', 200, res.body);
   });
 
-  it('answers 404 RESOURCE_UNKNOWN for an account that is not the PSU\'s', async () => {
+  it("answers 404 RESOURCE_UNKNOWN for an account that is not the PSU's", async () => {
     const bobs = (await accountsOf(base, 'bob', 'flowe'))[0]!;
     const res = await get(`/accounts/${bobs.resourceId}`);
     expect(res.status).toBe(404);
@@ -73,12 +89,23 @@ describe('accounts, balances and transactions', () => {
     for (const t of pending) expect(t.bookingDate).toBeUndefined();
     for (const t of booked) {
       expect(t.bookingDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-      expect(t).toEqual(expect.objectContaining({ valueDate: expect.any(String), creditorName: expect.any(String), debtorName: expect.any(String), remittanceInformationUnstructured: expect.any(String) }));
+      expect(t).toEqual(
+        expect.objectContaining({
+          valueDate: expect.any(String),
+          creditorName: expect.any(String),
+          debtorName: expect.any(String),
+          remittanceInformationUnstructured: expect.any(String),
+        }),
+      );
       expect(t.creditorAccount.iban).toMatch(/^[A-Z]{2}\d{2}/);
       expect(t.debtorAccount.iban).toMatch(/^[A-Z]{2}\d{2}/);
     }
     const next = pages[0]!.body.transactions._links.next.href as string;
-    expect(next).toMatch(new RegExp(`^/flowe/openbankingais/v1/accounts/${account.resourceId}/transactions\\?bookingStatus=both&dateFrom=2000-01-01&dateTo=\\d{4}-\\d{2}-\\d{2}&pageIndex=1&pageToken=[\\w-]+$`));
+    expect(next).toMatch(
+      new RegExp(
+        `^/flowe/openbankingais/v1/accounts/${account.resourceId}/transactions\\?bookingStatus=both&dateFrom=2000-01-01&dateTo=\\d{4}-\\d{2}-\\d{2}&pageIndex=1&pageToken=[\\w-]+$`,
+      ),
+    );
     expect(pages[0]!.body.transactions._links.account.href).toBe(`/flowe/openbankingais/v1/accounts/${account.resourceId}`);
     expect(booked.map((t) => t.bookingDate)).toEqual([...booked.map((t) => t.bookingDate)].sort().reverse());
   });
@@ -116,7 +143,10 @@ describe('accounts, balances and transactions', () => {
       const t = (await connectPayTokens(small.httpUrl)).access;
       const id = await validConsent(small.httpUrl, 'connectpay', t, { access: { allPsd2: 'allAccounts' } });
       const acc = (await accountsOf(small.httpUrl, 'alice', 'connectpay'))[0]!;
-      const page = await bgClient(small.httpUrl, 'connectpay', t).get(`/accounts/${acc.resourceId}/transactions?bookingStatus=booked`, { 'Consent-ID': id, ...attended });
+      const page = await bgClient(small.httpUrl, 'connectpay', t).get(`/accounts/${acc.resourceId}/transactions?bookingStatus=booked`, {
+        'Consent-ID': id,
+        ...attended,
+      });
       expect(page.body.transactions.booked).toHaveLength(10);
       expect(page.body.transactions._links.next.href).toContain('/connectpay/psd2/v1/accounts/');
     } finally {
@@ -157,7 +187,7 @@ describe('unattended access budget, per_resource counting (frequencyPerDay, roll
     expect((await read()).status).toBe(200);
   });
 
-  it('never limits attended reads (PSU-IP-Address, or the guide\'s PSU-IpAddress)', async () => {
+  it("never limits attended reads (PSU-IP-Address, or the guide's PSU-IpAddress)", async () => {
     const consentId = await validConsent(base, 'flowe', token, { frequencyPerDay: 1 });
     expect((await api().get('/accounts', { 'Consent-ID': consentId })).status).toBe(200);
     expect((await api().get('/accounts', { 'Consent-ID': consentId })).status).toBe(429);

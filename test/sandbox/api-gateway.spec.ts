@@ -33,7 +33,7 @@ describe('every Berlin Group request', () => {
     expect(ok.headers.get('x-request-id')).toBe(id);
   });
 
-  it('needs a Bearer token: missing → TOKEN_INVALID, unknown → TOKEN_UNKNOWN, other bank\'s → TOKEN_UNKNOWN', async () => {
+  it("needs a Bearer token: missing → TOKEN_INVALID, unknown → TOKEN_UNKNOWN, other bank's → TOKEN_UNKNOWN", async () => {
     const missing = await bgClient(base, 'flowe', '').get('/consents/x/status', { Authorization: '' });
     expect(missing.status).toBe(401);
     expect(code(missing)).toBe('TOKEN_INVALID');
@@ -60,16 +60,24 @@ describe('every Berlin Group request', () => {
 
   it('refuses a body that is not JSON with 415 and malformed JSON with 400 FORMAT_ERROR', async () => {
     const headers = { 'X-Request-ID': randomUUID(), Authorization: `Bearer ${flowe.access}`, 'PO-APIKey': FL.subscriptionKey };
-    const text = await fetch(`${base}/flowe/openbankingais/v1/consents`, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: 'hello' });
+    const text = await fetch(`${base}/flowe/openbankingais/v1/consents`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'text/plain' },
+      body: 'hello',
+    });
     expect(text.status).toBe(415);
-    const broken = await fetch(`${base}/flowe/openbankingais/v1/consents`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"access":' });
+    const broken = await fetch(`${base}/flowe/openbankingais/v1/consents`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: '{"access":',
+    });
     expect(broken.status).toBe(400);
     expect(((await broken.json()) as { tppMessages: { code: string }[] }).tppMessages[0]!.code).toBe('FORMAT_ERROR');
   });
 });
 
 describe('Flowe subscription key', () => {
-  it('is required on every API call (401 with the API gateway\'s message)', async () => {
+  it("is required on every API call (401 with the API gateway's message)", async () => {
     // bgClient adds the key unless a PO-/P0-APIKey header is given; an empty one is dropped before sending.
     const res = await bgClient(base, 'flowe', flowe.access).post('/consents', consentBody(), { 'PO-APIKey': '' });
     expect(res.status).toBe(401);
@@ -82,7 +90,7 @@ describe('Flowe subscription key', () => {
     expect(res.body.message).toMatch(/invalid subscription key/);
   });
 
-  it('is accepted under the guide\'s other spelling P0-APIKey (zero)', async () => {
+  it("is accepted under the guide's other spelling P0-APIKey (zero)", async () => {
     const res = await bgClient(base, 'flowe', flowe.access).post('/consents', consentBody(), { 'P0-APIKey': FL.subscriptionKey });
     expect(res.status).toBe(200);
   });

@@ -11,14 +11,22 @@ describe('unattended access budget, per_call counting', () => {
   let sandbox: SandboxApp;
   let base: string;
   beforeEach(async () => {
-    sandbox = await startSandbox({ accessTokenTtlSeconds: 3 * 86_400, modes: { flowe: { budgetCounting: 'per_call' }, connectpay: { budgetCounting: 'per_call' } } });
+    sandbox = await startSandbox({
+      accessTokenTtlSeconds: 3 * 86_400,
+      modes: { flowe: { budgetCounting: 'per_call' }, connectpay: { budgetCounting: 'per_call' } },
+    });
     base = sandbox.httpUrl;
   });
   afterEach(() => sandbox.close());
 
   async function world(profile: Profile, frequencyPerDay: number) {
     const token = profile === 'flowe' ? (await floweTokens(base)).access : (await connectPayTokens(base)).access;
-    const consentId = await validConsent(base, profile, token, profile === 'flowe' ? { frequencyPerDay } : { frequencyPerDay, access: { allPsd2: 'allAccounts' } });
+    const consentId = await validConsent(
+      base,
+      profile,
+      token,
+      profile === 'flowe' ? { frequencyPerDay } : { frequencyPerDay, access: { allPsd2: 'allAccounts' } },
+    );
     const accounts = await accountsOf(base, 'alice', profile);
     const api = bgClient(base, profile, token);
     return { consentId, accounts, get: (path: string, headers: Record<string, string> = {}) => api.get(path, { 'Consent-ID': consentId, ...headers }), api };
@@ -59,7 +67,7 @@ describe('unattended access budget, per_call counting', () => {
     expect((await get('/accounts')).status).toBe(200);
   });
 
-  it('never counts attended requests, the consent\'s own endpoints, or another consent\'s uses; the window rolls after 24 h', async () => {
+  it("never counts attended requests, the consent's own endpoints, or another consent's uses; the window rolls after 24 h", async () => {
     const { get, consentId, api } = await world('flowe', 1);
     for (let i = 0; i < 3; i++) expect((await get('/accounts', { 'PSU-IP-Address': PSU_IP })).status).toBe(200);
     for (let i = 0; i < 3; i++) {
@@ -85,11 +93,19 @@ describe('unattended access budget, per_call counting', () => {
     assertBerlinGroupResponse('GET', '/v1/accounts', 200, list.body);
     for (const account of list.body.accounts) {
       expect(account.balances.map((b: { balanceType: string }) => b.balanceType)).toEqual(['closingBooked', 'expected']);
-      expect((await get(`/accounts/${account.resourceId}/transactions?bookingStatus=booked&dateFrom=${new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)}`)).status).toBe(200);
+      expect(
+        (
+          await get(
+            `/accounts/${account.resourceId}/transactions?bookingStatus=booked&dateFrom=${new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)}`,
+          )
+        ).status,
+      ).toBe(200);
     }
     exceeded(await get('/accounts'));
     const log = await call(`${base}/admin/requests?profile=connectpay`);
-    expect(log.body.requests.filter((r: { kind: string; route: string; status: number }) => r.kind === 'ais' && r.status === 200 && r.route !== 'consents')).toHaveLength(3);
+    expect(
+      log.body.requests.filter((r: { kind: string; route: string; status: number }) => r.kind === 'ais' && r.status === 200 && r.route !== 'consents'),
+    ).toHaveLength(3);
   });
 });
 

@@ -43,14 +43,23 @@ describe('generateSandboxCerts', () => {
   });
 
   it('gives every certificate a serial whose DER encoding OpenSSL accepts, whatever the random octets', () => {
-    for (const random of [Buffer.alloc(16), Buffer.alloc(16, 0xff), Buffer.from('0000017f80000000000000000000000a', 'hex'), Buffer.from('00807f00000000000000000000000000', 'hex')]) {
+    for (const random of [
+      Buffer.alloc(16),
+      Buffer.alloc(16, 0xff),
+      Buffer.from('0000017f80000000000000000000000a', 'hex'),
+      Buffer.from('00807f00000000000000000000000000', 'hex'),
+    ]) {
       const serial = certificateSerial(random);
-      const der = Buffer.from(forge.asn1.toDer(forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.INTEGER, false, forge.util.hexToBytes(serial))).getBytes(), 'binary');
+      const der = Buffer.from(
+        forge.asn1.toDer(forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.INTEGER, false, forge.util.hexToBytes(serial))).getBytes(),
+        'binary',
+      );
       // INTEGER, 16 octets, positive and minimal: the first octet is neither 0x00 nor has its top bit set.
       expect([der[0], der[1]]).toEqual([0x02, 16]);
       expect(der[2]! >= 0x40 && der[2]! <= 0x7f).toBe(true);
     }
-    for (const pair of [certs.ca, certs.server, certs.client]) expect(() => createSecureContext({ cert: pair.cert, key: pair.key, ca: certs.ca.cert })).not.toThrow();
+    for (const pair of [certs.ca, certs.server, certs.client])
+      expect(() => createSecureContext({ cert: pair.cert, key: pair.key, ca: certs.ca.cert })).not.toThrow();
   });
 
   it('signs the rogue certificates with a CA the sandbox CA does not vouch for', () => {
@@ -74,7 +83,14 @@ describe('sandbox configuration from the environment', () => {
   it('reads overrides', () => {
     const config = resolveSandboxConfig(
       sandboxOptionsFromEnv(
-        { SANDBOX_PORT: '0', SANDBOX_REQUIRE_MTLS: 'true', SANDBOX_FLOWE_CLIENT_SECRET: 's3', SANDBOX_FLOWE_SUBSCRIPTION_KEY: 'k', SANDBOX_CONNECTPAY_CALLBACK_HOSTS: 'a.test, b.test', SANDBOX_REJECT_CREDITOR_IBAN: 'DE89370400440532013000' },
+        {
+          SANDBOX_PORT: '0',
+          SANDBOX_REQUIRE_MTLS: 'true',
+          SANDBOX_FLOWE_CLIENT_SECRET: 's3',
+          SANDBOX_FLOWE_SUBSCRIPTION_KEY: 'k',
+          SANDBOX_CONNECTPAY_CALLBACK_HOSTS: 'a.test, b.test',
+          SANDBOX_REJECT_CREDITOR_IBAN: 'DE89370400440532013000',
+        },
         '/nonexistent',
       ),
     );
@@ -87,13 +103,28 @@ describe('sandbox configuration from the environment', () => {
 
   it('reads per-bank modes from SANDBOX_<BANK>_<MODE>', () => {
     const options = sandboxOptionsFromEnv(
-      { SANDBOX_FLOWE_BUDGET_COUNTING: 'per_call', SANDBOX_FLOWE_CUTOFF_TIMES: '14:30, 09:00', SANDBOX_FLOWE_STATUS_POLL_MIN_INTERVAL_MS: '2000', SANDBOX_CONNECTPAY_REQUIRE_MTLS: 'true', SANDBOX_FLOWE_SUBSCRIPTION_KEY_HEADER: 'P0-APIKey', SANDBOX_CONNECTPAY_TLS_PORT: '0' },
+      {
+        SANDBOX_FLOWE_BUDGET_COUNTING: 'per_call',
+        SANDBOX_FLOWE_CUTOFF_TIMES: '14:30, 09:00',
+        SANDBOX_FLOWE_STATUS_POLL_MIN_INTERVAL_MS: '2000',
+        SANDBOX_CONNECTPAY_REQUIRE_MTLS: 'true',
+        SANDBOX_FLOWE_SUBSCRIPTION_KEY_HEADER: 'P0-APIKey',
+        SANDBOX_CONNECTPAY_TLS_PORT: '0',
+      },
       '/nonexistent',
     );
     const config = resolveSandboxConfig(options);
-    expect(config.modes.flowe).toMatchObject({ budgetCounting: 'per_call', cutoffTimes: ['09:00', '14:30'], statusPollMinIntervalMs: 2000, subscriptionKeyHeader: 'P0-APIKey', requireMtls: false });
+    expect(config.modes.flowe).toMatchObject({
+      budgetCounting: 'per_call',
+      cutoffTimes: ['09:00', '14:30'],
+      statusPollMinIntervalMs: 2000,
+      subscriptionKeyHeader: 'P0-APIKey',
+      requireMtls: false,
+    });
     expect(config.modes.connectpay.requireMtls).toBe(true);
-    expect(() => sandboxOptionsFromEnv({ SANDBOX_FLOWE_PSU_IP_HEADER: 'X-Forwarded-For' }, '/x')).toThrow(new SandboxConfigError('SANDBOX_FLOWE_PSU_IP_HEADER: psuIpHeader must be one of PSU-IP-Address, PSU-IpAddress, either'));
+    expect(() => sandboxOptionsFromEnv({ SANDBOX_FLOWE_PSU_IP_HEADER: 'X-Forwarded-For' }, '/x')).toThrow(
+      new SandboxConfigError('SANDBOX_FLOWE_PSU_IP_HEADER: psuIpHeader must be one of PSU-IP-Address, PSU-IpAddress, either'),
+    );
     expect(() => sandboxOptionsFromEnv({ SANDBOX_FLOWE_TOKEN_SCOPE_REQUIRED: 'perhaps' }, '/x')).toThrow(/SANDBOX_FLOWE_TOKEN_SCOPE_REQUIRED/);
   });
 

@@ -4,7 +4,21 @@ import { join } from 'node:path';
 import { generateSandboxCerts, type SandboxCertificates } from '../../src/sandbox/certs.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { assertBerlinGroupResponse } from '../support/berlin-group-openapi.js';
-import { bgClient, call, connectPayToken, connectPayTokens, consentBody, floweAuthorizeUrl, floweLogin, floweToken, floweTokens, mtlsAgent, setConfigFaults, setModes, startSandbox } from './helpers.js';
+import {
+  bgClient,
+  call,
+  connectPayToken,
+  connectPayTokens,
+  consentBody,
+  floweAuthorizeUrl,
+  floweLogin,
+  floweToken,
+  floweTokens,
+  mtlsAgent,
+  setConfigFaults,
+  setModes,
+  startSandbox,
+} from './helpers.js';
 
 /**
  * Configuration faults: the TPP's or the bank's set-up is wrong, the PSU's grant is not touched. Each
@@ -23,7 +37,7 @@ describe('configuration faults (plain HTTP)', () => {
     await call(`${base}/admin/reset`, { method: 'POST' });
   });
 
-  it('rotated subscription key: every Flowe API call gets APIM\'s 401 without tppMessages; restoring it restores service', async () => {
+  it("rotated subscription key: every Flowe API call gets APIM's 401 without tppMessages; restoring it restores service", async () => {
     const { access } = await floweTokens(base);
     await setConfigFaults(base, 'flowe', { subscriptionKeyRotated: true });
     const refused = await bgClient(base, 'flowe', access).post('/consents', consentBody());
@@ -42,7 +56,10 @@ describe('configuration faults (plain HTTP)', () => {
     const flowe = await floweTokens(base);
     const { code } = await floweLogin(base);
     await setConfigFaults(base, 'flowe', { clientSecretExpired: true });
-    const forms: Record<string, string>[] = [{ grant_type: 'refresh_token', refresh_token: flowe.refresh }, { grant_type: 'authorization_code', code: code! }];
+    const forms: Record<string, string>[] = [
+      { grant_type: 'refresh_token', refresh_token: flowe.refresh },
+      { grant_type: 'authorization_code', code: code! },
+    ];
     for (const form of forms) {
       const res = await floweToken(base, form);
       expect(res.status).toBe(401);
@@ -95,8 +112,18 @@ describe('configuration faults (plain HTTP)', () => {
 
   it('lists, validates and clears the knobs; reset clears them too', async () => {
     await setConfigFaults(base, 'flowe', { clientSecretExpired: true });
-    expect((await call(`${base}/admin/config-faults`)).body.configFaults.flowe).toEqual({ subscriptionKeyRotated: false, clientSecretExpired: true, loginServer429: false, tls: 'ok' });
-    for (const bad of [{ profile: 'connectpay', subscriptionKeyRotated: true }, { profile: 'flowe', tls: 'maybe' }, { profile: 'flowe', expired: true }, { profile: 'bank' }]) {
+    expect((await call(`${base}/admin/config-faults`)).body.configFaults.flowe).toEqual({
+      subscriptionKeyRotated: false,
+      clientSecretExpired: true,
+      loginServer429: false,
+      tls: 'ok',
+    });
+    for (const bad of [
+      { profile: 'connectpay', subscriptionKeyRotated: true },
+      { profile: 'flowe', tls: 'maybe' },
+      { profile: 'flowe', expired: true },
+      { profile: 'bank' },
+    ]) {
       expect((await call(`${base}/admin/config-faults`, { json: bad })).status).toBe(400);
     }
     await call(`${base}/admin/reset`, { method: 'POST' });
@@ -120,7 +147,7 @@ describe('TLS refusal at the handshake', () => {
 
   const agent = () => mtlsAgent({ ca: certs.ca.cert, cert: certs.client.cert, key: certs.client.key });
 
-  it('fails the handshake on the bank\'s own listener, drops the bank\'s calls on the shared ones, and recovers when restored', async () => {
+  it("fails the handshake on the bank's own listener, drops the bank's calls on the shared ones, and recovers when restored", async () => {
     const urls = sandbox.bankHttpsUrls!;
     expect(new Set([urls.flowe, urls.connectpay, sandbox.httpsUrl]).size).toBe(3);
     const { code } = await floweLogin(sandbox.httpUrl);

@@ -84,7 +84,8 @@ describe('ConnectPay Auth Web App', () => {
     const res = await call(connectPayAuthorizeUrl(base, { scope, state: 'state-1' }));
     return new URL(res.location!).searchParams.get('request')!;
   }
-  const post = (request: string, form: Record<string, string | string[]>) => call(`${base}/connectpay/auth/login?request=${request}`, { form: { request, ...form } });
+  const post = (request: string, form: Record<string, string | string[]>) =>
+    call(`${base}/connectpay/auth/login?request=${request}`, { form: { request, ...form } });
 
   it('has the fixed fields: username, password, otp, customer, one checked scope box per scope, allow/deny', async () => {
     const request = await loginRequest();
@@ -102,7 +103,10 @@ describe('ConnectPay Auth Web App', () => {
 
   it('shows the page again with an error on a wrong password or OTP', async () => {
     const request = await loginRequest();
-    for (const bad of [{ password: 'wrong', otp: '123456' }, { password: 'sandbox', otp: '000000' }]) {
+    for (const bad of [
+      { password: 'wrong', otp: '123456' },
+      { password: 'sandbox', otp: '000000' },
+    ]) {
       const res = await post(request, { username: 'alice', ...bad, decision: 'allow' });
       expect(res.status).toBe(401);
       expect(res.location).toBeUndefined();
@@ -137,7 +141,10 @@ describe('ConnectPay Auth Web App', () => {
     expect(widened.body.error).toBe('invalid_scope');
     const refreshed = await connectPayToken(base, { grant_type: 'refresh_token', refresh_token: token.body.refresh_token });
     expect(refreshed.body.scope).toBe('psd2-ais');
-    expect((await bgClient(base, 'connectpay', refreshed.body.access_token).post('/payments/sepa-credit-transfers', {}, { 'PSU-IP-Address': PSU_IP })).body.tppMessages[0].code).toBe('TOKEN_INVALID');
+    expect(
+      (await bgClient(base, 'connectpay', refreshed.body.access_token).post('/payments/sepa-credit-transfers', {}, { 'PSU-IP-Address': PSU_IP })).body
+        .tppMessages[0].code,
+    ).toBe('TOKEN_INVALID');
   });
 
   it('grants PIS alone: payments work, every AIS endpoint answers 401 TOKEN_INVALID', async () => {
@@ -150,17 +157,26 @@ describe('ConnectPay Auth Web App', () => {
       expect(res.body.tppMessages[0].code).toBe('TOKEN_INVALID');
     }
     const debtor = (await accountsOf(base, 'alice', 'connectpay'))[0]!.iban;
-    const payment = await api.post('/payments/sepa-credit-transfers', { debtorAccount: { iban: debtor }, creditorAccount: { iban: 'DE89370400440532013000' }, creditorName: 'M', instructedAmount: { currency: 'EUR', amount: '1.00' } }, { 'PSU-IP-Address': PSU_IP });
+    const payment = await api.post(
+      '/payments/sepa-credit-transfers',
+      {
+        debtorAccount: { iban: debtor },
+        creditorAccount: { iban: 'DE89370400440532013000' },
+        creditorName: 'M',
+        instructedAmount: { currency: 'EUR', amount: '1.00' },
+      },
+      { 'PSU-IP-Address': PSU_IP },
+    );
     expect(payment.status).toBe(201);
   });
 
-  it('refuses a customer that is not the person\'s', async () => {
+  it("refuses a customer that is not the person's", async () => {
     const res = await post(await loginRequest(), { username: 'bob', password: 'sandbox', otp: '123456', customer: 'cp-alice-corporate', decision: 'allow' });
     expect(res.status).toBe(400);
     expect(res.text).toContain('not one of yours');
   });
 
-  it('binds the token to the chosen customer: only that customer\'s accounts are visible', async () => {
+  it("binds the token to the chosen customer: only that customer's accounts are visible", async () => {
     const personal = await connectPayTokens(base, { customer: 'cp-alice-personal' });
     const corporate = await connectPayTokens(base, { customer: 'cp-alice-corporate' });
     const ibans = async (access: string) => {
@@ -174,7 +190,10 @@ describe('ConnectPay Auth Web App', () => {
     const corporateAccount = (await accountsOf(base, 'alice', 'connectpay', 1))[0]!;
     const consent = await bgClient(base, 'connectpay', personal.access).post('/consents', consentBody({ access: { allPsd2: 'allAccounts' } }));
     await call(`${base}/psu/api/decisions`, { json: { kind: 'consent', id: consent.body.consentId, decision: 'approve' } });
-    const other = await bgClient(base, 'connectpay', personal.access).get(`/accounts/${corporateAccount.resourceId}/balances`, { 'Consent-ID': consent.body.consentId, 'PSU-IP-Address': PSU_IP });
+    const other = await bgClient(base, 'connectpay', personal.access).get(`/accounts/${corporateAccount.resourceId}/balances`, {
+      'Consent-ID': consent.body.consentId,
+      'PSU-IP-Address': PSU_IP,
+    });
     expect(other.status).toBe(404);
   });
 
@@ -203,7 +222,11 @@ describe('ConnectPay token endpoint', () => {
   it('checks redirect_url against the authorize request (redirect_uri accepted as its name)', async () => {
     const missing = await connectPayToken(base, { grant_type: 'authorization_code', code: (await connectPayLogin(base)).code! });
     expect(missing.body.error).toBe('invalid_request');
-    const other = await connectPayToken(base, { grant_type: 'authorization_code', code: (await connectPayLogin(base)).code!, redirect_url: 'http://localhost:3000/other' });
+    const other = await connectPayToken(base, {
+      grant_type: 'authorization_code',
+      code: (await connectPayLogin(base)).code!,
+      redirect_url: 'http://localhost:3000/other',
+    });
     expect(other.body.error).toBe('invalid_grant');
     const rfcName = await connectPayToken(base, { grant_type: 'authorization_code', code: (await connectPayLogin(base)).code!, redirect_uri: CP_REDIRECT });
     expect(rfcName.status).toBe(200);
@@ -217,12 +240,21 @@ describe('ConnectPay token endpoint', () => {
     const none = await call(`${base}/connectpay/oauth/token`, { form: { grant_type: 'authorization_code', code: code!, redirect_url: CP_REDIRECT } });
     expect(none.status).toBe(401);
     const basic = `Basic ${Buffer.from(`${encodeURIComponent(CP.clientId)}:${encodeURIComponent(CP.clientSecret)}`).toString('base64')}`;
-    const both = await call(`${base}/connectpay/oauth/token`, { headers: { authorization: basic }, form: { grant_type: 'authorization_code', code: code!, redirect_url: CP_REDIRECT, client_secret: CP.clientSecret } });
+    const both = await call(`${base}/connectpay/oauth/token`, {
+      headers: { authorization: basic },
+      form: { grant_type: 'authorization_code', code: code!, redirect_url: CP_REDIRECT, client_secret: CP.clientSecret },
+    });
     expect(both.body.error).toBe('invalid_request');
-    const badBasic = await call(`${base}/connectpay/oauth/token`, { headers: { authorization: `Basic ${Buffer.from(`${CP.clientId}:x`).toString('base64')}` }, form: { grant_type: 'authorization_code', code: code!, redirect_url: CP_REDIRECT } });
+    const badBasic = await call(`${base}/connectpay/oauth/token`, {
+      headers: { authorization: `Basic ${Buffer.from(`${CP.clientId}:x`).toString('base64')}` },
+      form: { grant_type: 'authorization_code', code: code!, redirect_url: CP_REDIRECT },
+    });
     expect(badBasic.status).toBe(401);
     expect(badBasic.headers.get('www-authenticate')).toMatch(/^Basic/);
-    const ok = await call(`${base}/connectpay/oauth/token`, { headers: { authorization: basic }, form: { grant_type: 'authorization_code', code: code!, redirect_url: CP_REDIRECT } });
+    const ok = await call(`${base}/connectpay/oauth/token`, {
+      headers: { authorization: basic },
+      form: { grant_type: 'authorization_code', code: code!, redirect_url: CP_REDIRECT },
+    });
     expect(ok.status).toBe(200);
   });
 

@@ -62,7 +62,7 @@ describe('Flowe consent policy (guide 4.1)', () => {
   });
 });
 
-describe('consent creation answer: the Flowe guide\'s sample or Berlin Group\'s 201', () => {
+describe("consent creation answer: the Flowe guide's sample or Berlin Group's 201", () => {
   afterEach(async () => {
     await call(`${base}/admin/reset`, { method: 'POST' });
   });
@@ -108,7 +108,7 @@ describe('ConnectPay consent rules (Berlin Group defaults)', () => {
     expect(res.body.tppMessages[0].path).toBe('frequencyPerDay');
   });
 
-  it('refuses a dedicated consent on an account that is not the PSU\'s (400 RESOURCE_UNKNOWN)', async () => {
+  it("refuses a dedicated consent on an account that is not the PSU's (400 RESOURCE_UNKNOWN)", async () => {
     const bobs = await accountsOf(base, 'bob', 'connectpay');
     const res = await bgClient(base, 'connectpay', connectpay).post('/consents', consentBody({ access: { accounts: [{ iban: bobs[0]!.iban }] } }));
     expect(res.status).toBe(400);
@@ -134,7 +134,8 @@ describe('ConnectPay consent rules (Berlin Group defaults)', () => {
 });
 
 describe('consent lifecycle', () => {
-  const accountsWith = (token: string, profile: 'flowe' | 'connectpay', consentId: string) => bgClient(base, profile, token).get('/accounts', { 'Consent-ID': consentId, 'PSU-IP-Address': PSU_IP });
+  const accountsWith = (token: string, profile: 'flowe' | 'connectpay', consentId: string) =>
+    bgClient(base, profile, token).get('/accounts', { 'Consent-ID': consentId, 'PSU-IP-Address': PSU_IP });
 
   it('goes received → valid on PSU approval; account reads need a valid consent', async () => {
     const api = bgClient(base, 'flowe', flowe);

@@ -2,7 +2,23 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Agent } from 'undici';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { assertBerlinGroupResponse } from '../support/berlin-group-openapi.js';
-import { bgClient, call, connectPayLogin, connectPayToken, connectPayTokens, consentBody, CP, CP_REDIRECT, FL, floweAuthorizeUrl, floweToken, floweTokens, PSU_IP, startSandbox, validConsent } from './helpers.js';
+import {
+  bgClient,
+  call,
+  connectPayLogin,
+  connectPayToken,
+  connectPayTokens,
+  consentBody,
+  CP,
+  CP_REDIRECT,
+  FL,
+  floweAuthorizeUrl,
+  floweToken,
+  floweTokens,
+  PSU_IP,
+  startSandbox,
+  validConsent,
+} from './helpers.js';
 
 let sandbox: SandboxApp;
 let base: string;
@@ -126,7 +142,8 @@ describe('faults', () => {
 });
 
 describe('faults after handling: the bank did the work, the client never hears', () => {
-  const pendingIds = async (kind: 'consents' | 'payments') => (await call(`${base}/psu/api/pending?username=alice`)).body[kind].map((c: { id: string }) => c.id) as string[];
+  const pendingIds = async (kind: 'consents' | 'payments') =>
+    (await call(`${base}/psu/api/pending?username=alice`)).body[kind].map((c: { id: string }) => c.id) as string[];
 
   it('dropResponse hang: the consent is created, the answer never comes, the client times out', async () => {
     const { access } = await floweTokens(base);
@@ -146,7 +163,12 @@ describe('faults after handling: the bank did the work, the client never hears',
     const debtor = (await call(`${base}/admin/users`)).body.users[0].customers[0].accounts[0].iban as string;
     await fault({ profile: 'connectpay', route: 'payments', dropResponse: 'reset' });
     const before = await pendingIds('payments');
-    const body = { debtorAccount: { iban: debtor }, creditorAccount: { iban: 'DE89370400440532013000' }, creditorName: 'Mario Verdi', instructedAmount: { currency: 'EUR', amount: '5.00' } };
+    const body = {
+      debtorAccount: { iban: debtor },
+      creditorAccount: { iban: 'DE89370400440532013000' },
+      creditorName: 'Mario Verdi',
+      instructedAmount: { currency: 'EUR', amount: '5.00' },
+    };
     await expect(bgClient(base, 'connectpay', access).post('/payments/sepa-credit-transfers', body, { 'PSU-IP-Address': PSU_IP })).rejects.toThrow();
     expect((await pendingIds('payments')).filter((id) => !before.includes(id))).toHaveLength(1);
   });
@@ -160,7 +182,12 @@ describe('faults after handling: the bank did the work, the client never hears',
     expect(Date.now() - started).toBeGreaterThanOrEqual(390);
     const before = await pendingIds('consents');
     const headers = { 'content-type': 'application/json', 'X-Request-ID': randomUUID(), Authorization: `Bearer ${access}`, 'PO-APIKey': FL.subscriptionKey };
-    const impatient = fetch(`${base}/flowe/openbankingais/v1/consents`, { method: 'POST', headers, body: JSON.stringify(consentBody()), signal: AbortSignal.timeout(150) });
+    const impatient = fetch(`${base}/flowe/openbankingais/v1/consents`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(consentBody()),
+      signal: AbortSignal.timeout(150),
+    });
     await expect(impatient).rejects.toThrow();
     await waitFor(async () => (await pendingIds('consents')).some((id) => !before.includes(id)));
     expect((await pendingIds('consents')).filter((id) => !before.includes(id))).toHaveLength(1);
@@ -174,9 +201,15 @@ describe('soak mode: a share of mixed faults on every route', () => {
     await call(`${base}/admin/reset`, { method: 'POST' });
     await fault({ profile: '*', route: '*', ...rule });
     const dispatcher = new Agent({ headersTimeout: 600, bodyTimeout: 600 });
-    for (let i = 0; i < 120; i++) await bgClient(base, 'flowe', access, { dispatcher }).get('/consents/UNKNOWN').catch(() => undefined);
+    for (let i = 0; i < 120; i++)
+      await bgClient(base, 'flowe', access, { dispatcher })
+        .get('/consents/UNKNOWN')
+        .catch(() => undefined);
     await call(`${base}/admin/faults`, { method: 'DELETE' });
-    await waitFor(async () => (await call(`${base}/admin/requests?route=consent`)).body.requests.every((r: { durationMs?: number }) => r.durationMs !== undefined), 5000);
+    await waitFor(
+      async () => (await call(`${base}/admin/requests?route=consent`)).body.requests.every((r: { durationMs?: number }) => r.durationMs !== undefined),
+      5000,
+    );
     return (await call(`${base}/admin/requests?route=consent`)).body.requests;
   }
 
@@ -206,8 +239,22 @@ describe('soak mode: a share of mixed faults on every route', () => {
 describe('modes (per bank, at runtime)', () => {
   it('lists the modes in force, changes one field at a time, refuses bad values, and restores the start-up modes', async () => {
     const start = (await call(`${base}/admin/modes`)).body.modes;
-    expect(start.flowe).toMatchObject({ subscriptionKeyHeader: 'either', psuIpHeader: 'either', psuIpFormat: 'ipv4', refreshTokens: 'reuse', tokenClientAuth: 'body', tokenScopeRequired: true, promptLoginRequired: true });
-    expect(start.connectpay).toMatchObject({ budgetCounting: 'per_resource', psuIpHeader: 'PSU-IP-Address', consentCreated: 'berlin-group', statusPollMinIntervalMs: 1000, refreshTokens: 'rotate' });
+    expect(start.flowe).toMatchObject({
+      subscriptionKeyHeader: 'either',
+      psuIpHeader: 'either',
+      psuIpFormat: 'ipv4',
+      refreshTokens: 'reuse',
+      tokenClientAuth: 'body',
+      tokenScopeRequired: true,
+      promptLoginRequired: true,
+    });
+    expect(start.connectpay).toMatchObject({
+      budgetCounting: 'per_resource',
+      psuIpHeader: 'PSU-IP-Address',
+      consentCreated: 'berlin-group',
+      statusPollMinIntervalMs: 1000,
+      refreshTokens: 'rotate',
+    });
     const changed = await call(`${base}/admin/modes`, { json: { profile: 'flowe', budgetCounting: 'per_call', psuIpHeader: 'PSU-IpAddress' } });
     expect(changed.body.modes.flowe).toEqual({ ...start.flowe, budgetCounting: 'per_call', psuIpHeader: 'PSU-IpAddress' });
     expect(changed.body.modes.connectpay).toEqual(start.connectpay);
@@ -254,7 +301,7 @@ describe('token quirks', () => {
     expect((await floweTokens(base)).access).toBeDefined();
   });
 
-  it('issues no refresh token when asked (ConnectPay\'s document never promises one)', async () => {
+  it("issues no refresh token when asked (ConnectPay's document never promises one)", async () => {
     await call(`${base}/admin/token-quirks`, { json: { profile: 'connectpay', omitRefreshToken: true } });
     const { code } = await connectPayLogin(base);
     const res = await connectPayToken(base, { grant_type: 'authorization_code', code: code!, redirect_url: CP_REDIRECT });
@@ -290,7 +337,16 @@ describe('request log, stats and reset', () => {
     const token = log.body.requests[1];
     expect(token).toMatchObject({ kind: 'token', method: 'POST', grantType: 'authorization_code', status: 200, clientCertVerified: false, clientCert: 'none' });
     const consents = log.body.requests[2];
-    expect(consents).toMatchObject({ profile: 'flowe', route: 'consents', method: 'POST', path: '/flowe/openbankingais/v1/consents', psuIpPresent: true, psuIp: PSU_IP, xRequestId: requestId, status: 200 });
+    expect(consents).toMatchObject({
+      profile: 'flowe',
+      route: 'consents',
+      method: 'POST',
+      path: '/flowe/openbankingais/v1/consents',
+      psuIpPresent: true,
+      psuIp: PSU_IP,
+      xRequestId: requestId,
+      status: 200,
+    });
     expect(Math.abs(consents.timestampMs - Date.now())).toBeLessThan(10_000);
     expect(log.body.requests[3]).toMatchObject({ resourceId: 'UNKNOWN', psuIpPresent: false, status: 403 });
     expect(JSON.stringify(log.body)).not.toContain(access);
@@ -306,17 +362,30 @@ describe('request log, stats and reset', () => {
     const hash = (value: string) => `sha256:${createHash('sha256').update(value).digest('hex').slice(0, 12)}`;
     const [connectpay] = (await call(`${base}/admin/requests?profile=connectpay&route=token`)).body.requests;
     expect(connectpay).toMatchObject({ clientAuth: 'body', query: {}, grantType: 'authorization_code' });
-    expect(connectpay.form).toEqual({ client_id: CP.clientId, client_secret: hash(CP.clientSecret), grant_type: 'authorization_code', code: hash(code!), redirect_url: CP_REDIRECT });
+    expect(connectpay.form).toEqual({
+      client_id: CP.clientId,
+      client_secret: hash(CP.clientSecret),
+      grant_type: 'authorization_code',
+      code: hash(code!),
+      redirect_url: CP_REDIRECT,
+    });
     expect(Object.keys(connectpay.form)).toEqual(['client_id', 'client_secret', 'grant_type', 'code', 'redirect_url']);
     const flowe = (await call(`${base}/admin/requests?profile=flowe&route=token`)).body.requests.at(-1);
     expect(flowe).toMatchObject({ clientAuth: 'body', query: { p: 'B2C_1A_Psd2_SignIn' } });
     expect(Object.keys(flowe.form)).toEqual(['client_id', 'client_secret', 'scope', 'grant_type', 'refresh_token']);
     expect(flowe.form.refresh_token).toMatch(/^sha256:[0-9a-f]{12}$/);
     const log = (await call(`${base}/admin/requests`)).text;
-    for (const secret of [CP.clientSecret, FL.clientSecret, code!, exchanged.body.refresh_token, exchanged.body.access_token]) expect(log).not.toContain(secret);
+    for (const secret of [CP.clientSecret, FL.clientSecret, code!, exchanged.body.refresh_token, exchanged.body.access_token])
+      expect(log).not.toContain(secret);
     const basic = `Basic ${Buffer.from(`${CP.clientId}:${CP.clientSecret}`).toString('base64')}`;
-    await call(`${base}/connectpay/oauth/token`, { headers: { authorization: basic }, form: { grant_type: 'refresh_token', refresh_token: exchanged.body.refresh_token } });
-    expect((await call(`${base}/admin/requests?profile=connectpay&route=token`)).body.requests.at(-1)).toMatchObject({ clientAuth: 'basic', form: { grant_type: 'refresh_token' } });
+    await call(`${base}/connectpay/oauth/token`, {
+      headers: { authorization: basic },
+      form: { grant_type: 'refresh_token', refresh_token: exchanged.body.refresh_token },
+    });
+    expect((await call(`${base}/admin/requests?profile=connectpay&route=token`)).body.requests.at(-1)).toMatchObject({
+      clientAuth: 'basic',
+      form: { grant_type: 'refresh_token' },
+    });
   });
 
   it('reset clears log, stats, faults and quirks but keeps state; reset?state=true clears state and the clock', async () => {

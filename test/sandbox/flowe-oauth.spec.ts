@@ -1,6 +1,21 @@
 import { FLOWE_SCOPES } from '../../src/sandbox/config.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
-import { advanceClock, bgClient, call, consentBody, FL, FL_REDIRECT, FL_SCOPE_ALL, floweAuthorizeUrl, floweLogin, floweToken, floweTokens, queryOf, setModes, startSandbox } from './helpers.js';
+import {
+  advanceClock,
+  bgClient,
+  call,
+  consentBody,
+  FL,
+  FL_REDIRECT,
+  FL_SCOPE_ALL,
+  floweAuthorizeUrl,
+  floweLogin,
+  floweToken,
+  floweTokens,
+  queryOf,
+  setModes,
+  startSandbox,
+} from './helpers.js';
 
 let sandbox: SandboxApp;
 let base: string;
@@ -61,7 +76,7 @@ describe('Flowe IdP authorize', () => {
     ['a missing prompt', { prompt: undefined }],
     ['prompt=none', { prompt: 'none' }],
     ['prompt=consent', { prompt: 'consent' }],
-  ])('requires prompt=login as the guide\'s URL has it: %s is reported back as invalid_request', async (_, overrides) => {
+  ])("requires prompt=login as the guide's URL has it: %s is reported back as invalid_request", async (_, overrides) => {
     const res = await call(floweAuthorizeUrl(base, { state: 's-2', ...overrides }));
     expect(res.status).toBe(302);
     expect(queryOf(res.location)).toMatchObject({ state: 's-2', error: 'invalid_request', error_description: expect.stringContaining('prompt=login') });
@@ -73,7 +88,8 @@ describe('Flowe IdP authorize', () => {
   });
 
   it('accepts a PISP-only or AISP-only scope string', async () => {
-    for (const role of [aisp, pisp]) expect((await call(floweAuthorizeUrl(base, { scope: [offlineAccess, userImpersonation, role].join(' ') }))).location).toContain('/flowe/idp/login');
+    for (const role of [aisp, pisp])
+      expect((await call(floweAuthorizeUrl(base, { scope: [offlineAccess, userImpersonation, role].join(' ') }))).location).toContain('/flowe/idp/login');
   });
 });
 
@@ -81,7 +97,8 @@ describe('Flowe sign-in page', () => {
   it('has username, password, otp and allow/deny buttons; redirects with state and code', async () => {
     const authorize = await call(floweAuthorizeUrl(base, { state: 'abc' }));
     const page = await call(authorize.location!);
-    for (const field of ['name="username"', 'name="password"', 'name="otp"', 'name="decision" value="allow"', 'name="decision" value="deny"']) expect(page.text).toContain(field);
+    for (const field of ['name="username"', 'name="password"', 'name="otp"', 'name="decision" value="allow"', 'name="decision" value="deny"'])
+      expect(page.text).toContain(field);
     const callback = await floweLogin(base, { authorize: { state: 'abc' } });
     expect(Object.keys(callback).sort()).toEqual(['code', 'state']);
     expect(callback.state).toBe('abc');
@@ -104,7 +121,9 @@ describe('Flowe sign-in page', () => {
 describe('Flowe token endpoint', () => {
   it('requires the policy query parameter', async () => {
     const { code } = await floweLogin(base);
-    const res = await call(`${base}/flowe/idp/oauth2/v2.0/token`, { form: { grant_type: 'authorization_code', code: code!, client_id: FL.clientId, client_secret: FL.clientSecret } });
+    const res = await call(`${base}/flowe/idp/oauth2/v2.0/token`, {
+      form: { grant_type: 'authorization_code', code: code!, client_id: FL.clientId, client_secret: FL.clientSecret },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
   });
@@ -151,10 +170,14 @@ describe('Flowe token request body (guide section 3)', () => {
     expect(noScope.body).toEqual({ error: 'invalid_request', error_description: expect.stringContaining('scope is required') });
     const tokens = await floweToken(base, { grant_type: 'authorization_code', code: code! });
     expect(tokens.status).toBe(200);
-    const refresh = await call(tokenUrl(), { form: { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token, client_id: FL.clientId, client_secret: FL.clientSecret } });
+    const refresh = await call(tokenUrl(), {
+      form: { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token, client_id: FL.clientId, client_secret: FL.clientSecret },
+    });
     expect(refresh.body.error).toBe('invalid_request');
     await setModes(base, 'flowe', { tokenScopeRequired: false });
-    const lenient = await call(tokenUrl(), { form: { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token, client_id: FL.clientId, client_secret: FL.clientSecret } });
+    const lenient = await call(tokenUrl(), {
+      form: { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token, client_id: FL.clientId, client_secret: FL.clientSecret },
+    });
     expect(lenient.status).toBe(200);
   });
 
@@ -176,7 +199,11 @@ describe('Flowe token request body (guide section 3)', () => {
     expect(wider.body.error).toBe('invalid_scope');
     const granted = await floweToken(base, { grant_type: 'authorization_code', code: code!, scope: aisOnly });
     expect(granted.body.scope).toBe(aisOnly);
-    const narrower = await floweToken(base, { grant_type: 'refresh_token', refresh_token: granted.body.refresh_token, scope: [offlineAccess, userImpersonation].join(' ') });
+    const narrower = await floweToken(base, {
+      grant_type: 'refresh_token',
+      refresh_token: granted.body.refresh_token,
+      scope: [offlineAccess, userImpersonation].join(' '),
+    });
     expect(narrower.status).toBe(200);
     expect(narrower.body.scope).toBe([offlineAccess, userImpersonation].join(' '));
     const ais = await bgClient(base, 'flowe', narrower.body.access_token).post('/consents', consentBody());
@@ -194,7 +221,8 @@ describe('Flowe refresh tokens: reuse (default) and rotate', () => {
     const again = await floweToken(base, { grant_type: 'refresh_token', refresh_token: tokens.refresh });
     expect(again.status).toBe(200);
     expect((await floweToken(base, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token })).status).toBe(200);
-    for (const access of [first.body.access_token, again.body.access_token]) expect((await bgClient(base, 'flowe', access).post('/consents', consentBody())).status).toBe(200);
+    for (const access of [first.body.access_token, again.body.access_token])
+      expect((await bgClient(base, 'flowe', access).post('/consents', consentBody())).status).toBe(200);
   });
 
   it('rotate: the first use spends the refresh token, even for a client that never saw the answer', async () => {
@@ -254,6 +282,7 @@ describe('Flowe lifetimes (sandbox clock)', () => {
       latest = res.body.refresh_token;
     }
     await advanceClock(url, 60);
-    for (const token of [refresh, latest]) expect((await floweToken(url, { grant_type: 'refresh_token', refresh_token: token })).body.error).toBe('invalid_grant');
+    for (const token of [refresh, latest])
+      expect((await floweToken(url, { grant_type: 'refresh_token', refresh_token: token })).body.error).toBe('invalid_grant');
   });
 });

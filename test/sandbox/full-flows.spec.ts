@@ -105,7 +105,11 @@ async function runFlow(sandbox: SandboxApp, base: string, profile: Profile, toke
     remittanceInformationUnstructured: 'Dinner',
   };
   assertBerlinGroupRequest('POST', '/v1/{payment-service}/{payment-product}', paymentRequest);
-  const payment = checked('POST', await api.post('/payments/sepa-credit-transfers', paymentRequest, { 'PSU-IP-Address': PSU_IP }), '/v1/payments/sepa-credit-transfers');
+  const payment = checked(
+    'POST',
+    await api.post('/payments/sepa-credit-transfers', paymentRequest, { 'PSU-IP-Address': PSU_IP }),
+    '/v1/payments/sepa-credit-transfers',
+  );
   expect(payment.status).toBe(201);
   expect(payment.body).toMatchObject({ transactionStatus: 'RCVD', transactionFeeIndicator: false });
   const paymentLinks = payment.body._links as Record<string, { href: string }>;
@@ -141,7 +145,13 @@ describe('full ConnectPay flow (plain HTTP)', () => {
     expect(callback).toEqual({ code: expect.any(String), state: expect.any(String), flowid: 'GetPSD2AuthCode' });
     const token = await connectPayToken(base, { grant_type: 'authorization_code', code: callback.code!, redirect_url: CP_REDIRECT });
     expect(token.status).toBe(200);
-    expect(token.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 3600, refresh_token: expect.any(String), scope: 'psd2-ais psd2-pis' });
+    expect(token.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 3600,
+      refresh_token: expect.any(String),
+      scope: 'psd2-ais psd2-pis',
+    });
     await runFlow(sandbox, base, 'connectpay', { access: token.body.access_token });
   });
 });

@@ -44,7 +44,10 @@ describe('Flowe subscription-key spelling (prose PO-APIKey, samples P0-APIKey)',
     await setModes(base, 'flowe', { subscriptionKeyHeader: mode });
     const res = await withKeys({ [header]: FL.subscriptionKey });
     expect(res.status).toBe(401);
-    expect(res.body).toEqual({ statusCode: 401, message: expect.stringContaining(`missing subscription key. Make sure to include subscription key (header ${mode})`) });
+    expect(res.body).toEqual({
+      statusCode: 401,
+      message: expect.stringContaining(`missing subscription key. Make sure to include subscription key (header ${mode})`),
+    });
   });
 
   it('accepts a request carrying both spellings in every mode (what a client safe against both readings sends)', async () => {
@@ -94,7 +97,12 @@ describe('PSU IP header spelling (Berlin Group PSU-IP-Address, Flowe prose PSU-I
   it('requires the recognised spelling on payment initiation (400 FORMAT_ERROR naming it)', async () => {
     await setModes(base, 'flowe', { psuIpHeader: 'PSU-IpAddress' });
     const debtor = (await accountsOf(base, 'alice', 'flowe'))[0]!.iban;
-    const body = { debtorAccount: { iban: debtor }, creditorAccount: { iban: 'DE89370400440532013000' }, creditorName: 'Mario Verdi', instructedAmount: { currency: 'EUR', amount: '1.00' } };
+    const body = {
+      debtorAccount: { iban: debtor },
+      creditorAccount: { iban: 'DE89370400440532013000' },
+      creditorName: 'Mario Verdi',
+      instructedAmount: { currency: 'EUR', amount: '1.00' },
+    };
     const api = bgClient(base, 'flowe', flowe);
     const refused = await api.post('/payments/sepa-credit-transfers', body, { 'PSU-IP-Address': PSU_IP });
     expect(refused.status).toBe(400);
@@ -118,11 +126,14 @@ describe('PSU IP format (the OpenAPI file: format ipv4)', () => {
     return bgClient(base, 'flowe', flowe).get('/accounts', { 'Consent-ID': consentId, 'PSU-IP-Address': ip });
   };
 
-  it.each(['2001:db8::7', '::ffff:203.0.113.7', '203.0.113.07', '203.0.113', 'localhost'])('refuses %s in the default ipv4 mode (400 FORMAT_ERROR)', async (ip) => {
-    const res = await read(ip);
-    expect(res.status).toBe(400);
-    expect(res.body.tppMessages[0]).toMatchObject({ code: 'FORMAT_ERROR', path: 'PSU-IP-Address' });
-  });
+  it.each(['2001:db8::7', '::ffff:203.0.113.7', '203.0.113.07', '203.0.113', 'localhost'])(
+    'refuses %s in the default ipv4 mode (400 FORMAT_ERROR)',
+    async (ip) => {
+      const res = await read(ip);
+      expect(res.status).toBe(400);
+      expect(res.body.tppMessages[0]).toMatchObject({ code: 'FORMAT_ERROR', path: 'PSU-IP-Address' });
+    },
+  );
 
   it('accepts an IPv6 literal in ipv4-or-ipv6 mode, never a zone index', async () => {
     await setModes(base, 'flowe', { psuIpFormat: 'ipv4-or-ipv6' });

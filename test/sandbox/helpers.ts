@@ -44,7 +44,13 @@ export async function call(url: string, options: CallOptions = {}): Promise<Http
     for (const [k, v] of Object.entries(options.form)) for (const item of [v].flat()) params.append(k, item);
     body = params.toString();
   }
-  const res = await fetch(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, redirect: 'manual', dispatcher: options.dispatcher });
+  const res = await fetch(url, {
+    method: options.method ?? (body === undefined ? 'GET' : 'POST'),
+    headers,
+    body,
+    redirect: 'manual',
+    dispatcher: options.dispatcher,
+  });
   const text = await res.text();
   let parsed: unknown;
   try {
@@ -85,7 +91,13 @@ export function connectPayAuthorizeUrl(base: string, overrides: Record<string, s
 /** authorize → 301 → login form POST → 302 to the callback; returns the callback's query. */
 export async function connectPayLogin(
   base: string,
-  options: { username?: string; customer?: string; scopes?: string[]; form?: Record<string, string | string[]>; authorize?: Record<string, string | undefined> } = {},
+  options: {
+    username?: string;
+    customer?: string;
+    scopes?: string[];
+    form?: Record<string, string | string[]>;
+    authorize?: Record<string, string | undefined>;
+  } = {},
 ): Promise<Record<string, string>> {
   const authorize = await call(connectPayAuthorizeUrl(base, options.authorize));
   if (authorize.status !== 301) throw new Error(`authorize answered ${authorize.status}: ${authorize.text}`);
@@ -110,7 +122,10 @@ export async function connectPayToken(base: string, form: Record<string, string>
 }
 
 /** A fresh ConnectPay access token for alice's first customer (or as asked). */
-export async function connectPayTokens(base: string, options: { username?: string; customer?: string; scopes?: string[] } = {}): Promise<{ access: string; refresh: string }> {
+export async function connectPayTokens(
+  base: string,
+  options: { username?: string; customer?: string; scopes?: string[] } = {},
+): Promise<{ access: string; refresh: string }> {
   const { code } = await connectPayLogin(base, options);
   const res = await connectPayToken(base, { grant_type: 'authorization_code', code: code!, redirect_url: CP_REDIRECT });
   if (res.status !== 200) throw new Error(`token answered ${res.status}: ${res.text}`);
@@ -134,7 +149,10 @@ export function floweAuthorizeUrl(base: string, overrides: Record<string, string
   return `${base}/flowe/idp/oauth2/v2.0/authorize?${query.toString()}`;
 }
 
-export async function floweLogin(base: string, options: { username?: string; decision?: string; authorize?: Record<string, string | undefined> } = {}): Promise<Record<string, string>> {
+export async function floweLogin(
+  base: string,
+  options: { username?: string; decision?: string; authorize?: Record<string, string | undefined> } = {},
+): Promise<Record<string, string>> {
   const authorize = await call(floweAuthorizeUrl(base, options.authorize));
   if (authorize.status !== 302) throw new Error(`authorize answered ${authorize.status}: ${authorize.text}`);
   const requestId = new URL(authorize.location!).searchParams.get('request');
@@ -147,7 +165,10 @@ export async function floweLogin(base: string, options: { username?: string; dec
 }
 
 export async function floweToken(base: string, form: Record<string, string>, dispatcher?: Dispatcher): Promise<HttpResult> {
-  return call(`${base}/flowe/idp/oauth2/v2.0/token?p=B2C_1A_Psd2_SignIn`, { form: { client_id: FL.clientId, client_secret: FL.clientSecret, scope: FL_SCOPE_ALL, ...form }, dispatcher });
+  return call(`${base}/flowe/idp/oauth2/v2.0/token?p=B2C_1A_Psd2_SignIn`, {
+    form: { client_id: FL.clientId, client_secret: FL.clientSecret, scope: FL_SCOPE_ALL, ...form },
+    dispatcher,
+  });
 }
 
 export async function floweTokens(base: string, options: { username?: string } = {}): Promise<{ access: string; refresh: string }> {
@@ -170,7 +191,11 @@ export function bgClient(base: string, profile: Profile, token: string, defaults
     const headers: Record<string, string> = { 'X-Request-ID': randomUUID(), Authorization: `Bearer ${token}`, ...defaults.headers, ...options.headers };
     if (profile === 'flowe' && !Object.keys(headers).some((h) => /^p[o0]-apikey$/i.test(h))) headers['PO-APIKey'] = FL.subscriptionKey;
     for (const [k, v] of Object.entries(headers)) if (v === '') delete headers[k];
-    const url = path.startsWith('http') ? path : path.startsWith(`/${profile}/`) ? `${base}${path}` : `${base}${API_BASE[profile][path.startsWith('/payments') ? 'pis' : 'ais']}${path}`;
+    const url = path.startsWith('http')
+      ? path
+      : path.startsWith(`/${profile}/`)
+        ? `${base}${path}`
+        : `${base}${API_BASE[profile][path.startsWith('/payments') ? 'pis' : 'ais']}${path}`;
     return call(url, { method, json: options.json, headers, dispatcher: defaults.dispatcher });
   };
   return {

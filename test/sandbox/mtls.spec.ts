@@ -39,7 +39,10 @@ describe('requireMtls: true', () => {
 
   it('refuses the token endpoint without a client certificate (401 invalid_client), over HTTP and HTTPS', async () => {
     const code = await floweCode();
-    for (const [url, dispatcher] of [[sandbox.httpUrl, undefined], [sandbox.httpsUrl!, noCert()]] as const) {
+    for (const [url, dispatcher] of [
+      [sandbox.httpUrl, undefined],
+      [sandbox.httpsUrl!, noCert()],
+    ] as const) {
       const res = await floweToken(url, { grant_type: 'authorization_code', code }, dispatcher);
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ error: 'invalid_client', error_description: expect.stringContaining('no client certificate') });

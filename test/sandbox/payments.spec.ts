@@ -13,7 +13,10 @@ let debtor: string;
 beforeAll(async () => {
   // The lifecycle is read status by status within a second (the polling rate has its own tests:
   // status-polling.spec.ts), with ACSC exactly settlementSeconds after approval (cut-offs: settlement.spec.ts).
-  sandbox = await startSandbox({ settlementSeconds: 5, modes: { flowe: { statusPollMinIntervalMs: 0, cutoffTimes: [] }, connectpay: { statusPollMinIntervalMs: 0 } } });
+  sandbox = await startSandbox({
+    settlementSeconds: 5,
+    modes: { flowe: { statusPollMinIntervalMs: 0, cutoffTimes: [] }, connectpay: { statusPollMinIntervalMs: 0 } },
+  });
   base = sandbox.httpUrl;
   token = (await floweTokens(base)).access;
   debtor = (await accountsOf(base, 'alice', 'flowe'))[0]!.iban;
@@ -29,7 +32,8 @@ const body = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 const api = () => bgClient(base, 'flowe', token);
-const initiate = (overrides: Record<string, unknown> = {}, headers: Record<string, string> = attended) => api().post('/payments/sepa-credit-transfers', body(overrides), headers);
+const initiate = (overrides: Record<string, unknown> = {}, headers: Record<string, string> = attended) =>
+  api().post('/payments/sepa-credit-transfers', body(overrides), headers);
 const status = async (paymentId: string) => (await api().get(`/payments/sepa-credit-transfers/${paymentId}/status`)).body.transactionStatus as string;
 
 describe('payment initiation input', () => {
@@ -69,11 +73,15 @@ describe('payment initiation input', () => {
   });
 
   it('accepts the limits: 70-character name, 140-character remittance, 00001.5', async () => {
-    const res = await initiate({ creditorName: 'n'.repeat(70), remittanceInformationUnstructured: 'r'.repeat(140), instructedAmount: { currency: 'EUR', amount: '00001.5' } });
+    const res = await initiate({
+      creditorName: 'n'.repeat(70),
+      remittanceInformationUnstructured: 'r'.repeat(140),
+      instructedAmount: { currency: 'EUR', amount: '00001.5' },
+    });
     expect(res.status).toBe(201);
   });
 
-  it('refuses a debtor account that is not the PSU\'s (400 RESOURCE_UNKNOWN)', async () => {
+  it("refuses a debtor account that is not the PSU's (400 RESOURCE_UNKNOWN)", async () => {
     const bobs = (await accountsOf(base, 'bob', 'flowe'))[0]!.iban;
     const res = await initiate({ debtorAccount: { iban: bobs } });
     expect(res.status).toBe(400);
@@ -96,7 +104,9 @@ describe('payment lifecycle (decoupled SCA, status derived from the sandbox cloc
     expect(created.body._links.scaStatus.href).toBe(`/flowe/openbankingpis/v1/payments/sepa-credit-transfers/${id}/authorisations/${id}-AUTH-1`);
     expect(await status(id)).toBe('RCVD');
     const pending = await call(`${base}/psu/api/pending?username=alice`);
-    expect(pending.body.payments).toContainEqual(expect.objectContaining({ id, profile: 'flowe', amount: { currency: 'EUR', amount: '10.00' }, creditorName: 'Mario Verdi' }));
+    expect(pending.body.payments).toContainEqual(
+      expect.objectContaining({ id, profile: 'flowe', amount: { currency: 'EUR', amount: '10.00' }, creditorName: 'Mario Verdi' }),
+    );
     await decide(base, 'payment', id);
     expect(await status(id)).toBe('ACSP');
     await advanceClock(base, 4);
@@ -159,10 +169,17 @@ describe('payment lifecycle (decoupled SCA, status derived from the sandbox cloc
     const created = await api().post('/payments/sepa-credit-transfers', { ...body(), endToEndIdentification: 'e2e-listed-1' }, attended);
     expect(created.status).toBe(201);
     await decide(base, 'payment', created.body.paymentId);
-    const { payments } = (await call(`${base}/admin/payments`)).body as { payments: { paymentId: string; profile: string; transactionStatus: string; endToEndIdentification: string | null }[] };
-    expect(payments.find((p) => p.paymentId === created.body.paymentId)).toMatchObject({ profile: 'flowe', transactionStatus: 'ACSP', endToEndIdentification: 'e2e-listed-1' });
+    const { payments } = (await call(`${base}/admin/payments`)).body as {
+      payments: { paymentId: string; profile: string; transactionStatus: string; endToEndIdentification: string | null }[];
+    };
+    expect(payments.find((p) => p.paymentId === created.body.paymentId)).toMatchObject({
+      profile: 'flowe',
+      transactionStatus: 'ACSP',
+      endToEndIdentification: 'e2e-listed-1',
+    });
     const account = (await accountsOf(base, 'alice', 'flowe'))[0]!;
-    const pending = (await api().get(`/accounts/${account.resourceId}/transactions?bookingStatus=pending`, { 'Consent-ID': consent, ...attended })).body.transactions.pending;
+    const pending = (await api().get(`/accounts/${account.resourceId}/transactions?bookingStatus=pending`, { 'Consent-ID': consent, ...attended })).body
+      .transactions.pending;
     expect(pending).toContainEqual(expect.objectContaining({ transactionId: created.body.paymentId, endToEndId: 'e2e-listed-1' }));
   });
 
@@ -170,17 +187,26 @@ describe('payment lifecycle (decoupled SCA, status derived from the sandbox cloc
     expect((await decide(base, 'payment', 'PI0000')).status).toBe(404);
   });
 
-  it('moves the debtor\'s balances: expected first, closingBooked after settlement (ConnectPay)', async () => {
+  it("moves the debtor's balances: expected first, closingBooked after settlement (ConnectPay)", async () => {
     const cp = (await connectPayTokens(base)).access;
     const consent = await validConsent(base, 'connectpay', cp, { access: { allPsd2: 'allAccounts' } });
     const account = (await accountsOf(base, 'alice', 'connectpay'))[0]!;
     const cpApi = bgClient(base, 'connectpay', cp);
     const balances = async () => {
       const res = await cpApi.get(`/accounts/${account.resourceId}/balances`, { 'Consent-ID': consent, ...attended });
-      return Object.fromEntries(res.body.balances.map((b: { balanceType: string; balanceAmount: { amount: string } }) => [b.balanceType, Math.round(Number(b.balanceAmount.amount) * 100)]));
+      return Object.fromEntries(
+        res.body.balances.map((b: { balanceType: string; balanceAmount: { amount: string } }) => [
+          b.balanceType,
+          Math.round(Number(b.balanceAmount.amount) * 100),
+        ]),
+      );
     };
     const before = await balances();
-    const created = await cpApi.post('/payments/sepa-credit-transfers', { ...body(), debtorAccount: { iban: account.iban }, instructedAmount: { currency: 'EUR', amount: '100.25' } }, attended);
+    const created = await cpApi.post(
+      '/payments/sepa-credit-transfers',
+      { ...body(), debtorAccount: { iban: account.iban }, instructedAmount: { currency: 'EUR', amount: '100.25' } },
+      attended,
+    );
     expect(created.body.paymentId).toMatch(/^[0-9a-f-]{36}$/);
     await decide(base, 'payment', created.body.paymentId);
     const approved = await balances();

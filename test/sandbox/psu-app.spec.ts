@@ -34,7 +34,12 @@ describe('PSU app page', () => {
     const account = (await call(`${base}/admin/users`)).body.users[0].customers.find((c: { profile: string }) => c.profile === 'flowe').accounts[0];
     await bgClient(base, 'flowe', access).post(
       '/payments/sepa-credit-transfers',
-      { debtorAccount: { iban: account.iban }, creditorAccount: { iban: 'DE89370400440532013000' }, creditorName: '<script>alert(1)</script>', instructedAmount: { currency: 'EUR', amount: '1.00' } },
+      {
+        debtorAccount: { iban: account.iban },
+        creditorAccount: { iban: 'DE89370400440532013000' },
+        creditorName: '<script>alert(1)</script>',
+        instructedAmount: { currency: 'EUR', amount: '1.00' },
+      },
       { 'PSU-IP-Address': '198.51.100.1' },
     );
     const page = await call(`${base}/psu`);
@@ -45,13 +50,18 @@ describe('PSU app page', () => {
 
 describe('browser access for a local demo page', () => {
   it('allows CORS from local origins on the PSU API, not from others and not on bank APIs', async () => {
-    const preflight = await call(`${base}/psu/api/decisions`, { method: 'OPTIONS', headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' } });
+    const preflight = await call(`${base}/psu/api/decisions`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
     const pending = await call(`${base}/psu/api/pending`, { headers: { origin: 'http://127.0.0.1:5173' } });
     expect(pending.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:5173');
     expect((await call(`${base}/psu/api/pending`, { headers: { origin: 'https://evil.example' } })).headers.get('access-control-allow-origin')).toBeNull();
-    expect((await call(`${base}/flowe/openbankingais/v1/accounts`, { headers: { origin: 'http://localhost:3000' } })).headers.get('access-control-allow-origin')).toBeNull();
+    expect(
+      (await call(`${base}/flowe/openbankingais/v1/accounts`, { headers: { origin: 'http://localhost:3000' } })).headers.get('access-control-allow-origin'),
+    ).toBeNull();
   });
 
   it('has a home page listing the endpoints and the demo accounts', async () => {

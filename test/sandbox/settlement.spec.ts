@@ -23,7 +23,13 @@ describe('payments after ACSP: cut-off times and clearing rejects', () => {
     return (await api().get(`/payments/sepa-credit-transfers/${id}/status`)).body.transactionStatus as string;
   };
   const approvedPayment = async (creditor = CREDITOR, amount = '10.00') => {
-    const body = { debtorAccount: { iban: debtor.iban }, creditorAccount: { iban: creditor }, creditorName: 'Mario Verdi', instructedAmount: { currency: 'EUR', amount }, remittanceInformationUnstructured: 'Rent' };
+    const body = {
+      debtorAccount: { iban: debtor.iban },
+      creditorAccount: { iban: creditor },
+      creditorName: 'Mario Verdi',
+      instructedAmount: { currency: 'EUR', amount },
+      remittanceInformationUnstructured: 'Rent',
+    };
     const created = await api().post('/payments/sepa-credit-transfers', body, { 'PSU-IP-Address': PSU_IP });
     expect(created.status).toBe(201);
     await decide(base, 'payment', created.body.paymentId);
@@ -54,7 +60,7 @@ describe('payments after ACSP: cut-off times and clearing rejects', () => {
     expect(await status(id)).toBe('ACSC');
   });
 
-  it('moves a payment approved after the day\'s last cut-off to the next day\'s first', async () => {
+  it("moves a payment approved after the day's last cut-off to the next day's first", async () => {
     const earlier = (await now()) - 3600_000;
     await call(`${base}/admin/modes`, { json: { profile: 'flowe', cutoffTimes: [hhmm(earlier)] } });
     const id = await approvedPayment();
@@ -116,9 +122,14 @@ describe('payments after ACSP: cut-off times and clearing rejects', () => {
     await advanceClock(base, 10);
     expect(await status(id)).toBe('RJCT');
     expect(await balance()).toBe(before);
-    const booked = (await api().get(`/accounts/${debtor.resourceId}/transactions?bookingStatus=booked`, { 'Consent-ID': consentId, 'PSU-IP-Address': PSU_IP })).body.transactions.booked;
+    const booked = (await api().get(`/accounts/${debtor.resourceId}/transactions?bookingStatus=booked`, { 'Consent-ID': consentId, 'PSU-IP-Address': PSU_IP }))
+      .body.transactions.booked;
     expect(booked.slice(0, 2)).toEqual([
-      expect.objectContaining({ transactionId: `${id}-R`, transactionAmount: { currency: 'EUR', amount: '25.00' }, remittanceInformationUnstructured: 'Returned by clearing: Rent' }),
+      expect.objectContaining({
+        transactionId: `${id}-R`,
+        transactionAmount: { currency: 'EUR', amount: '25.00' },
+        remittanceInformationUnstructured: 'Returned by clearing: Rent',
+      }),
       expect.objectContaining({ transactionId: id, transactionAmount: { currency: 'EUR', amount: '-25.00' } }),
     ]);
   });
@@ -138,7 +149,11 @@ describe('payments after ACSP: cut-off times and clearing rejects', () => {
     await advanceClock(base, 10);
     expect(await status(processing)).toBe('RJCT');
 
-    const created = await api().post('/payments/sepa-credit-transfers', { debtorAccount: { iban: debtor.iban }, creditorAccount: { iban: CREDITOR }, creditorName: 'X', instructedAmount: { currency: 'EUR', amount: '1.00' } }, { 'PSU-IP-Address': PSU_IP });
+    const created = await api().post(
+      '/payments/sepa-credit-transfers',
+      { debtorAccount: { iban: debtor.iban }, creditorAccount: { iban: CREDITOR }, creditorName: 'X', instructedAmount: { currency: 'EUR', amount: '1.00' } },
+      { 'PSU-IP-Address': PSU_IP },
+    );
     expect((await call(`${base}/admin/payments/${created.body.paymentId}/clearing-reject`, { method: 'POST' })).status).toBe(409);
     expect((await call(`${base}/admin/payments/PI-NOPE/clearing-reject`, { method: 'POST' })).status).toBe(404);
   });

@@ -45,7 +45,16 @@ describe('status polling rate', () => {
   it('answers 429 without a body on PIS (the spec defines none), for payment and SCA status', async () => {
     const debtor = (await accountsOf(base, 'alice', 'connectpay'))[0]!.iban;
     const api = bgClient(base, 'connectpay', connectpay);
-    const created = await api.post('/payments/sepa-credit-transfers', { debtorAccount: { iban: debtor }, creditorAccount: { iban: 'DE89370400440532013000' }, creditorName: 'M', instructedAmount: { currency: 'EUR', amount: '1.00' } }, { 'PSU-IP-Address': PSU_IP });
+    const created = await api.post(
+      '/payments/sepa-credit-transfers',
+      {
+        debtorAccount: { iban: debtor },
+        creditorAccount: { iban: 'DE89370400440532013000' },
+        creditorName: 'M',
+        instructedAmount: { currency: 'EUR', amount: '1.00' },
+      },
+      { 'PSU-IP-Address': PSU_IP },
+    );
     for (const href of [created.body._links.status.href, created.body._links.scaStatus.href]) {
       expect((await api.get(href)).status).toBe(200);
       const early = await api.get(href);

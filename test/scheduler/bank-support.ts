@@ -17,15 +17,23 @@ export async function connectFlowe(bff: TestBff, user: string): Promise<{ connec
 
 /** Initiates a payment at the sandbox directly (as the PIS service would) and returns the bank's paymentId. */
 export async function initiateAtBank(bff: TestBff, accessToken: string, n = 0): Promise<string> {
-  const res = await bff.app.get(AspspRegistry).get('flowe').api.call<{ paymentId: string }>({
-    method: 'POST',
-    operation: 'payment',
-    service: 'pis',
-    path: '/payments/sepa-credit-transfers',
-    accessToken,
-    psuIpAddress: '127.0.0.1',
-    json: { debtorAccount: { iban: ALICE_FLOWE_IBAN }, creditorAccount: { iban: BOB_FLOWE_IBAN }, creditorName: 'Bob Bianchi', instructedAmount: { currency: 'EUR', amount: `${1 + (n % 50)}.00` } },
-  });
+  const res = await bff.app
+    .get(AspspRegistry)
+    .get('flowe')
+    .api.call<{ paymentId: string }>({
+      method: 'POST',
+      operation: 'payment',
+      service: 'pis',
+      path: '/payments/sepa-credit-transfers',
+      accessToken,
+      psuIpAddress: '127.0.0.1',
+      json: {
+        debtorAccount: { iban: ALICE_FLOWE_IBAN },
+        creditorAccount: { iban: BOB_FLOWE_IBAN },
+        creditorName: 'Bob Bianchi',
+        instructedAmount: { currency: 'EUR', amount: `${1 + (n % 50)}.00` },
+      },
+    });
   return res.body.paymentId;
 }
 
@@ -34,7 +42,10 @@ export async function initiateAtBank(bff: TestBff, accessToken: string, n = 0): 
  * the poll, so each poll is exactly one request in the sandbox's log), and on a change the outbox
  * event in a transaction, as the PIS service records it.
  */
-export function bankStatusHandler(bff: TestBff, options: { app: string; log: PollCall[]; accessToken: string; bankIds: Map<string, string>; userId: string; connectionId: string }): PollHandler {
+export function bankStatusHandler(
+  bff: TestBff,
+  options: { app: string; log: PollCall[]; accessToken: string; bankIds: Map<string, string>; userId: string; connectionId: string },
+): PollHandler {
   const api = bff.app.get(AspspRegistry).get('flowe').api;
   return recordingHandler(options.log, options.app, async (context) => {
     const res = await api.call<{ transactionStatus: string }>({
@@ -47,7 +58,11 @@ export function bankStatusHandler(bff: TestBff, options: { app: string; log: Pol
     const status = res.body.transactionStatus;
     if (status !== (context.lastStatus ?? 'RCVD')) {
       await bff.app.get(DataSource).transaction((manager) =>
-        bff.app.get(OutboxStore).record(manager, { userId: options.userId, type: 'payment.status', data: { paymentId: context.resourceId, connectionId: options.connectionId, status } }),
+        bff.app.get(OutboxStore).record(manager, {
+          userId: options.userId,
+          type: 'payment.status',
+          data: { paymentId: context.resourceId, connectionId: options.connectionId, status },
+        }),
       );
     }
     // This stand-in is done at settlement; the real handler keeps watching a settled payment for

@@ -40,7 +40,12 @@ describe('a scheduler process killed mid-poll (kill -9)', () => {
     const created = await fetch(`${api.url}/api/v1/connections/${flow.connectionId}/payments`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify({ debtorAccount: { iban: ALICE_FLOWE_IBAN }, creditorAccount: { iban: BOB_FLOWE_IBAN }, creditorName: 'Bob Bianchi', instructedAmount: { currency: 'EUR', amount: '7.00' } }),
+      body: JSON.stringify({
+        debtorAccount: { iban: ALICE_FLOWE_IBAN },
+        creditorAccount: { iban: BOB_FLOWE_IBAN },
+        creditorName: 'Bob Bianchi',
+        instructedAmount: { currency: 'EUR', amount: '7.00' },
+      }),
     });
     const payment = (await created.json()) as { id: string; bankPaymentId: string; status: string };
     expect(payment.status).toBe('RCVD');
@@ -58,7 +63,9 @@ describe('a scheduler process killed mid-poll (kill -9)', () => {
     });
     const pid = child.child.pid!;
     const inFlight = async () => {
-      const { requests } = (await (await fetch(`${sandbox.httpUrl}/admin/requests?profile=flowe&route=payment-status`)).json()) as { requests: { resourceId: string; status: number }[] };
+      const { requests } = (await (await fetch(`${sandbox.httpUrl}/admin/requests?profile=flowe&route=payment-status`)).json()) as {
+        requests: { resourceId: string; status: number }[];
+      };
       return requests.some((r) => r.resourceId === payment.bankPaymentId && r.status === 0);
     };
     await until('the scheduler process to be waiting on the bank', inFlight, 30_000, 100);
@@ -73,12 +80,20 @@ describe('a scheduler process killed mid-poll (kill -9)', () => {
     // A replica that was running all along takes over only when the dead one's lease has ended.
     const survivor = await startTestBff({ ...bankEnv(sandbox), ...FAST_SCHEDULER }, { db });
     apps.push(survivor);
-    const taken = await until('the survivor to poll the item', async () => (await pollRows(db.url, 'payment')).find((r) => r.attempts >= 1), (LEASE_SECONDS + 5) * 1000);
+    const taken = await until(
+      'the survivor to poll the item',
+      async () => (await pollRows(db.url, 'payment')).find((r) => r.attempts >= 1),
+      (LEASE_SECONDS + 5) * 1000,
+    );
     expect(taken.leased_by === null || !taken.leased_by.includes(`:${pid}:`)).toBe(true);
     expect(taken.last_polled_at!.getTime()).toBeGreaterThanOrEqual(leased.lease_until!.getTime());
     expect(Date.now() - killed).toBeLessThan((LEASE_SECONDS + 5) * 1000);
 
-    const res = await fetch(`${sandbox.httpUrl}/psu/api/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'payment', id: payment.bankPaymentId, decision: 'approve' }) });
+    const res = await fetch(`${sandbox.httpUrl}/psu/api/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'payment', id: payment.bankPaymentId, decision: 'approve' }),
+    });
     expect(res.status).toBe(200);
     const survivorToken = await sandboxLogin(survivor.url, 'alice');
     const settled = async () => {

@@ -33,7 +33,11 @@ describe('scheduler with the AIS and PIS services: from the PSU decision to the 
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const decide = async (kind: 'consent' | 'payment', id: string, decision: 'approve' | 'reject') => {
-    const res = await fetch(`${sandbox.httpUrl}/psu/api/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind, id, decision }) });
+    const res = await fetch(`${sandbox.httpUrl}/psu/api/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind, id, decision }),
+    });
     expect(res.status).toBe(200);
     return Date.now();
   };
@@ -42,7 +46,8 @@ describe('scheduler with the AIS and PIS services: from the PSU decision to the 
     const { consents } = (await res.json()) as { consents: { id: string; createdAt: string }[] };
     return consents.sort((x, y) => y.createdAt.localeCompare(x.createdAt))[0].id;
   };
-  const statusEvent = (type: string, key: string, id: string, status: string) => (e: ReceivedEvent) => e.event === type && events.json(e)[key] === id && events.json(e).status === status;
+  const statusEvent = (type: string, key: string, id: string, status: string) => (e: ReceivedEvent) =>
+    e.event === type && events.json(e)[key] === id && events.json(e).status === status;
 
   beforeAll(async () => {
     sandbox = await startSandbox({ settlementSeconds: 3 });
@@ -63,12 +68,17 @@ describe('scheduler with the AIS and PIS services: from the PSU decision to the 
   });
 
   it('an approved payment reaches ACSC at the next cut-off and stays watched; a clearing reject after ACSC reaches the stream as RJCT', async () => {
-    const created = await api('POST', `/connections/${connectionId}/payments`, {
-      debtorAccount: { iban: ALICE_FLOWE_IBAN },
-      creditorAccount: { iban: BOB_FLOWE_IBAN },
-      creditorName: 'Bob Bianchi',
-      instructedAmount: { currency: 'EUR', amount: '12.50' },
-    }, { 'idempotency-key': randomUUID() });
+    const created = await api(
+      'POST',
+      `/connections/${connectionId}/payments`,
+      {
+        debtorAccount: { iban: ALICE_FLOWE_IBAN },
+        creditorAccount: { iban: BOB_FLOWE_IBAN },
+        creditorName: 'Bob Bianchi',
+        instructedAmount: { currency: 'EUR', amount: '12.50' },
+      },
+      { 'idempotency-key': randomUUID() },
+    );
     expect(created).toMatchObject({ status: 201, body: { status: 'RCVD', statusTracking: { active: true } } });
     const id = created.body.id as string;
     const bankId = created.body.bankPaymentId as string;
@@ -117,10 +127,15 @@ describe('scheduler with the AIS and PIS services: from the PSU decision to the 
     await until('the consent item to give way to an ais-refresh item', async () => JSON.stringify(await kinds()) === '["ais-refresh"]', 3000);
 
     // The first unattended refresh runs at once, without PSU-IP-Address; the next waits hours, within the budget.
-    const refresh = await until('the first unattended refresh', async () => (await pollRows(db.url, 'ais-refresh')).find((r) => r.resource_id === id && r.attempts === 1), 5000);
+    const refresh = await until(
+      'the first unattended refresh',
+      async () => (await pollRows(db.url, 'ais-refresh')).find((r) => r.resource_id === id && r.attempts === 1),
+      5000,
+    );
     expect(refresh.last_status).toBe('refreshed:complete');
     expect(refresh.next_poll_at.getTime() - refresh.last_polled_at!.getTime()).toBeGreaterThanOrEqual(6 * 3600_000 - 1000);
-    const reads = ((await (await fetch(`${sandbox.httpUrl}/admin/requests?profile=flowe&route=accounts`)).json()) as { requests: { psuIpPresent: boolean }[] }).requests;
+    const reads = ((await (await fetch(`${sandbox.httpUrl}/admin/requests?profile=flowe&route=accounts`)).json()) as { requests: { psuIpPresent: boolean }[] })
+      .requests;
     expect(reads.length).toBeGreaterThanOrEqual(1);
     expect(reads.every((r) => !r.psuIpPresent)).toBe(true);
   });
@@ -129,7 +144,9 @@ describe('scheduler with the AIS and PIS services: from the PSU decision to the 
     const created = await api('POST', `/connections/${connectionId}/consents`, {});
     const id = created.body.id as string;
     // As if SCHEDULER_CONSENT_DEADLINE_SECONDS (15 min) had passed.
-    await withClient(db.url, (c) => c.query("UPDATE poll_items SET deadline_at = now() - interval '1 second' WHERE kind = 'consent' AND resource_id = $1", [id]));
+    await withClient(db.url, (c) =>
+      c.query("UPDATE poll_items SET deadline_at = now() - interval '1 second' WHERE kind = 'consent' AND resource_id = $1", [id]),
+    );
     const expired = await events.waitFor('expired', statusEvent('consent.status', 'consentId', id, 'expired'), 4000);
     expect(events.json(expired)).toMatchObject({ reconsentRequired: true });
     expect((await api('GET', `/consents/${id}`)).body).toMatchObject({ status: 'expired', reconsentRequired: true });
@@ -137,12 +154,17 @@ describe('scheduler with the AIS and PIS services: from the PSU decision to the 
   });
 
   it('a refused payment ends CANC', async () => {
-    const created = await api('POST', `/connections/${connectionId}/payments`, {
-      debtorAccount: { iban: ALICE_FLOWE_IBAN },
-      creditorAccount: { iban: BOB_FLOWE_IBAN },
-      creditorName: 'Bob Bianchi',
-      instructedAmount: { currency: 'EUR', amount: '3.00' },
-    }, { 'idempotency-key': randomUUID() });
+    const created = await api(
+      'POST',
+      `/connections/${connectionId}/payments`,
+      {
+        debtorAccount: { iban: ALICE_FLOWE_IBAN },
+        creditorAccount: { iban: BOB_FLOWE_IBAN },
+        creditorName: 'Bob Bianchi',
+        instructedAmount: { currency: 'EUR', amount: '3.00' },
+      },
+      { 'idempotency-key': randomUUID() },
+    );
     const id = created.body.id as string;
     const refused = await decide('payment', created.body.bankPaymentId as string, 'reject');
     const canc = await events.waitFor('CANC', statusEvent('payment.status', 'paymentId', id, 'CANC'), 3000);

@@ -5,9 +5,14 @@ import { withClient } from '../support/database.js';
 
 async function seed(bff: TestBff): Promise<void> {
   await withClient(bff.db.url, async (c) => {
-    const { rows } = await c.query(`INSERT INTO connections (user_id, aspsp_id, services, status, return_url) VALUES ('u', 'flowe', '{ais}', 'pending', 'http://x/') RETURNING id`);
+    const { rows } = await c.query(
+      `INSERT INTO connections (user_id, aspsp_id, services, status, return_url) VALUES ('u', 'flowe', '{ais}', 'pending', 'http://x/') RETURNING id`,
+    );
     const id = rows[0].id as string;
-    await c.query(`INSERT INTO login_tickets (ticket_hash, connection_id, expires_at) VALUES ($1, $2, now() - interval '1 minute'), ($3, $2, now() + interval '5 minutes')`, [randomBytes(32), id, randomBytes(32)]);
+    await c.query(
+      `INSERT INTO login_tickets (ticket_hash, connection_id, expires_at) VALUES ($1, $2, now() - interval '1 minute'), ($3, $2, now() + interval '5 minutes')`,
+      [randomBytes(32), id, randomBytes(32)],
+    );
     await c.query(
       `INSERT INTO oauth_states (state_hash, connection_id, aspsp_id, binding_hash, expires_at) VALUES ($1, $2, 'flowe', $3, now() - interval '2 hours'), ($4, $2, 'flowe', $3, now() + interval '5 minutes')`,
       [randomBytes(32), id, randomBytes(32), randomBytes(32)],

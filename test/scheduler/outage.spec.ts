@@ -17,7 +17,10 @@ describe('a poll whose outcome cannot be written', () => {
 
   beforeAll(async () => {
     pg = await startOwnPostgres();
-    bff = await startTestBff({ ...FAST_SCHEDULER, SCHEDULER_LEASE_SECONDS: String(LEASE_SECONDS), DB_CONNECT_TIMEOUT_MS: '1000', DB_STATEMENT_TIMEOUT_MS: '1000' }, { db: pg.db });
+    bff = await startTestBff(
+      { ...FAST_SCHEDULER, SCHEDULER_LEASE_SECONDS: String(LEASE_SECONDS), DB_CONNECT_TIMEOUT_MS: '1000', DB_STATEMENT_TIMEOUT_MS: '1000' },
+      { db: pg.db },
+    );
   }, 60_000);
   afterAll(async () => {
     await pg?.start();

@@ -8,7 +8,8 @@ import { pollRows, schedule } from './support.js';
 describe('PollQueue: claiming with leases', () => {
   let bff: TestBff;
   let queue: PollQueue;
-  const claim = (owner: string, kinds: ('consent' | 'payment' | 'ais-refresh')[] = ['payment'], limit = 10) => queue.claim({ owner, limit, leaseSeconds: 30, minIntervalMs: 1000, kinds });
+  const claim = (owner: string, kinds: ('consent' | 'payment' | 'ais-refresh')[] = ['payment'], limit = 10) =>
+    queue.claim({ owner, limit, leaseSeconds: 30, minIntervalMs: 1000, kinds });
 
   beforeAll(async () => {
     bff = await startTestBff({ SCHEDULER_ENABLED: 'false' });
@@ -39,7 +40,10 @@ describe('PollQueue: claiming with leases', () => {
   });
 
   it('lets twenty concurrent claimers share the items without ever handing one out twice', async () => {
-    await schedule(bff, Array.from({ length: 200 }, () => ({ kind: 'payment' as const, at: new Date(Date.now() - 1000) })));
+    await schedule(
+      bff,
+      Array.from({ length: 200 }, () => ({ kind: 'payment' as const, at: new Date(Date.now() - 1000) })),
+    );
     const claims = await Promise.all(Array.from({ length: 20 }, (_, n) => claim(`r${n}`, ['payment'], 15)));
     const ids = claims.flat().map((i) => i.resourceId);
     expect(ids).toHaveLength(200);

@@ -24,7 +24,11 @@ async function statusRequests(sandbox: SandboxApp, paymentId?: string): Promise<
 }
 
 async function decide(sandbox: SandboxApp, id: string, decision: 'approve' | 'reject'): Promise<void> {
-  const res = await fetch(`${sandbox.httpUrl}/psu/api/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'payment', id, decision }) });
+  const res = await fetch(`${sandbox.httpUrl}/psu/api/decisions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'payment', id, decision }),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -122,7 +126,10 @@ describe('scheduler against the sandbox bank: approval, SSE, 429 and 5xx', () =>
     await until('the first failing poll', async () => (await statusRequests(sandbox, bankId)).length >= 1, 3000);
     // Trip the breaker (5 consecutive failures) the way a burst of failing calls would.
     const api = bff.app.get(AspspRegistry).get('flowe').api;
-    for (let i = 0; i < 5; i++) await api.call({ method: 'GET', operation: 'payment-status', service: 'pis', path: `/payments/sepa-credit-transfers/${bankId}/status`, accessToken }).catch(() => undefined);
+    for (let i = 0; i < 5; i++)
+      await api
+        .call({ method: 'GET', operation: 'payment-status', service: 'pis', path: `/payments/sepa-credit-transfers/${bankId}/status`, accessToken })
+        .catch(() => undefined);
     expect(await scrape(bff.url)).toMatch(/^bank_circuit_state\{[^}]*aspsp="flowe"[^}]*\} 1$/m);
     expect(await scrape(bff.url)).toMatch(/^bank_circuit_state\{[^}]*aspsp="connectpay"[^}]*\} 0$/m);
     const seen = (await statusRequests(sandbox, bankId)).length;

@@ -29,7 +29,11 @@ describe('scheduler: claiming and polling on PostgreSQL', () => {
   it('polls an item to its final status no more than once a second, then forgets it', async () => {
     const log: PollCall[] = [];
     const statuses = ['RCVD', 'RCVD', 'ACSP', 'RJCT'];
-    register(a, 'payment', recordingHandler(log, 'a', (_, n) => ({ final: false, status: statuses[Math.min(n, 3)] })));
+    register(
+      a,
+      'payment',
+      recordingHandler(log, 'a', (_, n) => ({ final: false, status: statuses[Math.min(n, 3)] })),
+    );
     const [id] = await schedule(a, [{ kind: 'payment' }]);
     await until('the item to be removed', async () => (await pollRows(db.url)).length === 0, 8000);
     const calls = log.filter((c) => c.resourceId === id);
@@ -42,7 +46,11 @@ describe('scheduler: claiming and polling on PostgreSQL', () => {
 
   it('never polls an item again within a second, even when it is re-scheduled for now right after a poll', async () => {
     const log: PollCall[] = [];
-    register(a, 'payment', recordingHandler(log, 'a', () => ({ final: false, status: 'RCVD' })));
+    register(
+      a,
+      'payment',
+      recordingHandler(log, 'a', () => ({ final: false, status: 'RCVD' })),
+    );
     const [id] = await schedule(a, [{ kind: 'payment' }]);
     await until('the first outcome', async () => (await pollRows(db.url))[0]?.attempts === 1, 3000);
     await schedule(a, [{ kind: 'payment', resourceId: id, at: new Date(Date.now() - 5000) }]); // pulls next_poll_at into the past
@@ -52,14 +60,27 @@ describe('scheduler: claiming and polling on PostgreSQL', () => {
 
   it('takes over an item whose lease expired (a replica killed mid-poll), and respects a live lease until it ends', async () => {
     const log: PollCall[] = [];
-    register(a, 'payment', recordingHandler(log, 'a', () => ({ final: false, status: 'RCVD' })));
+    register(
+      a,
+      'payment',
+      recordingHandler(log, 'a', () => ({ final: false, status: 'RCVD' })),
+    );
     const later = new Date(Date.now() + 3600_000); // not due before the leases below are in place
-    const [dead, alive] = await schedule(a, [{ kind: 'payment', at: later }, { kind: 'payment', at: later }]);
+    const [dead, alive] = await schedule(a, [
+      { kind: 'payment', at: later },
+      { kind: 'payment', at: later },
+    ]);
     const started = Date.now();
     await withClient(db.url, async (c) => {
       // As a replica leaves rows when it dies between claiming and writing the outcome.
-      await c.query("UPDATE poll_items SET leased_by = 'killed-host:4242:deadbeef', lease_until = now() - interval '1 second', next_poll_at = now() WHERE resource_id = $1", [dead]);
-      await c.query("UPDATE poll_items SET leased_by = 'busy-host:1:cafebabe', lease_until = now() + interval '2 seconds', next_poll_at = now() WHERE resource_id = $1", [alive]);
+      await c.query(
+        "UPDATE poll_items SET leased_by = 'killed-host:4242:deadbeef', lease_until = now() - interval '1 second', next_poll_at = now() WHERE resource_id = $1",
+        [dead],
+      );
+      await c.query(
+        "UPDATE poll_items SET leased_by = 'busy-host:1:cafebabe', lease_until = now() + interval '2 seconds', next_poll_at = now() WHERE resource_id = $1",
+        [alive],
+      );
     });
     const first = await until('the dead lease to be taken over', () => log.find((c) => c.resourceId === dead), 3000);
     expect(first.start - started).toBeLessThan(1000);
@@ -72,7 +93,11 @@ describe('scheduler: claiming and polling on PostgreSQL', () => {
 
   it('passes the deadline to consent handlers, which settle the consent locally', async () => {
     const log: PollCall[] = [];
-    register(a, 'consent', recordingHandler(log, 'a', (context) => (context.deadlinePassed ? { final: true, status: 'expired' } : { final: false, status: 'received' })));
+    register(
+      a,
+      'consent',
+      recordingHandler(log, 'a', (context) => (context.deadlinePassed ? { final: true, status: 'expired' } : { final: false, status: 'received' })),
+    );
     const [late, fresh] = await schedule(a, [
       { kind: 'consent', deadlineAt: new Date(Date.now() - 1000) },
       { kind: 'consent', deadlineAt: new Date(Date.now() + 60_000) },
@@ -85,7 +110,11 @@ describe('scheduler: claiming and polling on PostgreSQL', () => {
 
   it('never gives up on a payment that stays ACSP or ACSC: only its handler ends it', async () => {
     const log: PollCall[] = [];
-    register(a, 'payment', recordingHandler(log, 'a', (_, n) => ({ final: false, status: n < 2 ? 'ACSP' : 'ACSC' })));
+    register(
+      a,
+      'payment',
+      recordingHandler(log, 'a', (_, n) => ({ final: false, status: n < 2 ? 'ACSP' : 'ACSC' })),
+    );
     const [id] = await schedule(a, [{ kind: 'payment' }]);
     await until('four polls', () => log.length >= 4, 8000);
     expect((await pollRows(db.url)).map((r) => r.resource_id)).toEqual([id]);
@@ -110,7 +139,12 @@ describe('scheduler: claiming and polling on PostgreSQL', () => {
     await schedule(a, [{ kind: 'payment', aspspId: 'connectpay' }]);
     // Due, but held by another replica's live lease: counted as due, not polled here.
     const [held] = await schedule(a, [{ kind: 'ais-refresh', at: new Date(Date.now() + 60_000) }]);
-    await withClient(db.url, (c) => c.query("UPDATE poll_items SET next_poll_at = now() - interval '1 minute', leased_by = 'other', lease_until = now() + interval '1 minute' WHERE resource_id = $1", [held]));
+    await withClient(db.url, (c) =>
+      c.query(
+        "UPDATE poll_items SET next_poll_at = now() - interval '1 minute', leased_by = 'other', lease_until = now() + interval '1 minute' WHERE resource_id = $1",
+        [held],
+      ),
+    );
     await until('a connectpay poll', async () => (await pollRows(db.url, 'payment'))[0]?.attempts === 1, 3000);
     const metrics = await scrape(a.url);
     expect(metrics).toMatch(/^scheduler_polls_total\{[^}]*aspsp="connectpay",kind="payment",outcome="ok"[^}]*\} \d+$/m);
@@ -148,17 +182,25 @@ describe('scheduler: replicas, slow polls and a replica stuck mid-poll', () => {
     const log: PollCall[] = [];
     let release!: () => void;
     const stuck = new Promise<void>((done) => (release = done));
-    register(a, 'payment', recordingHandler(log, 'a', async () => {
-      await stuck;
-      return { final: false, status: 'ACSP' };
-    }));
+    register(
+      a,
+      'payment',
+      recordingHandler(log, 'a', async () => {
+        await stuck;
+        return { final: false, status: 'ACSP' };
+      }),
+    );
     const [id] = await schedule(a, [{ kind: 'payment' }]);
     await until('replica a to claim the item', () => log.length === 1, 3000);
     const owner = (await pollRows(db.url))[0].leased_by;
     expect(owner).toBe(a.app.get(PollWorker).owner);
 
     const b = await replica();
-    register(b, 'payment', recordingHandler(log, 'b', () => ({ final: false, status: 'RCVD' })));
+    register(
+      b,
+      'payment',
+      recordingHandler(log, 'b', () => ({ final: false, status: 'RCVD' })),
+    );
     const taken = await until('replica b to take the item over', () => log.find((call) => call.app === 'b'), 8000);
     expect(taken.start - log[0].start).toBeGreaterThanOrEqual(3000); // renewed while under SCHEDULER_MAX_POLL_SECONDS, then left to expire
     await until("b's outcome to be written", async () => (await pollRows(db.url))[0].attempts >= 1, 2000);

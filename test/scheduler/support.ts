@@ -21,17 +21,24 @@ export interface PollRow {
   last_status: string | null;
 }
 
-export async function schedule(bff: TestBff, items: { kind: PollKind; resourceId?: string; aspspId?: string; at?: Date; deadlineAt?: Date }[]): Promise<string[]> {
+export async function schedule(
+  bff: TestBff,
+  items: { kind: PollKind; resourceId?: string; aspspId?: string; at?: Date; deadlineAt?: Date }[],
+): Promise<string[]> {
   const queue = bff.app.get(PollQueue);
   const ids = items.map((i) => i.resourceId ?? randomUUID());
   await bff.app.get(DataSource).transaction(async (manager) => {
-    for (const [n, item] of items.entries()) await queue.schedule(manager, { kind: item.kind, resourceId: ids[n], aspspId: item.aspspId ?? 'flowe', at: item.at, deadlineAt: item.deadlineAt });
+    for (const [n, item] of items.entries())
+      await queue.schedule(manager, { kind: item.kind, resourceId: ids[n], aspspId: item.aspspId ?? 'flowe', at: item.at, deadlineAt: item.deadlineAt });
   });
   return ids;
 }
 
 export async function pollRows(dbUrl: string, kind?: string): Promise<PollRow[]> {
-  return withClient(dbUrl, async (c) => (await c.query('SELECT * FROM poll_items WHERE $1::text IS NULL OR kind = $1 ORDER BY resource_id', [kind ?? null])).rows as PollRow[]);
+  return withClient(
+    dbUrl,
+    async (c) => (await c.query('SELECT * FROM poll_items WHERE $1::text IS NULL OR kind = $1 ORDER BY resource_id', [kind ?? null])).rows as PollRow[],
+  );
 }
 
 export interface PollCall {
@@ -72,7 +79,12 @@ export function byResource<T extends { resourceId: string }>(entries: T[]): Map<
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 15_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -50,7 +50,12 @@ export class ApiClient {
   async tokenAt(replica: Replica): Promise<string> {
     let token = this.tokens.get(replica.url);
     if (!token) {
-      const res = await fetch(`${replica.url}/api/v1/sandbox/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: this.userId }), signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${replica.url}/api/v1/sandbox/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: this.userId }),
+        signal: AbortSignal.timeout(10_000),
+      });
       if (res.status !== 201) throw new Error(`sandbox login at ${replica.name} answered ${res.status}`);
       token = ((await res.json()) as { token: string }).token;
       this.tokens.set(replica.url, token);

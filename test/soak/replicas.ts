@@ -108,7 +108,13 @@ export class Replica {
   }
 
   private async launch(): Promise<void> {
-    const run = runBuilt(MAIN, { ...this.env, PORT: String(this.port), HOST: '127.0.0.1', PUBLIC_URL: this.url, NODE_OPTIONS: `--inspect-port=127.0.0.1:${this.inspectorPort}` });
+    const run = runBuilt(MAIN, {
+      ...this.env,
+      PORT: String(this.port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: this.url,
+      NODE_OPTIONS: `--inspect-port=127.0.0.1:${this.inspectorPort}`,
+    });
     this.run = run;
     void run.exited.then((code) => {
       if (this.run === run) this.unexpectedExits.push(code);

@@ -94,7 +94,12 @@ export class SoakUser {
   /** A new payment; the same key is sent again after no answer, a 5xx or a 409 in flight. */
   async pay(): Promise<PaymentIntent> {
     this.cents += randomInt(1, 40);
-    const intent: PaymentIntent = { key: randomUUID(), amount: `${Math.floor(this.cents / 100)}.${String(this.cents % 100).padStart(2, '0')}`, attempts: 0, lastStatus: 0 };
+    const intent: PaymentIntent = {
+      key: randomUUID(),
+      amount: `${Math.floor(this.cents / 100)}.${String(this.cents % 100).padStart(2, '0')}`,
+      attempts: 0,
+      lastStatus: 0,
+    };
     this.intents.push(intent);
     const body = {
       debtorAccount: { iban: this.plan.debtorIban },
@@ -103,7 +108,7 @@ export class SoakUser {
       instructedAmount: { currency: 'EUR', amount: intent.amount },
       remittanceInformationUnstructured: 'soak',
     };
-    for (; intent.attempts < 5; ) {
+    for (; intent.attempts < 5;) {
       intent.attempts++;
       const answer = await this.request('POST', `/api/v1/connections/${this.connectionId}/payments`, body, { 'idempotency-key': intent.key });
       intent.lastStatus = answer?.status ?? 0;
@@ -160,7 +165,11 @@ export class SoakUser {
     const authorize = await hop(login.location!);
     const loginRequest = new URL(authorize.location!).searchParams.get('request')!;
     const form = new URLSearchParams({ request: loginRequest, username: this.plan.bankUser, password: 'sandbox', otp: '123456', decision: 'allow' });
-    const submitted = await hop(new URL(authorize.location!).toString(), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+    const submitted = await hop(new URL(authorize.location!).toString(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
     const back = await hop(submitted.location!, { headers: { cookie: cookieHeader(login.setCookies) } });
     const result = new URL(back.location!).searchParams.get('result');
     if (result !== 'success') throw new Error(`bank login ended ${result}`);

@@ -25,7 +25,14 @@ const PLANS: UserPlan[] = [
   { userId: 'soak-2', bankUser: 'bob', aspspId: 'flowe', debtorIban: IBAN.bobFlowe, creditorIban: IBAN.aliceFlowe, creditorName: 'Alice Rossi' },
   { userId: 'soak-3', bankUser: 'alice', aspspId: 'flowe', debtorIban: IBAN.aliceFlowe, creditorIban: OTHER_IBAN, creditorName: 'Mario Verdi' },
   { userId: 'soak-4', bankUser: 'bob', aspspId: 'flowe', debtorIban: IBAN.bobFlowe, creditorIban: OTHER_IBAN, creditorName: 'Mario Verdi' },
-  { userId: 'soak-5', bankUser: 'alice', aspspId: 'connectpay', debtorIban: IBAN.aliceConnectPay, creditorIban: IBAN.bobConnectPay, creditorName: 'Bob Bianchi' },
+  {
+    userId: 'soak-5',
+    bankUser: 'alice',
+    aspspId: 'connectpay',
+    debtorIban: IBAN.aliceConnectPay,
+    creditorIban: IBAN.bobConnectPay,
+    creditorName: 'Bob Bianchi',
+  },
   { userId: 'soak-6', bankUser: 'bob', aspspId: 'connectpay', debtorIban: IBAN.bobConnectPay, creditorIban: IBAN.aliceConnectPay, creditorName: 'Alice Rossi' },
 ];
 
@@ -109,7 +116,11 @@ describe('soak: faults, a killed replica and a database outage', () => {
   it('loses no payment and no event, and comes back to where it started', async () => {
     const [a, b] = replicas;
     const started = Date.now();
-    await fetch(`${sandbox.httpUrl}/admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profile: '*', route: '*', mixedRate: FAULT_RATE }) });
+    await fetch(`${sandbox.httpUrl}/admin/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ profile: '*', route: '*', mixedRate: FAULT_RATE }),
+    });
     const users = PLANS.map((plan, i) => new SoakUser(plan, new ApiClient(plan.userId, replicas, i % 2), replicas));
     const followers = users.map((u, i) => new EventFollower(new ApiClient(u.plan.userId, replicas, (i + 1) % 2), u.plan.userId));
     for (const follower of followers) follower.start();
@@ -174,8 +185,15 @@ describe('soak: faults, a killed replica and a database outage', () => {
       seconds: { setUp: Math.round(setUpMs / 1000), run: RUN_MS / 1000, drain: Math.round((Date.now() - drainStart) / 1000) },
       payments: verdict.counts,
       intents: users.reduce((n, u) => n + u.intents.length, 0),
-      answers: Object.fromEntries([...users.flatMap((u) => [...u.answers])].reduce((m, [status, n]) => m.set(status, (m.get(status) ?? 0) + n), new Map<number, number>())),
-      events: { committed: verdict.eventsCommitted, delivered: followers.reduce((n, f) => n + f.received.size, 0), duplicates: followers.reduce((n, f) => n + f.duplicates, 0), reconnects: followers.reduce((n, f) => n + f.reconnects, 0) },
+      answers: Object.fromEntries(
+        [...users.flatMap((u) => [...u.answers])].reduce((m, [status, n]) => m.set(status, (m.get(status) ?? 0) + n), new Map<number, number>()),
+      ),
+      events: {
+        committed: verdict.eventsCommitted,
+        delivered: followers.reduce((n, f) => n + f.received.size, 0),
+        duplicates: followers.reduce((n, f) => n + f.duplicates, 0),
+        reconnects: followers.reduce((n, f) => n + f.reconnects, 0),
+      },
       faultsInjected: faults,
       bankDecisions: psu.decisions,
       restarts: replicas.reduce((n, r) => n + r.restarts, 0),
@@ -191,7 +209,11 @@ describe('soak: faults, a killed replica and a database outage', () => {
     expect(faults).toBeGreaterThanOrEqual(20);
     expect(followers.flatMap((f) => f.errors)).toEqual([]);
     for (const replica of replicas) {
-      expect({ replica: replica.name, unhandled: replica.unhandledRejections(), unexpectedExits: replica.unexpectedExits }).toEqual({ replica: replica.name, unhandled: [], unexpectedExits: [] });
+      expect({ replica: replica.name, unhandled: replica.unhandledRejections(), unexpectedExits: replica.unexpectedExits }).toEqual({
+        replica: replica.name,
+        unhandled: [],
+        unexpectedExits: [],
+      });
     }
     expect(testRejections).toEqual([]);
     expect(rssAtEnd).toBeLessThanOrEqual(rssAtStart * 1.2);
@@ -233,7 +255,10 @@ class BankApp {
   }
 
   private async decide(): Promise<void> {
-    const pending = (await (await fetch(`${this.sandboxUrl}/psu/api/pending`)).json()) as { consents: { id: string }[]; payments: { id: string; createdAt: string }[] };
+    const pending = (await (await fetch(`${this.sandboxUrl}/psu/api/pending`)).json()) as {
+      consents: { id: string }[];
+      payments: { id: string; createdAt: string }[];
+    };
     const known = new Set(this.users.flatMap((u) => u.intents.map((i) => i.bankPaymentId).filter(Boolean)));
     for (const consent of pending.consents) await this.post({ kind: 'consent', id: consent.id, decision: 'approve' });
     for (const payment of pending.payments) {
@@ -244,7 +269,11 @@ class BankApp {
   }
 
   private async post(body: Record<string, string>): Promise<boolean> {
-    const res = await fetch(`${this.sandboxUrl}/psu/api/decisions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${this.sandboxUrl}/psu/api/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return res.status === 200;
   }
 }
@@ -282,16 +311,25 @@ async function check(pg: OwnPostgres, sandboxUrl: string, followers: readonly Ev
       const e2e = new Set(ours.map((p) => p.end_to_end_identification));
       for (const p of ours) {
         counts.total++;
-        const key = p.status === 'unknown' || p.status === 'failed' ? `${p.status}:${p.reconciliation_outcome}` : p.reconciliation_method ? `${p.status} (reconciled: ${p.reconciliation_method})` : p.status;
+        const key =
+          p.status === 'unknown' || p.status === 'failed'
+            ? `${p.status}:${p.reconciliation_outcome}`
+            : p.reconciliation_method
+              ? `${p.status} (reconciled: ${p.reconciliation_method})`
+              : p.status;
         counts[key] = (counts[key] ?? 0) + 1;
         const matches = atBank.get(p.end_to_end_identification) ?? [];
         if (p.status === 'pending') {
           unsettled.push(`payment ${p.id} pending`);
         } else if (p.status === 'unknown') {
           if (!p.reconciliation_started_at) problems.push(`payment ${p.id} is unknown without a reconciliation record`);
-          if (p.reconciliation_outcome === 'searching') unsettled.push(`payment ${p.id} unknown, still searching (at the bank: ${matches.map((m) => m.transactionStatus).join(', ') || 'nothing'})`);
+          if (p.reconciliation_outcome === 'searching')
+            unsettled.push(`payment ${p.id} unknown, still searching (at the bank: ${matches.map((m) => m.transactionStatus).join(', ') || 'nothing'})`);
         } else if (p.status === 'failed') {
-          if (matches.length > 0) problems.push(`payment ${p.id} is failed (${p.failure_code}) but the bank has ${matches.map((m) => `${m.paymentId} ${m.transactionStatus}`).join(', ')}`);
+          if (matches.length > 0)
+            problems.push(
+              `payment ${p.id} is failed (${p.failure_code}) but the bank has ${matches.map((m) => `${m.paymentId} ${m.transactionStatus}`).join(', ')}`,
+            );
         } else if (matches.length !== 1) {
           problems.push(`payment ${p.id} (${p.status}) is ${matches.length} times at the bank`);
         } else if (p.bank_payment_id && matches[0].paymentId !== p.bank_payment_id) {
@@ -310,7 +348,9 @@ async function check(pg: OwnPostgres, sandboxUrl: string, followers: readonly Ev
           problems.push('an event stream never opened');
           continue;
         }
-        const committed = (await db.query<{ id: string }>('SELECT id::text FROM outbox_events WHERE user_id = $1 AND id > $2', [follower.userId, follower.startId.toString()])).rows.map((r) => r.id);
+        const committed = (
+          await db.query<{ id: string }>('SELECT id::text FROM outbox_events WHERE user_id = $1 AND id > $2', [follower.userId, follower.startId.toString()])
+        ).rows.map((r) => r.id);
         eventsCommitted += committed.length;
         const missing = committed.filter((id) => !follower.received.has(id));
         if (missing.length > 0) {
@@ -326,4 +366,3 @@ async function check(pg: OwnPostgres, sandboxUrl: string, followers: readonly Ev
   }
   return { settled: unsettled.length === 0, problems, unsettled, counts, eventsCommitted };
 }
-

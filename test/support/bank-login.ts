@@ -10,9 +10,20 @@ export interface Hop {
 
 /** One request without following redirects, as a browser's single navigation step. */
 export async function hop(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; dispatcher?: Dispatcher } = {}): Promise<Hop> {
-  const res = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, redirect: 'manual', ...(init.dispatcher ? { dispatcher: init.dispatcher } : {}) } as RequestInit);
+  const res = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: init.headers,
+    body: init.body,
+    redirect: 'manual',
+    ...(init.dispatcher ? { dispatcher: init.dispatcher } : {}),
+  } as RequestInit);
   const location = res.headers.get('location') ?? undefined;
-  return { status: res.status, location: location ? new URL(location, url).toString() : undefined, setCookies: res.headers.getSetCookie(), text: await res.text() };
+  return {
+    status: res.status,
+    location: location ? new URL(location, url).toString() : undefined,
+    setCookies: res.headers.getSetCookie(),
+    text: await res.text(),
+  };
 }
 
 /** The `name=value` pairs a browser would send back. */
@@ -36,12 +47,22 @@ export async function loginAtBank(bankAuthorizeUrl: string, options: BankLoginOp
   expect([301, 302]).toContain(authorize.status);
   const loginPage = new URL(authorize.location!);
   const request = loginPage.searchParams.get('request')!;
-  const form = new URLSearchParams({ request, username: options.username ?? 'alice', password: 'sandbox', otp: '123456', decision: options.decision ?? 'allow' });
+  const form = new URLSearchParams({
+    request,
+    username: options.username ?? 'alice',
+    password: 'sandbox',
+    otp: '123456',
+    decision: options.decision ?? 'allow',
+  });
   if (options.scopes) {
     form.set('scope_choice', '1');
     for (const scope of options.scopes) form.append('scope', scope);
   }
-  const submitted = await hop(loginPage.toString(), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+  const submitted = await hop(loginPage.toString(), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  });
   expect(submitted.status).toBe(302);
   return submitted.location!;
 }
@@ -64,7 +85,12 @@ export interface CreatedConnection {
 }
 
 /** POST /api/v1/connections from the web app's browser (the response's start cookie is kept, as a browser keeps it). */
-export async function createConnection(bffUrl: string, userToken: string, aspspId: string, options: { services?: string[]; returnUrl?: string; cookie?: string } = {}): Promise<CreatedConnection> {
+export async function createConnection(
+  bffUrl: string,
+  userToken: string,
+  aspspId: string,
+  options: { services?: string[]; returnUrl?: string; cookie?: string } = {},
+): Promise<CreatedConnection> {
   const created = await fetch(`${bffUrl}/api/v1/connections`, {
     method: 'POST',
     headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json', ...(options.cookie ? { cookie: options.cookie } : {}) },
@@ -80,7 +106,12 @@ export async function createConnection(bffUrl: string, userToken: string, aspspI
  * POST /api/v1/connections, then the same browser's navigation to the bank (it carries the start
  * cookie, so no confirmation is asked) and the PSU's login.
  */
-export async function startConnect(bffUrl: string, userToken: string, aspspId: string, options: BankLoginOptions & { services?: string[]; returnUrl?: string } = {}): Promise<ConnectFlow> {
+export async function startConnect(
+  bffUrl: string,
+  userToken: string,
+  aspspId: string,
+  options: BankLoginOptions & { services?: string[]; returnUrl?: string } = {},
+): Promise<ConnectFlow> {
   const created = await createConnection(bffUrl, userToken, aspspId, options);
   const login = await hop(created.authorizationUrl, { headers: { cookie: created.startCookie } });
   expect(login.status).toBe(302);
@@ -96,7 +127,11 @@ export async function finishConnect(flow: Pick<ConnectFlow, 'callbackUrl' | 'coo
 }
 
 export async function sandboxLogin(bffUrl: string, userId: string): Promise<string> {
-  const res = await fetch(`${bffUrl}/api/v1/sandbox/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) });
+  const res = await fetch(`${bffUrl}/api/v1/sandbox/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId }),
+  });
   expect(res.status).toBe(201);
   return ((await res.json()) as { token: string }).token;
 }

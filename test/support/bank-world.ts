@@ -71,7 +71,11 @@ export async function tokenCalls(sandboxUrl: string, profile: string, grantType?
 }
 
 export async function admin(sandboxUrl: string, path: string, body?: unknown, method = 'POST'): Promise<void> {
-  const res = await fetch(`${sandboxUrl}/admin/${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${sandboxUrl}/admin/${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (res.status >= 400) throw new Error(`admin ${path} answered ${res.status}`);
 }
 
@@ -92,7 +96,11 @@ export function bankEnv(sandbox: SandboxApp): Record<string, string> {
   for (const [bank, paths] of Object.entries(BANK_PATHS) as [keyof typeof BANK_PATHS, (typeof BANK_PATHS)[keyof typeof BANK_PATHS]][]) {
     const prefix = bank.toUpperCase();
     for (const [name, path] of Object.entries(paths)) env[`${prefix}_${name}`] = `${sandbox.bankHttpsUrls[bank]}${path}`;
-    Object.assign(env, { [`${prefix}_TLS_CERT_FILE`]: certs.client.certFile, [`${prefix}_TLS_KEY_FILE`]: certs.client.keyFile, [`${prefix}_TLS_CA_FILE`]: certs.ca.certFile });
+    Object.assign(env, {
+      [`${prefix}_TLS_CERT_FILE`]: certs.client.certFile,
+      [`${prefix}_TLS_KEY_FILE`]: certs.client.keyFile,
+      [`${prefix}_TLS_CA_FILE`]: certs.ca.certFile,
+    });
   }
   return env;
 }
@@ -104,7 +112,9 @@ export interface BankWorld {
 }
 
 /** The sandbox ASPSP and the real BFF pointed at it, each in this process on its own loopback port. */
-export async function startBankWorld(options: { sandbox?: SandboxOptions & { plainHttp?: boolean }; env?: Record<string, string>; db?: TestDatabase } = {}): Promise<BankWorld> {
+export async function startBankWorld(
+  options: { sandbox?: SandboxOptions & { plainHttp?: boolean }; env?: Record<string, string>; db?: TestDatabase } = {},
+): Promise<BankWorld> {
   const sandbox = await startSandbox(options.sandbox);
   const bff = await startTestBff({ ...bankEnv(sandbox), ...options.env }, { db: options.db });
   return {

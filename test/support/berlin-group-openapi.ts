@@ -76,7 +76,7 @@ function withoutExampleSection(text: string): string {
 function addFormats(ajv: Ajv): void {
   // ajv-formats is CommonJS: its default export is the plugin function (or under `.default`).
   const mod = ajvFormatsModule as unknown as { default?: unknown };
-  const plugin = (typeof mod.default === 'function' ? mod.default : (mod.default as { default?: unknown } | undefined)?.default ?? mod) as (a: Ajv) => Ajv;
+  const plugin = (typeof mod.default === 'function' ? mod.default : ((mod.default as { default?: unknown } | undefined)?.default ?? mod)) as (a: Ajv) => Ajv;
   plugin(ajv);
 }
 
@@ -144,7 +144,10 @@ function validate(key: string, schema: unknown, body: unknown): BerlinGroupValid
 }
 
 function formatErrors(errors: ErrorObject[]): string[] {
-  return errors.map((e) => `${e.instancePath === '' ? '(body)' : e.instancePath} ${e.message ?? 'is invalid'}${e.params && Object.keys(e.params).length > 0 ? ` ${JSON.stringify(e.params)}` : ''}`);
+  return errors.map(
+    (e) =>
+      `${e.instancePath === '' ? '(body)' : e.instancePath} ${e.message ?? 'is invalid'}${e.params && Object.keys(e.params).length > 0 ? ` ${JSON.stringify(e.params)}` : ''}`,
+  );
 }
 
 function isEmptyBody(body: unknown): boolean {
@@ -152,18 +155,31 @@ function isEmptyBody(body: unknown): boolean {
 }
 
 /** Validates a response body for `status` of `method specPath` (JSON media type unless told otherwise). */
-export function validateBerlinGroupResponse(method: string, specPath: string, status: number, body: unknown, contentType = 'application/json'): BerlinGroupValidation {
+export function validateBerlinGroupResponse(
+  method: string,
+  specPath: string,
+  status: number,
+  body: unknown,
+  contentType = 'application/json',
+): BerlinGroupValidation {
   const { spec } = state();
   const op = operation(spec, method, specPath);
   const responses = op.responses as Json;
   const raw = responses[String(status)] ?? responses.default;
-  if (raw === undefined) return { valid: false, errors: [`status ${status} is not documented for ${method.toUpperCase()} ${specPath} (documented: ${Object.keys(responses).join(', ')})`] };
+  if (raw === undefined)
+    return {
+      valid: false,
+      errors: [`status ${status} is not documented for ${method.toUpperCase()} ${specPath} (documented: ${Object.keys(responses).join(', ')})`],
+    };
   const content = deref(spec, raw).content as Json | undefined;
   if (content === undefined) {
-    return isEmptyBody(body) ? { valid: true, errors: [] } : { valid: false, errors: [`status ${status} of ${method.toUpperCase()} ${specPath} has no body in the definition`] };
+    return isEmptyBody(body)
+      ? { valid: true, errors: [] }
+      : { valid: false, errors: [`status ${status} of ${method.toUpperCase()} ${specPath} has no body in the definition`] };
   }
   const media = content[contentType] as Json | undefined;
-  if (media?.schema === undefined) return { valid: false, errors: [`media type ${contentType} is not defined for status ${status} of ${method.toUpperCase()} ${specPath}`] };
+  if (media?.schema === undefined)
+    return { valid: false, errors: [`media type ${contentType} is not defined for status ${status} of ${method.toUpperCase()} ${specPath}`] };
   return validate(`res|${method}|${specPath}|${status}|${contentType}`, media.schema, body);
 }
 
@@ -183,13 +199,19 @@ export function validateBerlinGroupRequest(method: string, specPath: string, bod
 /** Like validateBerlinGroupResponse, but throws an Error listing the problems. */
 export function assertBerlinGroupResponse(method: string, specPath: string, status: number, body: unknown, contentType?: string): void {
   const result = validateBerlinGroupResponse(method, specPath, status, body, contentType);
-  if (!result.valid) throw new Error(`${method.toUpperCase()} ${specPath} ${status} response does not match the Berlin Group definition:\n  ${result.errors.join('\n  ')}\nbody: ${JSON.stringify(body).slice(0, 2000)}`);
+  if (!result.valid)
+    throw new Error(
+      `${method.toUpperCase()} ${specPath} ${status} response does not match the Berlin Group definition:\n  ${result.errors.join('\n  ')}\nbody: ${JSON.stringify(body).slice(0, 2000)}`,
+    );
 }
 
 /** Like validateBerlinGroupRequest, but throws an Error listing the problems. */
 export function assertBerlinGroupRequest(method: string, specPath: string, body: unknown, contentType?: string): void {
   const result = validateBerlinGroupRequest(method, specPath, body, contentType);
-  if (!result.valid) throw new Error(`${method.toUpperCase()} ${specPath} request does not match the Berlin Group definition:\n  ${result.errors.join('\n  ')}\nbody: ${JSON.stringify(body).slice(0, 2000)}`);
+  if (!result.valid)
+    throw new Error(
+      `${method.toUpperCase()} ${specPath} request does not match the Berlin Group definition:\n  ${result.errors.join('\n  ')}\nbody: ${JSON.stringify(body).slice(0, 2000)}`,
+    );
 }
 
 /**

@@ -30,7 +30,10 @@ export async function startTestBff(env: Record<string, string> = {}, options: { 
   const app = await NestFactory.create<NestExpressApplication>(
     // A test user makes far more requests than a person: the per-user limit (checked on every
     // request) stays out of the way unless a test sets its own.
-    AppModule.forRoot({ env: { NODE_ENV: 'test', LOG_LEVEL: debugLogs ? 'debug' : 'silent', PUBLIC_URL: `http://127.0.0.1:${port}`, RATE_LIMIT_PER_USER: '100000', ...env }, databaseUrl: db.url }),
+    AppModule.forRoot({
+      env: { NODE_ENV: 'test', LOG_LEVEL: debugLogs ? 'debug' : 'silent', PUBLIC_URL: `http://127.0.0.1:${port}`, RATE_LIMIT_PER_USER: '100000', ...env },
+      databaseUrl: db.url,
+    }),
     createHttpAdapter(),
     { bodyParser: false, logger: debugLogs ? undefined : false, abortOnError: false },
   );

@@ -32,10 +32,28 @@ interface Operation {
  * the security headers the pipeline sets (helmet), CORS, and proxy hints. Anything else is API.
  */
 const TRANSPORT_HEADERS = new Set([
-  'content-type', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding', 'etag', 'vary', 'cache-control',
-  'content-security-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy', 'origin-agent-cluster', 'referrer-policy',
-  'strict-transport-security', 'x-content-type-options', 'x-dns-prefetch-control', 'x-download-options', 'x-frame-options',
-  'x-permitted-cross-domain-policies', 'x-xss-protection', 'x-accel-buffering',
+  'content-type',
+  'content-length',
+  'date',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'etag',
+  'vary',
+  'cache-control',
+  'content-security-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'referrer-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-frame-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+  'x-accel-buffering',
 ]);
 const isTransportHeader = (name: string) => TRANSPORT_HEADERS.has(name) || name.startsWith('access-control-');
 
@@ -47,28 +65,36 @@ const recorded: RecordedResponse[] = [];
  * port. The ops listener (OPS_PORT) serves only metrics, docs and health, and answers 404 to
  * everything else: it is not the API the document describes.
  */
-export const recordResponses = (apiPort: number) => (req: Request, res: Response, next: NextFunction): void => {
-  if (req.socket.localPort !== apiPort) return next();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const keep = (chunk: unknown, encoding?: unknown) => {
-    if (chunk === undefined || chunk === null || typeof chunk === 'function' || size > MAX_BODY) return;
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-    size += buffer.length;
-    chunks.push(buffer);
+export const recordResponses =
+  (apiPort: number) =>
+  (req: Request, res: Response, next: NextFunction): void => {
+    if (req.socket.localPort !== apiPort) return next();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const keep = (chunk: unknown, encoding?: unknown) => {
+      if (chunk === undefined || chunk === null || typeof chunk === 'function' || size > MAX_BODY) return;
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+      size += buffer.length;
+      chunks.push(buffer);
+    };
+    const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+    const end = res.end.bind(res) as (...args: unknown[]) => Response;
+    res.write = ((chunk: unknown, ...rest: unknown[]) => (keep(chunk, rest[0]), write(chunk, ...rest))) as Response['write'];
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => (keep(chunk, rest[0]), end(chunk, ...rest))) as Response['end'];
+    const path = req.originalUrl.split('?')[0];
+    res.once('close', () => {
+      if (!res.headersSent) return;
+      const headers = Object.fromEntries(Object.entries(res.getHeaders()).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v)]));
+      recorded.push({
+        method: req.method.toLowerCase(),
+        path,
+        status: res.statusCode,
+        headers,
+        body: size > MAX_BODY ? '' : Buffer.concat(chunks).toString('utf8'),
+      });
+    });
+    next();
   };
-  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
-  const end = res.end.bind(res) as (...args: unknown[]) => Response;
-  res.write = ((chunk: unknown, ...rest: unknown[]) => (keep(chunk, rest[0]), write(chunk, ...rest))) as Response['write'];
-  res.end = ((chunk?: unknown, ...rest: unknown[]) => (keep(chunk, rest[0]), end(chunk, ...rest))) as Response['end'];
-  const path = req.originalUrl.split('?')[0];
-  res.once('close', () => {
-    if (!res.headersSent) return;
-    const headers = Object.fromEntries(Object.entries(res.getHeaders()).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v)]));
-    recorded.push({ method: req.method.toLowerCase(), path, status: res.statusCode, headers, body: size > MAX_BODY ? '' : Buffer.concat(chunks).toString('utf8') });
-  });
-  next();
-};
 
 /** The answers recorded so far in this test file, and forgets them. */
 export function takeRecorded(): RecordedResponse[] {
@@ -101,7 +127,9 @@ export function loadContract(doc: Json = JSON.parse(readFileSync(OPENAPI_FILE, '
 function addFormats(ajv: Ajv2020): void {
   // ajv-formats is CommonJS: its plugin is the default export (or under `.default`).
   const mod = ajvFormatsModule as unknown as { default?: unknown };
-  const plugin = (typeof mod.default === 'function' ? mod.default : (mod.default as { default?: unknown } | undefined)?.default ?? mod) as (a: Ajv2020) => Ajv2020;
+  const plugin = (typeof mod.default === 'function' ? mod.default : ((mod.default as { default?: unknown } | undefined)?.default ?? mod)) as (
+    a: Ajv2020,
+  ) => Ajv2020;
   plugin(ajv);
 }
 
@@ -115,7 +143,12 @@ function validatorFor(contract: Contract, key: string, schema: Json): ValidateFu
 }
 
 const describeErrors = (errors: ErrorObject[] | null | undefined) =>
-  (errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}${e.keyword === 'enum' || e.keyword === 'format' || e.keyword === 'pattern' ? ` (${JSON.stringify(e.data)})` : ''}`).join('; ');
+  (errors ?? [])
+    .map(
+      (e) =>
+        `${e.instancePath || '(body)'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}${e.keyword === 'enum' || e.keyword === 'format' || e.keyword === 'pattern' ? ` (${JSON.stringify(e.data)})` : ''}`,
+    )
+    .join('; ');
 
 /** What is wrong with one answer, judged by the document: empty when it is as documented. */
 export function contractViolations(r: RecordedResponse, contract: Contract = loadContract()): string[] {
@@ -139,7 +172,8 @@ export function contractViolations(r: RecordedResponse, contract: Contract = loa
       problems.push(`${where}: header ${name}: ${JSON.stringify(value)} does not match its schema`);
     }
   }
-  for (const [name, header] of Object.entries(documented)) if (header.required && !(name in r.headers)) problems.push(`${where}: required header ${name} is missing`);
+  for (const [name, header] of Object.entries(documented))
+    if (header.required && !(name in r.headers)) problems.push(`${where}: required header ${name} is missing`);
 
   const mediaType = (r.headers['content-type'] ?? '').split(';')[0].trim();
   if (!response.content) {

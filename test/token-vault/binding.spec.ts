@@ -29,8 +29,14 @@ describe('token vault: a row moved to another user no longer opens', () => {
     const res = await request(world.bff.url).post(`/api/v1/connections/${alice.connectionId}/consents`).set('Authorization', `Bearer ${token}`).send({});
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ code: 'reauth_required' });
-    const row = await withClient(world.bff.db.url, async (c) => (await c.query('SELECT status, failure_reason, access_token_enc, refresh_token_enc FROM connections WHERE id = $1', [alice.connectionId])).rows[0]);
+    const row = await withClient(
+      world.bff.db.url,
+      async (c) =>
+        (await c.query('SELECT status, failure_reason, access_token_enc, refresh_token_enc FROM connections WHERE id = $1', [alice.connectionId])).rows[0],
+    );
     expect(row).toEqual({ status: 'reauth_required', failure_reason: 'vault_error', access_token_enc: null, refresh_token_enc: null });
-    expect(((await (await fetch(`${world.sandbox.httpUrl}/admin/requests?route=consents`)).json()) as { requests: unknown[] }).requests.length).toBe(consentsBefore);
+    expect(((await (await fetch(`${world.sandbox.httpUrl}/admin/requests?route=consents`)).json()) as { requests: unknown[] }).requests.length).toBe(
+      consentsBefore,
+    );
   });
 });

@@ -73,7 +73,9 @@ async function stored(): Promise<Map<string, StoredRow>> {
 
 /** How many times each row's token columns were written (counted by the trigger installed below). */
 async function tokenWrites(): Promise<Map<string, number>> {
-  const { rows } = await withClient(db.url, (c) => c.query<{ id: string; n: number }>('SELECT connection_id AS id, count(*)::int AS n FROM token_writes GROUP BY 1'));
+  const { rows } = await withClient(db.url, (c) =>
+    c.query<{ id: string; n: number }>('SELECT connection_id AS id, count(*)::int AS n FROM token_writes GROUP BY 1'),
+  );
   return new Map(rows.map((r) => [r.id, r.n]));
 }
 
@@ -170,12 +172,18 @@ describe('rotateVault on PostgreSQL', () => {
     for (const row of current) expect(after.get(row.id)).toEqual(before.get(row.id));
     for (const row of [...old, ...current]) {
       const now = after.get(row.id)!;
-      expect([now.access_token_enc, now.refresh_token_enc].filter((e) => e !== null).map((e) => rotatingVault.keyIdOf(e!))).toEqual(row.access ? ['k2', 'k2'] : ['k2']);
+      expect([now.access_token_enc, now.refresh_token_enc].filter((e) => e !== null).map((e) => rotatingVault.keyIdOf(e!))).toEqual(
+        row.access ? ['k2', 'k2'] : ['k2'],
+      );
       // After the old key is removed from the set, every token still opens.
       expect(openAll(newOnlyVault, now)).toEqual({ access: row.access, refresh: row.refresh });
     }
 
-    await expect(withDataSource((ds) => rotateVault(new ConnectionsStore(ds, new OutboxStore(ds)), rotatingVault, { logger }))).resolves.toEqual({ rotated: 0, alreadyCurrent: withTokens, failed: 0 });
+    await expect(withDataSource((ds) => rotateVault(new ConnectionsStore(ds, new OutboxStore(ds)), rotatingVault, { logger }))).resolves.toEqual({
+      rotated: 0,
+      alreadyCurrent: withTokens,
+      failed: 0,
+    });
   }, 60_000);
 
   it('counts rows that do not decrypt, logs only their ids, and carries on', async () => {
@@ -199,7 +207,11 @@ describe('rotateVault on PostgreSQL', () => {
     const before = await stored();
     const { warnings, logger } = recordingLogger();
 
-    await expect(withDataSource((ds) => rotateVault(new ConnectionsStore(ds, new OutboxStore(ds)), rotatingVault, { batchSize: 3, logger }))).resolves.toEqual({ rotated: 5, alreadyCurrent: 0, failed: 5 });
+    await expect(withDataSource((ds) => rotateVault(new ConnectionsStore(ds, new OutboxStore(ds)), rotatingVault, { batchSize: 3, logger }))).resolves.toEqual({
+      rotated: 5,
+      alreadyCurrent: 0,
+      failed: 5,
+    });
 
     const after = await stored();
     for (const row of broken) expect(after.get(row.id)).toEqual(before.get(row.id)); // untouched, not half-rotated
@@ -249,7 +261,9 @@ describe('rotateVault on PostgreSQL', () => {
   it('opens rows written before the user and the bank were bound (envelope v1), rewrites them as v2 under the same key, and then a row moved to another user no longer opens', async () => {
     const [legacy, moved] = await seed(null, 2);
     const v1 = { access: sealV1(NEW, CANARY_ACCESS, legacy.id, 'access_token'), refresh: sealV1(NEW, CANARY_REFRESH, legacy.id, 'refresh_token') };
-    await withClient(db.url, (c) => c.query('UPDATE connections SET access_token_enc = $2, refresh_token_enc = $3 WHERE id = $1', [legacy.id, v1.access, v1.refresh]));
+    await withClient(db.url, (c) =>
+      c.query('UPDATE connections SET access_token_enc = $2, refresh_token_enc = $3 WHERE id = $1', [legacy.id, v1.access, v1.refresh]),
+    );
     const current = rotatingVault.seal(CANARY_REFRESH, binding(moved.id, 'refresh_token'));
     await withClient(db.url, (c) => c.query('UPDATE connections SET refresh_token_enc = $2 WHERE id = $1', [moved.id, current]));
     expect(openAll(newOnlyVault, (await stored()).get(legacy.id)!)).toEqual({ access: CANARY_ACCESS, refresh: CANARY_REFRESH });
@@ -284,7 +298,9 @@ describe('rotateVault on PostgreSQL', () => {
         `SELECT table_name, column_name FROM information_schema.columns
           WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'ARRAY', 'jsonb', 'json', 'bytea')`,
       );
-      expect(columns.rows.map((r) => `${r.table_name}.${r.column_name}`)).toEqual(expect.arrayContaining(['connections.access_token_enc', 'connections.refresh_token_enc']));
+      expect(columns.rows.map((r) => `${r.table_name}.${r.column_name}`)).toEqual(
+        expect.arrayContaining(['connections.access_token_enc', 'connections.refresh_token_enc']),
+      );
       const parts: string[] = [];
       for (const { table_name, column_name } of columns.rows) {
         const { rows } = await c.query<{ v: string | null }>(`SELECT ${c.escapeIdentifier(column_name)}::text AS v FROM ${c.escapeIdentifier(table_name)}`);

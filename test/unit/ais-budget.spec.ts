@@ -1,5 +1,14 @@
 import { addDays } from '../../src/aspsp/berlin-group/dates.js';
-import { accountsToRefresh, budgetState, mayCharge, nextRefreshAfter, refreshRange, usedUnits, type BudgetUsage, type ResourceUsage } from '../../src/modules/ais/budget.js';
+import {
+  accountsToRefresh,
+  budgetState,
+  mayCharge,
+  nextRefreshAfter,
+  refreshRange,
+  usedUnits,
+  type BudgetUsage,
+  type ResourceUsage,
+} from '../../src/modules/ais/budget.js';
 
 const T0 = new Date('2026-03-10T12:00:00Z');
 const ago = (hours: number) => new Date(T0.getTime() - hours * 3_600_000);
@@ -55,7 +64,11 @@ describe('AIS budget rules', () => {
     const blocked = budgetState(usage([use('/accounts', 1)], 4, new Date(T0.getTime() + 600_000)), 'per_call', T0);
     expect(blocked).toMatchObject({ used: 1, remaining: 0, nextUnitAt: new Date(T0.getTime() + 600_000) });
     // Per resource, remaining grows once every most-read resource has rolled.
-    const perResource = budgetState(usage([use('/accounts', 2, 2, 20), use('/accounts/A/transactions', 2, 2, 10), use('/accounts/B/transactions', 1, 1, 22)]), 'per_resource', T0);
+    const perResource = budgetState(
+      usage([use('/accounts', 2, 2, 20), use('/accounts/A/transactions', 2, 2, 10), use('/accounts/B/transactions', 1, 1, 22)]),
+      'per_resource',
+      T0,
+    );
     expect(perResource).toEqual({ limit: 4, used: 2, remaining: 2, counting: 'per_resource', nextUnitAt: new Date(ago(10).getTime() + 86_400_000) });
   });
 
@@ -75,7 +88,11 @@ describe('AIS budget rules', () => {
   });
 
   it('reads since shortly before the last refresh, never further back than the lookback, and a short window first under per_call', () => {
-    expect(refreshRange({ transactionsFetchedAt: null, transactionsFrom: null }, 'per_call', TODAY)).toEqual({ dateFrom: addDays(TODAY, -7), dateTo: TODAY, bookingStatus: 'both' });
+    expect(refreshRange({ transactionsFetchedAt: null, transactionsFrom: null }, 'per_call', TODAY)).toEqual({
+      dateFrom: addDays(TODAY, -7),
+      dateTo: TODAY,
+      bookingStatus: 'both',
+    });
     expect(refreshRange({ transactionsFetchedAt: null, transactionsFrom: null }, 'per_resource', TODAY).dateFrom).toBe(addDays(TODAY, -90));
     expect(refreshRange({ transactionsFetchedAt: ago(6), transactionsFrom: addDays(TODAY, -90) }, 'per_call', TODAY).dateFrom).toBe(addDays(TODAY, -3));
     // The stored copy started later than the overlap: read from where it starts (no gap, nothing re-read needlessly).

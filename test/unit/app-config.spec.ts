@@ -5,7 +5,11 @@ import { appConfig, banksConfig, databaseConfig, validateConfiguration, vaultCon
 import { ConfigError } from '../../src/config/define-config.js';
 import { PRODUCTION_ENV } from '../support/env.js';
 
-const PRODUCTION_BANK = { ...PRODUCTION_ENV, AUTH_JWKS_URL: 'https://login.tpp.example/.well-known/jwks.json', DATABASE_URL: 'postgres://tpp@db.internal:5432/tpp' };
+const PRODUCTION_BANK = {
+  ...PRODUCTION_ENV,
+  AUTH_JWKS_URL: 'https://login.tpp.example/.well-known/jwks.json',
+  DATABASE_URL: 'postgres://tpp@db.internal:5432/tpp',
+};
 
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -49,7 +53,10 @@ describe('configuration', () => {
     });
     const byId = Object.fromEntries(banks.map((b) => [b.id, b]));
     expect(byId.flowe).toMatchObject({ subscriptionKey: { headers: ['P0-APIKey'] }, psuIp: { headers: ['PSU-IpAddress'], format: 'ipv4-or-ipv6' } });
-    expect(byId.connectpay).toMatchObject({ subscriptionKey: { headers: ['Subscription-Key'], value: 'k' }, psuIp: { format: 'ipv4', ipv6Fallback: '203.0.113.7' } });
+    expect(byId.connectpay).toMatchObject({
+      subscriptionKey: { headers: ['Subscription-Key'], value: 'k' },
+      psuIp: { format: 'ipv4', ipv6Fallback: '203.0.113.7' },
+    });
     expect(configError(() => validateConfiguration({ FLOWE_PSU_IP_FORMAT: 'ipv5', CONNECTPAY_PSU_IP_FALLBACK: '::1' })).problems).toEqual([
       'CONNECTPAY_PSU_IP_FALLBACK must be an IPv4 address',
       'FLOWE_PSU_IP_FORMAT must be one of: ipv4, ipv4-or-ipv6',
@@ -100,7 +107,14 @@ describe('configuration', () => {
 
   it('lists every problem of every namespace in one error, each once, never a value', () => {
     const error = configError(() =>
-      validateConfiguration({ APP_MODE: 'demo', PORT: 'canary-port', FLOWE_TIMEOUT_MS: 'canary-soon', TOKEN_VAULT_KEYS: 'canary-not-a-key', SSE_HEARTBEAT_SECONDS: '0', AUTH_CLOCK_TOLERANCE_SECONDS: '-1' }),
+      validateConfiguration({
+        APP_MODE: 'demo',
+        PORT: 'canary-port',
+        FLOWE_TIMEOUT_MS: 'canary-soon',
+        TOKEN_VAULT_KEYS: 'canary-not-a-key',
+        SSE_HEARTBEAT_SECONDS: '0',
+        AUTH_CLOCK_TOLERANCE_SECONDS: '-1',
+      }),
     );
     // An invalid APP_MODE hides nothing else (the other namespaces are checked as in the default mode).
     expect(error.problems).toEqual([
@@ -119,7 +133,9 @@ describe('configuration', () => {
     expect(configError(() => validateConfiguration({ APP_MODE: 'production' })).problems).toEqual([
       'FRONTEND_RETURN_URLS must list at least one URL in production mode',
       ...['CONNECTPAY', 'FLOWE'].flatMap((bank) => [
-        ...['NAME', 'ADAPTER', 'SERVICES', 'AUTHORIZE_URL', 'TOKEN_URL', 'AIS_BASE_URL', 'PIS_BASE_URL', 'CLIENT_ID', 'SCOPES_AIS', 'SCOPES_PIS'].map((v) => `${bank}_${v} is required`),
+        ...['NAME', 'ADAPTER', 'SERVICES', 'AUTHORIZE_URL', 'TOKEN_URL', 'AIS_BASE_URL', 'PIS_BASE_URL', 'CLIENT_ID', 'SCOPES_AIS', 'SCOPES_PIS'].map(
+          (v) => `${bank}_${v} is required`,
+        ),
         `${bank}_CLIENT_SECRET or ${bank}_CLIENT_SECRET_FILE must be set`,
       ]),
       'TOKEN_VAULT_KEYS must be set in production mode',
@@ -132,11 +148,13 @@ describe('configuration', () => {
 
   it('reports every bad vault key entry, numbered as written', () => {
     const good = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
-    expect(configError(() => validateConfiguration({ TOKEN_VAULT_KEYS: `bad,${good},k1:${Buffer.alloc(32, 2).toString('base64')},x:short` })).problems).toEqual([
-      'TOKEN_VAULT_KEYS entry 1 must look like keyId:base64key',
-      'TOKEN_VAULT_KEYS entry 3 repeats the key id of entry 2',
-      'TOKEN_VAULT_KEYS entry 4 must have a key of exactly 32 bytes (e.g. openssl rand -base64 32)',
-    ]);
+    expect(configError(() => validateConfiguration({ TOKEN_VAULT_KEYS: `bad,${good},k1:${Buffer.alloc(32, 2).toString('base64')},x:short` })).problems).toEqual(
+      [
+        'TOKEN_VAULT_KEYS entry 1 must look like keyId:base64key',
+        'TOKEN_VAULT_KEYS entry 3 repeats the key id of entry 2',
+        'TOKEN_VAULT_KEYS entry 4 must have a key of exactly 32 bytes (e.g. openssl rand -base64 32)',
+      ],
+    );
   });
 
   it('requires every bank variable in production mode and never prints a value', () => {
@@ -149,7 +167,13 @@ describe('configuration', () => {
   });
 
   it('is strict in production mode: https everywhere, Flowe with its certificate, key and subscription key, all in one run', () => {
-    const { FLOWE_TLS_CERT_FILE: _c, FLOWE_TLS_KEY_FILE: _k, FLOWE_SUBSCRIPTION_KEY: _s, FLOWE_SUBSCRIPTION_KEY_HEADER: _h, ...withoutFloweCredentials } = PRODUCTION_BANK;
+    const {
+      FLOWE_TLS_CERT_FILE: _c,
+      FLOWE_TLS_KEY_FILE: _k,
+      FLOWE_SUBSCRIPTION_KEY: _s,
+      FLOWE_SUBSCRIPTION_KEY_HEADER: _h,
+      ...withoutFloweCredentials
+    } = PRODUCTION_BANK;
     expect(
       configError(() =>
         validateConfiguration({
@@ -172,7 +196,9 @@ describe('configuration', () => {
       "FLOWE_SUBSCRIPTION_KEY or FLOWE_SUBSCRIPTION_KEY_FILE must be set in production mode (Flowe's API gateway requires it)",
     ]);
     // A production-mode trial on one machine may use plain http on loopback for its own origin and frontend.
-    expect(() => validateConfiguration({ ...PRODUCTION_BANK, PUBLIC_URL: 'http://localhost:3001', FRONTEND_RETURN_URLS: 'http://127.0.0.1:8080/done' })).not.toThrow();
+    expect(() =>
+      validateConfiguration({ ...PRODUCTION_BANK, PUBLIC_URL: 'http://localhost:3001', FRONTEND_RETURN_URLS: 'http://127.0.0.1:8080/done' }),
+    ).not.toThrow();
     // Sandbox mode keeps its http sandbox banks.
     expect(() => validateConfiguration({ FLOWE_TOKEN_URL: 'http://127.0.0.1:3100/flowe/idp/oauth2/v2.0/token' })).not.toThrow();
   });
@@ -181,7 +207,11 @@ describe('configuration', () => {
     const connectpay = {
       ...PRODUCTION_BANK,
       BANKS: 'connectpay',
-      ...Object.fromEntries(Object.entries(PRODUCTION_BANK).filter(([k]) => k.startsWith('FLOWE_')).map(([k, v]) => [k.replace(/^FLOWE_/, 'CONNECTPAY_'), v])),
+      ...Object.fromEntries(
+        Object.entries(PRODUCTION_BANK)
+          .filter(([k]) => k.startsWith('FLOWE_'))
+          .map(([k, v]) => [k.replace(/^FLOWE_/, 'CONNECTPAY_'), v]),
+      ),
       CONNECTPAY_ADAPTER: 'connectpay',
     };
     expect(() => validateConfiguration(connectpay)).not.toThrow();
@@ -197,7 +227,9 @@ describe('configuration', () => {
     expect(appConfig.parse({}).bankIdentityCheck).toBe(false);
     expect(appConfig.parse({ BANK_IDENTITY_CHECK: 'true' }).bankIdentityCheck).toBe(true);
     expect(appConfig.parse({ APP_MODE: 'production', FRONTEND_RETURN_URLS: 'https://app.example/done' }).bankIdentityCheck).toBe(true);
-    expect(appConfig.parse({ APP_MODE: 'production', FRONTEND_RETURN_URLS: 'https://app.example/done', BANK_IDENTITY_CHECK: 'false' }).bankIdentityCheck).toBe(false);
+    expect(appConfig.parse({ APP_MODE: 'production', FRONTEND_RETURN_URLS: 'https://app.example/done', BANK_IDENTITY_CHECK: 'false' }).bankIdentityCheck).toBe(
+      false,
+    );
     expect(configError(() => appConfig.parse({ BANK_IDENTITY_CHECK: 'sometimes' })).problems).toEqual(['BANK_IDENTITY_CHECK must be true or false']);
   });
 
@@ -212,12 +244,20 @@ describe('configuration', () => {
     const env = { ...rest, FLOWE_CLIENT_SECRET: '', FLOWE_CLIENT_SECRET_FILE: join(dir, 'secret') };
     expect(banksConfig.parse(env).banks[0].clientSecret).toBe('from-file-secret');
     expect(configError(() => banksConfig.parse({ ...env, FLOWE_CLIENT_SECRET_FILE: join(dir, 'missing') })).message).toMatch(/^FLOWE_CLIENT_SECRET_FILE /);
-    expect(configError(() => banksConfig.parse({ ...env, FLOWE_TLS_CERT_FILE: join(dir, 'secret'), FLOWE_TLS_KEY_FILE: '' })).message).toMatch(/FLOWE_TLS_KEY_FILE/);
+    expect(configError(() => banksConfig.parse({ ...env, FLOWE_TLS_CERT_FILE: join(dir, 'secret'), FLOWE_TLS_KEY_FILE: '' })).message).toMatch(
+      /FLOWE_TLS_KEY_FILE/,
+    );
     writeFileSync(join(dir, 'empty'), '\n');
-    expect(configError(() => banksConfig.parse({ ...env, FLOWE_CLIENT_SECRET_FILE: join(dir, 'empty'), FLOWE_TLS_CERT_FILE: join(dir, 'nope'), FLOWE_TLS_KEY_FILE: join(dir, 'secret') })).problems).toEqual([
-      'FLOWE_CLIENT_SECRET_FILE points to an empty file',
-      'FLOWE_TLS_CERT_FILE points to a file that does not exist',
-    ]);
+    expect(
+      configError(() =>
+        banksConfig.parse({
+          ...env,
+          FLOWE_CLIENT_SECRET_FILE: join(dir, 'empty'),
+          FLOWE_TLS_CERT_FILE: join(dir, 'nope'),
+          FLOWE_TLS_KEY_FILE: join(dir, 'secret'),
+        }),
+      ).problems,
+    ).toEqual(['FLOWE_CLIENT_SECRET_FILE points to an empty file', 'FLOWE_TLS_CERT_FILE points to a file that does not exist']);
   });
 
   it('uses DATABASE_URL when given and an embedded server on its own port otherwise', () => {
@@ -227,9 +267,18 @@ describe('configuration', () => {
   });
 
   it('bounds every wait on the database, the client-side query timeout following the statement timeout unless set', () => {
-    expect(databaseConfig.parse({}).limits).toEqual({ statementTimeoutMs: 5000, queryTimeoutMs: 5500, idleInTransactionTimeoutMs: 15_000, connectTimeoutMs: 3000, keepAliveMs: 30_000 });
+    expect(databaseConfig.parse({}).limits).toEqual({
+      statementTimeoutMs: 5000,
+      queryTimeoutMs: 5500,
+      idleInTransactionTimeoutMs: 15_000,
+      connectTimeoutMs: 3000,
+      keepAliveMs: 30_000,
+    });
     expect(databaseConfig.parse({ DB_STATEMENT_TIMEOUT_MS: '2000' }).limits).toMatchObject({ statementTimeoutMs: 2000, queryTimeoutMs: 2500 });
-    expect(databaseConfig.parse({ DB_STATEMENT_TIMEOUT_MS: '2000', DB_QUERY_TIMEOUT_MS: '2000', DB_TCP_KEEPALIVE_SECONDS: '0' }).limits).toMatchObject({ queryTimeoutMs: 2000, keepAliveMs: 0 });
+    expect(databaseConfig.parse({ DB_STATEMENT_TIMEOUT_MS: '2000', DB_QUERY_TIMEOUT_MS: '2000', DB_TCP_KEEPALIVE_SECONDS: '0' }).limits).toMatchObject({
+      queryTimeoutMs: 2000,
+      keepAliveMs: 0,
+    });
   });
 
   it('reads the database URL and the vault keys from mounted secret files, never printing them', () => {

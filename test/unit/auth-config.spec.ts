@@ -8,7 +8,11 @@ import { PRODUCTION_ENV } from '../support/env.js';
 
 const pem = (type: 'rsa' | 'ec' | 'ed25519', modulusLength = 2048) => {
   const pair =
-    type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength }) : type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+    type === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength })
+      : type === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('ed25519');
   return {
     publicPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     privatePem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -59,7 +63,13 @@ describe('auth configuration', () => {
     expect(configError(production({ AUTH_ISSUER: undefined })).message).toMatch(/^AUTH_ISSUER must be set in production mode/);
     expect(configError(production({ AUTH_AUDIENCE: '' })).message).toMatch(/^AUTH_AUDIENCE must be set in production mode/);
     expect(configError(production({ AUTH_PUBLIC_KEY: undefined })).message).toMatch(/^AUTH_JWKS_URL or AUTH_PUBLIC_KEY .*must be set in production mode/);
-    expect(authConfig.parse(production({}))).toMatchObject({ mode: 'production', keySource: { kind: 'public-key' }, issuer: PRODUCTION_ENV.AUTH_ISSUER, audience: PRODUCTION_ENV.AUTH_AUDIENCE, algorithms: ['RS256'] });
+    expect(authConfig.parse(production({}))).toMatchObject({
+      mode: 'production',
+      keySource: { kind: 'public-key' },
+      issuer: PRODUCTION_ENV.AUTH_ISSUER,
+      audience: PRODUCTION_ENV.AUTH_AUDIENCE,
+      algorithms: ['RS256'],
+    });
   });
 
   it.each(['none', 'HS256', 'RS256,HS512', 'hs256', 'RS256,none'])('refuses AUTH_ALGORITHMS=%s', (algorithms) => {
@@ -70,16 +80,25 @@ describe('auth configuration', () => {
     expect(authConfig.parse(production({ AUTH_ALGORITHMS: 'RS256,PS256,ES256' })).algorithms).toEqual(['RS256', 'PS256']);
     expect(authConfig.parse(production({ AUTH_PUBLIC_KEY: EC.publicPem })).algorithms).toEqual(['ES256']);
     expect(authConfig.parse(production({ AUTH_PUBLIC_KEY: pem('ed25519').publicPem })).algorithms).toEqual(['EdDSA']);
-    expect(configError(production({ AUTH_PUBLIC_KEY: EC.publicPem, AUTH_ALGORITHMS: 'RS256' })).message).toMatch(/^AUTH_ALGORITHMS has no algorithm that fits the key type of AUTH_PUBLIC_KEY/);
+    expect(configError(production({ AUTH_PUBLIC_KEY: EC.publicPem, AUTH_ALGORITHMS: 'RS256' })).message).toMatch(
+      /^AUTH_ALGORITHMS has no algorithm that fits the key type of AUTH_PUBLIC_KEY/,
+    );
   });
 
   it('accepts https JWKS URLs, http only for localhost', () => {
-    expect(authConfig.parse(production({ AUTH_PUBLIC_KEY: undefined, AUTH_JWKS_URL: 'https://login.tpp.example/.well-known/jwks.json' })).keySource).toEqual({ kind: 'jwks', url: 'https://login.tpp.example/.well-known/jwks.json' });
+    expect(authConfig.parse(production({ AUTH_PUBLIC_KEY: undefined, AUTH_JWKS_URL: 'https://login.tpp.example/.well-known/jwks.json' })).keySource).toEqual({
+      kind: 'jwks',
+      url: 'https://login.tpp.example/.well-known/jwks.json',
+    });
     expect(authConfig.parse(production({ AUTH_PUBLIC_KEY: undefined, AUTH_JWKS_URL: 'http://127.0.0.1:8080/jwks' })).keySource.kind).toBe('jwks');
     expect(authConfig.parse(production({ AUTH_PUBLIC_KEY: undefined, AUTH_JWKS_URL: 'http://localhost:8080/jwks' })).keySource.kind).toBe('jwks');
-    expect(configError(production({ AUTH_PUBLIC_KEY: undefined, AUTH_JWKS_URL: 'http://login.tpp.example/jwks' })).message).toMatch(/^AUTH_JWKS_URL must use https/);
+    expect(configError(production({ AUTH_PUBLIC_KEY: undefined, AUTH_JWKS_URL: 'http://login.tpp.example/jwks' })).message).toMatch(
+      /^AUTH_JWKS_URL must use https/,
+    );
     expect(configError(production({ AUTH_PUBLIC_KEY: undefined, AUTH_JWKS_URL: 'ftp://login.tpp.example/jwks' })).message).toMatch(/^AUTH_JWKS_URL /);
-    expect(configError(production({ AUTH_JWKS_URL: 'https://login.tpp.example/jwks' })).message).toMatch(/^AUTH_JWKS_URL and AUTH_PUBLIC_KEY must not both be set/);
+    expect(configError(production({ AUTH_JWKS_URL: 'https://login.tpp.example/jwks' })).message).toMatch(
+      /^AUTH_JWKS_URL and AUTH_PUBLIC_KEY must not both be set/,
+    );
   });
 
   it('accepts only a PEM SPKI public key, and never prints the value', () => {
@@ -89,7 +108,9 @@ describe('auth configuration', () => {
     const garbage = configError(production({ AUTH_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\ncanary-not-a-key\n-----END PUBLIC KEY-----' }));
     expect(garbage.message).toMatch(/^AUTH_PUBLIC_KEY must be a PEM SPKI public key/);
     expect(garbage.message).not.toContain('canary');
-    expect(configError(production({ AUTH_PUBLIC_KEY: pem('rsa', 1024).publicPem })).message).toMatch(/^AUTH_PUBLIC_KEY must be an RSA key of at least 2048 bits/);
+    expect(configError(production({ AUTH_PUBLIC_KEY: pem('rsa', 1024).publicPem })).message).toMatch(
+      /^AUTH_PUBLIC_KEY must be an RSA key of at least 2048 bits/,
+    );
     // A PEM on one line with literal \n separators, as env files often carry it.
     expect(authConfig.parse(production({ AUTH_PUBLIC_KEY: EC.publicPem.trim().replace(/\n/g, '\\n') })).keySource.kind).toBe('public-key');
   });
@@ -98,14 +119,29 @@ describe('auth configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tpp-auth-config-'));
     writeFileSync(join(dir, 'idp.pem'), EC.publicPem);
     writeFileSync(join(dir, 'private.pem'), EC.privatePem);
-    expect(authConfig.parse(production({ AUTH_PUBLIC_KEY: undefined, AUTH_PUBLIC_KEY_FILE: join(dir, 'idp.pem') })).keySource).toEqual({ kind: 'public-key', pem: EC.publicPem.trim() });
-    expect(configError(production({ AUTH_PUBLIC_KEY: undefined, AUTH_PUBLIC_KEY_FILE: join(dir, 'missing.pem') })).message).toMatch(/^AUTH_PUBLIC_KEY_FILE points to a file that does not exist/);
-    expect(configError(production({ AUTH_PUBLIC_KEY: undefined, AUTH_PUBLIC_KEY_FILE: join(dir, 'private.pem') })).message).toMatch(/^AUTH_PUBLIC_KEY_FILE must be a PEM SPKI public key/);
-    expect(configError(production({ AUTH_PUBLIC_KEY_FILE: join(dir, 'idp.pem') })).message).toMatch(/^AUTH_PUBLIC_KEY and AUTH_PUBLIC_KEY_FILE must not both be set/);
+    expect(authConfig.parse(production({ AUTH_PUBLIC_KEY: undefined, AUTH_PUBLIC_KEY_FILE: join(dir, 'idp.pem') })).keySource).toEqual({
+      kind: 'public-key',
+      pem: EC.publicPem.trim(),
+    });
+    expect(configError(production({ AUTH_PUBLIC_KEY: undefined, AUTH_PUBLIC_KEY_FILE: join(dir, 'missing.pem') })).message).toMatch(
+      /^AUTH_PUBLIC_KEY_FILE points to a file that does not exist/,
+    );
+    expect(configError(production({ AUTH_PUBLIC_KEY: undefined, AUTH_PUBLIC_KEY_FILE: join(dir, 'private.pem') })).message).toMatch(
+      /^AUTH_PUBLIC_KEY_FILE must be a PEM SPKI public key/,
+    );
+    expect(configError(production({ AUTH_PUBLIC_KEY_FILE: join(dir, 'idp.pem') })).message).toMatch(
+      /^AUTH_PUBLIC_KEY and AUTH_PUBLIC_KEY_FILE must not both be set/,
+    );
   });
 
   it('uses a configured key source in sandbox mode too', () => {
-    expect(authConfig.parse({ AUTH_PUBLIC_KEY: EC.publicPem, AUTH_ISSUER: 'https://dev-idp.example/' })).toMatchObject({ mode: 'sandbox', keySource: { kind: 'public-key' }, issuer: 'https://dev-idp.example/', audience: 'tpp-bff', algorithms: ['ES256'] });
+    expect(authConfig.parse({ AUTH_PUBLIC_KEY: EC.publicPem, AUTH_ISSUER: 'https://dev-idp.example/' })).toMatchObject({
+      mode: 'sandbox',
+      keySource: { kind: 'public-key' },
+      issuer: 'https://dev-idp.example/',
+      audience: 'tpp-bff',
+      algorithms: ['ES256'],
+    });
   });
 
   it.each([

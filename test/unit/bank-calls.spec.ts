@@ -8,11 +8,26 @@ import { Slots } from '../../src/common/concurrency/slots.js';
 import type { BankConfig } from '../../src/config/banks.config.js';
 
 const BANK: BankConfig = {
-  id: 'flowe', name: 'Flowe', adapter: 'flowe', services: ['ais', 'pis'], authorizeUrl: 'https://bank.test/authorize', tokenUrl: 'https://bank.test/token',
-  aisBaseUrl: 'https://bank.test/ais/v1', pisBaseUrl: 'https://bank.test/pis/v1', clientId: 'c', clientSecret: 's', scopes: { base: [], ais: ['a'], pis: ['p'] },
-  redirectUri: 'https://tpp.test/cb', currencies: ['EUR'], chargeBearer: 'DEBT', timeoutMs: 1000, aisBudgetCounting: 'per_call',
+  id: 'flowe',
+  name: 'Flowe',
+  adapter: 'flowe',
+  services: ['ais', 'pis'],
+  authorizeUrl: 'https://bank.test/authorize',
+  tokenUrl: 'https://bank.test/token',
+  aisBaseUrl: 'https://bank.test/ais/v1',
+  pisBaseUrl: 'https://bank.test/pis/v1',
+  clientId: 'c',
+  clientSecret: 's',
+  scopes: { base: [], ais: ['a'], pis: ['p'] },
+  redirectUri: 'https://tpp.test/cb',
+  currencies: ['EUR'],
+  chargeBearer: 'DEBT',
+  timeoutMs: 1000,
+  aisBudgetCounting: 'per_call',
   subscriptionKey: { headers: ['PO-APIKey', 'P0-APIKey'], value: 'key' },
-  psuIp: { headers: ['PSU-IP-Address', 'PSU-IpAddress'], format: 'ipv4' }, breaker: { threshold: 5, halfOpenAfterMs: 10_000 }, statusMinIntervalMs: 1000,
+  psuIp: { headers: ['PSU-IP-Address', 'PSU-IpAddress'], format: 'ipv4' },
+  breaker: { threshold: 5, halfOpenAfterMs: 10_000 },
+  statusMinIntervalMs: 1000,
 };
 
 /** A client whose bank answers `answer` to everything, classifying it as the real HTTP client does. */
@@ -29,15 +44,41 @@ function clientAnswering(answer: BankResponse, bank: BankConfig = BANK): { clien
   return { client: new BerlinGroupClient(bank, http), sent };
 }
 
-const read = (client: BerlinGroupClient, psuIpAddress?: string) => client.call({ method: 'GET', operation: 'accounts', service: 'ais', path: '/accounts', accessToken: 't', consentId: 'c1', psuIpAddress });
+const read = (client: BerlinGroupClient, psuIpAddress?: string) =>
+  client.call({ method: 'GET', operation: 'accounts', service: 'ais', path: '/accounts', accessToken: 't', consentId: 'c1', psuIpAddress });
 
 describe('which 401 is the user’s token', () => {
   it.each([
-    ['TOKEN_EXPIRED in tppMessages', { status: 401, headers: {}, body: { tppMessages: [{ category: 'ERROR', code: 'TOKEN_EXPIRED' }] } }, 'token_invalid', 'token_invalid'],
-    ['an RFC 6750 invalid_token challenge', { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, body: undefined }, 'token_invalid', 'token_invalid'],
-    ['a bare 401 from the API gateway', { status: 401, headers: {}, body: { statusCode: 401, message: 'Access denied due to invalid subscription key.' } }, 'misconfigured', 'subscription_key_refused'],
-    ['CERTIFICATE_INVALID', { status: 401, headers: {}, body: { tppMessages: [{ category: 'ERROR', code: 'CERTIFICATE_INVALID' }] } }, 'misconfigured', 'certificate_refused'],
-    ['CONSENT_EXPIRED', { status: 401, headers: {}, body: { tppMessages: [{ category: 'ERROR', code: 'CONSENT_EXPIRED' }] } }, 'consent_invalid', 'consent_invalid'],
+    [
+      'TOKEN_EXPIRED in tppMessages',
+      { status: 401, headers: {}, body: { tppMessages: [{ category: 'ERROR', code: 'TOKEN_EXPIRED' }] } },
+      'token_invalid',
+      'token_invalid',
+    ],
+    [
+      'an RFC 6750 invalid_token challenge',
+      { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, body: undefined },
+      'token_invalid',
+      'token_invalid',
+    ],
+    [
+      'a bare 401 from the API gateway',
+      { status: 401, headers: {}, body: { statusCode: 401, message: 'Access denied due to invalid subscription key.' } },
+      'misconfigured',
+      'subscription_key_refused',
+    ],
+    [
+      'CERTIFICATE_INVALID',
+      { status: 401, headers: {}, body: { tppMessages: [{ category: 'ERROR', code: 'CERTIFICATE_INVALID' }] } },
+      'misconfigured',
+      'certificate_refused',
+    ],
+    [
+      'CONSENT_EXPIRED',
+      { status: 401, headers: {}, body: { tppMessages: [{ category: 'ERROR', code: 'CONSENT_EXPIRED' }] } },
+      'consent_invalid',
+      'consent_invalid',
+    ],
   ] as const)('%s', async (_what, answer, kind, cause) => {
     const failure = await read(clientAnswering(answer as BankResponse).client).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(BankError);
@@ -45,7 +86,9 @@ describe('which 401 is the user’s token', () => {
   });
 
   it('calls a bare 401 from a bank without a subscription key refused_without_reason, still not the token', async () => {
-    const failure = await read(clientAnswering({ status: 401, headers: {}, body: undefined }, { ...BANK, subscriptionKey: undefined }).client).catch((e: unknown) => e);
+    const failure = await read(clientAnswering({ status: 401, headers: {}, body: undefined }, { ...BANK, subscriptionKey: undefined }).client).catch(
+      (e: unknown) => e,
+    );
     expect(failure).toMatchObject({ kind: 'misconfigured', failureCause: 'refused_without_reason' });
   });
 });
@@ -54,7 +97,13 @@ describe('headers sent', () => {
   it('sends the key and the PSU IP under every configured spelling, as IPv4 for an IPv4-mapped address', async () => {
     const { client, sent } = clientAnswering({ status: 200, headers: {}, body: { accounts: [] } });
     await read(client, '::ffff:198.51.100.7');
-    expect(sent[0]!.headers).toMatchObject({ 'PO-APIKey': 'key', 'P0-APIKey': 'key', 'PSU-IP-Address': '198.51.100.7', 'PSU-IpAddress': '198.51.100.7', 'Consent-ID': 'c1' });
+    expect(sent[0]!.headers).toMatchObject({
+      'PO-APIKey': 'key',
+      'P0-APIKey': 'key',
+      'PSU-IP-Address': '198.51.100.7',
+      'PSU-IpAddress': '198.51.100.7',
+      'Consent-ID': 'c1',
+    });
     await read(client);
     expect(Object.keys(sent[1]!.headers!)).not.toContain('PSU-IP-Address');
   });

@@ -7,7 +7,13 @@ import type { LoginFlowStore } from '../../src/modules/bank-login/login-flow.sto
 function fakeAdapter(exchanged: string[]): AspspAdapter {
   return {
     id: 'flowe',
-    bank: { authorizeUrl: 'https://bank.example/authorize', clientId: 'client', clientSecret: 'secret', redirectUri: 'https://bff.example/auth/flowe/callback', services: ['ais'] },
+    bank: {
+      authorizeUrl: 'https://bank.example/authorize',
+      clientId: 'client',
+      clientSecret: 'secret',
+      redirectUri: 'https://bff.example/auth/flowe/callback',
+      services: ['ais'],
+    },
     standardRedirectParam: true,
     tokenEndpoint: () => 'https://bank.example/token',
     authorizationParams: () => ({ scope: 'ais' }),

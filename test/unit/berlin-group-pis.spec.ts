@@ -63,11 +63,28 @@ describe('Berlin Group PIS wire (adapters against a scripted bank)', () => {
     return made;
   }
 
-  const order = { debtorIban: IBAN.aliceFlowe, creditorIban: IBAN.bobFlowe, creditorName: 'Bob Bianchi', amount: '12.50', currency: 'EUR', remittanceInformationUnstructured: 'Dinner', endToEndIdentification: 'E2E-1' };
+  const order = {
+    debtorIban: IBAN.aliceFlowe,
+    creditorIban: IBAN.bobFlowe,
+    creditorName: 'Bob Bianchi',
+    amount: '12.50',
+    currency: 'EUR',
+    remittanceInformationUnstructured: 'Dinner',
+    endToEndIdentification: 'E2E-1',
+  };
 
   it('Flowe: POSTs the guide’s body (IBAN only, EUR, chargeBearer DEBT) with PSU-IP-Address, X-Request-ID and the subscription key', async () => {
     const flowe = adapter('flowe');
-    const created = { transactionStatus: 'RCVD', paymentId: 'PI20213149S1068Z', transactionFeeIndicator: false, _links: { scaStatus: { href: '/v1/payments/sepa-credit-transfers/PI20213149S1068Z/authorisations/PI20213149S1068Z-AUTH-1' }, self: { href: '/v1/payments/sepa-credit-transfers/PI20213149S1068Z' }, status: { href: '/v1/payments/sepa-credit-transfers/PI20213149S1068Z/status' } } };
+    const created = {
+      transactionStatus: 'RCVD',
+      paymentId: 'PI20213149S1068Z',
+      transactionFeeIndicator: false,
+      _links: {
+        scaStatus: { href: '/v1/payments/sepa-credit-transfers/PI20213149S1068Z/authorisations/PI20213149S1068Z-AUTH-1' },
+        self: { href: '/v1/payments/sepa-credit-transfers/PI20213149S1068Z' },
+        status: { href: '/v1/payments/sepa-credit-transfers/PI20213149S1068Z/status' },
+      },
+    };
     assertBerlinGroupResponse('post', '/v1/{payment-service}/{payment-product}', 201, created);
     reply = () => ({ status: 201, body: created });
     const result = await flowe.pis.initiate('access-token', '203.0.113.7', flowe.paymentBody(order));
@@ -75,7 +92,12 @@ describe('Berlin Group PIS wire (adapters against a scripted bank)', () => {
     const [req] = seen;
     expect(req.method).toBe('POST');
     expect(req.path).toBe('/flowe/openbankingpis/v1/payments/sepa-credit-transfers');
-    expect(req.headers).toMatchObject({ 'psu-ip-address': '203.0.113.7', authorization: 'Bearer access-token', 'po-apikey': 'flowe-sandbox-subscription-key', 'content-type': 'application/json' });
+    expect(req.headers).toMatchObject({
+      'psu-ip-address': '203.0.113.7',
+      authorization: 'Bearer access-token',
+      'po-apikey': 'flowe-sandbox-subscription-key',
+      'content-type': 'application/json',
+    });
     expect(req.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(req.body).toEqual({
       endToEndIdentification: 'E2E-1',
@@ -91,7 +113,14 @@ describe('Berlin Group PIS wire (adapters against a scripted bank)', () => {
 
   it('ConnectPay: the same interface with Berlin Group defaults (SLEV, no subscription key), absolute links on its own host', async () => {
     const connectpay = adapter('connectpay');
-    reply = () => ({ status: 201, body: { transactionStatus: 'RCVD', paymentId: 'a7f0c0de-0000-4000-8000-000000000001', _links: { scaStatus: { href: `${url}/connectpay/psd2/v1/payments/sepa-credit-transfers/a7f0c0de-0000-4000-8000-000000000001/authorisations/b1` } } } });
+    reply = () => ({
+      status: 201,
+      body: {
+        transactionStatus: 'RCVD',
+        paymentId: 'a7f0c0de-0000-4000-8000-000000000001',
+        _links: { scaStatus: { href: `${url}/connectpay/psd2/v1/payments/sepa-credit-transfers/a7f0c0de-0000-4000-8000-000000000001/authorisations/b1` } },
+      },
+    });
     const result = await connectpay.pis.initiate('t', '198.51.100.1', connectpay.paymentBody({ ...order, endToEndIdentification: undefined }));
     expect(result.authorisationId).toBe('b1');
     expect(seen[0].path).toBe('/connectpay/psd2/v1/payments/sepa-credit-transfers');
@@ -125,7 +154,10 @@ describe('Berlin Group PIS wire (adapters against a scripted bank)', () => {
     reply = (req) => (req.path.endsWith('/status') ? { status: 200, body: { transactionStatus: 'ACSP' } } : { status: 200, body: { scaStatus: 'finalised' } });
     await expect(flowe.pis.status('t', 'PI1')).resolves.toBe('ACSP');
     await expect(flowe.pis.scaStatus('t', 'PI1', 'PI1-AUTH-1')).resolves.toBe('finalised');
-    expect(seen.map((s) => s.path)).toEqual(['/flowe/openbankingpis/v1/payments/sepa-credit-transfers/PI1/status', '/flowe/openbankingpis/v1/payments/sepa-credit-transfers/PI1/authorisations/PI1-AUTH-1']);
+    expect(seen.map((s) => s.path)).toEqual([
+      '/flowe/openbankingpis/v1/payments/sepa-credit-transfers/PI1/status',
+      '/flowe/openbankingpis/v1/payments/sepa-credit-transfers/PI1/authorisations/PI1-AUTH-1',
+    ]);
     expect(seen.every((s) => s.headers['psu-ip-address'] === undefined)).toBe(true);
   });
 
@@ -134,7 +166,10 @@ describe('Berlin Group PIS wire (adapters against a scripted bank)', () => {
     reply = () => ({ status: 204 });
     await expect(flowe.pis.cancel('t', 'PI1', '203.0.113.7')).resolves.toEqual({ outcome: 'cancelled' });
     expect(seen[0]).toMatchObject({ method: 'DELETE', path: '/flowe/openbankingpis/v1/payments/sepa-credit-transfers/PI1' });
-    reply = () => ({ status: 202, body: { transactionStatus: 'ACTC', _links: { startAuthorisation: { href: '/v1/payments/sepa-credit-transfers/PI1/cancellation-authorisations' } } } });
+    reply = () => ({
+      status: 202,
+      body: { transactionStatus: 'ACTC', _links: { startAuthorisation: { href: '/v1/payments/sepa-credit-transfers/PI1/cancellation-authorisations' } } },
+    });
     await expect(flowe.pis.cancel('t', 'PI1')).resolves.toEqual({ outcome: 'authorisation_required', transactionStatus: 'ACTC' });
     reply = () => ({ status: 405, body: { tppMessages: [{ category: 'ERROR', code: 'CANCELLATION_INVALID', text: 'too late' }] } });
     await expect(flowe.pis.cancel('t', 'PI1')).resolves.toEqual({ outcome: 'not_cancellable', bankCode: 'CANCELLATION_INVALID' });

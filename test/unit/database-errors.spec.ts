@@ -5,7 +5,11 @@ const withCode = (message: string, code: string) => Object.assign(new Error(mess
 
 describe('database unavailability', () => {
   it.each([
-    ['a statement timeout (57014), wrapped by TypeORM', new QueryFailedError('SELECT 1', [], withCode('canceling statement due to statement timeout', '57014')), '57014'],
+    [
+      'a statement timeout (57014), wrapped by TypeORM',
+      new QueryFailedError('SELECT 1', [], withCode('canceling statement due to statement timeout', '57014')),
+      '57014',
+    ],
     ['a server shutting down (57P01)', withCode('terminating connection due to administrator command', '57P01'), '57P01'],
     ['a server starting up (57P03)', withCode('the database system is starting up', '57P03'), '57P03'],
     ['too many connections (53300)', withCode('sorry, too many clients already', '53300'), '53300'],
@@ -16,7 +20,11 @@ describe('database unavailability', () => {
     ['a query without an answer', new QueryFailedError('SELECT 1', [], new Error('Query read timeout')), 'query_timeout'],
     ['a connection that ended', new Error('Connection terminated unexpectedly'), 'connection_terminated'],
     ['no free connection in the pool', new Error('timeout exceeded when trying to connect'), 'pool_timeout'],
-    ['a connect timeout', new Error('Connection terminated due to connection timeout', { cause: new Error('Connection terminated unexpectedly') }), 'connection_terminated'],
+    [
+      'a connect timeout',
+      new Error('Connection terminated due to connection timeout', { cause: new Error('Connection terminated unexpectedly') }),
+      'connection_terminated',
+    ],
     ['a closed client', new Error('Client was closed and is not queryable'), 'connection_closed'],
   ])('recognises %s', (_what, error, reason) => {
     expect(databaseUnavailability(error)).toBe(reason);

@@ -1,4 +1,13 @@
-import { ForbiddenException, Logger, MethodNotAllowedException, NotFoundException, ServiceUnavailableException, UnauthorizedException, UnprocessableEntityException, type ArgumentsHost } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Logger,
+  MethodNotAllowedException,
+  NotFoundException,
+  ServiceUnavailableException,
+  UnauthorizedException,
+  UnprocessableEntityException,
+  type ArgumentsHost,
+} from '@nestjs/common';
 import { BankError, type BankErrorKind } from '../../src/aspsp/bank-error.js';
 import { AppError } from '../../src/common/errors/app-error.js';
 import { BANK_ERROR_CODES } from '../../src/common/errors/bank-problem.js';
@@ -7,7 +16,13 @@ import { ProblemFilter } from '../../src/common/errors/problem.filter.js';
 import { QueryFailedError } from 'typeorm';
 import { consentNotUsable } from '../../src/modules/ais/consent-errors.js';
 import type { AisConsent } from '../../src/modules/ais/consent.entity.js';
-import { bankIdentityConflict, connectionNotUsable, notReauthorizable, reauthRequired, serviceNotGranted } from '../../src/modules/connections/connection-errors.js';
+import {
+  bankIdentityConflict,
+  connectionNotUsable,
+  notReauthorizable,
+  reauthRequired,
+  serviceNotGranted,
+} from '../../src/modules/connections/connection-errors.js';
 
 const bank = (kind: BankErrorKind, details: BankError['details'] = {}) => new BankError('flowe', kind, `the bank failed (${kind})`, details);
 const consent = (status: AisConsent['status']) => ({ id: 'c-1', aspspId: 'flowe', status }) as AisConsent;
@@ -79,7 +94,13 @@ describe('the error catalogue', () => {
     expect(TRIGGERS[code]).toBeDefined();
     const sent = answer(TRIGGERS[code]);
     expect(sent.status).toBe(entry.status);
-    expect(sent.body).toMatchObject({ code, status: entry.status, title: entry.title, type: `https://tpp-bff.dev/problems/${code.replace(/_/g, '-')}`, requestId: 'req-1' });
+    expect(sent.body).toMatchObject({
+      code,
+      status: entry.status,
+      title: entry.title,
+      type: `https://tpp-bff.dev/problems/${code.replace(/_/g, '-')}`,
+      requestId: 'req-1',
+    });
   });
 
   it('answers every kind of bank failure with a code of the catalogue, naming the bank', () => {
@@ -104,7 +125,10 @@ describe('the error catalogue', () => {
     expect(answer(TRIGGERS.reconsent_required).body).toMatchObject({ consentStatus: 'revokedByPsu', reconsentRequired: true, aspspId: 'flowe' });
     expect(answer(TRIGGERS.consent_not_valid).body).toMatchObject({ consentStatus: 'received', reconsentRequired: false });
     expect(answer(TRIGGERS.service_not_granted).body).toMatchObject({ requiredService: 'pis', services: ['ais'] });
-    expect(answer(TRIGGERS.bank_rejected).body).toMatchObject({ bankCode: 'FORMAT_ERROR', tppMessages: [{ category: 'ERROR', code: 'FORMAT_ERROR', text: 'bad' }] });
+    expect(answer(TRIGGERS.bank_rejected).body).toMatchObject({
+      bankCode: 'FORMAT_ERROR',
+      tppMessages: [{ category: 'ERROR', code: 'FORMAT_ERROR', text: 'bad' }],
+    });
     expect(answer(bank('token_invalid')).body).toMatchObject({ code: 'reauth_required', reauthRequired: true });
     expect(answer(bank('consent_invalid')).body).toMatchObject({ code: 'reconsent_required', reconsentRequired: true });
   });

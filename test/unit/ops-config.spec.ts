@@ -23,7 +23,10 @@ describe('ops configuration', () => {
     expect(opsConfig.parse({ APP_MODE: 'production' })).toEqual({ mainPort: 'closed' });
     expect(opsConfig.parse({ APP_MODE: 'production', OPS_TOKEN: TOKEN })).toMatchObject({ mainPort: 'token', token: TOKEN });
     expect(opsConfig.parse({ APP_MODE: 'production', OPS_PORT: '9464' })).toEqual({ mainPort: 'closed', listener: { port: 9464, host: '0.0.0.0' } });
-    expect(opsConfig.parse({ APP_MODE: 'production', OPS_PORT: '9464', OPS_HOST: '10.0.0.5', OPS_TOKEN: TOKEN })).toMatchObject({ mainPort: 'closed', listener: { port: 9464, host: '10.0.0.5' } });
+    expect(opsConfig.parse({ APP_MODE: 'production', OPS_PORT: '9464', OPS_HOST: '10.0.0.5', OPS_TOKEN: TOKEN })).toMatchObject({
+      mainPort: 'closed',
+      listener: { port: 9464, host: '10.0.0.5' },
+    });
   });
 
   it('reads the token from a file and never prints it', () => {

@@ -34,9 +34,12 @@ describe('payment rules (property-based)', () => {
   it('refuses every string that is not a valid EUR amount by our own reference definition', () => {
     const reference = (s: string) => /^(0|[1-9][0-9]{0,13})(\.[0-9]{1,2})?$/.test(s) && /[1-9]/.test(s);
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'grapheme-ascii', maxLength: 20 }), fc.stringMatching(/^[-+ 0]?[0-9]{0,16}(\.[0-9]{0,4})?(e[0-9])?$/)), (candidate) => {
-        expect(amountProblem(candidate, 'EUR') === undefined).toBe(reference(candidate));
-      }),
+      fc.property(
+        fc.oneof(fc.string({ unit: 'grapheme-ascii', maxLength: 20 }), fc.stringMatching(/^[-+ 0]?[0-9]{0,16}(\.[0-9]{0,4})?(e[0-9])?$/)),
+        (candidate) => {
+          expect(amountProblem(candidate, 'EUR') === undefined).toBe(reference(candidate));
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -83,11 +86,20 @@ describe('payment rules (property-based)', () => {
 
   it('validates whole requests: valid ones parse, a bad field is always named', async () => {
     await fc.assert(
-      fc.asyncProperty(validIban(), validAmount(), sepaText(1, 70).filter((s) => /\S/.test(s)), async (creditor, amount, name) => {
-        const command = await parsePaymentCommand(paymentBody({ creditorAccount: { iban: creditor }, instructedAmount: { amount, currency: 'EUR' }, creditorName: name }), 'key', FLOWE);
-        expect(command.order).toMatchObject({ creditorIban: creditor, amount, creditorName: name, debtorIban: IBAN.aliceFlowe });
-        expect(await fieldsRefused(paymentBody({ instructedAmount: { amount: `${amount}e1`, currency: 'EUR' } }))).toEqual(['instructedAmount.amount']);
-      }),
+      fc.asyncProperty(
+        validIban(),
+        validAmount(),
+        sepaText(1, 70).filter((s) => /\S/.test(s)),
+        async (creditor, amount, name) => {
+          const command = await parsePaymentCommand(
+            paymentBody({ creditorAccount: { iban: creditor }, instructedAmount: { amount, currency: 'EUR' }, creditorName: name }),
+            'key',
+            FLOWE,
+          );
+          expect(command.order).toMatchObject({ creditorIban: creditor, amount, creditorName: name, debtorIban: IBAN.aliceFlowe });
+          expect(await fieldsRefused(paymentBody({ instructedAmount: { amount: `${amount}e1`, currency: 'EUR' } }))).toEqual(['instructedAmount.amount']);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -95,12 +107,18 @@ describe('payment rules (property-based)', () => {
   it('fuzz: any JSON body and any header value is either a valid command or a 400 naming fields, never another error', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.jsonValue(), fc.tuple(fc.constantFrom('debtorAccount', 'creditorAccount', 'instructedAmount', 'creditorName', '__proto__'), fc.jsonValue()).map(([k, v]) => ({ ...paymentBody(), [k]: v }))),
+        fc.oneof(
+          fc.jsonValue(),
+          fc
+            .tuple(fc.constantFrom('debtorAccount', 'creditorAccount', 'instructedAmount', 'creditorName', '__proto__'), fc.jsonValue())
+            .map(([k, v]) => ({ ...paymentBody(), [k]: v })),
+        ),
         fc.oneof(fc.string({ maxLength: 300 }), fc.constant(undefined), fc.array(fc.string())),
         async (body, key) => {
           const outcome = await parsePaymentCommand(body, key, FLOWE).then(
             () => 'valid',
-            (error: unknown) => (error instanceof AppError && error.code === 'validation_failed' && (error.extensions.errors as FieldError[]).length > 0 ? 'refused' : error),
+            (error: unknown) =>
+              error instanceof AppError && error.code === 'validation_failed' && (error.extensions.errors as FieldError[]).length > 0 ? 'refused' : error,
           );
           expect(['valid', 'refused']).toContain(outcome);
         },
@@ -117,9 +135,14 @@ describe('payment rules (property-based)', () => {
       { numRuns: 1000 },
     );
     fc.assert(
-      fc.property(sepaText(0, 20), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }).filter((ch) => !EPC.includes(ch)), sepaText(0, 20), (before, odd, after) => {
-        expect(sepaTextProblem(before + odd + after)).toContain(`U+${odd.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
-      }),
+      fc.property(
+        sepaText(0, 20),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }).filter((ch) => !EPC.includes(ch)),
+        sepaText(0, 20),
+        (before, odd, after) => {
+          expect(sepaTextProblem(before + odd + after)).toContain(`U+${odd.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+        },
+      ),
       { numRuns: 2000 },
     );
     for (const [text, codePoint] of [

@@ -11,7 +11,20 @@ const T0 = new Date('2026-01-01T10:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
 function item(kind: PollKind, overrides: Partial<ClaimedItem> = {}): ClaimedItem {
-  return { kind, resourceId: 'r', aspspId: 'flowe', nextPollAt: T0, attempts: 0, failures: 0, startedAt: T0, deadlineAt: null, lastStatus: null, statusSince: null, claimedAt: T0, ...overrides };
+  return {
+    kind,
+    resourceId: 'r',
+    aspspId: 'flowe',
+    nextPollAt: T0,
+    attempts: 0,
+    failures: 0,
+    startedAt: T0,
+    deadlineAt: null,
+    lastStatus: null,
+    statusSince: null,
+    claimedAt: T0,
+    ...overrides,
+  };
 }
 
 function delayAfter(i: ClaimedItem, now: Date, attempt: Parameters<PollPolicy['decide']>[2]): number {
@@ -39,7 +52,8 @@ describe('poll policy', () => {
   });
 
   it('ends polling at final statuses, whatever the handler says about finality', () => {
-    for (const status of ['valid', 'rejected', 'revokedByPsu', 'expired', 'terminatedByTpp']) expect(policy.decide(item('consent'), at(1), ok(status))).toMatchObject({ action: 'remove', outcome: 'final' });
+    for (const status of ['valid', 'rejected', 'revokedByPsu', 'expired', 'terminatedByTpp'])
+      expect(policy.decide(item('consent'), at(1), ok(status))).toMatchObject({ action: 'remove', outcome: 'final' });
     for (const status of ['RJCT', 'CANC']) expect(policy.decide(item('payment'), at(1), ok(status))).toMatchObject({ action: 'remove', outcome: 'final' });
     expect(policy.decide(item('payment'), at(1), ok('PDNG', true))).toMatchObject({ action: 'remove' });
     expect(policy.decide(item('payment'), at(1), ok('ACSP'))).toMatchObject({ action: 'reschedule' });
@@ -71,7 +85,8 @@ describe('poll policy', () => {
   });
 
   it('backs off exponentially with jitter on 5xx and timeouts, growing with consecutive failures up to the cap', () => {
-    const samples = (failures: number) => Array.from({ length: 200 }, () => delayAfter(item('payment', { failures: failures - 1 }), at(1), failed(new BankError('flowe', 'transient', '503'))));
+    const samples = (failures: number) =>
+      Array.from({ length: 200 }, () => delayAfter(item('payment', { failures: failures - 1 }), at(1), failed(new BankError('flowe', 'transient', '503'))));
     for (const [failures, low, high] of [
       [1, 1000, 2000],
       [2, 2000, 4000],

@@ -6,7 +6,11 @@ const payment = { createdAt: created, amount: '12.5', currency: 'EUR', reconcili
 const at = (days: number) => new Date(created.getTime() + days * DAY);
 type Entry = { bookingStatus: 'booked' | 'pending'; amount: string; currency: string; date: string | null };
 const entry = (bookingStatus: Entry['bookingStatus'], amount: string, currency = 'EUR'): Entry => ({ bookingStatus, amount, currency, date: '2026-03-02' });
-const statement = (entries: Entry[], fetchedDays: number | null = 0.1, accountKnown = true) => ({ accountKnown, transactionsFetchedAt: fetchedDays === null ? null : at(fetchedDays), entries });
+const statement = (entries: Entry[], fetchedDays: number | null = 0.1, accountKnown = true) => ({
+  accountKnown,
+  transactionsFetchedAt: fetchedDays === null ? null : at(fetchedDays),
+  entries,
+});
 
 describe('reading a statement for a payment with an unknown outcome', () => {
   it('takes a pending debit of the amount for ACSP, a booked one for ACSC, and a return after it for RJCT', () => {
@@ -16,7 +20,10 @@ describe('reading a statement for a payment with an unknown outcome', () => {
   });
 
   it('ignores movements with the end-to-end id but another amount or currency', () => {
-    expect(readStatement(payment, statement([entry('booked', '-12.51'), entry('booked', '-12.50', 'USD')]), at(0.2), 3 * DAY)).toEqual({ kind: 'wait', outcome: 'searching' });
+    expect(readStatement(payment, statement([entry('booked', '-12.51'), entry('booked', '-12.50', 'USD')]), at(0.2), 3 * DAY)).toEqual({
+      kind: 'wait',
+      outcome: 'searching',
+    });
   });
 
   it('concludes "not at the bank" only after the window, from a statement read after it', () => {

@@ -47,8 +47,18 @@ describe('log redaction', () => {
   it('keeps error codes readable: network errors, SQLSTATEs and our own problem codes', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     const cancelled = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
-    const line = logged({ err: refused, cause: { driverError: cancelled }, code: 'bank_timeout', bank: { errorCode: 'UND_ERR_CONNECT_TIMEOUT', code: 'ECONNRESET' } });
-    const parsed = JSON.parse(line) as { err: { code: string }; cause: { driverError: { code: string } }; code: string; bank: { code: string; errorCode: string } };
+    const line = logged({
+      err: refused,
+      cause: { driverError: cancelled },
+      code: 'bank_timeout',
+      bank: { errorCode: 'UND_ERR_CONNECT_TIMEOUT', code: 'ECONNRESET' },
+    });
+    const parsed = JSON.parse(line) as {
+      err: { code: string };
+      cause: { driverError: { code: string } };
+      code: string;
+      bank: { code: string; errorCode: string };
+    };
     expect(parsed.err.code).toBe('ECONNREFUSED');
     expect(parsed.cause.driverError.code).toBe('57014');
     expect(parsed.code).toBe('bank_timeout');

@@ -76,7 +76,11 @@ describe('TokenCipher', () => {
 
   it('refuses a ciphertext whose row was moved to another user or another bank', () => {
     const envelope = cipher.encrypt(CANARY_REFRESH, ROW_A);
-    for (const moved of [{ ...ROW_A, userId: 'bob@example.com' }, { ...ROW_A, userId: 'alice@example.com ' }, { ...ROW_A, aspspId: 'connectpay' }]) {
+    for (const moved of [
+      { ...ROW_A, userId: 'bob@example.com' },
+      { ...ROW_A, userId: 'alice@example.com ' },
+      { ...ROW_A, aspspId: 'connectpay' },
+    ]) {
       expectFailure(() => cipher.decrypt(envelope, moved), 'authentication_failed');
     }
     // The user id cannot reach into the next segment of the associated data.
@@ -92,9 +96,13 @@ describe('TokenCipher', () => {
     expect(old.decrypt(V1_FIXTURE.refresh[0], { ...row, field: 'refresh_token' })).toBe(V1_FIXTURE.refresh[1]);
     expect(old.needsRotation(V1_FIXTURE.access[0])).toBe(true);
     expectFailure(() => old.decrypt(V1_FIXTURE.access[0], { ...row, field: 'refresh_token' }), 'authentication_failed', [V1_FIXTURE.access[1]]);
-    expectFailure(() => old.decrypt(V1_FIXTURE.access[0], { ...row, connectionId: ROW_A.connectionId, field: 'access_token' }), 'authentication_failed', [V1_FIXTURE.access[1]]);
+    expectFailure(() => old.decrypt(V1_FIXTURE.access[0], { ...row, connectionId: ROW_A.connectionId, field: 'access_token' }), 'authentication_failed', [
+      V1_FIXTURE.access[1],
+    ]);
     // Relabelled as v2, the same bytes do not open: the version is part of what is authenticated.
-    expectFailure(() => old.decrypt(V1_FIXTURE.access[0].replace(/^v1\./, 'v2.'), { ...row, field: 'access_token' }), 'authentication_failed', [V1_FIXTURE.access[1]]);
+    expectFailure(() => old.decrypt(V1_FIXTURE.access[0].replace(/^v1\./, 'v2.'), { ...row, field: 'access_token' }), 'authentication_failed', [
+      V1_FIXTURE.access[1],
+    ]);
     const rewritten = old.encrypt(V1_FIXTURE.access[1], { ...row, field: 'access_token' });
     expect(rewritten.startsWith('v2.k1.')).toBe(true);
     expect(old.needsRotation(rewritten)).toBe(false);
@@ -127,10 +135,31 @@ describe('TokenCipher', () => {
   it('refuses a cut or extended tag before it reaches GCM (explicit 16-byte tag length)', () => {
     const envelope = cipher.encrypt(CANARY_REFRESH, ROW_A);
     for (const length of [0, 4, 8, 12, 15]) {
-      expectFailure(() => cipher.decrypt(mutate(envelope, 4, (tag) => tag.subarray(0, length)), ROW_A), 'malformed');
+      expectFailure(
+        () =>
+          cipher.decrypt(
+            mutate(envelope, 4, (tag) => tag.subarray(0, length)),
+            ROW_A,
+          ),
+        'malformed',
+      );
     }
-    expectFailure(() => cipher.decrypt(mutate(envelope, 4, (tag) => Buffer.concat([tag, Buffer.alloc(1)])), ROW_A), 'malformed');
-    expectFailure(() => cipher.decrypt(mutate(envelope, 2, (iv) => iv.subarray(0, 8)), ROW_A), 'malformed');
+    expectFailure(
+      () =>
+        cipher.decrypt(
+          mutate(envelope, 4, (tag) => Buffer.concat([tag, Buffer.alloc(1)])),
+          ROW_A,
+        ),
+      'malformed',
+    );
+    expectFailure(
+      () =>
+        cipher.decrypt(
+          mutate(envelope, 2, (iv) => iv.subarray(0, 8)),
+          ROW_A,
+        ),
+      'malformed',
+    );
   });
 
   it('refuses an unknown key id, and a key id swapped for another configured key', () => {

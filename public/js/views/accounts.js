@@ -66,7 +66,20 @@ export function cell(label, content, cls) {
 
 /** @param {string[]} labels @param {HTMLTableRowElement[]} rows @param {string} [cls] */
 export function table(labels, rows, cls) {
-  return h('table', { class: `responsive ${cls ?? ''}` }, h('thead', {}, h('tr', {}, labels.map((l) => h('th', { class: l === 'Amount' ? 'amount' : undefined }, l)))), h('tbody', {}, rows));
+  return h(
+    'table',
+    { class: `responsive ${cls ?? ''}` },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        labels.map((l) => h('th', { class: l === 'Amount' ? 'amount' : undefined }, l)),
+      ),
+    ),
+    h('tbody', {}, rows),
+  );
 }
 
 /** @param {State} state */
@@ -98,7 +111,14 @@ export function renderAccounts(state) {
       const open = () => void run(`account:${a.id}`, 'accounts', { bank }, () => openAccount(a));
       return h(
         'tr',
-        { class: `selectable${area.open?.account.id === a.id ? ' selected' : ''}`, 'data-testid': 'account', 'data-iban': a.iban ?? '', tabindex: 0, onclick: open, onkeydown: (e) => void (/** @type {KeyboardEvent} */ (e).key === 'Enter' && open()) },
+        {
+          class: `selectable${area.open?.account.id === a.id ? ' selected' : ''}`,
+          'data-testid': 'account',
+          'data-iban': a.iban ?? '',
+          tabindex: 0,
+          onclick: open,
+          onkeydown: (e) => void (/** @type {KeyboardEvent} */ (e).key === 'Enter' && open()),
+        },
         cell('Account', a.name ?? a.product ?? 'Account'),
         cell('IBAN', h('code', {}, a.iban ?? a.maskedPan ?? a.bban ?? '')),
         cell('Currency', a.currency),
@@ -153,13 +173,26 @@ function renderDetail(open, bank, state) {
   const total = data ? data.total : tx.rows.length;
   const moreKey = 'more-transactions';
   $('#transactions').replaceChildren(
-    rows.length === 0 ? h('p', { class: 'hint' }, 'No transactions in this period.') : table(['Date', 'Counterparty', 'Reference', 'Status', 'Amount'], rows, 'transactions'),
+    rows.length === 0
+      ? h('p', { class: 'hint' }, 'No transactions in this period.')
+      : table(['Date', 'Counterparty', 'Reference', 'Status', 'Amount'], rows, 'transactions'),
     h(
       'div',
       { class: 'toolbar' },
-      h('span', { class: 'hint', 'data-testid': 'transactions-summary' }, `${tx.rows.length} of ${total} transactions${data ? `, ${day(data.dateFrom)} to ${day(data.dateTo)}` : ''}`),
+      h(
+        'span',
+        { class: 'hint', 'data-testid': 'transactions-summary' },
+        `${tx.rows.length} of ${total} transactions${data ? `, ${day(data.dateFrom)} to ${day(data.dateTo)}` : ''}`,
+      ),
       total > tx.rows.length
-        ? actionButton({ key: moreKey, label: 'Show more', busyLabel: 'Loading…', kind: 'ghost', testid: 'more-transactions', onClick: () => void run(moreKey, 'accounts', { bank }, () => loadTransactions(tx.filter, { more: true })) })
+        ? actionButton({
+            key: moreKey,
+            label: 'Show more',
+            busyLabel: 'Loading…',
+            kind: 'ghost',
+            testid: 'more-transactions',
+            onClick: () => void run(moreKey, 'accounts', { bank }, () => loadTransactions(tx.filter, { more: true })),
+          })
         : undefined,
     ),
     h('p', { class: 'hint source', 'data-testid': 'transactions-source' }, dataLabel(tx, bank)),

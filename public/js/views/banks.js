@@ -29,8 +29,14 @@ export function renderBanks(state) {
         const id = `service-${bank.id}-${s}`;
         return h('label', { for: id }, h('input', { type: 'checkbox', id, name: 'service', value: s, checked: checked.get(id) ?? true }), SERVICE_NAMES[s]);
       });
-      const card = h('div', { class: 'bank', 'data-testid': 'bank', 'data-aspsp': bank.id }, h('div', { class: 'bank-name' }, bank.name), h('div', { class: 'services' }, services));
-      const chosen = () => /** @type {ServiceId[]} */ ([...card.querySelectorAll('input[name=service]:checked')].map((i) => /** @type {HTMLInputElement} */ (i).value));
+      const card = h(
+        'div',
+        { class: 'bank', 'data-testid': 'bank', 'data-aspsp': bank.id },
+        h('div', { class: 'bank-name' }, bank.name),
+        h('div', { class: 'services' }, services),
+      );
+      const chosen = () =>
+        /** @type {ServiceId[]} */ ([...card.querySelectorAll('input[name=service]:checked')].map((i) => /** @type {HTMLInputElement} */ (i).value));
       card.append(
         actionButton({
           key: `connect:${bank.id}`,

@@ -43,7 +43,14 @@ function connectionActions(c, consents, state) {
     });
   }
   if (c.status === 'active' && c.services.includes('ais') && !consents.some(isOpen)) {
-    actions.push({ key: `consent:${c.id}`, label: 'Ask for account access', busyLabel: `Asking ${bank}…`, kind: 'primary', testid: 'create-consent', run: () => run(`consent:${c.id}`, 'connections', { bank }, () => askForAccess(c)) });
+    actions.push({
+      key: `consent:${c.id}`,
+      label: 'Ask for account access',
+      busyLabel: `Asking ${bank}…`,
+      kind: 'primary',
+      testid: 'create-consent',
+      run: () => run(`consent:${c.id}`, 'connections', { bank }, () => askForAccess(c)),
+    });
   }
   if (c.status === 'active' && c.services.includes('pis')) {
     actions.push({
@@ -92,9 +99,18 @@ function consentActions(k, state) {
   const actions = [];
   const connection = state.connections.find((c) => c.id === k.connectionId);
   // Near its last day a consent is renewed by asking for a new one (the PSU approves it in the bank app).
-  const newer = [...state.consents.values()].some((o) => o.connectionId === k.connectionId && o.id !== k.id && o.createdAt > k.createdAt && (o.status === 'received' || o.status === 'valid'));
+  const newer = [...state.consents.values()].some(
+    (o) => o.connectionId === k.connectionId && o.id !== k.id && o.createdAt > k.createdAt && (o.status === 'received' || o.status === 'valid'),
+  );
   if (k.status === 'valid' && k.expiresSoon && connection?.status === 'active' && !newer) {
-    actions.push({ key: `renew:${k.id}`, label: 'Renew access', busyLabel: `Asking ${bank}…`, kind: 'primary', testid: 'renew-access', run: () => run(`renew:${k.id}`, 'connections', { bank }, () => askForAccess(connection)) });
+    actions.push({
+      key: `renew:${k.id}`,
+      label: 'Renew access',
+      busyLabel: `Asking ${bank}…`,
+      kind: 'primary',
+      testid: 'renew-access',
+      run: () => run(`renew:${k.id}`, 'connections', { bank }, () => askForAccess(connection)),
+    });
   }
   if (k.status === 'valid') {
     actions.push({
@@ -110,7 +126,14 @@ function consentActions(k, state) {
     });
   }
   if (k.status === 'received') {
-    actions.push({ key: `check:${k.id}`, label: 'Check now', busyLabel: `Asking ${bank}…`, kind: 'ghost', testid: 'check-consent', run: () => run(`check:${k.id}`, 'connections', { bank }, () => checkConsent(k)) });
+    actions.push({
+      key: `check:${k.id}`,
+      label: 'Check now',
+      busyLabel: `Asking ${bank}…`,
+      kind: 'ghost',
+      testid: 'check-consent',
+      run: () => run(`check:${k.id}`, 'connections', { bank }, () => checkConsent(k)),
+    });
   }
   if (isOpen(k)) {
     actions.push({
@@ -158,7 +181,10 @@ function renderConnection(c, state) {
   const shownConsents = consents.filter((k, i) => i === 0 || isOpen(k));
   const shown = connectionShown(c);
   const connected = c.status === 'active' || c.status === 'reauth_required';
-  const details = [c.services.map((s) => (s === 'ais' ? 'accounts' : 'payments')).join(' and '), `${connected ? 'connected' : 'started'} on ${day(c.createdAt)}`];
+  const details = [
+    c.services.map((s) => (s === 'ais' ? 'accounts' : 'payments')).join(' and '),
+    `${connected ? 'connected' : 'started'} on ${day(c.createdAt)}`,
+  ];
   if (c.reauthBy && c.status === 'active') details.push(`log in again by ${day(c.reauthBy)}`);
   if (c.status === 'reauth_required') details.push('your account access and data are kept: log in to the bank to go on');
   return h(
@@ -167,11 +193,23 @@ function renderConnection(c, state) {
     h(
       'div',
       { class: 'row' },
-      h('div', { class: 'grow' }, h('div', { class: 'title' }, bankName(c.aspspId)), h('div', { class: 'meta' }, details.join(' · ')), shown.detail ? h('div', { class: 'reason' }, shown.detail) : undefined),
+      h(
+        'div',
+        { class: 'grow' },
+        h('div', { class: 'title' }, bankName(c.aspspId)),
+        h('div', { class: 'meta' }, details.join(' · ')),
+        shown.detail ? h('div', { class: 'reason' }, shown.detail) : undefined,
+      ),
       badge(c.status, shown),
       h('div', { class: 'actions' }, connectionActions(c, consents, state).map(button)),
     ),
-    shownConsents.length > 0 ? h('div', { class: 'consents' }, shownConsents.map((k) => renderConsent(k, state))) : undefined,
+    shownConsents.length > 0
+      ? h(
+          'div',
+          { class: 'consents' },
+          shownConsents.map((k) => renderConsent(k, state)),
+        )
+      : undefined,
   );
 }
 
@@ -189,7 +227,13 @@ function renderConsent(k, state) {
     h(
       'div',
       { class: 'actions' },
-      k.status === 'received' ? h('a', { class: 'button', href: `${state.config.sandboxUrl}/psu`, target: '_blank', rel: 'noopener', 'data-testid': 'approve-link' }, 'Approve in your bank app ↗') : undefined,
+      k.status === 'received'
+        ? h(
+            'a',
+            { class: 'button', href: `${state.config.sandboxUrl}/psu`, target: '_blank', rel: 'noopener', 'data-testid': 'approve-link' },
+            'Approve in your bank app ↗',
+          )
+        : undefined,
       consentActions(k, state).map(button),
     ),
   );

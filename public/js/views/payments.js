@@ -64,14 +64,20 @@ export function renderPayments(state) {
   const preferred = [state.payFrom, state.highlight].find((id) => payable.some((c) => c.id === id));
   if (preferred) select.value = preferred;
   prefillDebtor(state, select.value);
-  $('#known-ibans').replaceChildren(...(state.accounts?.list.data?.accounts ?? []).filter((a) => a.iban).map((a) => h('option', { value: a.iban ?? '' }, a.name ?? '')));
+  $('#known-ibans').replaceChildren(
+    ...(state.accounts?.list.data?.accounts ?? []).filter((a) => a.iban).map((a) => h('option', { value: a.iban ?? '' }, a.name ?? '')),
+  );
   $('#idempotency-key').textContent = state.paymentKey;
   setBusy($('#payment-form button[type=submit]'), state.busy.has('send-payment'), 'Sending…');
   showError(f, state.errors.payments);
 
   const rows = state.payments.map((p) => renderPayment(p, state));
   $('#payments').replaceChildren(
-    rows.length === 0 ? (payable.length > 0 ? h('p', { class: 'hint' }, 'No payments yet.') : '') : table(['Date', 'To', 'Amount', 'Status', ''], rows, 'payments'),
+    rows.length === 0
+      ? payable.length > 0
+        ? h('p', { class: 'hint' }, 'No payments yet.')
+        : ''
+      : table(['Date', 'To', 'Amount', 'Status', ''], rows, 'payments'),
   );
 }
 
@@ -114,8 +120,21 @@ function renderPayment(p, state) {
       '',
       open
         ? [
-            waitingForYou ? h('a', { class: 'button', href: `${state.config.sandboxUrl}/psu`, target: '_blank', rel: 'noopener', 'data-testid': 'approve-link' }, 'Approve in your bank app ↗') : undefined,
-            actionButton({ key: checkKey, label: 'Check now', busyLabel: `Asking ${bank}…`, kind: 'ghost', testid: 'check-payment', onClick: () => void run(checkKey, 'payments', { bank }, () => checkPayment(p)) }),
+            waitingForYou
+              ? h(
+                  'a',
+                  { class: 'button', href: `${state.config.sandboxUrl}/psu`, target: '_blank', rel: 'noopener', 'data-testid': 'approve-link' },
+                  'Approve in your bank app ↗',
+                )
+              : undefined,
+            actionButton({
+              key: checkKey,
+              label: 'Check now',
+              busyLabel: `Asking ${bank}…`,
+              kind: 'ghost',
+              testid: 'check-payment',
+              onClick: () => void run(checkKey, 'payments', { bank }, () => checkPayment(p)),
+            }),
             actionButton({
               key: cancelKey,
               label: 'Cancel payment',

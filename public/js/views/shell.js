@@ -46,7 +46,12 @@ export function renderShell(state) {
   const warning = $('#origin-warning');
   const elsewhere = state.config.publicUrl !== '' && location.origin !== state.config.publicUrl;
   warning.hidden = !elsewhere;
-  if (elsewhere) warning.replaceChildren('Bank logins return to ', h('a', { href: `${state.config.publicUrl}/` }, state.config.publicUrl), ': open the demo there, or the login cannot be matched to this browser.');
+  if (elsewhere)
+    warning.replaceChildren(
+      'Bank logins return to ',
+      h('a', { href: `${state.config.publicUrl}/` }, state.config.publicUrl),
+      ': open the demo there, or the login cannot be matched to this browser.',
+    );
 
   for (const link of document.querySelectorAll('a.psu-link')) link.setAttribute('href', `${state.config.sandboxUrl}/psu`);
 

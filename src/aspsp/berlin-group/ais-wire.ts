@@ -83,7 +83,13 @@ function malformed(aspspId: string, what: string): BankError {
 }
 
 function amountOf(aspspId: string, raw: unknown, what: string): { amount: string; currency: string } {
-  if (!isObject(raw) || typeof raw.amount !== 'string' || !AMOUNT_PATTERN.test(raw.amount) || typeof raw.currency !== 'string' || !CURRENCY_PATTERN.test(raw.currency)) {
+  if (
+    !isObject(raw) ||
+    typeof raw.amount !== 'string' ||
+    !AMOUNT_PATTERN.test(raw.amount) ||
+    typeof raw.currency !== 'string' ||
+    !CURRENCY_PATTERN.test(raw.currency)
+  ) {
     throw malformed(aspspId, what);
   }
   return { amount: raw.amount, currency: raw.currency };

@@ -95,13 +95,26 @@ export class BerlinGroupAis {
   }
 
   async deleteConsent(accessToken: string, consentId: string): Promise<void> {
-    await this.api.call({ method: 'DELETE', operation: 'consent-delete', service: 'ais', path: `/consents/${encodeURIComponent(consentId)}`, accessToken, retry: true });
+    await this.api.call({
+      method: 'DELETE',
+      operation: 'consent-delete',
+      service: 'ais',
+      path: `/consents/${encodeURIComponent(consentId)}`,
+      accessToken,
+      retry: true,
+    });
   }
 
   /** The accounts; `withBalance` asks for their balances in the same call (a bank may ignore it: check each account's `balances`). */
   async accounts(ctx: ReadContext, options: { withBalance?: boolean } = {}): Promise<BankAccount[]> {
     await ctx.beforeRequest?.({ resource: '/accounts', page: 1 });
-    const res = await this.api.call({ method: 'GET', operation: 'accounts', service: 'ais', path: options.withBalance ? '/accounts?withBalance=true' : '/accounts', ...this.headers(ctx) });
+    const res = await this.api.call({
+      method: 'GET',
+      operation: 'accounts',
+      service: 'ais',
+      path: options.withBalance ? '/accounts?withBalance=true' : '/accounts',
+      ...this.headers(ctx),
+    });
     return parseAccounts(this.aspspId, res.body);
   }
 
@@ -126,7 +139,8 @@ export class BerlinGroupAis {
     while (path !== undefined) {
       const url = this.api.resolve('ais', path);
       if (seen.has(url)) throw new BankError(this.aspspId, 'unexpected', 'the bank linked a transactions page to itself');
-      if (seen.size >= MAX_TRANSACTION_PAGES) throw new BankError(this.aspspId, 'unexpected', `the bank sent more than ${MAX_TRANSACTION_PAGES} transaction pages`);
+      if (seen.size >= MAX_TRANSACTION_PAGES)
+        throw new BankError(this.aspspId, 'unexpected', `the bank sent more than ${MAX_TRANSACTION_PAGES} transaction pages`);
       seen.add(url);
       await ctx.beforeRequest?.({ resource, page: seen.size });
       const res = await this.api.call({ method: 'GET', operation: 'transactions', service: 'ais', path, ...this.headers(ctx) });

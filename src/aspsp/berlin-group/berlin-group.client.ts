@@ -104,7 +104,11 @@ export class BerlinGroupClient {
     else if (res.status === 401 && !code && namesInvalidToken(res.headers['www-authenticate'])) kind = 'token_invalid';
     else if (res.status === 401 && !code) [kind, cause] = ['misconfigured', this.bank.subscriptionKey ? 'subscription_key_refused' : 'refused_without_reason'];
     else kind = 'rejected';
-    const what = code ? `the bank answered ${res.status} ${code}` : kind === 'misconfigured' ? `the bank refused our credentials (${res.status})` : `the bank answered ${res.status}`;
+    const what = code
+      ? `the bank answered ${res.status} ${code}`
+      : kind === 'misconfigured'
+        ? `the bank refused our credentials (${res.status})`
+        : `the bank answered ${res.status}`;
     return new BankError(this.bank.id, kind, what, {
       status: res.status,
       bankCode: code,

@@ -10,7 +10,17 @@ export const TRANSACTION_STATUSES = ['ACCC', 'ACCP', 'ACSC', 'ACSP', 'ACTC', 'AC
 export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
 
 /** Berlin Group `scaStatus` of an authorisation sub-resource. */
-export const SCA_STATUSES = ['received', 'psuIdentified', 'psuAuthenticated', 'scaMethodSelected', 'started', 'unconfirmed', 'finalised', 'failed', 'exempted'] as const;
+export const SCA_STATUSES = [
+  'received',
+  'psuIdentified',
+  'psuAuthenticated',
+  'scaMethodSelected',
+  'started',
+  'unconfirmed',
+  'finalised',
+  'failed',
+  'exempted',
+] as const;
 export type ScaStatus = (typeof SCA_STATUSES)[number];
 
 /**
@@ -95,7 +105,8 @@ export interface InitiatedPayment {
 }
 
 /** Cancellation outcome: 204 cancelled, 202 the PSU must authorise the cancellation, 405 too late. */
-export type CancelOutcome = { outcome: 'cancelled' } | { outcome: 'authorisation_required'; transactionStatus?: TransactionStatus } | { outcome: 'not_cancellable'; bankCode?: string };
+export type CancelOutcome =
+  { outcome: 'cancelled' } | { outcome: 'authorisation_required'; transactionStatus?: TransactionStatus } | { outcome: 'not_cancellable'; bankCode?: string };
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -36,7 +36,16 @@ export class BerlinGroupPis {
    * `psuIpAddress` is mandatory for initiation (Berlin Group `PSU-IP-Address`).
    */
   async initiate(accessToken: string, psuIpAddress: string, body: SepaCreditTransferBody): Promise<InitiatedPayment> {
-    const res = await this.api.call({ method: 'POST', operation: 'payment', service: 'pis', path: `/payments/${PRODUCT}`, accessToken, psuIpAddress, json: body, retry: false });
+    const res = await this.api.call({
+      method: 'POST',
+      operation: 'payment',
+      service: 'pis',
+      path: `/payments/${PRODUCT}`,
+      accessToken,
+      psuIpAddress,
+      json: body,
+      retry: false,
+    });
     return parsePaymentInitiated(this.aspspId, res.body);
   }
 
@@ -45,7 +54,14 @@ export class BerlinGroupPis {
    * per second (Flowe guide 4.2 step 3), and the scheduler (or the user) asks again later anyway.
    */
   async status(accessToken: string, paymentId: string): Promise<TransactionStatus> {
-    const res = await this.api.call({ method: 'GET', operation: 'payment-status', service: 'pis', path: `${this.paymentPath(paymentId)}/status`, accessToken, retry: false });
+    const res = await this.api.call({
+      method: 'GET',
+      operation: 'payment-status',
+      service: 'pis',
+      path: `${this.paymentPath(paymentId)}/status`,
+      accessToken,
+      retry: false,
+    });
     return parsePaymentStatus(this.aspspId, res.body);
   }
 
@@ -64,7 +80,15 @@ export class BerlinGroupPis {
    */
   async cancel(accessToken: string, paymentId: string, psuIpAddress?: string): Promise<CancelOutcome> {
     try {
-      const res = await this.api.call({ method: 'DELETE', operation: 'payment-cancel', service: 'pis', path: this.paymentPath(paymentId), accessToken, psuIpAddress, retry: false });
+      const res = await this.api.call({
+        method: 'DELETE',
+        operation: 'payment-cancel',
+        service: 'pis',
+        path: this.paymentPath(paymentId),
+        accessToken,
+        psuIpAddress,
+        retry: false,
+      });
       if (res.status === 202) return { outcome: 'authorisation_required', transactionStatus: parseCancellationAccepted(this.aspspId, res.body) };
       return { outcome: 'cancelled' };
     } catch (error) {

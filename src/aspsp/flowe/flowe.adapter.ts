@@ -52,7 +52,10 @@ export class FloweAdapter extends AspspAdapter {
     // Guide 4.1 policy a: "recurringIndicator must always be true. In case you need One-Shot
     // consent just set frequencyPerDay: 1 and validUntil: <TODAY_UTC>".
     if (!terms.recurringIndicator) {
-      errors.push({ field: 'recurringIndicator', message: `${this.bank.name} rule: must be true; for a one-shot consent send frequencyPerDay 1 and validUntil today (UTC)` });
+      errors.push({
+        field: 'recurringIndicator',
+        message: `${this.bank.name} rule: must be true; for a one-shot consent send frequencyPerDay 1 and validUntil today (UTC)`,
+      });
     }
     return errors;
   }

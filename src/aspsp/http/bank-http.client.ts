@@ -97,10 +97,13 @@ export class BankHttpClient {
       connections: 32,
     });
     this.breakers = { token: this.newBreaker('token'), api: this.newBreaker('api') };
-    this.retrying = retry(handleWhen((e) => e instanceof BankError && (e.kind === 'transient' || e.kind === 'unreachable')), {
-      maxAttempts: options.maxRetries ?? 2,
-      backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }),
-    });
+    this.retrying = retry(
+      handleWhen((e) => e instanceof BankError && (e.kind === 'transient' || e.kind === 'unreachable')),
+      {
+        maxAttempts: options.maxRetries ?? 2,
+        backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2_000 }),
+      },
+    );
   }
 
   /** `closed`, `half_open` or `open`, per endpoint. */
@@ -144,7 +147,9 @@ export class BankHttpClient {
     let res: Dispatcher.ResponseData<unknown>;
     let text: string;
     try {
-      res = await request(req.url, { method: req.method, headers, body, signal, dispatcher: this.dispatcher, maxRedirections: 0 } as Parameters<typeof request>[1]);
+      res = await request(req.url, { method: req.method, headers, body, signal, dispatcher: this.dispatcher, maxRedirections: 0 } as Parameters<
+        typeof request
+      >[1]);
       text = await readLimited(res.body);
     } catch (error) {
       const ms = Math.round(performance.now() - started);
@@ -159,7 +164,10 @@ export class BankHttpClient {
     this.observer.callFinished({ aspspId: this.bank.id, operation: req.operation, statusClass: `${Math.floor(res.statusCode / 100)}xx`, durationMs: ms });
     if (res.statusCode >= 500) {
       this.logger.warn({ ...logged, status: res.statusCode, ms }, 'bank call failed');
-      throw this.countFailure(new BankError(this.bank.id, 'transient', `the bank answered ${res.statusCode}`, { status: res.statusCode, cause: 'server_error' }), req.operation);
+      throw this.countFailure(
+        new BankError(this.bank.id, 'transient', `the bank answered ${res.statusCode}`, { status: res.statusCode, cause: 'server_error' }),
+        req.operation,
+      );
     }
     this.logger.log({ ...logged, status: res.statusCode, ms }, 'bank call');
     const response: BankResponse = { status: res.statusCode, headers: res.headers, body: parseJson(text), requestId };
@@ -183,7 +191,8 @@ export class BankHttpClient {
       return new BankError(this.bank.id, 'unavailable', `${what}; calls are paused for ${seconds} s`, { retryAfterSeconds: seconds, cause: 'circuit_open' });
     }
     // (cockatiel's own isTaskCancelledError tests for another error's marker: instanceof it is.)
-    if (error instanceof TaskCancelledError) return new BankError(this.bank.id, 'timeout', 'the bank did not answer in time', { cause: 'deadline_exceeded' }, { cause: error });
+    if (error instanceof TaskCancelledError)
+      return new BankError(this.bank.id, 'timeout', 'the bank did not answer in time', { cause: 'deadline_exceeded' }, { cause: error });
     return new BankError(this.bank.id, 'unexpected', 'the bank call failed unexpectedly', { cause: 'unexpected' }, { cause: error });
   }
 
@@ -259,8 +268,10 @@ const TLS_CODES = new Set([
 function networkFailure(aspspId: string, error: unknown): BankError {
   const code = errorCode(error);
   const failure = (kind: BankErrorKind, cause: BankFailureCause, message: string) => new BankError(aspspId, kind, message, { cause }, { cause: error });
-  if (error instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') return failure('unreachable', 'connect_timeout', 'the bank did not accept the connection in time');
-  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) return failure('timeout', 'timeout', 'the bank did not answer in time');
+  if (error instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT')
+    return failure('unreachable', 'connect_timeout', 'the bank did not accept the connection in time');
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError)
+    return failure('timeout', 'timeout', 'the bank did not answer in time');
   if ((error as { name?: string } | undefined)?.name === 'AbortError' || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') {
     return failure('timeout', 'deadline_exceeded', 'the bank did not answer in time');
   }
@@ -269,7 +280,8 @@ function networkFailure(aspspId: string, error: unknown): BankError {
   if (code && (TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || (code === 'EPROTO' && /alert|handshake|ssl/i.test(String((error as Error).message))))) {
     return failure('unreachable', 'tls_refused', 'the TLS handshake with the bank failed');
   }
-  if ((error as Error | undefined)?.message === 'bank response too large') return failure('unexpected', 'unexpected', 'the bank sent an answer that is too large');
+  if ((error as Error | undefined)?.message === 'bank response too large')
+    return failure('unexpected', 'unexpected', 'the bank sent an answer that is too large');
   return failure('transient', 'connection_failed', 'the connection to the bank failed');
 }
 

@@ -86,6 +86,10 @@ export class TokenClient {
     // The code or refresh token is spent, expired or revoked (e.g. Flowe's 90 days): the grant has ended.
     if (oauthError === 'invalid_grant') return new BankError(this.bank.id, 'token_invalid', what, { status: res.status, oauthError, cause: 'grant_refused' });
     const clientAuth = res.status === 401 || oauthError === 'invalid_client' || oauthError === 'unauthorized_client';
-    return new BankError(this.bank.id, 'misconfigured', what, { status: res.status, oauthError, cause: clientAuth ? 'client_auth_failed' : 'token_request_refused' });
+    return new BankError(this.bank.id, 'misconfigured', what, {
+      status: res.status,
+      oauthError,
+      cause: clientAuth ? 'client_auth_failed' : 'token_request_refused',
+    });
   }
 }

@@ -46,7 +46,6 @@ export const DATABASE_RETRY_AFTER_SECONDS = 5;
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<Request>();
@@ -65,7 +64,8 @@ export class ProblemFilter implements ExceptionFilter {
 /** Seconds the client should wait before trying again, when the error says (the bank, the breaker or our own limits). */
 export function retryAfterOf(exception: unknown): number | undefined {
   if (!(exception instanceof AppError) && !(exception instanceof BankError) && databaseUnavailability(exception)) return DATABASE_RETRY_AFTER_SECONDS;
-  const seconds = exception instanceof AppError ? exception.extensions.retryAfterSeconds : exception instanceof BankError ? exception.details.retryAfterSeconds : undefined;
+  const seconds =
+    exception instanceof AppError ? exception.extensions.retryAfterSeconds : exception instanceof BankError ? exception.details.retryAfterSeconds : undefined;
   return typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : undefined;
 }
 
@@ -81,7 +81,17 @@ export function toProblem(exception: unknown, requestId?: string, extensions: Re
   }
   if (exception instanceof BankError) {
     const bank = bankProblem(exception);
-    logger.warn({ code: bank.code, aspspId: exception.aspspId, kind: exception.kind, bankStatus: exception.details.status, bankCode: exception.details.bankCode, requestId }, 'bank call failed');
+    logger.warn(
+      {
+        code: bank.code,
+        aspspId: exception.aspspId,
+        kind: exception.kind,
+        bankStatus: exception.details.status,
+        bankCode: exception.details.bankCode,
+        requestId,
+      },
+      'bank call failed',
+    );
     return problem(bank.code, { detail: bank.detail, requestId, extensions: { ...bank.extensions, ...extensions } });
   }
   if (exception instanceof HttpException) {

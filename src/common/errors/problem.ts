@@ -14,7 +14,10 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-export function problem(code: ErrorCode, init: { detail?: string; status?: number; instance?: string; requestId?: string; extensions?: Record<string, unknown> } = {}): Problem {
+export function problem(
+  code: ErrorCode,
+  init: { detail?: string; status?: number; instance?: string; requestId?: string; extensions?: Record<string, unknown> } = {},
+): Problem {
   const entry = ERROR_CATALOGUE[code];
   return {
     ...init.extensions,

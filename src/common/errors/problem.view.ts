@@ -28,14 +28,21 @@ export class ProblemDetails {
   @ApiProperty({ example: 'https://tpp-bff.dev/problems/validation-failed' }) type!: string;
   @ApiProperty() title!: string;
   @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, description: 'The HTTP status' }) status!: number;
-  @ApiProperty({ enum: ERROR_CODES, enumName: 'ErrorCode', description: `What went wrong, stable for the frontend to switch on:\n${CATALOGUE_TABLE}` }) code!: ErrorCode;
+  @ApiProperty({ enum: ERROR_CODES, enumName: 'ErrorCode', description: `What went wrong, stable for the frontend to switch on:\n${CATALOGUE_TABLE}` })
+  code!: ErrorCode;
   @ApiPropertyOptional({ description: 'For a person; a bank failure names the bank first (`flowe: …`)' }) detail?: string;
   @ApiPropertyOptional({ description: 'X-Request-ID of the request, to find it in the logs' }) requestId?: string;
   @ApiPropertyOptional({ type: [FieldErrorView], description: '`validation_failed`: every bad field' }) errors?: FieldErrorView[];
   @ApiPropertyOptional({ description: 'The bank concerned (bank failures, consents, connections)' }) aspspId?: string;
-  @ApiPropertyOptional({ enum: BANK_ERROR_KINDS, description: 'Bank failures: what kind (`unreachable`: the request never reached the bank; `misconfigured`: the bank refused our credentials, the grant stands)' })
+  @ApiPropertyOptional({
+    enum: BANK_ERROR_KINDS,
+    description:
+      'Bank failures: what kind (`unreachable`: the request never reached the bank; `misconfigured`: the bank refused our credentials, the grant stands)',
+  })
   bankErrorKind?: string;
-  @ApiPropertyOptional({ description: 'Bank failures: the cause, e.g. `subscription_key_refused`, `client_auth_failed`, `tls_refused`, `token_endpoint_rate_limited`' })
+  @ApiPropertyOptional({
+    description: 'Bank failures: the cause, e.g. `subscription_key_refused`, `client_auth_failed`, `tls_refused`, `token_endpoint_rate_limited`',
+  })
   bankErrorCause?: string;
   @ApiPropertyOptional({ description: "The bank's own code, e.g. CONSENT_INVALID" }) bankCode?: string;
   @ApiPropertyOptional({ type: [TppMessageView], description: "The bank's tppMessages" }) tppMessages?: TppMessageView[];
@@ -46,8 +53,10 @@ export class ProblemDetails {
   @ApiPropertyOptional({ description: 'True: ask the user for a new consent' }) reconsentRequired?: boolean;
   @ApiPropertyOptional({ description: '`service_not_granted`: the service the route needs' }) requiredService?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'Payments: the payment concerned' }) paymentId?: string;
-  @ApiPropertyOptional({ description: 'Payments: its status now (e.g. `unknown` after a bank timeout, `RJCT`, `failed` when the bank could not be reached)' }) paymentStatus?: string;
-  @ApiPropertyOptional({ description: 'Payments: true when the same request with the same Idempotency-Key may be sent again (nothing reached the bank)' }) retryable?: boolean;
+  @ApiPropertyOptional({ description: 'Payments: its status now (e.g. `unknown` after a bank timeout, `RJCT`, `failed` when the bank could not be reached)' })
+  paymentStatus?: string;
+  @ApiPropertyOptional({ description: 'Payments: true when the same request with the same Idempotency-Key may be sent again (nothing reached the bank)' })
+  retryable?: boolean;
 }
 
 /**

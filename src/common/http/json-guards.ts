@@ -23,7 +23,10 @@ export function limitJsonDepth(req: Request, res: Response, next: NextFunction):
     const [value, depth] = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
     if (depth >= MAX_JSON_DEPTH) {
-      return sendProblem(res, problem('validation_failed', { detail: `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`, requestId: requestIdOf(req) }));
+      return sendProblem(
+        res,
+        problem('validation_failed', { detail: `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`, requestId: requestIdOf(req) }),
+      );
     }
     for (const child of Object.values(value)) stack.push([child, depth + 1]);
   }

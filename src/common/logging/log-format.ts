@@ -69,7 +69,8 @@ export function logDestination(format: LogFormat): DestinationStream | undefined
       const parts = [(service === 'sandbox' ? colors.magenta : colors.cyan)(service.padEnd(7))];
       if (typeof log.context === 'string' && log.context.toLowerCase() !== service) parts.push(colors.gray(`[${log.context}]`));
       parts.push(String(log[messageKey] ?? ''));
-      if (req?.method) parts.push(`${req.method} ${req.url ?? ''}${res?.statusCode ? ` → ${res.statusCode}` : ''}${responseTime !== undefined ? ` ${responseTime} ms` : ''}`);
+      if (req?.method)
+        parts.push(`${req.method} ${req.url ?? ''}${res?.statusCode ? ` → ${res.statusCode}` : ''}${responseTime !== undefined ? ` ${responseTime} ms` : ''}`);
       return parts.join(' ');
     },
   });

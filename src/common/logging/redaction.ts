@@ -79,7 +79,8 @@ export function secretCensor(extraHeaders: string[] = []): (entry: Entry) => Ent
     for (const key of fieldsOf(source, isError)) {
       const field = source[key];
       const next = isSecret(key, parent) ? (field === undefined ? field : CENSOR) : walk(field, key, depth + 1);
-      if (next !== field) Object.defineProperty((copy ??= shallowCopy(source, isError)), key, { value: next, enumerable: true, writable: true, configurable: true });
+      if (next !== field)
+        Object.defineProperty((copy ??= shallowCopy(source, isError)), key, { value: next, enumerable: true, writable: true, configurable: true });
     }
     return copy ?? value;
   };

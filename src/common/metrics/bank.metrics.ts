@@ -41,13 +41,43 @@ export class BankMetrics implements BankCallObserver {
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30],
       registers,
     });
-    this.errors = new Counter({ name: 'bank_errors_total', help: 'Failed bank calls by bank, operation and cause', labelNames: ['aspsp', 'operation', 'cause'], registers });
+    this.errors = new Counter({
+      name: 'bank_errors_total',
+      help: 'Failed bank calls by bank, operation and cause',
+      labelNames: ['aspsp', 'operation', 'cause'],
+      registers,
+    });
     this.timeouts = new Counter({ name: 'bank_timeouts_total', help: 'Bank calls that ran out of time', labelNames: ['aspsp', 'operation'], registers });
-    this.rateLimitedTotal = new Counter({ name: 'bank_rate_limited_total', help: 'HTTP 429 answers received from a bank', labelNames: ['aspsp', 'operation'], registers });
-    this.circuit = new Gauge({ name: 'bank_circuit_state', help: 'Circuit breaker state per bank and endpoint: 0 closed, 1 open, 2 half-open', labelNames: ['aspsp', 'endpoint'], registers });
-    this.transitions = new Counter({ name: 'bank_circuit_transitions_total', help: 'Circuit breaker state changes per bank and endpoint', labelNames: ['aspsp', 'endpoint', 'to'], registers });
-    this.refreshes = new Counter({ name: 'bank_token_refreshes_total', help: 'Access-token refreshes by bank and outcome', labelNames: ['aspsp', 'outcome'], registers });
-    this.coalesced = new Counter({ name: 'bank_calls_coalesced_total', help: 'Requests answered by a bank call another request had already started', labelNames: ['aspsp', 'operation'], registers });
+    this.rateLimitedTotal = new Counter({
+      name: 'bank_rate_limited_total',
+      help: 'HTTP 429 answers received from a bank',
+      labelNames: ['aspsp', 'operation'],
+      registers,
+    });
+    this.circuit = new Gauge({
+      name: 'bank_circuit_state',
+      help: 'Circuit breaker state per bank and endpoint: 0 closed, 1 open, 2 half-open',
+      labelNames: ['aspsp', 'endpoint'],
+      registers,
+    });
+    this.transitions = new Counter({
+      name: 'bank_circuit_transitions_total',
+      help: 'Circuit breaker state changes per bank and endpoint',
+      labelNames: ['aspsp', 'endpoint', 'to'],
+      registers,
+    });
+    this.refreshes = new Counter({
+      name: 'bank_token_refreshes_total',
+      help: 'Access-token refreshes by bank and outcome',
+      labelNames: ['aspsp', 'outcome'],
+      registers,
+    });
+    this.coalesced = new Counter({
+      name: 'bank_calls_coalesced_total',
+      help: 'Requests answered by a bank call another request had already started',
+      labelNames: ['aspsp', 'operation'],
+      registers,
+    });
     this.statusFromStorage = new Counter({
       name: 'bank_status_reads_deferred_total',
       help: 'Status refreshes answered from storage because the resource was asked less than the bank allows ago',
@@ -56,11 +86,16 @@ export class BankMetrics implements BankCallObserver {
     });
     this.requestsCoalesced = new Counter({
       name: 'api_requests_coalesced_total',
-      help: "API reads answered together with an identical one of the same user already in flight (one bank call, one read of the store)",
+      help: 'API reads answered together with an identical one of the same user already in flight (one bank call, one read of the store)',
       labelNames: ['resource'],
       registers,
     });
-    this.shed = new Counter({ name: 'bank_calls_shed_total', help: "Bank calls refused because a user's or connection's share was in use until the deadline", labelNames: ['aspsp', 'limit'], registers });
+    this.shed = new Counter({
+      name: 'bank_calls_shed_total',
+      help: "Bank calls refused because a user's or connection's share was in use until the deadline",
+      labelNames: ['aspsp', 'limit'],
+      registers,
+    });
   }
 
   callFinished(record: BankCallRecord): void {

@@ -13,14 +13,18 @@ export class AisBudgetAndJournal1795300520000 implements MigrationInterface {
   name = 'AisBudgetAndJournal1795300520000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE ais_unattended_reads ADD COLUMN resource text NOT NULL DEFAULT '*', ADD COLUMN page integer NOT NULL DEFAULT 1 CHECK (page >= 1)`);
+    await q.query(
+      `ALTER TABLE ais_unattended_reads ADD COLUMN resource text NOT NULL DEFAULT '*', ADD COLUMN page integer NOT NULL DEFAULT 1 CHECK (page >= 1)`,
+    );
     await q.query('ALTER TABLE ais_unattended_reads ALTER COLUMN resource DROP DEFAULT');
     await q.query('ALTER TABLE ais_consents ALTER COLUMN bank_consent_id DROP NOT NULL');
     await q.query('ALTER TABLE ais_consents DROP CONSTRAINT ais_consents_status_check');
     await q.query(`ALTER TABLE ais_consents ADD CONSTRAINT ais_consents_status_check
       CHECK (status IN ('pending', 'unknown', 'received', 'valid', 'rejected', 'revokedByPsu', 'expired', 'terminatedByTpp', 'invalid'))`);
     // A consent the bank knows always has its id; only our own two states may lack it.
-    await q.query(`ALTER TABLE ais_consents ADD CONSTRAINT ais_consents_bank_id_check CHECK (bank_consent_id IS NOT NULL OR status IN ('pending', 'unknown', 'terminatedByTpp', 'expired'))`);
+    await q.query(
+      `ALTER TABLE ais_consents ADD CONSTRAINT ais_consents_bank_id_check CHECK (bank_consent_id IS NOT NULL OR status IN ('pending', 'unknown', 'terminatedByTpp', 'expired'))`,
+    );
     await q.query(`CREATE INDEX ais_consents_unsettled_idx ON ais_consents (aspsp_id) WHERE status IN ('pending', 'unknown')`);
   }
 

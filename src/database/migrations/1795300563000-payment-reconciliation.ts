@@ -30,7 +30,9 @@ export class PaymentReconciliation1795300563000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query('DROP INDEX payments_unreconciled_idx');
-    await q.query('ALTER TABLE payments DROP COLUMN reconciled_at, DROP COLUMN reconciliation_outcome, DROP COLUMN reconciliation_method, DROP COLUMN reconciliation_checked_at, DROP COLUMN reconciliation_started_at');
+    await q.query(
+      'ALTER TABLE payments DROP COLUMN reconciled_at, DROP COLUMN reconciliation_outcome, DROP COLUMN reconciliation_method, DROP COLUMN reconciliation_checked_at, DROP COLUMN reconciliation_started_at',
+    );
     await q.query('DROP INDEX ais_transactions_end_to_end_idx');
     await q.query('ALTER TABLE ais_transactions DROP COLUMN end_to_end_id');
   }

@@ -12,7 +12,9 @@ export class ExpiryWarnings1795320500000 implements MigrationInterface {
     await q.query('ALTER TABLE connections ADD COLUMN expiry_warned_at timestamptz');
     await q.query('ALTER TABLE ais_consents ADD COLUMN expiry_warned_at timestamptz');
     // Housekeeping looks only at what may still need a warning.
-    await q.query("CREATE INDEX connections_expiry_idx ON connections (reauth_by) WHERE status = 'active' AND expiry_warned_at IS NULL AND reauth_by IS NOT NULL");
+    await q.query(
+      "CREATE INDEX connections_expiry_idx ON connections (reauth_by) WHERE status = 'active' AND expiry_warned_at IS NULL AND reauth_by IS NOT NULL",
+    );
     await q.query("CREATE INDEX ais_consents_expiry_idx ON ais_consents (valid_until) WHERE status = 'valid' AND expiry_warned_at IS NULL");
   }
 

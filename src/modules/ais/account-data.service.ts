@@ -5,7 +5,15 @@ import { addDays, utcDate } from '../../aspsp/berlin-group/dates.js';
 import { SingleFlight } from '../../common/concurrency/single-flight.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { BankMetrics } from '../../common/metrics/bank.metrics.js';
-import { toAccountView, toBalanceView, toTransactionView, type AccountsView, type BalancesView, type DataWarning, type TransactionsView } from './account.view.js';
+import {
+  toAccountView,
+  toBalanceView,
+  toTransactionView,
+  type AccountsView,
+  type BalancesView,
+  type DataWarning,
+  type TransactionsView,
+} from './account.view.js';
 import type { BudgetView } from './budget.view.js';
 import { AisReader } from './ais-reader.js';
 import { AccountStore, type LinkedAccount, type StoredAccountsRead } from './account.store.js';
@@ -64,17 +72,27 @@ export class AccountDataService {
    */
 
   listAccounts(userId: string, consentId: string, req: ReadRequest): Promise<AccountsView> {
-    return this.views.run(viewKey(userId, 'accounts', consentId, req.refresh), () => this.readAccounts(userId, consentId, req), () => this.metrics.requestCoalesced('accounts'));
+    return this.views.run(
+      viewKey(userId, 'accounts', consentId, req.refresh),
+      () => this.readAccounts(userId, consentId, req),
+      () => this.metrics.requestCoalesced('accounts'),
+    );
   }
 
   balances(userId: string, consentId: string, accountId: string, req: ReadRequest): Promise<BalancesView> {
-    return this.views.run(viewKey(userId, 'balances', consentId, accountId, req.refresh), () => this.readBalances(userId, consentId, accountId, req), () => this.metrics.requestCoalesced('balances'));
+    return this.views.run(
+      viewKey(userId, 'balances', consentId, accountId, req.refresh),
+      () => this.readBalances(userId, consentId, accountId, req),
+      () => this.metrics.requestCoalesced('balances'),
+    );
   }
 
   transactions(userId: string, consentId: string, accountId: string, req: TransactionsRequest): Promise<TransactionsView> {
     const { psuIpAddress: _ip, ...query } = req;
-    return this.views.run(viewKey(userId, 'transactions', consentId, accountId, JSON.stringify(query)), () => this.readTransactions(userId, consentId, accountId, req), () =>
-      this.metrics.requestCoalesced('transactions'),
+    return this.views.run(
+      viewKey(userId, 'transactions', consentId, accountId, JSON.stringify(query)),
+      () => this.readTransactions(userId, consentId, accountId, req),
+      () => this.metrics.requestCoalesced('transactions'),
     );
   }
 
@@ -85,7 +103,11 @@ export class AccountDataService {
     }
     const consent = await this.consentsService.requireValid(userId, consentId);
     const read = req.refresh || consent.accountsFetchedAt === null;
-    const source = await this.attended(read, consent.accountsFetchedAt !== null, this.shared(consent, 'accounts', () => this.reader.accounts(consent, { psuIpAddress: req.psuIpAddress })));
+    const source = await this.attended(
+      read,
+      consent.accountsFetchedAt !== null,
+      this.shared(consent, 'accounts', () => this.reader.accounts(consent, { psuIpAddress: req.psuIpAddress })),
+    );
     // What is stored now, the bank's answer included: one statement, as for a stored read.
     const stored = await this.store.storedAccounts(userId, consent.id);
     if (!stored) throw AppError.notFound('Consent');
@@ -111,16 +133,28 @@ export class AccountDataService {
   /** `consent` as it was when the read began (its budget limits); `stored` as it is now. */
   private accountsView(consent: AisConsent, stored: StoredAccountsRead, source: Source, rateLimited: boolean): AccountsView {
     const refresh = this.budgets.describeRead(consent, stored.now, stored.windows, stored.nextRefreshAt);
-    return { consentId: consent.id, accounts: stored.accounts.map(toAccountView), ...this.envelopeOf(consent, source, stored.consent.accountsFetchedAt, rateLimited, refresh) };
+    return {
+      consentId: consent.id,
+      accounts: stored.accounts.map(toAccountView),
+      ...this.envelopeOf(consent, source, stored.consent.accountsFetchedAt, rateLimited, refresh),
+    };
   }
 
   private async readBalances(userId: string, consentId: string, accountId: string, req: ReadRequest): Promise<BalancesView> {
     const { consent, link } = await this.linked(userId, consentId, accountId, req.psuIpAddress);
     const read = req.refresh || link.account.balancesFetchedAt === null;
-    const source = await this.attended(read, link.account.balancesFetchedAt !== null, this.shared(consent, `balances|${accountId}`, () => this.reader.balances(consent, link, { psuIpAddress: req.psuIpAddress })));
+    const source = await this.attended(
+      read,
+      link.account.balancesFetchedAt !== null,
+      this.shared(consent, `balances|${accountId}`, () => this.reader.balances(consent, link, { psuIpAddress: req.psuIpAddress })),
+    );
     const balances = await this.store.balances(accountId);
     const account = await this.store.account(accountId);
-    return { accountId, balances: balances.map(toBalanceView), ...(await this.envelope(consent, source.source, account?.balancesFetchedAt ?? null, source.rateLimited)) };
+    return {
+      accountId,
+      balances: balances.map(toBalanceView),
+      ...(await this.envelope(consent, source.source, account?.balancesFetchedAt ?? null, source.rateLimited)),
+    };
   }
 
   /**
@@ -158,7 +192,12 @@ export class AccountDataService {
   private async linked(userId: string, consentId: string, accountId: string, psuIpAddress: string): Promise<{ consent: AisConsent; link: LinkedAccount }> {
     const consent = await this.consentsService.requireValid(userId, consentId);
     // A new consent (e.g. after re-consenting) learns its accounts' resourceIds first.
-    if (consent.accountsFetchedAt === null) await this.attended(true, false, this.shared(consent, 'accounts', () => this.reader.accounts(consent, { psuIpAddress })));
+    if (consent.accountsFetchedAt === null)
+      await this.attended(
+        true,
+        false,
+        this.shared(consent, 'accounts', () => this.reader.accounts(consent, { psuIpAddress })),
+      );
     const link = await this.store.linkedAccount(consent.id, accountId);
     if (!link) throw AppError.notFound('Account');
     return { consent, link };
@@ -190,12 +229,7 @@ export class AccountDataService {
     }
   }
 
-  private async envelope(
-    consent: AisConsent,
-    source: Source,
-    fetchedAt: Date | null,
-    rateLimited: boolean,
-  ): Promise<Envelope> {
+  private async envelope(consent: AisConsent, source: Source, fetchedAt: Date | null, rateLimited: boolean): Promise<Envelope> {
     return this.envelopeOf(consent, source, fetchedAt, rateLimited, await this.budgets.describeOne(consent));
   }
 

@@ -90,7 +90,10 @@ export interface StoredAccountsRead {
   nextRefreshAt: Date | null;
 }
 
-type JsonAccount = Omit<StoredAccount, 'balancesFetchedAt' | 'transactionsFetchedAt'> & { balancesFetchedAt: string | null; transactionsFetchedAt: string | null };
+type JsonAccount = Omit<StoredAccount, 'balancesFetchedAt' | 'transactionsFetchedAt'> & {
+  balancesFetchedAt: string | null;
+  transactionsFetchedAt: string | null;
+};
 type JsonUsage = Omit<ResourceUsage, 'oldestCallAt' | 'oldestReadAt'> & { oldestCallAt: string; oldestReadAt: string | null };
 
 const CONSENT_COLUMNS = `c.id::text, c.user_id AS "userId", c.connection_id::text AS "connectionId", c.aspsp_id AS "aspspId", c.bank_consent_id AS "bankConsentId",
@@ -122,7 +125,11 @@ export class AccountStore {
       await m.query('DELETE FROM ais_consent_accounts WHERE consent_id = $1 AND NOT (account_id = ANY($2::uuid[]))', [consent.id, ids]);
       for (const [position, a] of accounts.entries()) {
         // The mapping is keyed by account; a resourceId that moved to another account is replaced.
-        await m.query('DELETE FROM ais_consent_accounts WHERE consent_id = $1 AND resource_id = $2 AND account_id <> $3', [consent.id, a.resourceId, ids[position]]);
+        await m.query('DELETE FROM ais_consent_accounts WHERE consent_id = $1 AND resource_id = $2 AND account_id <> $3', [
+          consent.id,
+          a.resourceId,
+          ids[position],
+        ]);
         await m.query(
           `INSERT INTO ais_consent_accounts (consent_id, account_id, resource_id, position) VALUES ($1, $2, $3, $4)
            ON CONFLICT (consent_id, account_id) DO UPDATE SET resource_id = EXCLUDED.resource_id, position = EXCLUDED.position`,
@@ -141,7 +148,20 @@ export class AccountStore {
          iban = EXCLUDED.iban, bban = EXCLUDED.bban, masked_pan = EXCLUDED.masked_pan, currency = EXCLUDED.currency, name = EXCLUDED.name,
          product = EXCLUDED.product, cash_account_type = EXCLUDED.cash_account_type, owner_name = EXCLUDED.owner_name, bic = EXCLUDED.bic, updated_at = now()
        RETURNING id`,
-      [consent.userId, consent.aspspId, accountKey(a), a.iban ?? null, a.bban ?? null, a.maskedPan ?? null, a.currency, a.name ?? null, a.product ?? null, a.cashAccountType ?? null, a.ownerName ?? null, a.bic ?? null],
+      [
+        consent.userId,
+        consent.aspspId,
+        accountKey(a),
+        a.iban ?? null,
+        a.bban ?? null,
+        a.maskedPan ?? null,
+        a.currency,
+        a.name ?? null,
+        a.product ?? null,
+        a.cashAccountType ?? null,
+        a.ownerName ?? null,
+        a.bic ?? null,
+      ],
     );
     return row.id as string;
   }
@@ -191,10 +211,15 @@ export class AccountStore {
           [accountId, rows.map(([key]) => key), range.dateFrom, range.dateTo],
         );
       }
-      const [account] = await m.query('SELECT transactions_from::text AS "from", transactions_fetched_at AS "fetchedAt" FROM ais_accounts WHERE id = $1 FOR UPDATE', [accountId]);
+      const [account] = await m.query(
+        'SELECT transactions_from::text AS "from", transactions_fetched_at AS "fetchedAt" FROM ais_accounts WHERE id = $1 FOR UPDATE',
+        [accountId],
+      );
       await m.query('UPDATE ais_accounts SET transactions_fetched_at = now(), transactions_from = $2, updated_at = now() WHERE id = $1', [
         accountId,
-        range.bookingStatus === 'both' && range.dateTo >= utcDate() ? coveredFrom(account?.from ?? null, account?.fetchedAt ?? null, range.dateFrom) : (account?.from ?? null),
+        range.bookingStatus === 'both' && range.dateTo >= utcDate()
+          ? coveredFrom(account?.from ?? null, account?.fetchedAt ?? null, range.dateFrom)
+          : (account?.from ?? null),
       ]);
     });
   }
@@ -202,7 +227,23 @@ export class AccountStore {
   private async upsertTransactions(m: EntityManager, accountId: string, rows: [string, BankTransaction][]): Promise<void> {
     const params: unknown[] = [];
     const values = rows.map(([key, t]) => {
-      const fields = [accountId, key, t.transactionId, t.entryReference, t.bookingStatus, t.bookingDate, t.valueDate, t.amount, t.currency, t.creditorName, t.creditorIban, t.debtorName, t.debtorIban, t.remittanceInformationUnstructured, t.endToEndId];
+      const fields = [
+        accountId,
+        key,
+        t.transactionId,
+        t.entryReference,
+        t.bookingStatus,
+        t.bookingDate,
+        t.valueDate,
+        t.amount,
+        t.currency,
+        t.creditorName,
+        t.creditorIban,
+        t.debtorName,
+        t.debtorIban,
+        t.remittanceInformationUnstructured,
+        t.endToEndId,
+      ];
       const start = params.length;
       params.push(...fields.map((f) => f ?? null));
       return `(${fields.map((_, j) => `$${start + j + 1}`).join(', ')})`;
@@ -226,19 +267,22 @@ export class AccountStore {
    * call, no budget spent.
    */
   async searchStatement(userId: string, aspspId: string, iban: string, endToEndId: string): Promise<StatementSearch> {
-    const rows: { fetchedAt: Date | null; bookingStatus: 'booked' | 'pending' | null; amount: string | null; currency: string | null; date: string | null }[] = await this.dataSource.query(
-      `SELECT a.transactions_fetched_at AS "fetchedAt", t.booking_status AS "bookingStatus", t.amount, t.currency,
+    const rows: { fetchedAt: Date | null; bookingStatus: 'booked' | 'pending' | null; amount: string | null; currency: string | null; date: string | null }[] =
+      await this.dataSource.query(
+        `SELECT a.transactions_fetched_at AS "fetchedAt", t.booking_status AS "bookingStatus", t.amount, t.currency,
               COALESCE(t.booking_date, t.value_date)::text AS date
          FROM ais_accounts a LEFT JOIN ais_transactions t ON t.account_id = a.id AND t.end_to_end_id = $4
         WHERE a.user_id = $1 AND a.aspsp_id = $2 AND a.iban = $3
         ORDER BY t.id`,
-      [userId, aspspId, iban, endToEndId],
-    );
+        [userId, aspspId, iban, endToEndId],
+      );
     const fetched = rows.map((r) => r.fetchedAt).filter((d): d is Date => d !== null);
     return {
       accountKnown: rows.length > 0,
       transactionsFetchedAt: fetched.length > 0 ? new Date(Math.max(...fetched.map((d) => d.getTime()))) : null,
-      entries: rows.filter((r) => r.bookingStatus !== null).map((r) => ({ bookingStatus: r.bookingStatus!, amount: r.amount!, currency: r.currency!, date: r.date })),
+      entries: rows
+        .filter((r) => r.bookingStatus !== null)
+        .map((r) => ({ bookingStatus: r.bookingStatus!, amount: r.amount!, currency: r.currency!, date: r.date })),
     };
   }
 
@@ -317,7 +361,11 @@ export class AccountStore {
   }
 
   /** Stored transactions in a range, pending first, then newest first; `total` counts the whole range. */
-  async transactions(accountId: string, range: TransactionRange, page: { limit: number; offset: number }): Promise<{ total: number; items: StoredTransaction[] }> {
+  async transactions(
+    accountId: string,
+    range: TransactionRange,
+    page: { limit: number; offset: number },
+  ): Promise<{ total: number; items: StoredTransaction[] }> {
     const where = `account_id = $1 AND ($2 = 'both' OR booking_status = $2)
       AND (COALESCE(booking_date, value_date) IS NULL OR COALESCE(booking_date, value_date) BETWEEN $3 AND $4)`;
     const args = [accountId, range.bookingStatus, range.dateFrom, range.dateTo];
@@ -352,7 +400,18 @@ export function accountKey(a: BankAccount): string {
 export function transactionKey(t: BankTransaction): string {
   if (t.transactionId) return `id:${t.transactionId}`;
   if (t.entryReference) return `ref:${t.entryReference}`;
-  const parts = [t.bookingStatus, t.bookingDate, t.valueDate, t.amount, t.currency, t.creditorIban, t.creditorName, t.debtorIban, t.debtorName, t.remittanceInformationUnstructured];
+  const parts = [
+    t.bookingStatus,
+    t.bookingDate,
+    t.valueDate,
+    t.amount,
+    t.currency,
+    t.creditorIban,
+    t.creditorName,
+    t.debtorIban,
+    t.debtorName,
+    t.remittanceInformationUnstructured,
+  ];
   return `fp:${createHash('sha256').update(JSON.stringify(parts)).digest('base64url')}`;
 }
 

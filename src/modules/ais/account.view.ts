@@ -19,7 +19,8 @@ export class DataEnvelope {
   @ApiProperty({ format: 'date-time', description: 'When this data was read from the bank' }) fetchedAt!: string;
   @ApiProperty({ enum: ['bank', 'storage'], description: 'bank = read now (attended); storage = the stored copy' }) source!: 'bank' | 'storage';
   @ApiPropertyOptional({ type: DataWarning, description: "Served from storage while the bank's unattended budget is spent" }) warning?: DataWarning;
-  @ApiPropertyOptional({ format: 'date-time', description: 'When the stored copy will next be refreshed in the background (absent: no refresh planned)' }) nextRefreshAt?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the stored copy will next be refreshed in the background (absent: no refresh planned)' })
+  nextRefreshAt?: string;
   @ApiProperty({ type: BudgetView, description: "The consent's unattended budget now" }) budget!: BudgetView;
 }
 
@@ -88,7 +89,8 @@ export class TransactionsView extends DataEnvelope {
   @ApiProperty({ type: TransactionListView }) transactions!: TransactionListView;
 }
 
-const opt = <K extends string, V>(key: K, value: V | null | undefined): Partial<Record<K, V>> => (value === null || value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+const opt = <K extends string, V>(key: K, value: V | null | undefined): Partial<Record<K, V>> =>
+  value === null || value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 
 export function toAccountView(a: StoredAccount): AccountView {
   return {

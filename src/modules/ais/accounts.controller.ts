@@ -21,7 +21,12 @@ export class AccountsController {
   @Get()
   @ApiOperation({ operationId: 'listAccounts', summary: "The consent's accounts: the stored copy, or the bank now with refresh=true (attended)" })
   @ApiOkResponse({ type: AccountsView })
-  list(@CurrentUser() user: AuthenticatedUser, @Param('consentId', uuid) consentId: string, @Query() query: RefreshQueryDto, @PsuIp() psuIp: string): Promise<AccountsView> {
+  list(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('consentId', uuid) consentId: string,
+    @Query() query: RefreshQueryDto,
+    @PsuIp() psuIp: string,
+  ): Promise<AccountsView> {
     return this.data.listAccounts(user.id, consentId, { refresh: query.refresh === 'true', psuIpAddress: psuIp });
   }
 
@@ -39,7 +44,10 @@ export class AccountsController {
   }
 
   @Get(':accountId/transactions')
-  @ApiOperation({ operationId: 'listTransactions', summary: "An account's transactions in a date range (default the last 90 days), pending first, then newest first" })
+  @ApiOperation({
+    operationId: 'listTransactions',
+    summary: "An account's transactions in a date range (default the last 90 days), pending first, then newest first",
+  })
   @ApiOkResponse({ type: TransactionsView })
   transactions(
     @CurrentUser() user: AuthenticatedUser,

@@ -33,10 +33,19 @@ export class AisReader {
    * instead of one per account. Balances the bank sent are stored; `withoutBalances` lists the
    * accounts it sent none for (Berlin Group lets a bank ignore the parameter).
    */
-  async accountsWithBalances(consent: AisConsent, options: ReadOptions, withBalance = true): Promise<{ links: LinkedAccount[]; withoutBalances: LinkedAccount[] }> {
-    const accounts = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) => ais.accounts({ ...ctx, beforeRequest: options.beforeRequest }, { withBalance }));
+  async accountsWithBalances(
+    consent: AisConsent,
+    options: ReadOptions,
+    withBalance = true,
+  ): Promise<{ links: LinkedAccount[]; withoutBalances: LinkedAccount[] }> {
+    const accounts = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) =>
+      ais.accounts({ ...ctx, beforeRequest: options.beforeRequest }, { withBalance }),
+    );
     // Whose accounts these are decides whether this connection may keep them (code injection).
-    await this.identities.confirm(consent.connectionId, accounts.map((a) => a.iban));
+    await this.identities.confirm(
+      consent.connectionId,
+      accounts.map((a) => a.iban),
+    );
     await this.store.saveAccounts(consent, accounts);
     const links = await this.store.linkedAccounts(consent.id);
     const withoutBalances: LinkedAccount[] = [];
@@ -49,13 +58,17 @@ export class AisReader {
   }
 
   async balances(consent: AisConsent, link: LinkedAccount, options: ReadOptions): Promise<void> {
-    const balances = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) => ais.balances({ ...ctx, beforeRequest: options.beforeRequest }, link.resourceId));
+    const balances = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) =>
+      ais.balances({ ...ctx, beforeRequest: options.beforeRequest }, link.resourceId),
+    );
     await this.store.saveBalances(link.account.id, balances);
   }
 
   /** Every page of the range, then one upsert: a read that fails halfway stores nothing half-done. */
   async transactions(consent: AisConsent, link: LinkedAccount, range: TransactionRange, options: ReadOptions): Promise<void> {
-    const transactions = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) => ais.transactions({ ...ctx, beforeRequest: options.beforeRequest }, link.resourceId, range));
+    const transactions = await this.bank.call(consent, options.psuIpAddress, (ais, ctx) =>
+      ais.transactions({ ...ctx, beforeRequest: options.beforeRequest }, link.resourceId, range),
+    );
     await this.store.saveTransactions(link.account.id, transactions, range);
   }
 }

@@ -107,7 +107,12 @@ export class AisRefreshService {
     try {
       const { links, withoutBalances } = await this.reader.accountsWithBalances(consent, unattended);
       const usage = await this.consents.usage(consent.id);
-      const candidates = links.map((link, position) => ({ link, position, resourceId: link.resourceId, transactionsFetchedAt: link.account.transactionsFetchedAt }));
+      const candidates = links.map((link, position) => ({
+        link,
+        position,
+        resourceId: link.resourceId,
+        transactionsFetchedAt: link.account.transactionsFetchedAt,
+      }));
       const planned = usage ? accountsToRefresh(usage, counting, candidates) : [];
       let refreshedAccounts = 0;
       for (const { link } of planned) {
@@ -156,14 +161,20 @@ export class AisRefreshService {
       await this.consents.settleUnits(budget.unitIds, 'rate_limited');
       this.metrics.unattended429.inc({ aspsp: consent.aspspId });
       const nextAllowedAt = await this.consents.markRateLimited(consent.id, error.details.retryAfterSeconds);
-      this.logger.warn({ consentId: consent.id, aspspId: consent.aspspId, bankCode: error.details.bankCode, units: budget.units, nextAllowedAt }, 'bank refused an unattended read (429): budget marked spent');
+      this.logger.warn(
+        { consentId: consent.id, aspspId: consent.aspspId, bankCode: error.details.bankCode, units: budget.units, nextAllowedAt },
+        'bank refused an unattended read (429): budget marked spent',
+      );
       return this.done(consent, { refreshed: false, reason: 'rate_limited', units: budget.units, nextAllowedAt });
     }
     await this.consents.settleUnits(budget.unitIds, 'failed');
     if (!(error instanceof BankError)) throw error;
     // The uses are spent: try again at the pace of the budget, not at the pace of the error backoff.
     const nextAllowedAt = nextRefreshAfter(budget.units, consent.frequencyPerDay, await this.consents.now());
-    this.logger.warn({ consentId: consent.id, aspspId: consent.aspspId, kind: error.kind, bankStatus: error.details.status, units: budget.units, nextAllowedAt }, 'unattended refresh failed after spending budget');
+    this.logger.warn(
+      { consentId: consent.id, aspspId: consent.aspspId, kind: error.kind, bankStatus: error.details.status, units: budget.units, nextAllowedAt },
+      'unattended refresh failed after spending budget',
+    );
     return this.done(consent, { refreshed: false, reason: 'failed', units: budget.units, nextAllowedAt });
   }
 

@@ -22,14 +22,24 @@ export class AisMetrics {
 
   constructor(metrics: MetricsService, store: ConsentStore, registry: AspspRegistry) {
     const registers = [metrics.registry];
-    this.unitsSpent = new Counter({ name: 'ais_budget_units_spent_total', help: "Unattended requests charged to a consent's frequencyPerDay, per bank", labelNames: ['aspsp'], registers });
+    this.unitsSpent = new Counter({
+      name: 'ais_budget_units_spent_total',
+      help: "Unattended requests charged to a consent's frequencyPerDay, per bank",
+      labelNames: ['aspsp'],
+      registers,
+    });
     this.refreshes = new Counter({
       name: 'ais_refreshes_total',
       help: 'Unattended AIS refreshes by outcome: complete, partial (budget covered only some accounts), budget_spent, rate_limited, not_valid, failed',
       labelNames: ['aspsp', 'outcome'],
       registers,
     });
-    this.unattended429 = new Counter({ name: 'ais_unattended_429_total', help: 'Bank 429 answers to unattended AIS reads (budget planning should keep this at 0)', labelNames: ['aspsp'], registers });
+    this.unattended429 = new Counter({
+      name: 'ais_unattended_429_total',
+      help: 'Bank 429 answers to unattended AIS reads (budget planning should keep this at 0)',
+      labelNames: ['aspsp'],
+      registers,
+    });
     for (const adapter of registry.all()) {
       this.unitsSpent.inc({ aspsp: adapter.id }, 0);
       this.unattended429.inc({ aspsp: adapter.id }, 0);

@@ -34,7 +34,18 @@ import { StatementsService } from './statements.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([AisConsent]), AspspModule, BankPaceModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
   controllers: [ConsentsController, AccountsController],
-  providers: [ConsentsService, AccountDataService, AisRefreshService, AisBank, AisReader, AccountStore, ConsentStore, ConsentBudgets, AisMetrics, StatementsService],
+  providers: [
+    ConsentsService,
+    AccountDataService,
+    AisRefreshService,
+    AisBank,
+    AisReader,
+    AccountStore,
+    ConsentStore,
+    ConsentBudgets,
+    AisMetrics,
+    StatementsService,
+  ],
   exports: [ConsentsService, AisRefreshService, StatementsService],
 })
 export class AisModule implements OnModuleInit {

@@ -141,7 +141,11 @@ export const UNATTENDED_LOOKBACK_DAYS: Readonly<Record<BudgetCounting, number>> 
  * The range an unattended refresh reads for an account: from shortly before its last read (the
  * stored copy stays one unbroken window), never further back than the lookback, to today.
  */
-export function refreshRange(account: { transactionsFetchedAt: Date | null; transactionsFrom: string | null }, counting: BudgetCounting, today = utcDate()): TransactionRange {
+export function refreshRange(
+  account: { transactionsFetchedAt: Date | null; transactionsFrom: string | null },
+  counting: BudgetCounting,
+  today = utcDate(),
+): TransactionRange {
   const earliest = addDays(today, -UNATTENDED_LOOKBACK_DAYS[counting]);
   let dateFrom = earliest;
   if (account.transactionsFetchedAt !== null && account.transactionsFrom !== null) {

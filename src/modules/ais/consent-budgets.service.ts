@@ -38,7 +38,10 @@ export class ConsentBudgets {
   /** The same, from a ledger window and refresh time already read (with the consent, in one statement). */
   describeRead(consent: AisConsent, now: Date, window: ResourceUsage[], nextRefreshAt: Date | null): RefreshInfo {
     const usage = { limit: consent.frequencyPerDay, resources: window, blockedUntil: consent.budgetBlockedUntil };
-    return { budget: toBudgetView(budgetState(usage, this.countingOf(consent.aspspId), now)), ...(nextRefreshAt ? { nextRefreshAt: nextRefreshAt.toISOString() } : {}) };
+    return {
+      budget: toBudgetView(budgetState(usage, this.countingOf(consent.aspspId), now)),
+      ...(nextRefreshAt ? { nextRefreshAt: nextRefreshAt.toISOString() } : {}),
+    };
   }
 
   /** The bank's counting rule; a bank no longer configured is described by the safe reading. */

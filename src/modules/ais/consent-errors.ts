@@ -9,10 +9,14 @@ import { reconsentRequired } from './consent-status.js';
 export function consentNotUsable(consent: AisConsent, extra: Record<string, unknown> = {}): AppError {
   const required = reconsentRequired(consent.status);
   // `consentStatus`, not `status`: problem+json's `status` is the HTTP status.
-  return new AppError(required ? 'reconsent_required' : 'consent_not_valid', `The consent is ${consent.status}${required ? ': the user must consent again' : ''}`, {
-    consentStatus: consent.status,
-    reconsentRequired: required,
-    aspspId: consent.aspspId,
-    ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
-  });
+  return new AppError(
+    required ? 'reconsent_required' : 'consent_not_valid',
+    `The consent is ${consent.status}${required ? ': the user must consent again' : ''}`,
+    {
+      consentStatus: consent.status,
+      reconsentRequired: required,
+      aspspId: consent.aspspId,
+      ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
+    },
+  );
 }

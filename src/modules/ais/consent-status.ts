@@ -12,7 +12,17 @@ import type { ConsentStatus } from '../../aspsp/berlin-group/ais.js';
  */
 export type LocalConsentStatus = 'pending' | 'unknown' | ConsentStatus | 'invalid';
 
-export const LOCAL_CONSENT_STATUSES: readonly LocalConsentStatus[] = ['pending', 'unknown', 'received', 'valid', 'rejected', 'revokedByPsu', 'expired', 'terminatedByTpp', 'invalid'];
+export const LOCAL_CONSENT_STATUSES: readonly LocalConsentStatus[] = [
+  'pending',
+  'unknown',
+  'received',
+  'valid',
+  'rejected',
+  'revokedByPsu',
+  'expired',
+  'terminatedByTpp',
+  'invalid',
+];
 
 /** No status follows these: the consent is over. */
 export function isEnded(status: LocalConsentStatus): boolean {

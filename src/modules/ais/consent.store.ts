@@ -75,7 +75,9 @@ export class ConsentStore {
 
   /** The user's consents (of one connection, if given), newest first. */
   list(userId: string, connectionId: string | undefined, limit: number): Promise<AisConsent[]> {
-    return this.dataSource.getRepository(AisConsent).find({ where: { userId, ...(connectionId ? { connectionId } : {}) }, order: { createdAt: 'DESC' }, take: limit });
+    return this.dataSource
+      .getRepository(AisConsent)
+      .find({ where: { userId, ...(connectionId ? { connectionId } : {}) }, order: { createdAt: 'DESC' }, take: limit });
   }
 
   /** The connection's consents that the bank may still honour (`received`, `valid`, and `unknown` ones it may have). */
@@ -92,7 +94,13 @@ export class ConsentStore {
     return this.dataSource.transaction(async (m) => {
       const repo = m.getRepository(AisConsent);
       const saved = await repo.save(repo.create({ ...consent, status: 'pending', statusReason: null, bankConsentId: null }));
-      await this.polls.schedule(m, { kind: 'consent', resourceId: saved.id, aspspId: saved.aspspId, at: staleAt, deadlineAt: new Date(Date.now() + APPROVAL_DEADLINE_MS) });
+      await this.polls.schedule(m, {
+        kind: 'consent',
+        resourceId: saved.id,
+        aspspId: saved.aspspId,
+        at: staleAt,
+        deadlineAt: new Date(Date.now() + APPROVAL_DEADLINE_MS),
+      });
       return saved;
     });
   }
@@ -157,7 +165,11 @@ export class ConsentStore {
         const [now] = await m.query('SELECT now() AS now');
         return { reason: 'budget_spent' as const, nextAllowedAt: budgetState(usage, counting, now.now as Date).nextUnitAt };
       }
-      const [unit] = await m.query('INSERT INTO ais_unattended_reads (consent_id, resource, page) VALUES ($1, $2, $3) RETURNING id::text AS id', [consentId, req.resource.slice(0, 300), req.page]);
+      const [unit] = await m.query('INSERT INTO ais_unattended_reads (consent_id, resource, page) VALUES ($1, $2, $3) RETURNING id::text AS id', [
+        consentId,
+        req.resource.slice(0, 300),
+        req.page,
+      ]);
       return { unitId: unit.id as string };
     });
   }
@@ -312,7 +324,12 @@ export class ConsentStore {
       consent.statusReason = change.statusReason;
       consent.statusChangedAt = new Date();
       if (change.bankConsentId !== undefined) consent.bankConsentId = change.bankConsentId;
-      await repo.update(consent.id, { status: consent.status, statusReason: consent.statusReason, statusChangedAt: consent.statusChangedAt, bankConsentId: consent.bankConsentId });
+      await repo.update(consent.id, {
+        status: consent.status,
+        statusReason: consent.statusReason,
+        statusChangedAt: consent.statusChangedAt,
+        bankConsentId: consent.bankConsentId,
+      });
       await this.announce(m, consent);
       await this.afterMove(m, consent);
       this.logger.log({ consentId, aspspId: consent.aspspId, from, to: consent.status, reason: consent.statusReason }, 'consent status changed');

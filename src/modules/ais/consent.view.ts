@@ -21,13 +21,16 @@ export class ConsentView {
   @ApiProperty({ example: 'flowe' }) aspspId!: string;
   @ApiProperty({ enum: LOCAL_CONSENT_STATUSES, description: `As last polled. ${STATUS_HELP}` }) status!: LocalConsentStatus;
   @ApiProperty({ description: 'The bank or the PSU ended the consent: ask the user for a new one' }) reconsentRequired!: boolean;
-  @ApiPropertyOptional({ description: "Machine-readable reason of the last status, e.g. the bank's CONSENT_EXPIRED, approval_timeout, bank_timeout" }) statusReason?: string;
+  @ApiPropertyOptional({ description: "Machine-readable reason of the last status, e.g. the bank's CONSENT_EXPIRED, approval_timeout, bank_timeout" })
+  statusReason?: string;
   @ApiProperty({ format: 'date', example: '2026-12-31', description: 'Last day (UTC) the consent can be used' }) validUntil!: string;
   @ApiProperty({ description: 'A valid consent whose validUntil is within EXPIRY_WARNING_DAYS: offer to renew it (a new consent)' }) expiresSoon!: boolean;
-  @ApiProperty({ type: 'integer', example: 4, description: 'Unattended uses per 24 h the bank allows (see budget.counting for what a use is)' }) frequencyPerDay!: number;
+  @ApiProperty({ type: 'integer', example: 4, description: 'Unattended uses per 24 h the bank allows (see budget.counting for what a use is)' })
+  frequencyPerDay!: number;
   @ApiProperty() recurringIndicator!: boolean;
-  @ApiProperty({ type: BudgetView, description: "The unattended budget now, as the bank counts it" }) budget!: BudgetView;
-  @ApiPropertyOptional({ format: 'date-time', description: 'When the stored accounts, balances and transactions will next be refreshed in the background' }) nextRefreshAt?: string;
+  @ApiProperty({ type: BudgetView, description: 'The unattended budget now, as the bank counts it' }) budget!: BudgetView;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the stored accounts, balances and transactions will next be refreshed in the background' })
+  nextRefreshAt?: string;
   @ApiProperty({ format: 'date-time' }) statusChangedAt!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }

@@ -35,7 +35,12 @@ export class ConsentsController {
   })
   @ApiCreatedResponse({ type: ConsentView })
   @ApiProblems('validation_failed', 'not_found', 'service_not_granted', 'connection_not_active', ...BANK_FAILURES)
-  async create(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) connectionId: string, @Body() body: CreateConsentDto, @PsuIp() psuIp: string): Promise<ConsentView> {
+  async create(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', uuid) connectionId: string,
+    @Body() body: CreateConsentDto,
+    @PsuIp() psuIp: string,
+  ): Promise<ConsentView> {
     return this.view(await this.consents.create(user.id, connectionId, body ?? {}, psuIp));
   }
 
@@ -62,7 +67,10 @@ export class ConsentsController {
   }
 
   @Delete('consents/:id')
-  @ApiOperation({ operationId: 'deleteConsent', summary: 'End the consent at the bank and here (terminatedByTpp); 409 while it is still being requested (pending)' })
+  @ApiOperation({
+    operationId: 'deleteConsent',
+    summary: 'End the consent at the bank and here (terminatedByTpp); 409 while it is still being requested (pending)',
+  })
   @ApiOkResponse({ type: ConsentView })
   @ApiProblems('not_found', 'consent_not_valid', ...BANK_FAILURES)
   async remove(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) id: string): Promise<ConsentView> {

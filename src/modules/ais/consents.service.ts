@@ -25,7 +25,15 @@ import { ConsentStore } from './consent.store.js';
  * it (open circuit, refused connection). Anything else (a timeout, 500, 502, 504, a reset, an answer
  * we cannot read) may have created one.
  */
-const NOTHING_CREATED: ReadonlySet<BankErrorKind> = new Set(['rejected', 'consent_invalid', 'rate_limited', 'token_invalid', 'unavailable', 'unreachable', 'misconfigured']);
+const NOTHING_CREATED: ReadonlySet<BankErrorKind> = new Set([
+  'rejected',
+  'consent_invalid',
+  'rate_limited',
+  'token_invalid',
+  'unavailable',
+  'unreachable',
+  'misconfigured',
+]);
 
 function nothingCreated(error: unknown): boolean {
   if (error instanceof AppError) return true;
@@ -128,7 +136,12 @@ export class ConsentsService {
     this.logger.warn({ consentId: unknown.id, aspspId: unknown.aspspId, reason }, 'consent creation outcome unknown: recorded, never re-sent');
     if (!(error instanceof BankError)) return error;
     const problem = bankProblem(error);
-    return new AppError(problem.code, `${problem.detail}; the consent request is recorded as unknown`, { ...problem.extensions, consentId: unknown.id, consentStatus: unknown.status }, { cause: error });
+    return new AppError(
+      problem.code,
+      `${problem.detail}; the consent request is recorded as unknown`,
+      { ...problem.extensions, consentId: unknown.id, consentStatus: unknown.status },
+      { cause: error },
+    );
   }
 
   list(userId: string, connectionId?: string): Promise<AisConsent[]> {
@@ -210,9 +223,14 @@ export class ConsentsService {
     if (consent.status === 'unknown' && consent.bankConsentId !== null) consent = await this.askBank(consent);
     if (consent.status !== 'received') return { final: true, status: consent.status };
     const bankId = bankConsentIdOf(consent);
-    await this.bank.raw(consent, (ais, token) => ais.deleteConsent(token, bankId)).catch((error: unknown) => {
-      this.logger.warn({ consentId, aspspId: consent.aspspId, error: error instanceof Error ? error.message : 'unknown' }, 'could not withdraw an unapproved consent at the bank');
-    });
+    await this.bank
+      .raw(consent, (ais, token) => ais.deleteConsent(token, bankId))
+      .catch((error: unknown) => {
+        this.logger.warn(
+          { consentId, aspspId: consent.aspspId, error: error instanceof Error ? error.message : 'unknown' },
+          'could not withdraw an unapproved consent at the bank',
+        );
+      });
     const moved = await this.consents.move(consent.id, 'expired', 'approval_timeout');
     return { final: true, status: moved.status };
   }
@@ -237,7 +255,11 @@ export class ConsentsService {
    * replicas (StatusPace): the others get the stored status, as does a bank 429.
    */
   private askBank(consent: AisConsent): Promise<AisConsent> {
-    return this.flights.run(consent.id, () => this.askBankOnce(consent), () => this.metrics.callCoalesced(consent.aspspId, 'consent-status'));
+    return this.flights.run(
+      consent.id,
+      () => this.askBankOnce(consent),
+      () => this.metrics.callCoalesced(consent.aspspId, 'consent-status'),
+    );
   }
 
   private async askBankOnce(consent: AisConsent): Promise<AisConsent> {

@@ -179,12 +179,20 @@ export class BankLoginService {
 
     let result: CallbackResult;
     try {
-      result = await this.passport.run<CallbackResult>(adapter.id, { session: false, callback: { connectionId: connection.id, services: connection.services } }, req, res);
+      result = await this.passport.run<CallbackResult>(
+        adapter.id,
+        { session: false, callback: { connectionId: connection.id, services: connection.services } },
+        req,
+        res,
+      );
     } catch (error) {
       // passport wraps the token client's error in an InternalOAuthError (`oauthError`).
       const cause = error instanceof BankError ? error : (error as { oauthError?: unknown }).oauthError;
       const bank = cause instanceof BankError ? cause : undefined;
-      this.logger.warn({ aspspId, connectionId: connection.id, kind: bank?.kind, status: bank?.details.status, oauthError: bank?.details.oauthError }, 'code exchange failed');
+      this.logger.warn(
+        { aspspId, connectionId: connection.id, kind: bank?.kind, status: bank?.details.status, oauthError: bank?.details.oauthError },
+        'code exchange failed',
+      );
       await this.connections.fail(connection.id, 'exchange_failed');
       return this.failure('exchange_failed', connection);
     }
@@ -227,13 +235,23 @@ export class BankLoginService {
     this.cookies.callback.set(res, binding);
     const options: BankAuthOptions = {
       session: false,
-      login: { connectionId: connection.id, services: connection.services, binding, state: randomSecret(), nonce: adapter.usesNonce ? randomNonce() : undefined },
+      login: {
+        connectionId: connection.id,
+        services: connection.services,
+        binding,
+        state: randomSecret(),
+        nonce: adapter.usesNonce ? randomNonce() : undefined,
+      },
     };
     await this.passport.run(adapter.id, options, req, res);
   }
 
   private failure(error: LoginError, connection?: Connection): string {
-    return outcomeUrl(connection?.returnUrl ?? this.app.frontendReturnUrls[0], { ...(connection ? { connectionId: connection.id } : {}), result: 'error', error });
+    return outcomeUrl(connection?.returnUrl ?? this.app.frontendReturnUrls[0], {
+      ...(connection ? { connectionId: connection.id } : {}),
+      result: 'error',
+      error,
+    });
   }
 }
 

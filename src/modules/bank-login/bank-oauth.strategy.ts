@@ -71,7 +71,11 @@ export class BankOAuthStrategy extends OAuth2Strategy {
     );
     this.name = `oauth-${adapter.id}`;
     const oauth2 = (this as unknown as { _oauth2: { getOAuthAccessToken: unknown } })._oauth2;
-    oauth2.getOAuthAccessToken = (code: string, params: { services?: Service[] }, callback: (err: unknown, access?: string, refresh?: string, results?: unknown) => void) => {
+    oauth2.getOAuthAccessToken = (
+      code: string,
+      params: { services?: Service[] },
+      callback: (err: unknown, access?: string, refresh?: string, results?: unknown) => void,
+    ) => {
       this.adapter.tokens.exchangeCode(code, params.services ?? this.adapter.bank.services).then(
         (tokenSet) => callback(null, tokenSet.accessToken, tokenSet.refreshToken, { tokenSet }),
         (error: unknown) => callback(error),

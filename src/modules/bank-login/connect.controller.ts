@@ -33,7 +33,13 @@ export class ConnectController {
   })
   @ApiCreatedResponse({
     type: CreatedConnectionView,
-    headers: { 'Set-Cookie': { description: 'The HttpOnly, SameSite=Strict start cookie that lets this browser go straight to the bank', schema: { type: 'string' }, required: true } },
+    headers: {
+      'Set-Cookie': {
+        description: 'The HttpOnly, SameSite=Strict start cookie that lets this browser go straight to the bank',
+        schema: { type: 'string' },
+        required: true,
+      },
+    },
   })
   @ApiProblems('validation_failed', 'not_found')
   async create(
@@ -59,7 +65,13 @@ export class ConnectController {
   })
   @ApiOkResponse({
     type: CreatedConnectionView,
-    headers: { 'Set-Cookie': { description: 'The HttpOnly, SameSite=Strict start cookie that lets this browser go straight to the bank', schema: { type: 'string' }, required: true } },
+    headers: {
+      'Set-Cookie': {
+        description: 'The HttpOnly, SameSite=Strict start cookie that lets this browser go straight to the bank',
+        schema: { type: 'string' },
+        required: true,
+      },
+    },
   })
   @ApiProblems('validation_failed', 'not_found', 'connection_not_reauthorizable')
   async reauthorize(

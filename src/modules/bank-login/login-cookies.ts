@@ -8,7 +8,12 @@ export class LoginCookie {
   readonly name: string;
   private readonly options: CookieOptions;
 
-  constructor(baseName: string, secure: boolean, sameSite: 'strict' | 'lax', private readonly maxAgeMs: number) {
+  constructor(
+    baseName: string,
+    secure: boolean,
+    sameSite: 'strict' | 'lax',
+    private readonly maxAgeMs: number,
+  ) {
     this.name = secure ? `__Host-${baseName}` : baseName;
     this.options = { httpOnly: true, secure, sameSite, path: '/' };
   }

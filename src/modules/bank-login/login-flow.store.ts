@@ -124,7 +124,14 @@ export class LoginFlowStore {
   async saveState(input: { state: string; connectionId: string; aspspId: string; binding: string; nonce?: string }): Promise<void> {
     await this.dataSource.query(
       'INSERT INTO oauth_states (state_hash, connection_id, aspsp_id, binding_hash, nonce_hash, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
-      [sha256(input.state), input.connectionId, input.aspspId, sha256(input.binding), input.nonce ? sha256(input.nonce) : null, new Date(Date.now() + STATE_TTL_MS)],
+      [
+        sha256(input.state),
+        input.connectionId,
+        input.aspspId,
+        sha256(input.binding),
+        input.nonce ? sha256(input.nonce) : null,
+        new Date(Date.now() + STATE_TTL_MS),
+      ],
     );
   }
 
@@ -132,10 +139,16 @@ export class LoginFlowStore {
    * Consumes a state and checks it belongs to this bank and this browser and is still fresh.
    * The row is deleted whatever the outcome: a state is never usable twice.
    */
-  async consumeState(state: string | undefined, aspspId: string, binding: string | undefined): Promise<ConsumedState | { failure: StateFailure; connectionId?: string }> {
+  async consumeState(
+    state: string | undefined,
+    aspspId: string,
+    binding: string | undefined,
+  ): Promise<ConsumedState | { failure: StateFailure; connectionId?: string }> {
     if (!state) return { failure: 'invalid_state' };
     const rows = returningRows<{ connection_id: string; aspsp_id: string; binding_hash: Buffer; expires_at: Date }>(
-      await this.dataSource.query('DELETE FROM oauth_states WHERE state_hash = $1 RETURNING connection_id, aspsp_id, binding_hash, expires_at', [sha256(state)]),
+      await this.dataSource.query('DELETE FROM oauth_states WHERE state_hash = $1 RETURNING connection_id, aspsp_id, binding_hash, expires_at', [
+        sha256(state),
+      ]),
     );
     const row = rows[0];
     if (!row) return { failure: 'invalid_state' };

@@ -9,7 +9,12 @@ import { AppError } from '../../common/errors/app-error.js';
 export function loginTicketOf(query: Record<string, unknown>): string {
   const unexpected = Object.keys(query).filter((key) => key !== 'ticket');
   if (unexpected.length > 0) {
-    throw AppError.validation(unexpected.slice(0, 5).map((key) => ({ field: `query:${key.slice(0, 40)}`, message: 'is not accepted: this route only starts a login (the bank returns to /auth/{aspspId}/callback)' })));
+    throw AppError.validation(
+      unexpected.slice(0, 5).map((key) => ({
+        field: `query:${key.slice(0, 40)}`,
+        message: 'is not accepted: this route only starts a login (the bank returns to /auth/{aspspId}/callback)',
+      })),
+    );
   }
   const ticket = query.ticket;
   if (typeof ticket !== 'string' || ticket.length < 20 || ticket.length > 200) {
@@ -22,7 +27,8 @@ export type ConfirmDecision = 'continue' | 'cancel';
 
 /** The confirmation page's form: its one-time token and the button pressed, nothing else. */
 export function confirmationFormOf(req: Request): { confirmation: string; decision: ConfirmDecision } {
-  if (!req.is('application/x-www-form-urlencoded')) throw new AppError('unsupported_media_type', 'The confirmation is a form post (application/x-www-form-urlencoded)');
+  if (!req.is('application/x-www-form-urlencoded'))
+    throw new AppError('unsupported_media_type', 'The confirmation is a form post (application/x-www-form-urlencoded)');
   const body = (req.body ?? {}) as Record<string, unknown>;
   const errors = Object.keys(body)
     .filter((key) => key !== 'confirmation' && key !== 'decision')

@@ -9,7 +9,10 @@ export class ConsentRulesView {
 }
 
 export class AspspHealthView {
-  @ApiProperty({ enum: ['available', 'degraded', 'unavailable'], description: 'unavailable: calls to the bank are paused (a circuit is open); degraded: being tried again' })
+  @ApiProperty({
+    enum: ['available', 'degraded', 'unavailable'],
+    description: 'unavailable: calls to the bank are paused (a circuit is open); degraded: being tried again',
+  })
   status!: string;
   @ApiProperty({ enum: CIRCUIT, description: "The circuit of the bank's login server (token endpoint), on this replica" }) login!: string;
   @ApiProperty({ enum: CIRCUIT, description: "The circuit of the bank's API, on this replica" }) api!: string;
@@ -22,7 +25,8 @@ export class AspspView {
   @ApiProperty({ enum: ['ais', 'pis'], isArray: true, description: 'The services a connection to this bank can have' }) services!: string[];
   @ApiPropertyOptional({ example: 'IT', description: 'ISO 3166-1 alpha-2' }) country?: string;
   @ApiPropertyOptional({ example: 'SBXFIT21' }) bic?: string;
-  @ApiPropertyOptional({ example: '/aspsps/flowe/logo', description: 'The bank logo, served by this service without authentication (usable in <img src>)' }) logoUrl?: string;
+  @ApiPropertyOptional({ example: '/aspsps/flowe/logo', description: 'The bank logo, served by this service without authentication (usable in <img src>)' })
+  logoUrl?: string;
   @ApiProperty({ type: ConsentRulesView }) consentRules!: ConsentRulesView;
   @ApiPropertyOptional({ type: 'integer', example: 90, description: 'Days after a bank login when the PSU must log in again' }) reloginAfterDays?: number;
   @ApiProperty({ type: AspspHealthView }) health!: AspspHealthView;

@@ -33,7 +33,11 @@ export class BankIdentityStore {
   }
 
   /** The first connection of another user (not revoked) that showed one of these accounts; nothing is recorded. */
-  async claimedByOther(connection: { userId: string; aspspId: string }, hashes: Buffer[], em: EntityManager = this.dataSource.manager): Promise<IdentityClaim | undefined> {
+  async claimedByOther(
+    connection: { userId: string; aspspId: string },
+    hashes: Buffer[],
+    em: EntityManager = this.dataSource.manager,
+  ): Promise<IdentityClaim | undefined> {
     const [other] = (await em.query(
       `SELECT b.connection_id AS "connectionId", b.user_id AS "userId" FROM bank_identities b JOIN connections c ON c.id = b.connection_id
         WHERE b.aspsp_id = $1 AND b.identity_hash = ANY($2) AND b.user_id <> $3 AND c.status <> 'revoked'

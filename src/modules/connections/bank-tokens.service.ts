@@ -148,7 +148,10 @@ export class BankTokensService {
     this.metrics.callFailed(connection.aspspId, 'api', 'token_refused_after_refresh');
     if (log) {
       const hint = fixHint(this.aspsps.get(connection.aspspId).bank, 'token_refused_after_refresh');
-      this.logger.error({ connectionId: connection.id, aspspId: connection.aspspId, bankCode: refusal.details.bankCode, cause: 'token_refused_after_refresh' }, hint ?? error.message);
+      this.logger.error(
+        { connectionId: connection.id, aspspId: connection.aspspId, bankCode: refusal.details.bankCode, cause: 'token_refused_after_refresh' },
+        hint ?? error.message,
+      );
     }
     return error;
   }

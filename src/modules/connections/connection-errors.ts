@@ -10,7 +10,11 @@ export function reauthRequired(aspspId: string, detail = 'the bank requires the 
 /** A connection that cannot make bank calls: `reauth_required`, or `connection_not_active` naming its status. */
 export function connectionNotUsable(connection: Pick<Connection, 'status' | 'aspspId'>): AppError {
   if (connection.status === 'reauth_required') return reauthRequired(connection.aspspId);
-  return new AppError('connection_not_active', `The connection is ${connection.status}`, { aspspId: connection.aspspId, connectionStatus: connection.status, reauthRequired: false });
+  return new AppError('connection_not_active', `The connection is ${connection.status}`, {
+    aspspId: connection.aspspId,
+    connectionStatus: connection.status,
+    reauthRequired: false,
+  });
 }
 
 /** The connection was made without `service` (409 `service_not_granted`): the user connects the bank again with it. */
@@ -24,10 +28,14 @@ export function serviceNotGranted(connection: Pick<Connection, 'services' | 'asp
 
 /** The connection's bank accounts are another user's connection: it was stopped (409 `bank_identity_conflict`). */
 export function bankIdentityConflict(aspspId: string): AppError {
-  return new AppError('bank_identity_conflict', `${aspspId}: these bank accounts are already connected by another user of this app; the connection was stopped`, {
-    aspspId,
-    connectionStatus: 'failed',
-  });
+  return new AppError(
+    'bank_identity_conflict',
+    `${aspspId}: these bank accounts are already connected by another user of this app; the connection was stopped`,
+    {
+      aspspId,
+      connectionStatus: 'failed',
+    },
+  );
 }
 
 /**
@@ -36,5 +44,9 @@ export function bankIdentityConflict(aspspId: string): AppError {
  */
 export function notReauthorizable(connection: Pick<Connection, 'status' | 'aspspId'>): AppError {
   const why = connection.status === 'active' ? 'is active and its bank login does not end soon' : `is ${connection.status}; connect the bank anew instead`;
-  return new AppError('connection_not_reauthorizable', `The connection ${why}`, { aspspId: connection.aspspId, connectionStatus: connection.status, reauthRequired: false });
+  return new AppError('connection_not_reauthorizable', `The connection ${why}`, {
+    aspspId: connection.aspspId,
+    connectionStatus: connection.status,
+    reauthRequired: false,
+  });
 }

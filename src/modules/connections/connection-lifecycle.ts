@@ -21,7 +21,10 @@ export class ConnectionLifecycle {
       try {
         await hook(userId, connectionId);
       } catch (error) {
-        this.logger.warn({ connectionId, hook: name, error: error instanceof Error ? error.message : 'unknown' }, 'revocation hook failed; tokens are forgotten anyway');
+        this.logger.warn(
+          { connectionId, hook: name, error: error instanceof Error ? error.message : 'unknown' },
+          'revocation hook failed; tokens are forgotten anyway',
+        );
       }
     }
   }

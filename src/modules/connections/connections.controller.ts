@@ -22,7 +22,7 @@ export class ConnectionsController {
   @ApiOperation({
     operationId: 'listAspsps',
     summary: 'Configured banks: who they are, the services they offer, their consent rules and their health now',
-    description: '`country` and `q` filter the list. `health` is the state of the bank\'s circuits on the replica that answers.',
+    description: "`country` and `q` filter the list. `health` is the state of the bank's circuits on the replica that answers.",
   })
   @ApiOkResponse({ type: AspspListView })
   @ApiProblems('validation_failed')

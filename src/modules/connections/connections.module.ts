@@ -30,7 +30,16 @@ import { ConnectionExpiryWarnings } from './expiry-warnings.js';
 @Module({
   imports: [TypeOrmModule.forFeature([Connection]), TokenVaultModule, AspspModule, IdentityModule, EventsModule, PollingModule],
   controllers: [ConnectionsController, AspspLogoController],
-  providers: [ConnectionsService, ConnectionsStore, BankTokensService, ConnectionLifecycle, BankCallGate, BankIdentityStore, BankIdentityService, ConnectionExpiryWarnings],
+  providers: [
+    ConnectionsService,
+    ConnectionsStore,
+    BankTokensService,
+    ConnectionLifecycle,
+    BankCallGate,
+    BankIdentityStore,
+    BankIdentityService,
+    ConnectionExpiryWarnings,
+  ],
   exports: [ConnectionsService, BankTokensService, ConnectionLifecycle, BankIdentityService],
 })
 export class ConnectionsModule {}

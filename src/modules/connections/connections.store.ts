@@ -81,7 +81,9 @@ export class ConnectionsStore {
    */
   async activate(id: string, activation: Activation): Promise<boolean> {
     const patch = { ...activation, failureReason: null, tokensRefreshedAt: activation.firstLoginAt, expiryWarnedAt: null };
-    const moved = await this.dataSource.transaction((m) => moveConnection(m, this.outbox, { id, to: 'active', patch, from: ['pending', 'reauth_required', 'active'] }));
+    const moved = await this.dataSource.transaction((m) =>
+      moveConnection(m, this.outbox, { id, to: 'active', patch, from: ['pending', 'reauth_required', 'active'] }),
+    );
     return moved !== undefined;
   }
 
@@ -192,11 +194,10 @@ export class ConnectionsStore {
         const next = rewrite(row);
         if (next === 'unchanged' || next === 'skipped') return next;
         if (next.accessTokenEnc === undefined && next.refreshTokenEnc === undefined) return 'unchanged';
-        await em.query('UPDATE connections SET access_token_enc = COALESCE($2, access_token_enc), refresh_token_enc = COALESCE($3, refresh_token_enc) WHERE id = $1', [
-          row.id,
-          next.accessTokenEnc ?? null,
-          next.refreshTokenEnc ?? null,
-        ]);
+        await em.query(
+          'UPDATE connections SET access_token_enc = COALESCE($2, access_token_enc), refresh_token_enc = COALESCE($3, refresh_token_enc) WHERE id = $1',
+          [row.id, next.accessTokenEnc ?? null, next.refreshTokenEnc ?? null],
+        );
         return 'written';
       });
     } catch (error) {

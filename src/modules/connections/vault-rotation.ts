@@ -91,7 +91,11 @@ function isCurrent(vault: RotatingVault, row: StoredTokens): boolean {
 }
 
 /** The locked row's tokens sealed under the current key; `skipped` when one does not decrypt. */
-function reseal(vault: RotatingVault, row: StoredTokens, logger: Pick<LoggerService, 'warn'>): { accessTokenEnc?: string; refreshTokenEnc?: string } | 'skipped' {
+function reseal(
+  vault: RotatingVault,
+  row: StoredTokens,
+  logger: Pick<LoggerService, 'warn'>,
+): { accessTokenEnc?: string; refreshTokenEnc?: string } | 'skipped' {
   const next: { accessTokenEnc?: string; refreshTokenEnc?: string } = {};
   try {
     for (const [column, field] of COLUMNS) {

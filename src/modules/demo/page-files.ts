@@ -12,6 +12,11 @@ export function listPageModules(publicDir: string): ReadonlySet<string> {
   return new Set(
     entries
       .filter((e) => e.isFile() && e.name.endsWith('.js'))
-      .map((e) => join(e.parentPath, e.name).slice(root.length + 1).split(sep).join('/')),
+      .map((e) =>
+        join(e.parentPath, e.name)
+          .slice(root.length + 1)
+          .split(sep)
+          .join('/'),
+      ),
   );
 }

@@ -96,7 +96,8 @@ export class EventStreamHub implements BeforeApplicationShutdown {
     for (let attempt = 1; ; attempt++) {
       const watermark = await this.outbox.watermark();
       if (watermark !== undefined) return watermark - 1n;
-      if (attempt >= WATERMARK_ATTEMPTS) throw new AppError('service_unavailable', 'The event stream could not be positioned; try again', { retryAfterSeconds: 1 });
+      if (attempt >= WATERMARK_ATTEMPTS)
+        throw new AppError('service_unavailable', 'The event stream could not be positioned; try again', { retryAfterSeconds: 1 });
       await new Promise((resolve) => setTimeout(resolve, WATERMARK_RETRY_MS));
     }
   }

@@ -65,7 +65,10 @@ export class ConsentExpiringEvent extends IntersectionType(SseEventFields, Conse
 /** The body of a webhook POST (signed: see the X-Signature header). */
 export class WebhookMessage {
   @ApiProperty({ pattern: '^[0-9]{1,18}$', description: 'The event id, also the X-Event-Id header: de-duplicate on it' }) id!: string;
-  @ApiProperty({ enum: ['consent.status', 'payment.status', 'connection.status', 'connection.expiring', 'consent.expiring'], description: 'Also the X-Event-Type header' })
+  @ApiProperty({
+    enum: ['consent.status', 'payment.status', 'connection.status', 'connection.expiring', 'consent.expiring'],
+    description: 'Also the X-Event-Type header',
+  })
   type!: string;
   @ApiProperty({ format: 'date-time' }) occurredAt!: string;
   @ApiProperty({ description: "The frontend user's id (the user token's sub) the event belongs to" }) userId!: string;

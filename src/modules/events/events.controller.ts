@@ -39,7 +39,15 @@ export class EventsController {
   })
   @ApiOkResponse({
     description: 'The event stream (open until the client leaves or SSE_MAX_STREAM_SECONDS pass)',
-    content: { 'text/event-stream': { schema: { type: 'string', example: 'retry: 2000\nid: 41\n\nid: 42\nevent: payment.status\ndata: {"eventId":"42","paymentId":"…","connectionId":"…","status":"ACSC","scaStatus":"finalised","occurredAt":"…"}\n\n' } } },
+    content: {
+      'text/event-stream': {
+        schema: {
+          type: 'string',
+          example:
+            'retry: 2000\nid: 41\n\nid: 42\nevent: payment.status\ndata: {"eventId":"42","paymentId":"…","connectionId":"…","status":"ACSC","scaStatus":"finalised","occurredAt":"…"}\n\n',
+        },
+      },
+    },
   })
   // 400: Last-Event-ID is not an event id; 429: too many open streams for this user.
   @ApiProblems('validation_failed', 'rate_limited')
@@ -51,7 +59,8 @@ export class EventsController {
     @Res() res: Response,
   ): Promise<void> {
     const fromHeader = lastEventId?.trim() ? lastEventId.trim() : undefined;
-    if (fromHeader !== undefined && !EVENT_ID.test(fromHeader)) throw AppError.validation([{ field: 'header:Last-Event-ID', message: 'must be an event id (digits) from this stream' }]);
+    if (fromHeader !== undefined && !EVENT_ID.test(fromHeader))
+      throw AppError.validation([{ field: 'header:Last-Event-ID', message: 'must be an event id (digits) from this stream' }]);
     if (afterQuery !== undefined && (typeof afterQuery !== 'string' || !EVENT_ID.test(afterQuery))) {
       throw AppError.validation([{ field: 'after', message: 'must be an event id (digits) from this stream' }]);
     }

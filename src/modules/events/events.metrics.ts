@@ -13,6 +13,11 @@ export class EventsMetrics {
     const registers = [metrics.registry];
     this.streams = new Gauge({ name: 'sse_streams', help: 'Open server-sent event streams on this replica', registers });
     this.streamed = new Counter({ name: 'sse_events_sent_total', help: 'Events written to SSE streams', labelNames: ['type'], registers });
-    this.webhookDeliveries = new Counter({ name: 'webhook_deliveries_total', help: 'Webhook POSTs by outcome (delivered, failed), and events not sent because of WEBHOOK_EVENT_TYPES (filtered)', labelNames: ['outcome'], registers });
+    this.webhookDeliveries = new Counter({
+      name: 'webhook_deliveries_total',
+      help: 'Webhook POSTs by outcome (delivered, failed), and events not sent because of WEBHOOK_EVENT_TYPES (filtered)',
+      labelNames: ['outcome'],
+      registers,
+    });
   }
 }

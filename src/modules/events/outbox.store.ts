@@ -58,7 +58,9 @@ export class OutboxStore {
    * Two statements, in this order: the sequence's last value, then the writers in flight.
    */
   async watermark(): Promise<bigint | undefined> {
-    const [sequence] = (await this.dataSource.query('SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text AS drawn FROM outbox_events_id_seq')) as { drawn: string }[];
+    const [sequence] = (await this.dataSource.query(
+      'SELECT (CASE WHEN is_called THEN last_value ELSE last_value - 1 END)::text AS drawn FROM outbox_events_id_seq',
+    )) as { drawn: string }[];
     const locks = (await this.dataSource.query(
       `SELECT pid, classid::bigint::text AS key, objid::bigint::text AS low FROM pg_locks
         WHERE locktype = 'advisory' AND objsubid = 2 AND classid IN ($1::oid, $2::oid)
@@ -73,17 +75,19 @@ export class OutboxStore {
 
   /** Every user's events with ids in (afterId, belowId), oldest first. */
   async readBetween(afterId: bigint, belowId: bigint, limit: number): Promise<OutboxRow[]> {
-    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE id > $1::bigint AND id < $2::bigint ORDER BY outbox_events.id LIMIT $3`, [afterId.toString(), belowId.toString(), limit]);
+    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE id > $1::bigint AND id < $2::bigint ORDER BY outbox_events.id LIMIT $3`, [
+      afterId.toString(),
+      belowId.toString(),
+      limit,
+    ]);
   }
 
   /** One user's events in (afterId, upToId], oldest first: an SSE client resuming with Last-Event-ID. */
   async readForUser(userId: string, afterId: string, upToId: string, limit: number): Promise<OutboxRow[]> {
-    return this.dataSource.query(`SELECT ${ROW} FROM outbox_events WHERE user_id = $1 AND id > $2::bigint AND id <= $3::bigint ORDER BY outbox_events.id LIMIT $4`, [
-      userId,
-      afterId,
-      upToId,
-      limit,
-    ]);
+    return this.dataSource.query(
+      `SELECT ${ROW} FROM outbox_events WHERE user_id = $1 AND id > $2::bigint AND id <= $3::bigint ORDER BY outbox_events.id LIMIT $4`,
+      [userId, afterId, upToId, limit],
+    );
   }
 
   /**
@@ -113,10 +117,10 @@ export class OutboxStore {
   }
 
   async retryWebhookLater(id: string, delayMs: number): Promise<void> {
-    await this.dataSource.query('UPDATE outbox_events SET webhook_next_attempt_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = $1::bigint AND webhook_delivered_at IS NULL', [
-      id,
-      delayMs,
-    ]);
+    await this.dataSource.query(
+      'UPDATE outbox_events SET webhook_next_attempt_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = $1::bigint AND webhook_delivered_at IS NULL',
+      [id, delayMs],
+    );
   }
 
   async pendingWebhooks(): Promise<number> {
@@ -130,10 +134,10 @@ export class OutboxStore {
    * Returns how many were deleted.
    */
   async purge(before: Date, keepUndelivered: boolean): Promise<number> {
-    const [, deleted] = (await this.dataSource.query('DELETE FROM outbox_events WHERE created_at < $1 AND (NOT $2::boolean OR webhook_delivered_at IS NOT NULL)', [
-      before,
-      keepUndelivered,
-    ])) as [unknown, number];
+    const [, deleted] = (await this.dataSource.query(
+      'DELETE FROM outbox_events WHERE created_at < $1 AND (NOT $2::boolean OR webhook_delivered_at IS NOT NULL)',
+      [before, keepUndelivered],
+    )) as [unknown, number];
     return deleted;
   }
 }

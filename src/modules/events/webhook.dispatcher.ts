@@ -58,7 +58,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const webhook = this.config.webhook;
     if (!webhook) return;
     this.client = new WebhookClient(webhook);
-    this.schedulerRegistry.addInterval(INTERVAL_NAME, setInterval(() => void this.tick(), webhook.pollMs));
+    this.schedulerRegistry.addInterval(
+      INTERVAL_NAME,
+      setInterval(() => void this.tick(), webhook.pollMs),
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -25,8 +25,12 @@ export class UserRateLimitGuard implements CanActivate {
     const decision = await this.limiter.consume(user.id);
     if (decision.allowed) return true;
     context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(decision.retryAfterSeconds));
-    throw new AppError('rate_limited', `Too many requests: at most ${perUser} every ${Math.round(windowMs / 1000)} s per user; retry in ${decision.retryAfterSeconds} s`, {
-      retryAfterSeconds: decision.retryAfterSeconds,
-    });
+    throw new AppError(
+      'rate_limited',
+      `Too many requests: at most ${perUser} every ${Math.round(windowMs / 1000)} s per user; retry in ${decision.retryAfterSeconds} s`,
+      {
+        retryAfterSeconds: decision.retryAfterSeconds,
+      },
+    );
   }
 }

@@ -13,6 +13,8 @@ export function Authenticated(): ClassDecorator & MethodDecorator {
   return applyDecorators(
     UseGuards(UserAuthGuard, UserRateLimitGuard),
     ApiBearerAuth('user'),
-    ApiUnauthorizedResponse({ description: 'Missing, malformed, expired or otherwise invalid user token (application/problem+json, WWW-Authenticate: Bearer)' }),
+    ApiUnauthorizedResponse({
+      description: 'Missing, malformed, expired or otherwise invalid user token (application/problem+json, WWW-Authenticate: Bearer)',
+    }),
   );
 }

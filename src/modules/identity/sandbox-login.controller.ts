@@ -27,7 +27,8 @@ export class SandboxLoginController {
   async login(@Body() body: SandboxLoginDto): Promise<UserTokenDto> {
     // With AUTH_JWKS_URL / AUTH_PUBLIC_KEY set, tokens come from that IdP and the verifier would
     // refuse ours: do not hand out tokens that cannot work.
-    if (this.config.keySource.kind !== 'sandbox') throw new AppError('not_found', 'The sandbox login is off because an identity provider key source is configured');
+    if (this.config.keySource.kind !== 'sandbox')
+      throw new AppError('not_found', 'The sandbox login is off because an identity provider key source is configured');
     return this.issuer.issue(body.userId);
   }
 }

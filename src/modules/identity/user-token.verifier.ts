@@ -101,7 +101,8 @@ export class UserTokenVerifier {
    */
   private validUntil(payload: JWTPayload): number {
     let until = payload.exp! * 1000;
-    if (this.config.maxTokenAgeSeconds !== undefined && typeof payload.iat === 'number') until = Math.min(until, (payload.iat + this.config.maxTokenAgeSeconds) * 1000);
+    if (this.config.maxTokenAgeSeconds !== undefined && typeof payload.iat === 'number')
+      until = Math.min(until, (payload.iat + this.config.maxTokenAgeSeconds) * 1000);
     return until;
   }
 

@@ -169,7 +169,10 @@ export class PaymentInitiationService {
       throw error;
     }
     if (error instanceof BankError && error.kind === 'unreachable') {
-      this.logger.warn({ paymentId: reserved.id, aspspId: reserved.aspspId, cause: error.failureCause }, 'payment initiation never reached the bank: failed, retryable with its key');
+      this.logger.warn(
+        { paymentId: reserved.id, aspspId: reserved.aspspId, cause: error.failureCause },
+        'payment initiation never reached the bank: failed, retryable with its key',
+      );
       const updated = await this.store.transition(reserved.id, {
         status: 'failed',
         failureCode: 'bank_unreachable',
@@ -182,8 +185,13 @@ export class PaymentInitiationService {
     const rejected = error instanceof BankError && (error.kind === 'rejected' || error.kind === 'consent_invalid');
     const status = rejected ? 'RJCT' : 'unknown';
     const failure = error instanceof BankError ? error : new AppError('internal_error', 'The payment could not be recorded');
-    const failureCode = rejected ? ((error as BankError).details.bankCode ?? 'rejected') : error instanceof BankError && error.kind === 'timeout' ? 'bank_timeout' : 'bank_error';
-    if (!rejected) this.logger.warn({ paymentId: reserved.id, aspspId: reserved.aspspId, failureCode }, 'payment initiation outcome unknown: it will not be re-sent');
+    const failureCode = rejected
+      ? ((error as BankError).details.bankCode ?? 'rejected')
+      : error instanceof BankError && error.kind === 'timeout'
+        ? 'bank_timeout'
+        : 'bank_error';
+    if (!rejected)
+      this.logger.warn({ paymentId: reserved.id, aspspId: reserved.aspspId, failureCode }, 'payment initiation outcome unknown: it will not be re-sent');
     const updated = await this.store.transition(reserved.id, {
       status,
       failureCode,

@@ -64,7 +64,10 @@ export class PaymentReconciliationService {
       case 'give_up':
         await this.store.recordReconciliationCheck(payment.id, verdict.outcome);
         await this.store.endTracking(payment.id, 'not_reconcilable');
-        this.logger.warn({ paymentId: payment.id, aspspId: payment.aspspId, outcome: verdict.outcome }, 'payment with an unknown outcome cannot be reconciled: it stays unknown');
+        this.logger.warn(
+          { paymentId: payment.id, aspspId: payment.aspspId, outcome: verdict.outcome },
+          'payment with an unknown outcome cannot be reconciled: it stays unknown',
+        );
         return { final: true, status: payment.status };
       default: {
         const unreachable: never = verdict;
@@ -80,7 +83,11 @@ export class PaymentReconciliationService {
   async followStatement(payment: Payment): Promise<ReconciliationPoll> {
     const verdict = await this.look(payment);
     if (verdict.kind === 'found' && verdict.status !== payment.status) {
-      await this.store.transition(payment.id, { status: verdict.status, source: 'reconciliation', onlyIf: (p) => p.status === payment.status && p.trackingEndedAt === null });
+      await this.store.transition(payment.id, {
+        status: verdict.status,
+        source: 'reconciliation',
+        onlyIf: (p) => p.status === payment.status && p.trackingEndedAt === null,
+      });
     }
     return { final: false, status: verdict.kind === 'found' ? verdict.status : payment.status, nextPollAt: this.nextLook() };
   }

@@ -20,7 +20,11 @@ const pipe = createValidationPipe();
  * lists every bad field (the route takes the raw body for this reason; the same validation pipe
  * as every other route does the DTO part: unknown properties refused, nested fields named).
  */
-export async function parsePaymentCommand(body: unknown, idempotencyKey: unknown, bank: { name: string; currencies: readonly string[] }): Promise<PaymentCommand> {
+export async function parsePaymentCommand(
+  body: unknown,
+  idempotencyKey: unknown,
+  bank: { name: string; currencies: readonly string[] },
+): Promise<PaymentCommand> {
   const errors: FieldError[] = [];
   if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     errors.push({ field: IDEMPOTENCY_KEY_FIELD, message: 'is required: 1–255 printable ASCII characters, unique per payment' });

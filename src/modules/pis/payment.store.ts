@@ -37,7 +37,6 @@ export interface Transition {
   respond?: (payment: Payment, history: PaymentStatusChange[]) => StoredResponse;
 }
 
-
 /**
  * Persistence of payments. Every status change goes through `transition`, which locks the row,
  * writes the change, its history entry and its outbox event, and adds or removes the poll item,
@@ -149,7 +148,12 @@ export class PaymentStore {
         // An unknown outcome starts a reconciliation, polled like any open payment.
         ...(status === 'unknown' && current.reconciliationStartedAt === null ? { reconciliationStartedAt: now, reconciliationOutcome: 'searching' } : {}),
         ...(change.reconciliation
-          ? { reconciliationMethod: change.reconciliation.method, reconciliationOutcome: change.reconciliation.outcome, reconciliationCheckedAt: now, reconciledAt: current.reconciledAt ?? now }
+          ? {
+              reconciliationMethod: change.reconciliation.method,
+              reconciliationOutcome: change.reconciliation.outcome,
+              reconciliationCheckedAt: now,
+              reconciledAt: current.reconciledAt ?? now,
+            }
           : {}),
       });
       if (changed) await this.recordChange(manager, current, status, scaStatus, change.source, now, change.reconciliation);
@@ -162,7 +166,11 @@ export class PaymentStore {
       const updated = await payments.findOneByOrFail({ id: paymentId });
       if (change.respond && updated.responseStatus === null) {
         const response = change.respond(updated, await this.historyOf(manager, paymentId));
-        await manager.query('UPDATE payments SET response_status = $2, response_body = $3 WHERE id = $1', [paymentId, response.status, JSON.stringify(response.body)]);
+        await manager.query('UPDATE payments SET response_status = $2, response_body = $3 WHERE id = $1', [
+          paymentId,
+          response.status,
+          JSON.stringify(response.body),
+        ]);
         return payments.findOneByOrFail({ id: paymentId });
       }
       return updated;
@@ -203,7 +211,9 @@ export class PaymentStore {
 
   /** Payments whose initiation outcome is still unknown, by reconciliation outcome. */
   async countUnreconciled(): Promise<{ outcome: string; count: number }[]> {
-    return this.dataSource.query("SELECT COALESCE(reconciliation_outcome, 'searching') AS outcome, count(*)::int AS count FROM payments WHERE status = 'unknown' GROUP BY 1");
+    return this.dataSource.query(
+      "SELECT COALESCE(reconciliation_outcome, 'searching') AS outcome, count(*)::int AS count FROM payments WHERE status = 'unknown' GROUP BY 1",
+    );
   }
 
   findById(id: string): Promise<Payment | null> {
@@ -248,7 +258,13 @@ export class PaymentStore {
     await this.outbox.record(manager, {
       userId: payment.userId,
       type: 'payment.status',
-      data: { paymentId: payment.id, connectionId: payment.connectionId, status, scaStatus, ...(reconciliation ? { reconciliationOutcome: reconciliation.outcome } : {}) },
+      data: {
+        paymentId: payment.id,
+        connectionId: payment.connectionId,
+        status,
+        scaStatus,
+        ...(reconciliation ? { reconciliationOutcome: reconciliation.outcome } : {}),
+      },
     });
   }
 }

@@ -22,13 +22,18 @@ export class PaymentStatusChangeView {
 }
 
 export class StatusTrackingView {
-  @ApiProperty({ description: 'Whether the BFF still asks the bank about this payment (status changes then arrive as payment.status events)' }) active!: boolean;
-  @ApiPropertyOptional({ format: 'date-time', description: 'Accepted payments: until when they are watched (acceptance + PIS_SETTLEMENT_WINDOW_SECONDS); a late RJCT after ACSC within it still arrives' })
+  @ApiProperty({ description: 'Whether the BFF still asks the bank about this payment (status changes then arrive as payment.status events)' })
+  active!: boolean;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Accepted payments: until when they are watched (acceptance + PIS_SETTLEMENT_WINDOW_SECONDS); a late RJCT after ACSC within it still arrives',
+  })
   until?: string;
   @ApiPropertyOptional({ format: 'date-time' }) endedAt?: string;
   @ApiPropertyOptional({
     enum: TRACKING_END_REASONS,
-    description: '`final_status`: RJCT or CANC, which the bank does not take back. `settlement_window_closed`: the window after acceptance ended; the status shown is the last the bank gave (ACSC: settled with no later rejection; ACSP: the bank never confirmed settlement in time)',
+    description:
+      '`final_status`: RJCT or CANC, which the bank does not take back. `settlement_window_closed`: the window after acceptance ended; the status shown is the last the bank gave (ACSC: settled with no later rejection; ACSP: the bank never confirmed settlement in time)',
   })
   endReason?: string;
 }
@@ -36,7 +41,10 @@ export class StatusTrackingView {
 export class ReconciliationView {
   @ApiProperty({ format: 'date-time', description: 'When the initiation outcome became unknown and reconciliation began' }) startedAt!: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'When it last looked' }) checkedAt?: string;
-  @ApiPropertyOptional({ enum: ['bank_status', 'statement'], description: 'How it settled the payment: the bank status by its id, or the debtor account statement by endToEndIdentification' })
+  @ApiPropertyOptional({
+    enum: ['bank_status', 'statement'],
+    description: 'How it settled the payment: the bank status by its id, or the debtor account statement by endToEndIdentification',
+  })
   method?: string;
   @ApiProperty({
     enum: RECONCILIATION_OUTCOMES,
@@ -68,12 +76,16 @@ export class PaymentView {
   @ApiPropertyOptional() remittanceInformationUnstructured?: string;
   @ApiProperty({ description: 'Sent to the bank; the frontend’s, or generated from the payment id' }) endToEndIdentification!: string;
   @ApiPropertyOptional({ example: 'DEBT' }) chargeBearer?: string;
-  @ApiPropertyOptional({ description: "Why it failed or is unknown: the bank's code (e.g. RESOURCE_UNKNOWN) or bank_timeout / bank_error / interrupted / not_found_at_bank" }) failureCode?: string;
+  @ApiPropertyOptional({
+    description: "Why it failed or is unknown: the bank's code (e.g. RESOURCE_UNKNOWN) or bank_timeout / bank_error / interrupted / not_found_at_bank",
+  })
+  failureCode?: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @ApiProperty({ format: 'date-time' }) statusChangedAt!: string;
   @ApiProperty({ type: StatusTrackingView }) statusTracking!: StatusTrackingView;
-  @ApiPropertyOptional({ type: ReconciliationView, description: 'Payments whose initiation outcome was unknown: how that was cleared up' }) reconciliation?: ReconciliationView;
+  @ApiPropertyOptional({ type: ReconciliationView, description: 'Payments whose initiation outcome was unknown: how that was cleared up' })
+  reconciliation?: ReconciliationView;
   @ApiPropertyOptional({ type: [PaymentStatusChangeView], description: 'Every status change, oldest first (single-payment reads only)' })
   statusHistory?: PaymentStatusChangeView[];
 }
@@ -115,7 +127,9 @@ export function toPaymentView(p: Payment, settlementWindowMs: number, history?: 
           },
         }
       : {}),
-    ...(history ? { statusHistory: history.map((h) => ({ status: h.status, ...(h.scaStatus ? { scaStatus: h.scaStatus } : {}), at: h.changedAt.toISOString() })) } : {}),
+    ...(history
+      ? { statusHistory: history.map((h) => ({ status: h.status, ...(h.scaStatus ? { scaStatus: h.scaStatus } : {}), at: h.changedAt.toISOString() })) }
+      : {}),
   };
 }
 

@@ -1,14 +1,5 @@
 import { Body, Controller, Delete, Get, Headers, Inject, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBody,
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppError } from '../../common/errors/app-error.js';
 import type { ConfigOf } from '../../config/define-config.js';
@@ -41,12 +32,29 @@ export class PaymentsController {
     description:
       'Same key + same body → the first answer again (same status and body, header Idempotent-Replayed: true); same key + another body → 422; same key while the first is in flight → waits, then 409 + Retry-After. A bank timeout answers 504 with paymentStatus "unknown": the payment is never re-sent.',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: true, description: '1–255 printable ASCII characters, unique per payment, scoped to the user', schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' } })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: true,
+    description: '1–255 printable ASCII characters, unique per payment, scoped to the user',
+    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' },
+  })
   @ApiBody({ type: CreatePaymentDto })
-  @ApiCreatedResponse({ type: PaymentView, headers: { Location: { description: 'The payment: /api/v1/payments/{id}', schema: { type: 'string' }, required: true } } })
+  @ApiCreatedResponse({
+    type: PaymentView,
+    headers: { Location: { description: 'The payment: /api/v1/payments/{id}', schema: { type: 'string' }, required: true } },
+  })
   // 400 lists every bad field in `errors` (including `header:Idempotency-Key`); a bank refusal
   // (`bank_rejected`) leaves the payment RJCT; `bank_timeout` leaves it `unknown`, never re-sent.
-  @ApiProblems('validation_failed', 'not_found', 'service_not_granted', 'connection_not_active', 'bank_identity_conflict', 'idempotency_key_in_flight', 'idempotency_key_reused', ...BANK_FAILURES)
+  @ApiProblems(
+    'validation_failed',
+    'not_found',
+    'service_not_granted',
+    'connection_not_active',
+    'bank_identity_conflict',
+    'idempotency_key_in_flight',
+    'idempotency_key_reused',
+    ...BANK_FAILURES,
+  )
   async create(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', uuid) connectionId: string,
@@ -73,7 +81,10 @@ export class PaymentsController {
     const limit = query.limit ?? 20;
     const page = await this.payments.list(user.id, { limit, beforeSeq, connectionId: query.connectionId });
     const last = page.payments.at(-1);
-    return { payments: page.payments.map((p) => toPaymentView(p, this.config.settlementWindowMs)), ...(page.more && last ? { nextCursor: encodeCursor(last.seq) } : {}) };
+    return {
+      payments: page.payments.map((p) => toPaymentView(p, this.config.settlementWindowMs)),
+      ...(page.more && last ? { nextCursor: encodeCursor(last.seq) } : {}),
+    };
   }
 
   @Get('payments/:id')
@@ -91,7 +102,12 @@ export class PaymentsController {
   @ApiAcceptedResponse({ type: PaymentView, description: 'The PSU must authorise the cancellation in the bank app' })
   // 409 payment_not_cancellable: the bank answered 405, or it never confirmed the payment.
   @ApiProblems('not_found', 'payment_not_cancellable', ...BANK_FAILURES)
-  async cancel(@CurrentUser() user: AuthenticatedUser, @Param('id', uuid) id: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<PaymentView | undefined> {
+  async cancel(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', uuid) id: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<PaymentView | undefined> {
     const result = await this.payments.cancel(user.id, id, psuIpOf(req));
     if (result.cancelled) {
       res.status(204);

@@ -52,7 +52,11 @@ export class PaymentsService {
    */
   get(userId: string, id: string, refresh = false): Promise<PaymentWithHistory> {
     // A burst of the same request by one user is answered together (one bank call, one read).
-    return this.views.run(`${userId}|${id}|${refresh}`, () => this.read(userId, id, refresh), () => this.metrics.requestCoalesced('payment'));
+    return this.views.run(
+      `${userId}|${id}|${refresh}`,
+      () => this.read(userId, id, refresh),
+      () => this.metrics.requestCoalesced('payment'),
+    );
   }
 
   private async read(userId: string, id: string, refresh: boolean): Promise<PaymentWithHistory> {
@@ -179,7 +183,11 @@ export class PaymentsService {
    */
   private askBank(payment: Payment, source: string, options: Pick<Transition, 'reconciliation' | 'onlyIf'> = {}): Promise<Payment> {
     const key = options.reconciliation ? `${payment.id}|reconciliation` : payment.id;
-    return this.flights.run(key, () => this.askBankOnce(payment, source, options), () => this.metrics.callCoalesced(payment.aspspId, 'payment-status'));
+    return this.flights.run(
+      key,
+      () => this.askBankOnce(payment, source, options),
+      () => this.metrics.callCoalesced(payment.aspspId, 'payment-status'),
+    );
   }
 
   private async askBankOnce(payment: Payment, source: string, options: Pick<Transition, 'reconciliation' | 'onlyIf'>): Promise<Payment> {
@@ -192,7 +200,10 @@ export class PaymentsService {
       mayAsk ??= await this.pace.mayAsk(payment.aspspId, 'payment', bankPaymentId);
       if (!mayAsk) return undefined;
       const status = await adapter.pis.status(token, bankPaymentId);
-      const scaStatus = payment.authorisationId && !(payment.scaStatus && isFinalScaStatus(payment.scaStatus)) ? await adapter.pis.scaStatus(token, bankPaymentId, payment.authorisationId) : undefined;
+      const scaStatus =
+        payment.authorisationId && !(payment.scaStatus && isFinalScaStatus(payment.scaStatus))
+          ? await adapter.pis.scaStatus(token, bankPaymentId, payment.authorisationId)
+          : undefined;
       return { status, scaStatus };
     });
     if (!answer) return (await this.store.findById(payment.id)) ?? payment;

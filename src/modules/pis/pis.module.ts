@@ -23,7 +23,16 @@ import { PaymentsService } from './payments.service.js';
  */
 @Module({
   // AIS: the stored statements that reconcile a payment whose initiation outcome is unknown.
-  imports: [TypeOrmModule.forFeature([Payment, PaymentStatusChange]), AspspModule, AisModule, BankPaceModule, ConnectionsModule, EventsModule, IdentityModule, PollingModule],
+  imports: [
+    TypeOrmModule.forFeature([Payment, PaymentStatusChange]),
+    AspspModule,
+    AisModule,
+    BankPaceModule,
+    ConnectionsModule,
+    EventsModule,
+    IdentityModule,
+    PollingModule,
+  ],
   controllers: [PaymentsController],
   providers: [PaymentStore, PaymentInitiationService, PaymentsService, PaymentReconciliationService, PisMetrics],
   exports: [PaymentsService],

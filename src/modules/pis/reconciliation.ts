@@ -49,7 +49,8 @@ export function readStatement(payment: ReconcilingPayment, search: StatementSear
   }
   const windowEnd = payment.createdAt.getTime() + windowMs;
   const searchedFrom = Math.max(windowEnd, payment.reconciliationStartedAt?.getTime() ?? 0);
-  if (!search.accountKnown) return now.getTime() >= searchedFrom ? { kind: 'give_up', outcome: 'no_account_access' } : { kind: 'wait', outcome: 'no_account_access' };
+  if (!search.accountKnown)
+    return now.getTime() >= searchedFrom ? { kind: 'give_up', outcome: 'no_account_access' } : { kind: 'wait', outcome: 'no_account_access' };
   if (now.getTime() >= windowEnd && search.transactionsFetchedAt !== null && search.transactionsFetchedAt.getTime() >= windowEnd) return { kind: 'not_found' };
   if (now.getTime() >= searchedFrom + windowMs) return { kind: 'give_up', outcome: 'inconclusive' };
   return { kind: 'wait', outcome: 'searching' };

@@ -33,7 +33,10 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
 
   onApplicationBootstrap(): void {
     if (!this.scheduler.enabled) return;
-    this.registry.addInterval('housekeeping', setInterval(() => void this.run().catch((error: unknown) => this.logger.warn({ error: String(error) }, 'housekeeping failed')), EVERY_MS));
+    this.registry.addInterval(
+      'housekeeping',
+      setInterval(() => void this.run().catch((error: unknown) => this.logger.warn({ error: String(error) }, 'housekeeping failed')), EVERY_MS),
+    );
   }
 
   onApplicationShutdown(): void {

@@ -55,7 +55,8 @@ export class PollPolicy {
     const status = result.status;
     if (result.final || FINAL_STATUSES[item.kind].has(status)) return { action: 'remove', outcome: 'final', status };
     let delayMs = item.kind === 'ais-refresh' ? this.config.aisRefreshFallbackMs : this.regularInterval(item, now);
-    if (result.nextPollAt) delayMs = item.kind === 'ais-refresh' ? result.nextPollAt.getTime() - now.getTime() : Math.max(delayMs, result.nextPollAt.getTime() - now.getTime());
+    if (result.nextPollAt)
+      delayMs = item.kind === 'ais-refresh' ? result.nextPollAt.getTime() - now.getTime() : Math.max(delayMs, result.nextPollAt.getTime() - now.getTime());
     return { action: 'reschedule', record: { delayMs: Math.max(delayMs, this.config.minIntervalMs), failures: 0, outcome: 'ok', status } };
   }
 

@@ -68,8 +68,14 @@ export class PollWorker implements OnApplicationBootstrap, BeforeApplicationShut
 
   onApplicationBootstrap(): void {
     if (!this.config.enabled) return;
-    this.schedulerRegistry.addInterval(INTERVAL_NAME, setInterval(() => void this.tick(), this.config.tickMs));
-    this.schedulerRegistry.addInterval(RENEWAL_NAME, setInterval(() => void this.renewLeases(), (this.config.leaseSeconds * 1000) / 3));
+    this.schedulerRegistry.addInterval(
+      INTERVAL_NAME,
+      setInterval(() => void this.tick(), this.config.tickMs),
+    );
+    this.schedulerRegistry.addInterval(
+      RENEWAL_NAME,
+      setInterval(() => void this.renewLeases(), (this.config.leaseSeconds * 1000) / 3),
+    );
     this.logger.log({ owner: this.owner, tickMs: this.config.tickMs, concurrency: this.config.concurrency }, 'scheduler started');
   }
 
@@ -105,7 +111,13 @@ export class PollWorker implements OnApplicationBootstrap, BeforeApplicationShut
     try {
       await this.writeUnwrittenOutcomes();
       const limit = Math.min(this.config.batchSize, this.config.concurrency - this.inFlight.size);
-      const items = await this.queue.claim({ owner: this.owner, limit, leaseSeconds: this.config.leaseSeconds, minIntervalMs: this.config.minIntervalMs, kinds: this.handlers.kinds() });
+      const items = await this.queue.claim({
+        owner: this.owner,
+        limit,
+        leaseSeconds: this.config.leaseSeconds,
+        minIntervalMs: this.config.minIntervalMs,
+        kinds: this.handlers.kinds(),
+      });
       for (const item of items) {
         const key = `${item.kind}:${item.resourceId}`;
         const running = { item, started: Date.now() } as RunningPoll;
@@ -162,7 +174,12 @@ export class PollWorker implements OnApplicationBootstrap, BeforeApplicationShut
       // This replica still holds the lease, so no other replica would poll the item before it
       // expires: the outcome is written again on every tick until the database takes it.
       this.logger.warn({ err: error, kind: item.kind, resourceId: item.resourceId }, 'writing a poll outcome failed; retrying every tick');
-      this.unwritten.set(`${item.kind}:${item.resourceId}`, { item, decision, polledAt: Date.now(), leaseEndsAt: Date.now() + this.config.leaseSeconds * 1000 });
+      this.unwritten.set(`${item.kind}:${item.resourceId}`, {
+        item,
+        decision,
+        polledAt: Date.now(),
+        leaseEndsAt: Date.now() + this.config.leaseSeconds * 1000,
+      });
       outcome = 'write_failed';
     }
     this.metrics.polls.inc({ aspsp: item.aspspId, kind: item.kind, outcome });
@@ -193,11 +210,20 @@ export class PollWorker implements OnApplicationBootstrap, BeforeApplicationShut
       const decision: PollDecision =
         pending.decision.action === 'remove'
           ? pending.decision
-          : { action: 'reschedule', record: { ...pending.decision.record, delayMs: Math.max(this.config.minIntervalMs, pending.polledAt + pending.decision.record.delayMs - Date.now()) } };
+          : {
+              action: 'reschedule',
+              record: {
+                ...pending.decision.record,
+                delayMs: Math.max(this.config.minIntervalMs, pending.polledAt + pending.decision.record.delayMs - Date.now()),
+              },
+            };
       try {
         const written = await this.writeOutcome(pending.item, decision);
         this.unwritten.delete(key);
-        this.logger.log({ kind: pending.item.kind, resourceId: pending.item.resourceId, written }, written ? 'poll outcome written after the database came back' : 'poll outcome dropped: the lease was lost meanwhile');
+        this.logger.log(
+          { kind: pending.item.kind, resourceId: pending.item.resourceId, written },
+          written ? 'poll outcome written after the database came back' : 'poll outcome dropped: the lease was lost meanwhile',
+        );
       } catch {
         return; // still unavailable: the next tick tries again
       }
@@ -209,9 +235,15 @@ export class PollWorker implements OnApplicationBootstrap, BeforeApplicationShut
     if (outcome === 'lease_lost') {
       this.logger.warn(fields, 'poll finished after its lease expired; another replica owns the item now');
     } else if (attempt.ok) {
-      this.logger.debug({ ...fields, status: attempt.result.status, nextInMs: decision.action === 'reschedule' ? decision.record.delayMs : undefined }, 'polled');
+      this.logger.debug(
+        { ...fields, status: attempt.result.status, nextInMs: decision.action === 'reschedule' ? decision.record.delayMs : undefined },
+        'polled',
+      );
     } else if (attempt.error instanceof BankError || attempt.error instanceof AppError) {
-      const bank = attempt.error instanceof BankError ? { bankCode: attempt.error.details.bankCode, bankStatus: attempt.error.details.status } : { code: attempt.error.code };
+      const bank =
+        attempt.error instanceof BankError
+          ? { bankCode: attempt.error.details.bankCode, bankStatus: attempt.error.details.status }
+          : { code: attempt.error.code };
       this.logger.warn({ ...fields, ...bank, nextInMs: decision.action === 'reschedule' ? decision.record.delayMs : undefined }, 'poll failed');
     } else if (databaseUnavailability(attempt.error)) {
       this.logger.warn({ ...fields, reason: databaseUnavailability(attempt.error) }, 'poll failed: the database is unavailable');

@@ -19,7 +19,12 @@ export class SchedulerMetrics {
 
   constructor(metrics: MetricsService, queue: PollQueue) {
     const registers = [metrics.registry];
-    this.polls = new Counter({ name: 'scheduler_polls_total', help: 'Polls by bank, item kind and outcome', labelNames: ['aspsp', 'kind', 'outcome'], registers });
+    this.polls = new Counter({
+      name: 'scheduler_polls_total',
+      help: 'Polls by bank, item kind and outcome',
+      labelNames: ['aspsp', 'kind', 'outcome'],
+      registers,
+    });
     this.lag = new Histogram({
       name: 'scheduler_poll_lag_seconds',
       help: 'Delay between an item becoming due (next_poll_at) and a replica claiming it',

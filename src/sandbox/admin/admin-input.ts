@@ -40,21 +40,27 @@ export function parseClockAdvance(input: unknown): number {
 export function parseFaultRule(input: unknown): FaultRule {
   const b = object(input);
   const profile = b.profile === '*' ? '*' : profileOf(b);
-  if (typeof b.route !== 'string' || !/^(\*|[a-z-]{1,40})$/.test(b.route)) throw new BadRequestException('route must be "*" or a route name such as token, consents, accounts, transactions, payments, payment-status');
+  if (typeof b.route !== 'string' || !/^(\*|[a-z-]{1,40})$/.test(b.route))
+    throw new BadRequestException('route must be "*" or a route name such as token, consents, accounts, transactions, payments, payment-status');
   const errorStatus = b.errorStatus;
   if (errorStatus !== undefined && errorStatus !== 500 && errorStatus !== 503) throw new BadRequestException('errorStatus must be 500 or 503');
   const retryAfter = optionalNumber(b, 'retryAfterSeconds', 0, 86_400);
   const times = optionalNumber(b, 'times', 1, 1_000_000);
   if (times !== undefined && !Number.isInteger(times)) throw new BadRequestException('times must be an integer');
   const dropResponse = b.dropResponse;
-  if (dropResponse !== undefined && dropResponse !== 'hang' && dropResponse !== 'reset') throw new BadRequestException('dropResponse must be "hang" or "reset"');
+  if (dropResponse !== undefined && dropResponse !== 'hang' && dropResponse !== 'reset')
+    throw new BadRequestException('dropResponse must be "hang" or "reset"');
   const mixedKinds = b.mixedKinds;
-  if (mixedKinds !== undefined && (!Array.isArray(mixedKinds) || mixedKinds.length === 0 || !mixedKinds.every((k) => MIXED_FAULT_KINDS.includes(k as MixedFaultKind)))) {
+  if (
+    mixedKinds !== undefined &&
+    (!Array.isArray(mixedKinds) || mixedKinds.length === 0 || !mixedKinds.every((k) => MIXED_FAULT_KINDS.includes(k as MixedFaultKind)))
+  ) {
     throw new BadRequestException(`mixedKinds must be a non-empty list of ${MIXED_FAULT_KINDS.join(', ')}`);
   }
   if (mixedKinds !== undefined && b.mixedRate === undefined) throw new BadRequestException('mixedKinds needs mixedRate');
   const seed = b.seed;
-  if (seed !== undefined && (typeof seed !== 'string' || seed.length === 0 || seed.length > 100)) throw new BadRequestException('seed must be a string of 1 to 100 characters');
+  if (seed !== undefined && (typeof seed !== 'string' || seed.length === 0 || seed.length > 100))
+    throw new BadRequestException('seed must be a string of 1 to 100 characters');
   return {
     profile,
     route: b.route,
@@ -108,8 +114,14 @@ export function parseConfigFaults(input: unknown): { profile: Profile; faults: P
 export function parseTokenQuirks(input: unknown): { profile: Profile; quirks: TokenQuirks } {
   const b = object(input);
   const tokenType = b.tokenType;
-  if (tokenType !== undefined && (typeof tokenType !== 'string' || !/^[A-Za-z]{1,20}$/.test(tokenType))) throw new BadRequestException('tokenType must be letters only, e.g. "bEARER"');
-  const quirks: TokenQuirks = { omitExpiresIn: optionalBoolean(b, 'omitExpiresIn'), tokenType, omitScope: optionalBoolean(b, 'omitScope'), omitRefreshToken: optionalBoolean(b, 'omitRefreshToken') };
+  if (tokenType !== undefined && (typeof tokenType !== 'string' || !/^[A-Za-z]{1,20}$/.test(tokenType)))
+    throw new BadRequestException('tokenType must be letters only, e.g. "bEARER"');
+  const quirks: TokenQuirks = {
+    omitExpiresIn: optionalBoolean(b, 'omitExpiresIn'),
+    tokenType,
+    omitScope: optionalBoolean(b, 'omitScope'),
+    omitRefreshToken: optionalBoolean(b, 'omitRefreshToken'),
+  };
   return { profile: profileOf(b), quirks };
 }
 

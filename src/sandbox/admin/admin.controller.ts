@@ -111,7 +111,9 @@ export class AdminController {
             profile: c.profile,
             name: c.name,
             kind: c.kind,
-            accounts: accounts.filter((a) => a.customerId === c.id).map((a) => ({ resourceId: a.resourceId, iban: a.iban, name: a.name, currency: a.currency, transactions: a.transactions.length })),
+            accounts: accounts
+              .filter((a) => a.customerId === c.id)
+              .map((a) => ({ resourceId: a.resourceId, iban: a.iban, name: a.name, currency: a.currency, transactions: a.transactions.length })),
           })),
       })),
     };

@@ -73,7 +73,13 @@ export function generateTransactions(plan: TransactionPlan, prng: Prng): StaticT
   return withIds.reverse();
 }
 
-function bookedEntry(today: string, daysAgo: number, amountCents: number, counterparty: Counterparty, remittance: string): Omit<StaticTransaction, 'transactionId'> {
+function bookedEntry(
+  today: string,
+  daysAgo: number,
+  amountCents: number,
+  counterparty: Counterparty,
+  remittance: string,
+): Omit<StaticTransaction, 'transactionId'> {
   const bookingDate = addDays(today, -daysAgo);
   return {
     status: 'booked',

@@ -40,7 +40,17 @@ export interface FaultRule {
   readonly times?: number;
 }
 
-export const MIXED_FAULT_KINDS = ['error-500', 'error-503', 'rate-limit-429', 'reset', 'latency', 'hang', 'hang-after-handling', 'reset-after-handling', 'delay-after-handling'] as const;
+export const MIXED_FAULT_KINDS = [
+  'error-500',
+  'error-503',
+  'rate-limit-429',
+  'reset',
+  'latency',
+  'hang',
+  'hang-after-handling',
+  'reset-after-handling',
+  'delay-after-handling',
+] as const;
 export type MixedFaultKind = (typeof MIXED_FAULT_KINDS)[number];
 
 interface ActiveRule {
@@ -50,7 +60,8 @@ interface ActiveRule {
 }
 
 /** What a fault did to a request, for the request log. */
-export type FaultOutcome = 'tls-refused' | 'latency' | 'hang' | 'reset' | 'rate-limited' | 'error' | 'hang-after-handling' | 'reset-after-handling' | 'delay-after-handling';
+export type FaultOutcome =
+  'tls-refused' | 'latency' | 'hang' | 'reset' | 'rate-limited' | 'error' | 'hang-after-handling' | 'reset-after-handling' | 'delay-after-handling';
 
 /** Default size of the soak mode's timing faults. */
 const MIXED_DELAY_MS = 1500;
@@ -145,9 +156,7 @@ export class FaultsService {
 
   private match({ profile, route }: RequestContext): ActiveRule | undefined {
     const keys =
-      route.kind === 'authorize'
-        ? [`${profile}|${route.name}`, `*|${route.name}`]
-        : [`${profile}|${route.name}`, `${profile}|*`, `*|${route.name}`, '*|*'];
+      route.kind === 'authorize' ? [`${profile}|${route.name}`, `*|${route.name}`] : [`${profile}|${route.name}`, `${profile}|*`, `*|${route.name}`, '*|*'];
     for (const key of keys) {
       const found = this.rules.get(key);
       if (found !== undefined) return found;

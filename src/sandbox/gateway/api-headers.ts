@@ -45,7 +45,9 @@ function checkSubscriptionKey(req: Request, modes: BankModes, rotated: boolean, 
   const names = modes.subscriptionKeyHeader === 'either' ? SUBSCRIPTION_KEY_HEADERS : [modes.subscriptionKeyHeader];
   const presented = names.map((name) => req.get(name)).find((value) => value !== undefined);
   if (presented === undefined) {
-    throw new SubscriptionKeyError(`Access denied due to missing subscription key. Make sure to include subscription key (header ${names.join(' or ')}) when making requests to an API.`);
+    throw new SubscriptionKeyError(
+      `Access denied due to missing subscription key. Make sure to include subscription key (header ${names.join(' or ')}) when making requests to an API.`,
+    );
   }
   if (rotated || presented !== expected) {
     throw new SubscriptionKeyError('Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.');

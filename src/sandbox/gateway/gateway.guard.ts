@@ -81,7 +81,12 @@ export class GatewayGuard implements CanActivate {
     }
     if (route.kind === 'token' && misconfig.loginServer429) throw new FaultError(429, misconfig.loginServerRetryAfterSeconds);
     if (misconfig.tls === 'refuse-certificate' || (modes.requireMtls && context.clientCert !== 'verified')) {
-      const why = misconfig.tls === 'refuse-certificate' ? 'client certificate not accepted' : context.clientCert === 'none' ? 'no client certificate presented' : 'client certificate not issued by a trusted CA';
+      const why =
+        misconfig.tls === 'refuse-certificate'
+          ? 'client certificate not accepted'
+          : context.clientCert === 'none'
+            ? 'no client certificate presented'
+            : 'client certificate not issued by a trusted CA';
       if (route.kind === 'token') throw new OAuthError(401, 'invalid_client', `mutual TLS required: ${why}`);
       throw new BgError(401, 'CERTIFICATE_INVALID', `Mutual TLS with a QWAC is required: ${why}`);
     }
@@ -98,7 +103,11 @@ export class GatewayGuard implements CanActivate {
 
     if (STATUS_ROUTES.has(route.name) && !this.pollLimiter.admit(`${profile}|${req.path}`, modes.statusPollMinIntervalMs)) {
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil(modes.statusPollMinIntervalMs / 1000))));
-      throw new BgError(429, 'ACCESS_EXCEEDED', `Status polled again within ${modes.statusPollMinIntervalMs} ms: poll this resource no more than once per ${modes.statusPollMinIntervalMs / 1000} s`);
+      throw new BgError(
+        429,
+        'ACCESS_EXCEEDED',
+        `Status polled again within ${modes.statusPollMinIntervalMs} ms: poll this resource no more than once per ${modes.statusPollMinIntervalMs / 1000} s`,
+      );
     }
     return true;
   }

@@ -78,7 +78,9 @@ export class RequestLogService {
       resourceId: params.paymentId ?? params.consentId ?? params.accountId,
       consentId: params.consentId ?? consentHeader,
       grantType: token && typeof body?.grant_type === 'string' ? body.grant_type.slice(0, 40) : undefined,
-      ...(token ? { form: masked(req.is('application/x-www-form-urlencoded') ? body : undefined), query: masked(req.query), clientAuth: clientAuthOf(req, body) } : {}),
+      ...(token
+        ? { form: masked(req.is('application/x-www-form-urlencoded') ? body : undefined), query: masked(req.query), clientAuth: clientAuthOf(req, body) }
+        : {}),
       ...(api ? { psuIpHeaders: context.psuIpHeaders, subscriptionKeyHeaders: context.subscriptionKeyHeaders } : {}),
       psuIpPresent: context.psuIp !== undefined,
       psuIp: context.psuIp,
@@ -106,7 +108,9 @@ export class RequestLogService {
   }
 
   list(filter: { profile?: string; route?: string } = {}): RequestLogEntry[] {
-    return this.entries.filter((e) => (filter.profile === undefined || e.profile === filter.profile) && (filter.route === undefined || e.route === filter.route));
+    return this.entries.filter(
+      (e) => (filter.profile === undefined || e.profile === filter.profile) && (filter.route === undefined || e.route === filter.route),
+    );
   }
 
   /** Counts by profile, then route, then HTTP status. */

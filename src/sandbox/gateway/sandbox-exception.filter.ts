@@ -71,7 +71,15 @@ export class SandboxExceptionFilter implements ExceptionFilter {
   private sendPage(req: Request, res: Response, status: number, error: string, description: string): void {
     res.setHeader('Cache-Control', 'no-store');
     if (req.accepts(['json', 'html']) === 'html') {
-      res.status(status).type('html').send(htmlPage('Request refused', `<header><h1>Request refused</h1></header><p class="error"><strong>${escapeHtml(error)}</strong>: ${escapeHtml(description)}</p>`));
+      res
+        .status(status)
+        .type('html')
+        .send(
+          htmlPage(
+            'Request refused',
+            `<header><h1>Request refused</h1></header><p class="error"><strong>${escapeHtml(error)}</strong>: ${escapeHtml(description)}</p>`,
+          ),
+        );
     } else {
       res.status(status).json({ error, error_description: description });
     }

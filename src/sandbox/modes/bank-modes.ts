@@ -158,7 +158,8 @@ export function parseModes(input: unknown, where = 'modes'): Partial<BankModes> 
   flag('requireMtls');
   if (b.statusPollMinIntervalMs !== undefined) {
     const ms = b.statusPollMinIntervalMs;
-    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 3_600_000) throw new ModeError('statusPollMinIntervalMs must be an integer between 0 and 3600000');
+    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 3_600_000)
+      throw new ModeError('statusPollMinIntervalMs must be an integer between 0 and 3600000');
     out.statusPollMinIntervalMs = ms;
   }
   if (b.cutoffTimes !== undefined) {

@@ -15,9 +15,14 @@ export function modesFromEnv(env: Env, profile: Profile): Partial<BankModes> {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     let value: unknown = raw;
-    if (typeof fallback === 'boolean') value = ['1', 'true', 'yes'].includes(raw.toLowerCase()) ? true : ['0', 'false', 'no'].includes(raw.toLowerCase()) ? false : raw;
+    if (typeof fallback === 'boolean')
+      value = ['1', 'true', 'yes'].includes(raw.toLowerCase()) ? true : ['0', 'false', 'no'].includes(raw.toLowerCase()) ? false : raw;
     else if (typeof fallback === 'number') value = /^\d+$/.test(raw) ? Number(raw) : raw;
-    else if (Array.isArray(fallback)) value = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    else if (Array.isArray(fallback))
+      value = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
     try {
       Object.assign(out, parseModes({ [key]: value }));
     } catch (error) {

@@ -24,9 +24,11 @@ export class LoginRequestsService {
   /** The pending request behind a login page, or a 400 page (unknown, finished or expired). */
   active(profile: Profile, id: unknown): LoginRequest {
     const login = typeof id === 'string' ? this.store.loginRequests.get(id) : undefined;
-    if (login === undefined || login.profile !== profile) throw new AuthorizePageError(400, 'invalid_request', 'Unknown login request: start again from the TPP.');
+    if (login === undefined || login.profile !== profile)
+      throw new AuthorizePageError(400, 'invalid_request', 'Unknown login request: start again from the TPP.');
     if (login.done) throw new AuthorizePageError(400, 'invalid_request', 'This login request has already been completed.');
-    if (this.clock.nowMs() >= login.expiresAtMs) throw new AuthorizePageError(400, 'invalid_request', 'This login request has expired: start again from the TPP.');
+    if (this.clock.nowMs() >= login.expiresAtMs)
+      throw new AuthorizePageError(400, 'invalid_request', 'This login request has expired: start again from the TPP.');
     return login;
   }
 

@@ -38,11 +38,13 @@ export class TokenEndpointService {
     const clientId = authenticateClient(req, body, this.config[profile], modes.tokenClientAuth === 'body-or-basic');
     if (this.configFaults.of(profile).clientSecretExpired) {
       // Flowe guide, section 2: the secret has an expiration date; the IdP then refuses the client, not the grant.
-      const description = profile === 'flowe' ? `AADSTS7000222: The provided client secret keys for app '${clientId}' are expired.` : 'the client secret has expired';
+      const description =
+        profile === 'flowe' ? `AADSTS7000222: The provided client secret keys for app '${clientId}' are expired.` : 'the client secret has expired';
       throw new OAuthError(401, 'invalid_client', description);
     }
     const scope = singleParam(body, 'scope');
-    if (scope === undefined && modes.tokenScopeRequired) throw new OAuthError(400, 'invalid_request', 'scope is required (the same scope string as the authorize request)');
+    if (scope === undefined && modes.tokenScopeRequired)
+      throw new OAuthError(400, 'invalid_request', 'scope is required (the same scope string as the authorize request)');
     const scopes = scope === undefined ? undefined : [...new Set(scope.split(' ').filter((s) => s !== ''))];
     const unknown = (scopes ?? []).filter((s) => !dialect.knownScopes.includes(s));
     if (unknown.length > 0) throw new OAuthError(400, 'invalid_scope', `Unknown scope: ${unknown.join(' ')}`);

@@ -41,7 +41,16 @@ export class TokenService {
   /** The PSU has authenticated and consented: a grant starts here and its code goes to the redirect URI. */
   issueCode(request: NewGrant): string {
     const now = this.clock.nowMs();
-    const grant: Grant = { id: randomToken(12), profile: request.profile, clientId: request.clientId, username: request.username, customerId: request.customerId, scopes: request.scopes, authenticatedAtMs: now, revoked: false };
+    const grant: Grant = {
+      id: randomToken(12),
+      profile: request.profile,
+      clientId: request.clientId,
+      username: request.username,
+      customerId: request.customerId,
+      scopes: request.scopes,
+      authenticatedAtMs: now,
+      revoked: false,
+    };
     this.store.grants.set(grant.id, grant);
     // ConnectPay: "Authorization Code will be valid for 24 hours"; Flowe: single use, short-lived.
     const ttl = request.profile === 'connectpay' ? this.config.connectpayCodeTtlSeconds : this.config.floweCodeTtlSeconds;
@@ -54,7 +63,12 @@ export class TokenService {
    * authorization_code grant. `redirectUri` must repeat the authorize request's value when given
    * (RFC 6749 4.1.3); `redirectRequired` makes it mandatory (ConnectPay, where it was sent at authorize).
    */
-  exchangeCode(profile: Profile, clientId: string, code: string, options: { redirectUri?: string; redirectRequired: boolean; scopes?: readonly string[] }): TokenResponse {
+  exchangeCode(
+    profile: Profile,
+    clientId: string,
+    code: string,
+    options: { redirectUri?: string; redirectRequired: boolean; scopes?: readonly string[] },
+  ): TokenResponse {
     const now = this.clock.nowMs();
     const stored = this.store.codes.get(code);
     const grant = stored === undefined ? undefined : this.store.grants.get(stored.grantId);
@@ -67,8 +81,10 @@ export class TokenService {
       throw new OAuthError(400, 'invalid_grant', 'authorization code already used');
     }
     if (now >= stored.expiresAtMs) throw new OAuthError(400, 'invalid_grant', 'authorization code expired');
-    if (options.redirectUri === undefined && options.redirectRequired) throw new OAuthError(400, 'invalid_request', 'redirect_url is required (the value sent to the authorize endpoint)');
-    if (options.redirectUri !== undefined && options.redirectUri !== stored.redirectUri) throw new OAuthError(400, 'invalid_grant', 'redirect URI does not match the authorization request');
+    if (options.redirectUri === undefined && options.redirectRequired)
+      throw new OAuthError(400, 'invalid_request', 'redirect_url is required (the value sent to the authorize endpoint)');
+    if (options.redirectUri !== undefined && options.redirectUri !== stored.redirectUri)
+      throw new OAuthError(400, 'invalid_grant', 'redirect URI does not match the authorization request');
     const scopes = withinGrant(grant, options.scopes);
     stored.usedAtMs = now;
     return this.mint(grant, scopes);

@@ -78,7 +78,13 @@ export class PsuService {
       return { kind: 'consent', id: consent.id, profile: consent.profile, status: this.consents.statusOf(consent), scaStatus: consent.scaStatus };
     }
     const payment = this.payments.decide(decision.id, approve);
-    return { kind: 'payment', id: payment.id, profile: payment.profile, status: this.payments.statusOf(payment), scaStatus: this.payments.scaStatusOf(payment) };
+    return {
+      kind: 'payment',
+      id: payment.id,
+      profile: payment.profile,
+      status: this.payments.statusOf(payment),
+      scaStatus: this.payments.scaStatusOf(payment),
+    };
   }
 }
 

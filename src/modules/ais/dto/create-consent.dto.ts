@@ -8,12 +8,23 @@ import { IsCalendarDate } from './calendar-date.js';
  * adapter, with a 400 naming the rule.
  */
 export class CreateConsentDto {
-  @ApiPropertyOptional({ format: 'date', example: '2026-03-31', description: "Last day (UTC) of the consent; default the longest the bank allows: today + 90 days (Flowe's rule; for ConnectPay, whose document names none, our assumed limit)" })
+  @ApiPropertyOptional({
+    format: 'date',
+    example: '2026-03-31',
+    description:
+      "Last day (UTC) of the consent; default the longest the bank allows: today + 90 days (Flowe's rule; for ConnectPay, whose document names none, our assumed limit)",
+  })
   @IsOptional()
   @IsCalendarDate()
   readonly validUntil?: string;
 
-  @ApiPropertyOptional({ type: 'integer', example: 4, minimum: 1, maximum: 100, description: 'Unattended uses per 24 h; default the bank maximum (4: Flowe rule, and Berlin Group bound for ConnectPay)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 4,
+    minimum: 1,
+    maximum: 100,
+    description: 'Unattended uses per 24 h; default the bank maximum (4: Flowe rule, and Berlin Group bound for ConnectPay)',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

@@ -4,7 +4,10 @@ import { IsIntegerBetween, ToQueryInteger } from '../../../common/validation/int
 import { IsCalendarDate } from './calendar-date.js';
 
 export class RefreshQueryDto {
-  @ApiPropertyOptional({ enum: ['true', 'false'], description: "true: read the bank now (attended: the user's IP is passed on, the daily budget is not spent); otherwise the stored copy" })
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: "true: read the bank now (attended: the user's IP is passed on, the daily budget is not spent); otherwise the stored copy",
+  })
   @IsOptional()
   @IsIn(['true', 'false'])
   readonly refresh?: 'true' | 'false';

@@ -35,6 +35,8 @@ export function encodeCursor(seq: string): string {
 }
 
 export function decodeCursor(cursor: string): string | undefined {
-  const match = Buffer.from(cursor, 'base64url').toString('utf8').match(/^p:([0-9]{1,18})$/);
+  const match = Buffer.from(cursor, 'base64url')
+    .toString('utf8')
+    .match(/^p:([0-9]{1,18})$/);
   return match?.[1];
 }

@@ -57,7 +57,13 @@ export class AccountsService {
     const visible = this.directory.accountsOf(api.grant.customerId).filter((a) => allows(consent.request.access, a, 'list'));
     this.useResource(api, consent, '/accounts');
     return {
-      accounts: visible.map((a) => accountDetails(a, this.accountLinks(req, api, consent, a), withBalance && listWithBalances(consent.request.access, a) ? this.balances(api, a) : undefined)),
+      accounts: visible.map((a) =>
+        accountDetails(
+          a,
+          this.accountLinks(req, api, consent, a),
+          withBalance && listWithBalances(consent.request.access, a) ? this.balances(api, a) : undefined,
+        ),
+      ),
     };
   }
 
@@ -80,7 +86,13 @@ export class AccountsService {
    * Its `_links.next.href` carries `pageIndex` and `pageToken`. Under `per_resource` only the read
    * without `pageToken` is a use; under `per_call` every page was one already (useConsent).
    */
-  transactions(api: ApiContext, consent: Consent, accountId: string, query: Record<string, unknown>, req: Request): TransactionsResponse & { balances?: Balance[] } {
+  transactions(
+    api: ApiContext,
+    consent: Consent,
+    accountId: string,
+    query: Record<string, unknown>,
+    req: Request,
+  ): TransactionsResponse & { balances?: Balance[] } {
     const account = this.account(api, consent, accountId, 'transactions');
     const pageIndex = parsePageIndex(query.pageIndex);
     let token = typeof query.pageToken === 'string' ? query.pageToken : undefined;
@@ -102,7 +114,13 @@ export class AccountsService {
     const links: Record<string, { href: string }> = { account: this.links.href(req, api.profile, 'ais', `/accounts/${account.resourceId}`) };
     const pageLink = (index: number) => {
       token ??= this.newPageToken(consent, accountId, read);
-      const params = new URLSearchParams({ bookingStatus: read.bookingStatus, dateFrom: read.dateFrom, dateTo: read.dateTo, pageIndex: String(index), pageToken: token });
+      const params = new URLSearchParams({
+        bookingStatus: read.bookingStatus,
+        dateFrom: read.dateFrom,
+        dateTo: read.dateTo,
+        pageIndex: String(index),
+        pageToken: token,
+      });
       return this.links.href(req, api.profile, 'ais', `/accounts/${account.resourceId}/transactions?${params.toString()}`);
     };
     if ((pageIndex + 1) * size < all.length) links.next = pageLink(pageIndex + 1);

@@ -19,8 +19,10 @@ export function parseTransactionQuery(query: Record<string, unknown>, today: str
   }
   const bookingStatus = query.bookingStatus;
   if (bookingStatus === undefined) throw formatError('bookingStatus (booked, pending or both) is required', 'bookingStatus');
-  if (bookingStatus === 'information' || bookingStatus === 'all') throw new BgError(400, 'PARAMETER_NOT_SUPPORTED', `bookingStatus ${bookingStatus} is not supported`, 'bookingStatus');
-  if (bookingStatus !== 'booked' && bookingStatus !== 'pending' && bookingStatus !== 'both') throw formatError('bookingStatus must be booked, pending or both', 'bookingStatus');
+  if (bookingStatus === 'information' || bookingStatus === 'all')
+    throw new BgError(400, 'PARAMETER_NOT_SUPPORTED', `bookingStatus ${bookingStatus} is not supported`, 'bookingStatus');
+  if (bookingStatus !== 'booked' && bookingStatus !== 'pending' && bookingStatus !== 'both')
+    throw formatError('bookingStatus must be booked, pending or both', 'bookingStatus');
   const dateTo = query.dateTo === undefined ? today : query.dateTo;
   if (!isIsoDate(dateTo)) throw formatError('dateTo must be YYYY-MM-DD', 'dateTo');
   const dateFrom = query.dateFrom === undefined ? addDays(dateTo, -DEFAULT_HISTORY_DAYS) : query.dateFrom;

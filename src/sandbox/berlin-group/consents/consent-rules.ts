@@ -23,9 +23,11 @@ export function validateConsentRequest(profile: Profile, body: unknown, today: s
   const b = body as Record<string, unknown>;
   if (typeof b.recurringIndicator !== 'boolean') throw formatError('recurringIndicator (boolean) is required', 'recurringIndicator');
   if (!isIsoDate(b.validUntil)) throw formatError('validUntil (YYYY-MM-DD) is required', 'validUntil');
-  if (typeof b.frequencyPerDay !== 'number' || !Number.isInteger(b.frequencyPerDay)) throw formatError('frequencyPerDay (integer) is required', 'frequencyPerDay');
+  if (typeof b.frequencyPerDay !== 'number' || !Number.isInteger(b.frequencyPerDay))
+    throw formatError('frequencyPerDay (integer) is required', 'frequencyPerDay');
   if (typeof b.combinedServiceIndicator !== 'boolean') throw formatError('combinedServiceIndicator (boolean) is required', 'combinedServiceIndicator');
-  if (b.combinedServiceIndicator) throw new BgError(400, 'SESSIONS_NOT_SUPPORTED', 'combinedServiceIndicator must be false: sessions are not supported', 'combinedServiceIndicator');
+  if (b.combinedServiceIndicator)
+    throw new BgError(400, 'SESSIONS_NOT_SUPPORTED', 'combinedServiceIndicator must be false: sessions are not supported', 'combinedServiceIndicator');
   const access = validateAccess(profile, b.access, ownIbans);
 
   const frequency = b.frequencyPerDay;
@@ -36,7 +38,8 @@ export function validateConsentRequest(profile: Profile, body: unknown, today: s
   let validUntil = b.validUntil;
   if (validUntil < today) throw new BgError(400, 'TIMESTAMP_INVALID', `validUntil must not be in the past (today is ${today} UTC)`, 'validUntil');
   if (validUntil > maxDate) {
-    if (profile === 'flowe') throw new BgError(400, 'PERIOD_INVALID', `validUntil cannot be greater than today (UTC) + ${MAX_CONSENT_DAYS} days (${maxDate})`, 'validUntil');
+    if (profile === 'flowe')
+      throw new BgError(400, 'PERIOD_INVALID', `validUntil cannot be greater than today (UTC) + ${MAX_CONSENT_DAYS} days (${maxDate})`, 'validUntil');
     validUntil = maxDate;
   }
 
@@ -52,21 +55,33 @@ export function validateConsentRequest(profile: Profile, body: unknown, today: s
 function validateAccess(profile: Profile, raw: unknown, ownIbans: readonly string[]): AccountAccess {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw formatError('access (object) is required', 'access');
   const a = raw as Record<string, unknown>;
-  const known = ['accounts', 'balances', 'transactions', 'availableAccounts', 'availableAccountsWithBalance', 'allPsd2', 'additionalInformation', 'restrictedTo'];
+  const known = [
+    'accounts',
+    'balances',
+    'transactions',
+    'availableAccounts',
+    'availableAccountsWithBalance',
+    'allPsd2',
+    'additionalInformation',
+    'restrictedTo',
+  ];
   const unknown = Object.keys(a).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw formatError(`access contains unknown fields: ${unknown.join(', ')}`, 'access');
   for (const key of ['availableAccounts', 'availableAccountsWithBalance', 'allPsd2'] as const) {
-    if (a[key] !== undefined && !ALL_ACCOUNTS_VALUES.includes(a[key] as string)) throw formatError(`access.${key} must be allAccounts or allAccountsWithOwnerName`, `access.${key}`);
+    if (a[key] !== undefined && !ALL_ACCOUNTS_VALUES.includes(a[key] as string))
+      throw formatError(`access.${key} must be allAccounts or allAccountsWithOwnerName`, `access.${key}`);
   }
 
   if (profile === 'flowe') {
     // "Flowe adopts the Global Consent approach ... The PSU can accept all or nothing."
     const global = a.availableAccounts === 'allAccounts' && a.allPsd2 === 'allAccounts' && Object.keys(a).length === 2;
-    if (!global) throw formatError('Flowe supports only the global consent: access must be {"availableAccounts":"allAccounts","allPsd2":"allAccounts"}', 'access');
+    if (!global)
+      throw formatError('Flowe supports only the global consent: access must be {"availableAccounts":"allAccounts","allPsd2":"allAccounts"}', 'access');
     return { availableAccounts: 'allAccounts', allPsd2: 'allAccounts' };
   }
 
-  if (a.additionalInformation !== undefined || a.restrictedTo !== undefined) throw new BgError(400, 'PARAMETER_NOT_SUPPORTED', 'access.additionalInformation and access.restrictedTo are not supported', 'access');
+  if (a.additionalInformation !== undefined || a.restrictedTo !== undefined)
+    throw new BgError(400, 'PARAMETER_NOT_SUPPORTED', 'access.additionalInformation and access.restrictedTo are not supported', 'access');
   const lists = (['accounts', 'balances', 'transactions'] as const).filter((k) => a[k] !== undefined);
   const bulk = (['availableAccounts', 'availableAccountsWithBalance', 'allPsd2'] as const).filter((k) => a[k] !== undefined);
   if (lists.length === 0 && bulk.length === 0) throw formatError('access must name accounts, availableAccounts or allPsd2', 'access');

@@ -119,5 +119,7 @@ export class ConsentService {
 }
 
 function ownedBy(grant: Grant, consent: Consent): boolean {
-  return consent.profile === grant.profile && consent.clientId === grant.clientId && consent.username === grant.username && consent.customerId === grant.customerId;
+  return (
+    consent.profile === grant.profile && consent.clientId === grant.clientId && consent.username === grant.username && consent.customerId === grant.customerId
+  );
 }

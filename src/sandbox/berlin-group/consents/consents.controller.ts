@@ -37,7 +37,11 @@ export class ConsentsController {
     const request = validateConsentRequest(api.profile, req.body, this.clock.today(), ownIbans);
     const consent = this.consents.create(api.grant, request);
     if (this.modes.of(api.profile).consentCreated === 'guide') {
-      const body: ConsentCreatedResponse = { consentId: consent.id, _links: { status: { href: `/v1/consents/${consent.id}/status` } }, consentStatus: 'received' };
+      const body: ConsentCreatedResponse = {
+        consentId: consent.id,
+        _links: { status: { href: `/v1/consents/${consent.id}/status` } },
+        consentStatus: 'received',
+      };
       res.status(200).json(body);
       return;
     }
@@ -45,7 +49,11 @@ export class ConsentsController {
     const self = link('');
     res.setHeader('Location', self.href);
     res.setHeader('ASPSP-SCA-Approach', 'DECOUPLED');
-    const body: ConsentCreatedResponse = { consentStatus: 'received', consentId: consent.id, _links: { self, status: link('/status'), scaStatus: link(`/authorisations/${consent.authorisationId}`) } };
+    const body: ConsentCreatedResponse = {
+      consentStatus: 'received',
+      consentId: consent.id,
+      _links: { self, status: link('/status'), scaStatus: link(`/authorisations/${consent.authorisationId}`) },
+    };
     res.status(201).json(body);
   }
 

@@ -37,8 +37,10 @@ export function validatePaymentRequest(body: unknown): PaymentInitiation {
   if (creditorName.length > 70) throw formatError('creditorName has at most 70 characters', 'creditorName');
   const remittance = optionalString(b, 'remittanceInformationUnstructured', 140);
   const endToEnd = optionalString(b, 'endToEndIdentification', 35);
-  if (b.chargeBearer !== undefined && !CHARGE_BEARERS.includes(b.chargeBearer as string)) throw formatError('chargeBearer must be DEBT, CRED, SHAR or SLEV', 'chargeBearer');
-  if (b.requestedExecutionDate !== undefined && !isIsoDate(b.requestedExecutionDate)) throw formatError('requestedExecutionDate must be YYYY-MM-DD', 'requestedExecutionDate');
+  if (b.chargeBearer !== undefined && !CHARGE_BEARERS.includes(b.chargeBearer as string))
+    throw formatError('chargeBearer must be DEBT, CRED, SHAR or SLEV', 'chargeBearer');
+  if (b.requestedExecutionDate !== undefined && !isIsoDate(b.requestedExecutionDate))
+    throw formatError('requestedExecutionDate must be YYYY-MM-DD', 'requestedExecutionDate');
 
   return {
     debtorAccount: { iban: debtorIban },
@@ -59,7 +61,8 @@ function ibanOf(reference: unknown, field: string): string {
   if (other.length > 0) throw formatError(`${field}: only IBAN is allowed as an account reference`, `${field}.${other[0]}`);
   if (ref.currency !== undefined && ref.currency !== 'EUR') throw formatError(`${field}.currency must be EUR`, `${field}.currency`);
   const iban = ref.iban;
-  if (typeof iban !== 'string' || !IBAN_SHAPE.test(iban) || !isValidIBAN(iban)) throw formatError(`${field}.iban is not a valid IBAN (electronic format, valid checksum)`, `${field}.iban`);
+  if (typeof iban !== 'string' || !IBAN_SHAPE.test(iban) || !isValidIBAN(iban))
+    throw formatError(`${field}.iban is not a valid IBAN (electronic format, valid checksum)`, `${field}.iban`);
   return iban;
 }
 

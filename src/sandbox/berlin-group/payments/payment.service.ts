@@ -80,7 +80,8 @@ export class PaymentService {
   /** A payment addressed in the path: unknown, another PSU's or another product's → 403 RESOURCE_UNKNOWN. */
   forPath(grant: Grant, product: string, id: string): Payment {
     const p = this.payments.get(id);
-    const owned = p !== undefined && p.profile === grant.profile && p.clientId === grant.clientId && p.username === grant.username && p.customerId === grant.customerId;
+    const owned =
+      p !== undefined && p.profile === grant.profile && p.clientId === grant.clientId && p.username === grant.username && p.customerId === grant.customerId;
     if (!owned || p.product !== product) throw new BgError(403, 'RESOURCE_UNKNOWN', 'The payment id is not known for this PSU and TPP');
     return p;
   }
@@ -109,7 +110,8 @@ export class PaymentService {
     const payment = this.payments.get(id);
     if (payment === undefined) throw new NotFoundException(`unknown payment ${id}`);
     const status = this.statusOf(payment);
-    if (status !== 'ACSP' && status !== 'ACSC') throw new ConflictException(`payment ${id} is ${status}: only an ACSP or ACSC payment can be rejected by clearing`);
+    if (status !== 'ACSP' && status !== 'ACSC')
+      throw new ConflictException(`payment ${id} is ${status}: only an ACSP or ACSC payment can be rejected by clearing`);
     payment.clearingRejectedAtMs = this.clock.nowMs();
     return payment;
   }

@@ -24,7 +24,12 @@ export class PaymentsController {
   @Post(':paymentProduct')
   @HttpCode(201)
   @SandboxRoute('payments', 'pis')
-  create(@Api() api: ApiContext, @Param('paymentProduct') product: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): PaymentCreatedResponse {
+  create(
+    @Api() api: ApiContext,
+    @Param('paymentProduct') product: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): PaymentCreatedResponse {
     checkProduct(product);
     // PSU-IP-Address is mandatory on payment initiation (Berlin Group: PSU-IP-Address_mandatory), under
     // the spelling the bank's psuIpHeader mode recognises.
@@ -52,7 +57,11 @@ export class PaymentsController {
 
   @Get(':paymentProduct/:paymentId')
   @SandboxRoute('payment', 'pis')
-  get(@Api() api: ApiContext, @Param('paymentProduct') product: string, @Param('paymentId') id: string): PaymentInitiation & { transactionStatus: TransactionStatus } {
+  get(
+    @Api() api: ApiContext,
+    @Param('paymentProduct') product: string,
+    @Param('paymentId') id: string,
+  ): PaymentInitiation & { transactionStatus: TransactionStatus } {
     const payment = this.find(api, product, id);
     return { ...payment.request, transactionStatus: this.payments.statusOf(payment) };
   }
@@ -71,7 +80,12 @@ export class PaymentsController {
 
   @Get(':paymentProduct/:paymentId/authorisations/:authorisationId')
   @SandboxRoute('payment-sca-status', 'pis')
-  scaStatus(@Api() api: ApiContext, @Param('paymentProduct') product: string, @Param('paymentId') id: string, @Param('authorisationId') authorisationId: string): { scaStatus: string } {
+  scaStatus(
+    @Api() api: ApiContext,
+    @Param('paymentProduct') product: string,
+    @Param('paymentId') id: string,
+    @Param('authorisationId') authorisationId: string,
+  ): { scaStatus: string } {
     const payment = this.find(api, product, id);
     if (authorisationId !== payment.authorisationId) throw new BgError(403, 'RESOURCE_UNKNOWN', 'Unknown authorisation id for this payment');
     return { scaStatus: this.payments.scaStatusOf(payment) };

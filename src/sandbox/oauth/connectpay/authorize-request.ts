@@ -39,7 +39,8 @@ export function validateConnectPayAuthorize(query: Record<string, unknown>, clie
   const nonce = param('nonce');
   if (nonce === undefined || !GUID_V4.test(nonce)) throw new AuthorizePageError(400, 'invalid_request', 'nonce must be a GUIDv4 string.');
   const state = param('state');
-  if (state === undefined || state === '' || state.length > 512) throw new AuthorizePageError(400, 'invalid_request', 'state is required (at most 512 characters).');
+  if (state === undefined || state === '' || state.length > 512)
+    throw new AuthorizePageError(400, 'invalid_request', 'state is required (at most 512 characters).');
   return { clientId, redirectUrl, state, nonce, scopes: parseScopes(param('scope')) };
 }
 
@@ -55,7 +56,8 @@ function checkRedirectUrl(redirectUrl: string, hosts: readonly string[]): void {
   if (redirectUrl.includes('?')) throw new AuthorizePageError(400, 'invalid_request', 'redirect_url must not contain a query string.');
   if (redirectUrl.includes('#')) throw new AuthorizePageError(400, 'invalid_request', 'redirect_url must not contain a fragment.');
   if (url.username !== '' || url.password !== '') throw new AuthorizePageError(400, 'invalid_request', 'redirect_url must not contain credentials.');
-  if (!hosts.includes(url.hostname)) throw new AuthorizePageError(400, 'invalid_request', `redirect_url host ${url.hostname} is not on the client's callback list.`);
+  if (!hosts.includes(url.hostname))
+    throw new AuthorizePageError(400, 'invalid_request', `redirect_url host ${url.hostname} is not on the client's callback list.`);
 }
 
 /** Space-separated; only psd2-ais / psd2-pis; "you can't mix PSD2 and Connect Propriety scopes". */
@@ -66,7 +68,9 @@ function parseScopes(scope: string | undefined): string[] {
   const proprietary = scopes.filter((s) => (CONNECTPAY_PROPRIETARY_SCOPES as readonly string[]).includes(s));
   const unknown = scopes.filter((s) => !psd2.includes(s) && !proprietary.includes(s));
   if (unknown.length > 0) throw new AuthorizePageError(400, 'invalid_scope', `Unknown scope: ${unknown.join(' ')}.`);
-  if (proprietary.length > 0 && psd2.length > 0) throw new AuthorizePageError(400, 'invalid_scope', 'PSD2 and proprietary scopes cannot be mixed in one request.');
-  if (psd2.length === 0) throw new AuthorizePageError(400, 'invalid_scope', `Only PSD2 scopes (psd2-ais, psd2-pis) are available with flowid ${CONNECTPAY_FLOW_ID}.`);
+  if (proprietary.length > 0 && psd2.length > 0)
+    throw new AuthorizePageError(400, 'invalid_scope', 'PSD2 and proprietary scopes cannot be mixed in one request.');
+  if (psd2.length === 0)
+    throw new AuthorizePageError(400, 'invalid_scope', `Only PSD2 scopes (psd2-ais, psd2-pis) are available with flowid ${CONNECTPAY_FLOW_ID}.`);
   return psd2;
 }

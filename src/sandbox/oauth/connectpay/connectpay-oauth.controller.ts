@@ -40,7 +40,13 @@ export class ConnectPayOAuthController {
     for (const [key, until] of this.store.usedNonces) if (until <= now) this.store.usedNonces.delete(key);
     if (this.store.usedNonces.has(nonceKey)) throw new AuthorizePageError(400, 'invalid_request', 'nonce has already been used.');
     this.store.usedNonces.set(nonceKey, now + NONCE_MEMORY_MS);
-    const login = this.logins.create({ profile: 'connectpay', clientId: request.clientId, redirectUri: request.redirectUrl, state: request.state, scopes: request.scopes });
+    const login = this.logins.create({
+      profile: 'connectpay',
+      clientId: request.clientId,
+      redirectUri: request.redirectUrl,
+      state: request.state,
+      scopes: request.scopes,
+    });
     pageHeaders(res);
     res.redirect(301, `${requestOrigin(req, this.config)}/connectpay/auth/login?request=${encodeURIComponent(login.id)}`);
   }
@@ -81,7 +87,14 @@ export class ConnectPayOAuthController {
     const granted = login.scopes.filter((s) => ticked.includes(s));
     // "If PSU would choose to deny all scopes ... Redirect URL will not contain code".
     if (granted.length === 0) return back(denied);
-    const code = this.tokens.issueCode({ profile: 'connectpay', clientId: login.clientId, redirectUri: login.redirectUri, username: person.username, customerId: chosen.id, scopes: granted });
+    const code = this.tokens.issueCode({
+      profile: 'connectpay',
+      clientId: login.clientId,
+      redirectUri: login.redirectUri,
+      username: person.username,
+      customerId: chosen.id,
+      scopes: granted,
+    });
     return back({ code, state: login.state, flowid: CONNECTPAY_FLOW_ID });
   }
 
@@ -92,7 +105,11 @@ export class ConnectPayOAuthController {
   token(@Req() req: Request, @Res({ passthrough: true }) res: Response): TokenResponse {
     noStore(res);
     // ConnectPay names it redirect_url at authorize; redirect_uri (RFC 6749) is accepted here too.
-    return this.tokenEndpoint.handle('connectpay', req, { redirectParams: ['redirect_url', 'redirect_uri'], redirectRequired: true, knownScopes: [...CONNECTPAY_PSD2_SCOPES] });
+    return this.tokenEndpoint.handle('connectpay', req, {
+      redirectParams: ['redirect_url', 'redirect_uri'],
+      redirectRequired: true,
+      knownScopes: [...CONNECTPAY_PSD2_SCOPES],
+    });
   }
 
   private renderLogin(res: Response, status: number, login: LoginRequest, username?: string, error?: string): void {

@@ -29,7 +29,10 @@ export function renderConnectPayLogin(view: ConnectPayLoginView): string {
       ? view.customers.map((c, i) => `<option value="${escapeHtml(c.id)}"${i === 0 ? ' selected' : ''}>${escapeHtml(c.name)} (${c.kind})</option>`).join('')
       : `<option value="" selected>First customer of the signed-in person</option>` +
         groupByPerson(view.allCustomers)
-          .map(([username, customers]) => `<optgroup label="${escapeHtml(username)}">${customers.map((c) => `<option value="${escapeHtml(c.id)}">${escapeHtml(c.name)} (${c.kind})</option>`).join('')}</optgroup>`)
+          .map(
+            ([username, customers]) =>
+              `<optgroup label="${escapeHtml(username)}">${customers.map((c) => `<option value="${escapeHtml(c.id)}">${escapeHtml(c.name)} (${c.kind})</option>`).join('')}</optgroup>`,
+          )
           .join('');
   const scopes = view.scopes
     .map((s) => `<label><input type="checkbox" name="scope" value="${escapeHtml(s)}" checked> ${escapeHtml(SCOPE_LABELS[s] ?? s)}</label>`)

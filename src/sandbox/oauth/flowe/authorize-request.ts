@@ -34,7 +34,8 @@ export function validateFloweAuthorize(query: Record<string, unknown>, client: F
     if (typeof value !== 'string') throw new AuthorizePageError(400, 'invalid_request', `${name} must appear once`);
     return value;
   };
-  if (param('p')?.toLowerCase() !== FLOWE_POLICY.toLowerCase()) throw new AuthorizePageError(400, 'invalid_request', `Unknown policy: p must be ${FLOWE_POLICY}.`);
+  if (param('p')?.toLowerCase() !== FLOWE_POLICY.toLowerCase())
+    throw new AuthorizePageError(400, 'invalid_request', `Unknown policy: p must be ${FLOWE_POLICY}.`);
   const clientId = param('client_id');
   if (clientId !== client.clientId) throw new AuthorizePageError(400, 'unauthorized_client', 'AADB2C90117: Unknown client_id.');
   const redirectUri = param('redirect_uri');

@@ -34,7 +34,13 @@ export class FloweOAuthController {
     pageHeaders(res);
     try {
       const request = validateFloweAuthorize(req.query as Record<string, unknown>, this.config.flowe, this.modes.of('flowe').promptLoginRequired);
-      const login = this.logins.create({ profile: 'flowe', clientId: request.clientId, redirectUri: request.redirectUri, state: request.state, scopes: request.scopes });
+      const login = this.logins.create({
+        profile: 'flowe',
+        clientId: request.clientId,
+        redirectUri: request.redirectUri,
+        state: request.state,
+        scopes: request.scopes,
+      });
       res.redirect(302, `${requestOrigin(req, this.config)}/flowe/idp/login?request=${encodeURIComponent(login.id)}`);
     } catch (error) {
       if (!(error instanceof FloweRedirectError)) throw error;
@@ -68,7 +74,14 @@ export class FloweOAuthController {
     const person = this.directory.authenticate(field('username'), field('password'), field('otp'));
     if (person === undefined) return this.render(res, 401, login, field('username'), 'Wrong username, password or one-time code.');
     const customer = this.directory.customersOf('flowe', person.username)[0]!;
-    const code = this.tokens.issueCode({ profile: 'flowe', clientId: login.clientId, redirectUri: login.redirectUri, username: person.username, customerId: customer.id, scopes: login.scopes });
+    const code = this.tokens.issueCode({
+      profile: 'flowe',
+      clientId: login.clientId,
+      redirectUri: login.redirectUri,
+      username: person.username,
+      customerId: customer.id,
+      scopes: login.scopes,
+    });
     // Flowe guide: "<REDIRECT_URI>?state=<STATE>&code=<AUTHORIZATION_CODE_GRANT>".
     return back({ state: login.state, code });
   }
@@ -89,6 +102,9 @@ export class FloweOAuthController {
 
   private render(res: Response, status: number, login: LoginRequest, username?: string, error?: string): void {
     pageHeaders(res);
-    res.status(status).type('html').send(renderFloweLogin({ requestId: login.id, scopes: login.scopes, username, error }));
+    res
+      .status(status)
+      .type('html')
+      .send(renderFloweLogin({ requestId: login.id, scopes: login.scopes, username, error }));
   }
 }
