@@ -103,7 +103,11 @@ function fieldsOf(value: Entry, isError: boolean): string[] {
 /** A copy to censor: an error stays an error (class, message and stack), for pino's error serializer. */
 function shallowCopy(value: Entry, isError: boolean): Entry {
   if (!isError) return { ...value };
-  return Object.create(Object.getPrototypeOf(value) as object, Object.getOwnPropertyDescriptors(value)) as Entry;
+  const copy = Object.create(Object.getPrototypeOf(value) as object, Object.getOwnPropertyDescriptors(value)) as Entry;
+  // Newer V8 (Node 24) keeps `stack` behind an accessor that reads the original error's internal
+  // slot, which the copy lacks: carry the text itself.
+  Object.defineProperty(copy, 'stack', { value: (value as unknown as Error).stack, writable: true, configurable: true, enumerable: false });
+  return copy;
 }
 
 const SECRET_QUERY = new Set(['code', 'state', 'ticket', 'token', 'access_token', 'refresh_token', 'client_secret', 'nonce', 'id_token']);
