@@ -7,31 +7,12 @@ import { FloweAdapter } from '../../src/aspsp/flowe/flowe.adapter.js';
 import type { BankHttpClient, BankRequest, BankResponse } from '../../src/aspsp/http/bank-http.client.js';
 import type { BankConfig } from '../../src/config/banks.config.js';
 import { assertBerlinGroupRequest, assertBerlinGroupResponse } from '../support/berlin-group-openapi.js';
+import { testBank } from './support/bank-config.js';
 
 const today = utcDate();
 
 function bank(id: string, adapter: 'flowe' | 'connectpay'): BankConfig {
-  return {
-    id,
-    name: id === 'flowe' ? 'Flowe' : 'ConnectPay',
-    adapter,
-    services: ['ais', 'pis'],
-    authorizeUrl: 'https://bank.test/authorize',
-    tokenUrl: 'https://bank.test/token',
-    aisBaseUrl: 'https://bank.test/ais/v1',
-    pisBaseUrl: 'https://bank.test/pis/v1',
-    clientId: 'c',
-    clientSecret: 's',
-    scopes: { base: [], ais: ['a'], pis: ['p'] },
-    redirectUri: 'https://tpp.test/cb',
-    currencies: ['EUR'],
-    chargeBearer: 'SLEV',
-    timeoutMs: 1000,
-    aisBudgetCounting: 'per_call',
-    psuIp: { headers: ['PSU-IP-Address'], format: 'ipv4' },
-    breaker: { threshold: 5, halfOpenAfterMs: 10_000 },
-    statusMinIntervalMs: 1000,
-  };
+  return testBank({ id, name: id === 'flowe' ? 'Flowe' : 'ConnectPay', adapter });
 }
 
 /** A bank HTTP client that answers from a script and records what was sent; no network. */

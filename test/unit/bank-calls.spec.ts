@@ -6,29 +6,16 @@ import { remainingMs, withDeadline } from '../../src/aspsp/http/deadline.js';
 import { SingleFlight } from '../../src/common/concurrency/single-flight.js';
 import { Slots } from '../../src/common/concurrency/slots.js';
 import type { BankConfig } from '../../src/config/banks.config.js';
+import { testBank } from './support/bank-config.js';
 
-const BANK: BankConfig = {
+const BANK: BankConfig = testBank({
   id: 'flowe',
   name: 'Flowe',
   adapter: 'flowe',
-  services: ['ais', 'pis'],
-  authorizeUrl: 'https://bank.test/authorize',
-  tokenUrl: 'https://bank.test/token',
-  aisBaseUrl: 'https://bank.test/ais/v1',
-  pisBaseUrl: 'https://bank.test/pis/v1',
-  clientId: 'c',
-  clientSecret: 's',
-  scopes: { base: [], ais: ['a'], pis: ['p'] },
-  redirectUri: 'https://tpp.test/cb',
-  currencies: ['EUR'],
   chargeBearer: 'DEBT',
-  timeoutMs: 1000,
-  aisBudgetCounting: 'per_call',
   subscriptionKey: { headers: ['PO-APIKey', 'P0-APIKey'], value: 'key' },
   psuIp: { headers: ['PSU-IP-Address', 'PSU-IpAddress'], format: 'ipv4' },
-  breaker: { threshold: 5, halfOpenAfterMs: 10_000 },
-  statusMinIntervalMs: 1000,
-};
+});
 
 /** A client whose bank answers `answer` to everything, classifying it as the real HTTP client does. */
 function clientAnswering(answer: BankResponse, bank: BankConfig = BANK): { client: BerlinGroupClient; sent: BankRequest[] } {
