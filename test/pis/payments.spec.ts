@@ -4,7 +4,7 @@ import { PaymentsService } from '../../src/modules/pis/payments.service.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
-import { accessTokenOf, admin, nextStatusWindow, sandboxRequests, startSandbox } from '../support/bank-world.js';
+import { accessTokenOf, admin, nextStatusWindow, sandboxRequests, startOfCutoffCycle, startSandbox } from '../support/bank-world.js';
 import { connect, decide, getPayment, IBAN, initiationsAtBank, pay, paymentBody, userToken, pisEnv } from './support.js';
 
 describe('payments: lifecycle against the sandbox', () => {
@@ -79,6 +79,7 @@ describe('payments: lifecycle against the sandbox', () => {
     expect(await db('SELECT 1 FROM poll_items WHERE kind = $1 AND resource_id = $2', ['payment', id])).toHaveLength(1);
     await expect(poll(id)).resolves.toEqual({ final: false, status: 'RCVD' });
 
+    await startOfCutoffCycle(sandbox.httpUrl);
     await decide(sandbox.httpUrl, bankPaymentId, 'approve');
     await expect(poll(id)).resolves.toEqual({ final: false, status: 'ACSP' });
     expect((await getPayment(bff, alice, id).expect(200)).body).toMatchObject({ status: 'ACSP', scaStatus: 'finalised' });
@@ -142,6 +143,7 @@ describe('payments: lifecycle against the sandbox', () => {
 
   it('answers 409 when the bank says the payment can no longer be cancelled (405), with the status it has now', async () => {
     const { id, bankPaymentId } = (await pay(bff, alice, aliceFlowe, paymentBody()).expect(201)).body;
+    await startOfCutoffCycle(sandbox.httpUrl);
     await decide(sandbox.httpUrl, bankPaymentId, 'approve');
     const res = await request(bff.url).delete(`/api/v1/payments/${id}`).set('Authorization', `Bearer ${alice}`).expect(409);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -157,6 +159,7 @@ describe('payments: lifecycle against the sandbox', () => {
 
   it('never gives up on ACSP within the settlement window, then lets go of the payment and says why', async () => {
     const { id, bankPaymentId } = (await pay(bff, alice, aliceFlowe, paymentBody()).expect(201)).body;
+    await startOfCutoffCycle(sandbox.httpUrl);
     await decide(sandbox.httpUrl, bankPaymentId, 'approve');
     await expect(poll(id)).resolves.toEqual({ final: false, status: 'ACSP' });
     // Two days of ACSP (the bank waits for a cut-off, or is slow to report it): still asked about.

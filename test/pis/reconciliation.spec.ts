@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { PaymentsService } from '../../src/modules/pis/payments.service.js';
 import type { SandboxApp } from '../../src/sandbox/sandbox-app.js';
-import { admin, startSandbox } from '../support/bank-world.js';
+import { admin, startOfCutoffCycle, startSandbox } from '../support/bank-world.js';
 import { startTestBff, type TestBff } from '../support/bff.js';
 import { withClient } from '../support/database.js';
 import { connect, decide, getPayment, IBAN, initiationsAtBank, pay, paymentBody, pisEnv, userToken } from './support.js';
@@ -83,6 +83,7 @@ describe('payments with an unknown outcome are reconciled', () => {
     expect(await unreconciled()).toBeGreaterThanOrEqual(1);
 
     // The PSU approves it in the bank app; until a statement is read, nothing is known.
+    await startOfCutoffCycle(sandbox.httpUrl);
     await decide(sandbox.httpUrl, bankId, 'approve');
     await expect(poll(id)).resolves.toMatchObject({ final: false, status: 'unknown' });
     await readStatement();

@@ -79,6 +79,17 @@ export async function admin(sandboxUrl: string, path: string, body?: unknown, me
   if (res.status >= 400) throw new Error(`admin ${path} answered ${res.status}`);
 }
 
+/**
+ * Moves the sandbox clock to one second past a minute. Flowe settles an approved payment at its next
+ * cut-off (every sandbox minute by default), so a test that approves right after this call sees the
+ * payment stay ACSP for most of a minute, whatever the wall clock says.
+ */
+export async function startOfCutoffCycle(sandboxUrl: string): Promise<void> {
+  const res = await fetch(`${sandboxUrl}/admin/clock`);
+  const now = Date.parse(((await res.json()) as { now: string }).now);
+  await admin(sandboxUrl, 'clock', { advanceSeconds: Math.ceil((60_000 - (now % 60_000)) / 1000) + 1 });
+}
+
 /** Where each bank's token endpoint and APIs live under a sandbox origin. */
 const BANK_PATHS = {
   connectpay: { TOKEN_URL: '/connectpay/oauth/token', AIS_BASE_URL: '/connectpay/psd2/v1', PIS_BASE_URL: '/connectpay/psd2/v1' },
