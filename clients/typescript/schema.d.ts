@@ -347,7 +347,11 @@ export interface paths {
         delete: operations["revokeConnection"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Set or clear the connection's externalReference
+         * @description In any status. Webhook events are given the reference the connection has when they are delivered, so events still waiting for delivery carry the new value.
+         */
+        patch: operations["updateConnection"];
         trace?: never;
     };
     "/aspsps/{id}/logo": {
@@ -492,6 +496,11 @@ export interface components {
              * @example http://localhost:3000/
              */
             returnUrl: string;
+            /**
+             * @description Your own id for this connection (e.g. a customer or ledger account number), 1-128 printable characters. Returned on the connection and in the `externalReference` of its webhook events; never shown to the bank.
+             * @example cust-4711
+             */
+            externalReference?: string;
         };
         CreatedConnectionView: {
             /** Format: uuid */
@@ -508,6 +517,8 @@ export interface components {
              * @description When the PSU must log in at the bank again (Flowe: 90 days after the login)
              */
             reauthBy?: string;
+            /** @description Your own id for the connection, as last set (absent when none is) */
+            externalReference?: string;
             /** @description The bank login ends within EXPIRY_WARNING_DAYS (or has): offer POST /api/v1/connections/{id}/reauthorize. Also true for reauth_required */
             expiresSoon: boolean;
             /** Format: date-time */
@@ -1023,6 +1034,8 @@ export interface components {
              * @description When the PSU must log in at the bank again (Flowe: 90 days after the login)
              */
             reauthBy?: string;
+            /** @description Your own id for the connection, as last set (absent when none is) */
+            externalReference?: string;
             /** @description The bank login ends within EXPIRY_WARNING_DAYS (or has): offer POST /api/v1/connections/{id}/reauthorize. Also true for reauth_required */
             expiresSoon: boolean;
             /** Format: date-time */
@@ -1033,6 +1046,13 @@ export interface components {
         ConnectionListView: {
             /** @description The user's connections */
             connections: components["schemas"]["ConnectionView"][];
+        };
+        UpdateConnectionDto: {
+            /**
+             * @description Your own id for this connection (e.g. a customer or ledger account number), 1-128 printable characters. Returned on the connection and in the `externalReference` of its webhook events; never shown to the bank. null removes it.
+             * @example cust-4711
+             */
+            externalReference: string | null;
         };
         /**
          * @description What went wrong, stable for the frontend to switch on:
@@ -1194,6 +1214,8 @@ export interface components {
             occurredAt: string;
             /** @description The frontend user's id (the user token's sub) the event belongs to */
             userId: string;
+            /** @description The externalReference of the event's connection (data.connectionId), when it has one: the value it has when the event is delivered (a PATCH /api/v1/connections/{id} reaches events still waiting for delivery, and replays) */
+            externalReference?: string;
             data: components["schemas"]["ConsentStatusEventData"];
         };
         PaymentStatusEvent: {
@@ -1252,6 +1274,8 @@ export interface components {
             occurredAt: string;
             /** @description The frontend user's id (the user token's sub) the event belongs to */
             userId: string;
+            /** @description The externalReference of the event's connection (data.connectionId), when it has one: the value it has when the event is delivered (a PATCH /api/v1/connections/{id} reaches events still waiting for delivery, and replays) */
+            externalReference?: string;
             data: components["schemas"]["PaymentStatusEventData"];
         };
         ConnectionStatusEvent: {
@@ -1304,6 +1328,8 @@ export interface components {
             occurredAt: string;
             /** @description The frontend user's id (the user token's sub) the event belongs to */
             userId: string;
+            /** @description The externalReference of the event's connection (data.connectionId), when it has one: the value it has when the event is delivered (a PATCH /api/v1/connections/{id} reaches events still waiting for delivery, and replays) */
+            externalReference?: string;
             data: components["schemas"]["ConnectionStatusEventData"];
         };
         ConnectionExpiringEvent: {
@@ -1348,6 +1374,8 @@ export interface components {
             occurredAt: string;
             /** @description The frontend user's id (the user token's sub) the event belongs to */
             userId: string;
+            /** @description The externalReference of the event's connection (data.connectionId), when it has one: the value it has when the event is delivered (a PATCH /api/v1/connections/{id} reaches events still waiting for delivery, and replays) */
+            externalReference?: string;
             data: components["schemas"]["ConnectionExpiringEventData"];
         };
         ConsentExpiringEvent: {
@@ -1396,6 +1424,8 @@ export interface components {
             occurredAt: string;
             /** @description The frontend user's id (the user token's sub) the event belongs to */
             userId: string;
+            /** @description The externalReference of the event's connection (data.connectionId), when it has one: the value it has when the event is delivered (a PATCH /api/v1/connections/{id} reaches events still waiting for delivery, and replays) */
+            externalReference?: string;
             data: components["schemas"]["ConsentExpiringEventData"];
         };
     };
@@ -4804,6 +4834,167 @@ export interface operations {
                         status?: 404;
                         /** @enum {string} */
                         code?: "not_found";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `internal_error`: Internal error */
+            500: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 500;
+                        /** @enum {string} */
+                        code?: "internal_error";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable`: Our database is unavailable; try again shortly; `service_unavailable`: The service is not ready */
+            503: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "database_unavailable" | "service_unavailable";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    updateConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateConnectionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionView"];
+                };
+            };
+            /** @description `malformed_json`: The request body is not valid JSON; `validation_failed`: The request is invalid */
+            400: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "malformed_json" | "validation_failed";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: A valid user token is required */
+            401: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the error when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthenticated";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `payload_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 413;
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unsupported_media_type`: The request body must be application/json */
+            415: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 415;
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
                     } & components["schemas"]["ProblemDetails"];
                 };
             };

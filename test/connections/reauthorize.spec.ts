@@ -69,8 +69,9 @@ describe('reauthorizing a connection in place', () => {
     const consentId = await validConsent(world, alice);
     const stored = (await api().get(`/api/v1/consents/${consentId}/accounts`).set(auth(alice.token)).expect(200)).body;
     expect(stored.accounts.length).toBeGreaterThan(0);
+    await api().patch(`/api/v1/connections/${alice.connectionId}`).set(auth(alice.token)).send({ externalReference: 'cust-alice' }).expect(200);
     const before = await connectionOf(alice);
-    expect(before).toMatchObject({ status: 'active', expiresSoon: false });
+    expect(before).toMatchObject({ status: 'active', expiresSoon: false, externalReference: 'cust-alice' });
 
     const sse = await SseClient.open(eventsUrl(world.bff), alice.token);
     try {
@@ -94,7 +95,7 @@ describe('reauthorizing a connection in place', () => {
       expect(await reauthorizeAtBank(alice, { username: 'alice' })).toEqual({ connectionId: alice.connectionId, result: 'success' });
 
       const after = await connectionOf(alice);
-      expect(after).toMatchObject({ id: alice.connectionId, status: 'active', expiresSoon: false });
+      expect(after).toMatchObject({ id: alice.connectionId, status: 'active', expiresSoon: false, externalReference: 'cust-alice' });
       expect(after).not.toHaveProperty('failureReason');
       expect(Date.parse(after.reauthBy as string) - Date.now()).toBeGreaterThan(89 * DAY_MS);
       const back = await sse.waitFor('connection.status active', (e) => e.event === 'connection.status' && sse.json(e).status === 'active');

@@ -13,6 +13,7 @@ import { LoginStartBinding1795310000000 } from './1795310000000-login-start-bind
 import { BankIdentities1795310100000 } from './1795310100000-bank-identities.js';
 import { SandboxSigningKey1795310200000 } from './1795310200000-sandbox-signing-key.js';
 import { ExpiryWarnings1795320500000 } from './1795320500000-expiry-warnings.js';
+import { ConnectionExternalReference1795330000000 } from './1795330000000-connection-external-reference.js';
 
 /** Migrations run in this order at start-up and by `npm run migration:run`. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -30,4 +31,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   BankIdentities1795310100000,
   SandboxSigningKey1795310200000,
   ExpiryWarnings1795320500000,
+  ConnectionExternalReference1795330000000,
 ];

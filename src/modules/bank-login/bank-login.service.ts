@@ -71,7 +71,7 @@ export class BankLoginService {
    */
   async begin(
     user: AuthenticatedUser,
-    input: { aspspId: string; services?: Service[]; returnUrl: string },
+    input: { aspspId: string; services?: Service[]; returnUrl: string; externalReference?: string },
     req: Request,
     res: Response,
   ): Promise<{ connection: Connection; authorizationUrl: string }> {

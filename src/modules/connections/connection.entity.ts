@@ -23,6 +23,8 @@ export class Connection {
   @Column('timestamptz', { nullable: true }) tokensRefreshedAt!: Date | null;
   /** When the user was told that `reauthBy` is near (once per bank login). */
   @Column('timestamptz', { nullable: true }) expiryWarnedAt!: Date | null;
+  /** The integrator's own id for the connection, echoed on the resource and in webhook payloads. */
+  @Column('text', { nullable: true }) externalReference!: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
 }

@@ -10,6 +10,7 @@ export class ConnectionView {
   @ApiProperty({ enum: ['pending', 'active', 'reauth_required', 'revoked', 'failed'] }) status!: ConnectionStatus;
   @ApiPropertyOptional({ description: 'Why the connection failed (machine-readable)' }) failureReason?: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'When the PSU must log in at the bank again (Flowe: 90 days after the login)' }) reauthBy?: string;
+  @ApiPropertyOptional({ description: 'Your own id for the connection, as last set (absent when none is)' }) externalReference?: string;
   @ApiProperty({
     description: 'The bank login ends within EXPIRY_WARNING_DAYS (or has): offer POST /api/v1/connections/{id}/reauthorize. Also true for reauth_required',
   })
@@ -32,6 +33,7 @@ export function toConnectionView(c: Connection, warningMs: number): ConnectionVi
     status: c.status,
     ...(c.failureReason ? { failureReason: c.failureReason } : {}),
     ...(c.reauthBy ? { reauthBy: c.reauthBy.toISOString() } : {}),
+    ...(c.externalReference !== null ? { externalReference: c.externalReference } : {}),
     expiresSoon: c.status === 'reauth_required' || (c.status === 'active' && expiresSoon(c.reauthBy, warningMs)),
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),

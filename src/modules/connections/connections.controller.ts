@@ -1,9 +1,10 @@
-import { Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { ApiProblems } from '../../common/errors/problem.view.js';
 import { AspspListView } from './aspsp.view.js';
 import { AspspQueryDto } from './dto/aspsp-query.dto.js';
+import { UpdateConnectionDto } from './dto/update-connection.dto.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
 import { ConnectionListView, ConnectionView } from './connection.view.js';
 import { ConnectionsService } from './connections.service.js';
@@ -43,6 +44,24 @@ export class ConnectionsController {
   @ApiProblems('not_found')
   async get(@CurrentUser() user: AuthenticatedUser, @Param('id', new ParseUUIDPipe({ version: '4' })) id: string): Promise<ConnectionView> {
     return this.connections.view(await this.connections.get(user.id, id));
+  }
+
+  @Patch('connections/:id')
+  @ApiOperation({
+    operationId: 'updateConnection',
+    summary: "Set or clear the connection's externalReference",
+    description:
+      'In any status. Webhook events are given the reference the connection has when they are delivered, so events still waiting for ' +
+      'delivery carry the new value.',
+  })
+  @ApiOkResponse({ type: ConnectionView })
+  @ApiProblems('validation_failed', 'not_found')
+  async update(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @Body() body: UpdateConnectionDto,
+  ): Promise<ConnectionView> {
+    return this.connections.view(await this.connections.setExternalReference(user.id, id, body.externalReference));
   }
 
   @Delete('connections/:id')

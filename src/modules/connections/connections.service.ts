@@ -29,7 +29,7 @@ export class ConnectionsService {
     private readonly tokens: BankTokensService,
   ) {}
 
-  async create(userId: string, input: { aspspId: string; services?: Service[]; returnUrl: string }): Promise<Connection> {
+  async create(userId: string, input: { aspspId: string; services?: Service[]; returnUrl: string; externalReference?: string }): Promise<Connection> {
     const adapter = this.aspsps.get(input.aspspId);
     const returnUrl = checkReturnUrl(input.returnUrl, this.app.frontendReturnUrls);
     const services = input.services ?? adapter.bank.services;
@@ -37,7 +37,14 @@ export class ConnectionsService {
     if (unsupported.length > 0) {
       throw AppError.validation([{ field: 'services', message: `${adapter.bank.name} does not offer ${unsupported.join(', ')}` }]);
     }
-    return this.store.create({ userId, aspspId: adapter.id, services, returnUrl });
+    return this.store.create({ userId, aspspId: adapter.id, services, returnUrl, externalReference: input.externalReference ?? null });
+  }
+
+  /** Sets (or with null, clears) the integrator's reference of one of this user's connections, in any status. */
+  async setExternalReference(userId: string, id: string, externalReference: string | null): Promise<Connection> {
+    const connection = await this.store.setExternalReference(userId, id, externalReference);
+    if (!connection) throw AppError.notFound('Connection');
+    return connection;
   }
 
   /** What the frontend sees of a connection. */

@@ -56,7 +56,7 @@ export class ConnectionsStore {
     private readonly outbox: OutboxStore,
   ) {}
 
-  create(input: { userId: string; aspspId: string; services: Service[]; returnUrl: string }): Promise<Connection> {
+  create(input: { userId: string; aspspId: string; services: Service[]; returnUrl: string; externalReference: string | null }): Promise<Connection> {
     const repo = this.dataSource.getRepository(Connection);
     return repo.save(repo.create({ ...input, status: 'pending' }));
   }
@@ -105,6 +105,13 @@ export class ConnectionsStore {
 
   async markReauthRequired(id: string, reason: string): Promise<void> {
     await this.dataSource.transaction((m) => markReauthRequired(m, this.outbox, id, reason));
+  }
+
+  /** The connection as it is after the change; undefined when the user has no such connection. */
+  async setExternalReference(userId: string, id: string, externalReference: string | null): Promise<Connection | undefined> {
+    const repo = this.dataSource.getRepository(Connection);
+    const { affected } = await repo.update({ id, userId }, { externalReference });
+    return affected ? this.findForUser(userId, id) : undefined;
   }
 
   /** Where the frontend wants the browser back after the next bank login of this connection. */

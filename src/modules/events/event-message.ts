@@ -1,4 +1,4 @@
-import type { OutboxRow } from './outbox.store.js';
+import type { OutboxRow, WebhookDelivery } from './outbox.store.js';
 
 /** What the frontend (SSE) and the webhook receiver get for one outbox event. */
 export interface EventMessage {
@@ -13,10 +13,12 @@ export interface EventMessage {
 export interface WebhookMessage extends EventMessage {
   /** The frontend user's id (the user token's `sub`), as the API knows them. */
   userId: string;
+  /** The integrator's reference of the event's connection, when it has one (read at delivery). */
+  externalReference?: string;
 }
 
-export function toWebhookMessage(row: OutboxRow): WebhookMessage {
-  return { ...toEventMessage(row), userId: row.userId };
+export function toWebhookMessage(row: WebhookDelivery): WebhookMessage {
+  return { ...toEventMessage(row), userId: row.userId, ...(row.externalReference !== null ? { externalReference: row.externalReference } : {}) };
 }
 
 export function toEventMessage(row: OutboxRow): EventMessage {

@@ -72,6 +72,12 @@ export class WebhookMessage {
   type!: string;
   @ApiProperty({ format: 'date-time' }) occurredAt!: string;
   @ApiProperty({ description: "The frontend user's id (the user token's sub) the event belongs to" }) userId!: string;
+  @ApiPropertyOptional({
+    description:
+      "The externalReference of the event's connection (data.connectionId), when it has one: the value it has when the event is delivered " +
+      '(a PATCH /api/v1/connections/{id} reaches events still waiting for delivery, and replays)',
+  })
+  externalReference?: string;
 }
 
 export class ConsentStatusWebhook extends WebhookMessage {

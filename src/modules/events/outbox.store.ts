@@ -29,7 +29,19 @@ export interface OutboxRow {
 export interface WebhookDelivery extends OutboxRow {
   /** Attempts including the one being made now. */
   attempts: number;
+  /** The integrator's reference of the event's connection (payload `connectionId`) as it is now; null when none. */
+  externalReference: string | null;
 }
+
+/**
+ * The current `external_reference` of the connection an outbox row (`o`) names in its payload, read
+ * at delivery time so a reference set after the event still reaches the receiver. Matched on the
+ * row's user too: an event can only ever carry its own user's reference. The CASE keeps a payload
+ * whose connectionId is not a UUID from failing the cast.
+ */
+const EXTERNAL_REFERENCE = `(SELECT c.external_reference FROM connections c
+    WHERE c.user_id = o.user_id
+      AND c.id = CASE WHEN o.payload->>'connectionId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (o.payload->>'connectionId')::uuid END)`;
 
 /**
  * A row as readers get it. The id is returned as text (JavaScript has no 64-bit integers), so a
@@ -106,7 +118,8 @@ export class OutboxStore {
          FOR UPDATE SKIP LOCKED
        ) due
        WHERE o.id = due.id
-       RETURNING o.id::text AS id, o.user_id AS "userId", o.type, o.payload, o.created_at AS "createdAt", o.webhook_attempts AS attempts`,
+       RETURNING o.id::text AS id, o.user_id AS "userId", o.type, o.payload, o.created_at AS "createdAt", o.webhook_attempts AS attempts,
+         ${EXTERNAL_REFERENCE} AS "externalReference"`,
       [limit, leaseMs],
     );
     return returningRows<WebhookDelivery>(result).sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EXTERNAL_REFERENCE_DESCRIPTION, EXTERNAL_REFERENCE_MAX, ExternalReference } from './external-reference.js';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 export class CreateConnectionDto {
@@ -21,4 +22,9 @@ export class CreateConnectionDto {
   @IsString()
   @MaxLength(2048)
   readonly returnUrl!: string;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: EXTERNAL_REFERENCE_MAX, example: 'cust-4711', description: EXTERNAL_REFERENCE_DESCRIPTION })
+  @IsOptional()
+  @ExternalReference()
+  readonly externalReference?: string;
 }
