@@ -1071,6 +1071,7 @@ export interface components {
          *     - `consent_not_valid` (409): The consent cannot be used now
          *     - `idempotency_key_in_flight` (409): A request with this Idempotency-Key is still being processed
          *     - `payment_not_cancellable` (409): The payment can no longer be cancelled
+         *     - `webhook_not_configured` (409): No webhook endpoint is configured for this event
          *     - `payload_too_large` (413): The request body is too large
          *     - `unsupported_media_type` (415): The request body must be application/json
          *     - `unprocessable` (422): The request cannot be processed
@@ -1086,7 +1087,7 @@ export interface components {
          *     - `bank_timeout` (504): The bank did not answer in time
          * @enum {string}
          */
-        ErrorCode: "validation_failed" | "malformed_json" | "unauthenticated" | "forbidden" | "not_found" | "method_not_allowed" | "reauth_required" | "connection_not_active" | "connection_not_reauthorizable" | "service_not_granted" | "bank_identity_conflict" | "reconsent_required" | "consent_not_valid" | "idempotency_key_in_flight" | "payment_not_cancellable" | "payload_too_large" | "unsupported_media_type" | "unprocessable" | "idempotency_key_reused" | "bank_rejected" | "rate_limited" | "internal_error" | "bank_error" | "service_unavailable" | "database_unavailable" | "bank_unavailable" | "bank_rate_limited" | "bank_timeout";
+        ErrorCode: "validation_failed" | "malformed_json" | "unauthenticated" | "forbidden" | "not_found" | "method_not_allowed" | "reauth_required" | "connection_not_active" | "connection_not_reauthorizable" | "service_not_granted" | "bank_identity_conflict" | "reconsent_required" | "consent_not_valid" | "idempotency_key_in_flight" | "payment_not_cancellable" | "webhook_not_configured" | "payload_too_large" | "unsupported_media_type" | "unprocessable" | "idempotency_key_reused" | "bank_rejected" | "rate_limited" | "internal_error" | "bank_error" | "service_unavailable" | "database_unavailable" | "bank_unavailable" | "bank_rate_limited" | "bank_timeout";
         FieldErrorView: {
             /** @example instructedAmount.amount */
             field: string;
@@ -1122,6 +1123,7 @@ export interface components {
              *     - `consent_not_valid` (409): The consent cannot be used now
              *     - `idempotency_key_in_flight` (409): A request with this Idempotency-Key is still being processed
              *     - `payment_not_cancellable` (409): The payment can no longer be cancelled
+             *     - `webhook_not_configured` (409): No webhook endpoint is configured for this event
              *     - `payload_too_large` (413): The request body is too large
              *     - `unsupported_media_type` (415): The request body must be application/json
              *     - `unprocessable` (422): The request cannot be processed

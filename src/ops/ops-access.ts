@@ -12,10 +12,15 @@ export function markOpsRequest(req: IncomingMessage): void {
   viaOpsListener.add(req);
 }
 
-/** Prometheus metrics and the OpenAPI document with its UI assets (`/docs/swagger-ui.css`, …). */
+/** Prometheus metrics, the OpenAPI document with its UI assets (`/docs/swagger-ui.css`, …), and the ops actions. */
 export function isOpsPath(path: string): boolean {
   const p = path.toLowerCase();
-  return p === '/metrics' || p === '/docs' || p.startsWith('/docs/') || p.startsWith('/docs-');
+  return p === '/metrics' || p === '/docs' || p.startsWith('/docs/') || p.startsWith('/docs-') || isOpsAction(p);
+}
+
+/** Routes that change something (a webhook replay): never served to an anonymous caller on the main port. */
+function isOpsAction(path: string): boolean {
+  return path.toLowerCase().startsWith('/ops/');
 }
 
 const isHealthPath = (path: string) => path.toLowerCase().startsWith('/health/');
@@ -25,19 +30,22 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
 /**
  * Where the ops surface may be reached (see opsConfig): the ops listener serves only it and the
  * health checks; the main port serves it to anyone in sandbox mode, only with the ops token, or
- * not at all; and the token, when configured, is required wherever the surface is served. Paths
- * are compared lower-cased, like every guard of the pipeline.
+ * not at all; and the token, when configured, is required wherever the surface is served. The ops
+ * actions (`/ops/…`) are stricter on the main port in sandbox mode too: only with the ops token, or
+ * not at all, since they act rather than read. Paths are compared lower-cased, like every guard of
+ * the pipeline.
  */
 export function opsAccess(config: OpsConfig): (req: Request, res: Response, next: NextFunction) => void {
   const expected = config.token === undefined ? undefined : digest(config.token);
   return (req, res, next) => {
     const ops = isOpsPath(req.path);
+    const mainPort = isOpsAction(req.path) && config.mainPort === 'open' ? (expected === undefined ? 'closed' : 'token') : config.mainPort;
     if (viaOpsListener.has(req)) {
       if (!ops && !isHealthPath(req.path)) return sendProblem(res, problem('not_found', { requestId: requestIdOf(req) }));
-    } else if (ops && config.mainPort === 'closed') {
+    } else if (ops && mainPort === 'closed') {
       return sendProblem(res, problem('not_found', { requestId: requestIdOf(req) }));
     }
-    if (ops && (config.mainPort === 'token' || viaOpsListener.has(req)) && expected !== undefined && !presents(req, expected)) {
+    if (ops && (mainPort === 'token' || viaOpsListener.has(req)) && expected !== undefined && !presents(req, expected)) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="tpp-bff-ops"');
       return sendProblem(res, problem('unauthenticated', { detail: 'The ops surface needs Authorization: Bearer <OPS_TOKEN>', requestId: requestIdOf(req) }));
     }

@@ -26,7 +26,7 @@ export interface WebhookReceiver {
   received: ReceivedWebhook[];
   /** The bodies it accepted (2xx), parsed. */
   accepted(): { id: string; type: string; userId: string; externalReference?: string; data: Record<string, unknown> }[];
-  /** What it answers from now on (204 by default). */
+  /** What it answers from now on (204 by default; 0: it never answers, like a hung server). */
   answer(status: number): void;
   close(): Promise<void>;
 }
@@ -40,7 +40,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       received.push({ headers: req.headers, body, answered: status, at: Date.now() });
-      res.writeHead(status).end();
+      if (status !== 0) res.writeHead(status).end();
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));

@@ -90,9 +90,9 @@ describe('webhooks: every outbox event POSTed, signed, at least once', () => {
       expect(attempts.map((d) => d.answered)).toEqual([500, 204]);
       expect(attempts[1].at - attempts[0].at).toBeGreaterThanOrEqual(450);
     }
-    const rows = await withClient(db.url, async (c) => (await c.query('SELECT webhook_delivered_at, webhook_attempts FROM outbox_events')).rows);
+    const rows = await withClient(db.url, async (c) => (await c.query('SELECT endpoint_id, delivered_at, attempts, replay FROM webhook_deliveries')).rows);
     expect(rows).toHaveLength(20);
-    for (const row of rows) expect(row).toEqual({ webhook_delivered_at: expect.any(Date), webhook_attempts: 2 });
+    for (const row of rows) expect(row).toEqual({ endpoint_id: 'default', delivered_at: expect.any(Date), attempts: 2, replay: false });
     // Either replica may have made the refused attempts: read both replicas' metrics.
     const metrics = (await Promise.all([a, b].map(async (r) => (await fetch(`${r.url}/metrics`)).text()))).join('\n');
     expect(metrics).toMatch(/^webhook_deliveries_total\{[^}]*outcome="failed"[^}]*\} \d+$/m);
@@ -139,12 +139,13 @@ describe('webhooks: every outbox event POSTed, signed, at least once', () => {
     );
     expect(() => eventsConfig.parse({ WEBHOOK_URL: 'ftp://tpp.example', WEBHOOK_SECRET: SECRET })).toThrow(/WEBHOOK_URL/);
     const parsed = eventsConfig.parse({ WEBHOOK_URL: url, WEBHOOK_SECRET: SECRET });
-    expect(parsed.webhook?.secret).toBe(SECRET);
+    expect(parsed.webhook?.endpoints).toEqual([{ id: 'default', url, eventTypes: expect.arrayContaining(['payment.status']) }]);
+    expect(parsed.webhook?.endpoints[0].secret).toBe(SECRET);
     expect(JSON.stringify(parsed)).not.toContain(SECRET);
     expect(eventsConfig.parse({}).webhook).toBeUndefined();
   });
 
-  it('sends only the event types WEBHOOK_EVENT_TYPES lists, and lets the others go without a POST', async () => {
+  it('sends only the event types WEBHOOK_EVENT_TYPES lists, and queues no delivery for the others', async () => {
     const filteredDb = await createTestDatabase();
     const filteredReceiver = await startReceiver();
     const only = await startTestBff(
@@ -161,15 +162,14 @@ describe('webhooks: every outbox event POSTed, signed, at least once', () => {
       await emit(only, 'alice', 'payment.status', { paymentId: 'p-skip', status: 'ACSC' });
       await emit(only, 'alice', 'connection.status', { connectionId: 'c-1', status: 'reauth_required' });
       await emit(only, 'alice', 'consent.expiring', { consentId: 'k-skip', validUntil: '2026-12-31' });
-      // Settled: the wanted event accepted (after its one refused attempt), the others marked done.
-      await waitFor(
-        async () =>
-          withClient(
-            filteredDb.url,
-            async (c) => (await c.query('SELECT count(*)::int AS n FROM outbox_events WHERE webhook_delivered_at IS NULL')).rows[0].n === 0,
-          ),
-        15_000,
-      );
+      // Settled: the wanted event accepted (after its one refused attempt); the others were never queued for the webhook.
+      const deliveries = () =>
+        withClient(
+          filteredDb.url,
+          async (c) => (await c.query('SELECT o.type, d.delivered_at FROM webhook_deliveries d JOIN outbox_events o ON o.id = d.event_id')).rows,
+        );
+      await waitFor(async () => (await deliveries()).every((d) => d.delivered_at !== null), 15_000);
+      expect((await deliveries()).map((d) => d.type)).toEqual(['connection.status']);
       expect(new Set(filteredReceiver.deliveries.map((d) => d.headers['x-event-type']))).toEqual(new Set(['connection.status']));
       expect(filteredReceiver.deliveries.some((d) => d.answered === 204)).toBe(true);
       expect(() =>

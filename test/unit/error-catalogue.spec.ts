@@ -48,6 +48,7 @@ const TRIGGERS: Record<ErrorCode, unknown> = {
   consent_not_valid: consentNotUsable(consent('received')),
   idempotency_key_in_flight: new AppError('idempotency_key_in_flight', 'still running', { retryAfterSeconds: 1 }),
   payment_not_cancellable: new AppError('payment_not_cancellable', 'settled', { paymentStatus: 'ACSC' }),
+  webhook_not_configured: new AppError('webhook_not_configured', 'Nothing to replay to: no webhook is configured'),
   payload_too_large: bodyParser('entity.too.large', 413),
   unsupported_media_type: bodyParser('charset.unsupported', 415),
   unprocessable: new UnprocessableEntityException(),

@@ -21,6 +21,7 @@ export const ERROR_CATALOGUE = {
   consent_not_valid: { status: HttpStatus.CONFLICT, title: 'The consent cannot be used now' },
   idempotency_key_in_flight: { status: HttpStatus.CONFLICT, title: 'A request with this Idempotency-Key is still being processed' },
   payment_not_cancellable: { status: HttpStatus.CONFLICT, title: 'The payment can no longer be cancelled' },
+  webhook_not_configured: { status: HttpStatus.CONFLICT, title: 'No webhook endpoint is configured for this event' },
   payload_too_large: { status: HttpStatus.PAYLOAD_TOO_LARGE, title: 'The request body is too large' },
   unsupported_media_type: { status: HttpStatus.UNSUPPORTED_MEDIA_TYPE, title: 'The request body must be application/json' },
   unprocessable: { status: HttpStatus.UNPROCESSABLE_ENTITY, title: 'The request cannot be processed' },

@@ -14,6 +14,7 @@ import { BankIdentities1795310100000 } from './1795310100000-bank-identities.js'
 import { SandboxSigningKey1795310200000 } from './1795310200000-sandbox-signing-key.js';
 import { ExpiryWarnings1795320500000 } from './1795320500000-expiry-warnings.js';
 import { ConnectionExternalReference1795330000000 } from './1795330000000-connection-external-reference.js';
+import { WebhookDeliveries1795330100000 } from './1795330100000-webhook-deliveries.js';
 
 /** Migrations run in this order at start-up and by `npm run migration:run`. */
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -32,4 +33,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   SandboxSigningKey1795310200000,
   ExpiryWarnings1795320500000,
   ConnectionExternalReference1795330000000,
+  WebhookDeliveries1795330100000,
 ];

@@ -1,4 +1,5 @@
-import type { OutboxRow, WebhookDelivery } from './outbox.store.js';
+import type { OutboxRow } from './outbox.store.js';
+import type { WebhookDelivery } from './webhook-delivery.store.js';
 
 /** What the frontend (SSE) and the webhook receiver get for one outbox event. */
 export interface EventMessage {

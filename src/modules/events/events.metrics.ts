@@ -7,7 +7,7 @@ import { MetricsService } from '../../common/metrics/metrics.service.js';
 export class EventsMetrics {
   readonly streams: Gauge;
   readonly streamed: Counter<'type'>;
-  readonly webhookDeliveries: Counter<'outcome'>;
+  readonly webhookDeliveries: Counter<'endpoint' | 'outcome'>;
 
   constructor(metrics: MetricsService) {
     const registers = [metrics.registry];
@@ -15,8 +15,8 @@ export class EventsMetrics {
     this.streamed = new Counter({ name: 'sse_events_sent_total', help: 'Events written to SSE streams', labelNames: ['type'], registers });
     this.webhookDeliveries = new Counter({
       name: 'webhook_deliveries_total',
-      help: 'Webhook POSTs by outcome (delivered, failed), and events not sent because of WEBHOOK_EVENT_TYPES (filtered)',
-      labelNames: ['outcome'],
+      help: "Webhook POSTs per endpoint by outcome (delivered, failed), and queued events the endpoint's filter no longer takes (filtered)",
+      labelNames: ['endpoint', 'outcome'],
       registers,
     });
   }

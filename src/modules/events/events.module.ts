@@ -4,6 +4,8 @@ import { EventStreamHub } from './event-stream.hub.js';
 import { EventsController } from './events.controller.js';
 import { EventsMetrics } from './events.metrics.js';
 import { OutboxStore } from './outbox.store.js';
+import { WebhookDeliveryStore } from './webhook-delivery.store.js';
+import { WebhookReplayController } from './webhook-replay.controller.js';
 import { WebhookDispatcher } from './webhook.dispatcher.js';
 
 /**
@@ -14,8 +16,8 @@ import { WebhookDispatcher } from './webhook.dispatcher.js';
  */
 @Module({
   imports: [IdentityModule],
-  controllers: [EventsController],
-  providers: [OutboxStore, EventStreamHub, EventsMetrics, WebhookDispatcher],
+  controllers: [EventsController, WebhookReplayController],
+  providers: [OutboxStore, EventStreamHub, EventsMetrics, WebhookDeliveryStore, WebhookDispatcher],
   exports: [OutboxStore],
 })
 export class EventsModule {}

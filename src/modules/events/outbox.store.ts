@@ -1,8 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { returningRows } from '../../database/returning.js';
-import type { EventType } from '../../config/events.config.js';
+import { eventsConfig, type EventType, type EventsConfig } from '../../config/events.config.js';
 import { OUTBOX_ID, OUTBOX_WRITING, outboxWatermark } from './outbox-watermark.js';
 
 export type { EventType };
@@ -26,23 +25,6 @@ export interface OutboxRow {
   createdAt: Date;
 }
 
-export interface WebhookDelivery extends OutboxRow {
-  /** Attempts including the one being made now. */
-  attempts: number;
-  /** The integrator's reference of the event's connection (payload `connectionId`) as it is now; null when none. */
-  externalReference: string | null;
-}
-
-/**
- * The current `external_reference` of the connection an outbox row (`o`) names in its payload, read
- * at delivery time so a reference set after the event still reaches the receiver. Matched on the
- * row's user too: an event can only ever carry its own user's reference. The CASE keeps a payload
- * whose connectionId is not a UUID from failing the cast.
- */
-const EXTERNAL_REFERENCE = `(SELECT c.external_reference FROM connections c
-    WHERE c.user_id = o.user_id
-      AND c.id = CASE WHEN o.payload->>'connectionId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (o.payload->>'connectionId')::uuid END)`;
-
 /**
  * A row as readers get it. The id is returned as text (JavaScript has no 64-bit integers), so a
  * query must order by the qualified column `outbox_events.id`: a bare `ORDER BY id` would sort by
@@ -57,10 +39,39 @@ const ROW = `id::text AS id, user_id AS "userId", type, payload, created_at AS "
  */
 @Injectable()
 export class OutboxStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  /** Event type → the webhook endpoints whose filter takes it. */
+  private readonly endpointsFor = new Map<string, string[]>();
 
+  /**
+   * Without the events configuration (command-line tools that write no events to deliver) no
+   * webhook delivery is recorded.
+   */
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Optional() @Inject(eventsConfig.KEY) events?: EventsConfig,
+  ) {
+    for (const endpoint of events?.webhook?.endpoints ?? []) {
+      for (const type of endpoint.eventTypes) this.endpointsFor.set(type, [...(this.endpointsFor.get(type) ?? []), endpoint.id]);
+    }
+  }
+
+  /**
+   * Writes the event and, in the same statement, one pending delivery for each webhook endpoint
+   * whose filter takes its type: with the caller's transaction, an event is announced to every
+   * receiver exactly when its change commits, and never to an endpoint that did not ask for it.
+   */
   async record(manager: EntityManager, event: OutboxEvent): Promise<void> {
-    await manager.query('INSERT INTO outbox_events (user_id, type, payload) VALUES ($1, $2, $3)', [event.userId, event.type, JSON.stringify(event.data)]);
+    const values = [event.userId, event.type, JSON.stringify(event.data)];
+    const endpoints = this.endpointsFor.get(event.type) ?? [];
+    if (endpoints.length === 0) {
+      await manager.query('INSERT INTO outbox_events (user_id, type, payload) VALUES ($1, $2, $3)', values);
+      return;
+    }
+    await manager.query(
+      `WITH event AS (INSERT INTO outbox_events (user_id, type, payload) VALUES ($1, $2, $3) RETURNING id)
+       INSERT INTO webhook_deliveries (endpoint_id, event_id) SELECT endpoint_id, event.id FROM event, unnest($4::text[]) AS endpoint_id`,
+      [...values, endpoints],
+    );
   }
 
   /**
@@ -103,53 +114,16 @@ export class OutboxStore {
   }
 
   /**
-   * Leases undelivered events for a webhook delivery: pushing `webhook_next_attempt_at` past the
-   * lease keeps other replicas off them (SKIP LOCKED: nobody waits); a replica that dies mid-POST
-   * leaves them to be retried once the lease ends (at least once).
+   * Deletes events created before `before`, except those an endpoint in `keepFor` (the configured
+   * webhook endpoints) has not received yet: delivery is at least once. Delivery rows of endpoints
+   * no longer configured keep nothing (they would never be sent) and go with their event. Returns
+   * how many were deleted.
    */
-  async claimForWebhook(limit: number, leaseMs: number): Promise<WebhookDelivery[]> {
-    const result: unknown = await this.dataSource.query(
-      `UPDATE outbox_events o SET webhook_next_attempt_at = now() + make_interval(secs => $2::double precision / 1000), webhook_attempts = o.webhook_attempts + 1
-       FROM (
-         SELECT id FROM outbox_events
-         WHERE webhook_delivered_at IS NULL AND webhook_next_attempt_at <= now()
-         ORDER BY webhook_next_attempt_at, id
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED
-       ) due
-       WHERE o.id = due.id
-       RETURNING o.id::text AS id, o.user_id AS "userId", o.type, o.payload, o.created_at AS "createdAt", o.webhook_attempts AS attempts,
-         ${EXTERNAL_REFERENCE} AS "externalReference"`,
-      [limit, leaseMs],
-    );
-    return returningRows<WebhookDelivery>(result).sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
-  }
-
-  async markWebhookDelivered(id: string): Promise<void> {
-    await this.dataSource.query('UPDATE outbox_events SET webhook_delivered_at = now() WHERE id = $1::bigint', [id]);
-  }
-
-  async retryWebhookLater(id: string, delayMs: number): Promise<void> {
-    await this.dataSource.query(
-      'UPDATE outbox_events SET webhook_next_attempt_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = $1::bigint AND webhook_delivered_at IS NULL',
-      [id, delayMs],
-    );
-  }
-
-  async pendingWebhooks(): Promise<number> {
-    const [row] = (await this.dataSource.query('SELECT count(*)::int AS n FROM outbox_events WHERE webhook_delivered_at IS NULL')) as { n: number }[];
-    return row.n;
-  }
-
-  /**
-   * Deletes events created before `before`. With `keepUndelivered` (a webhook is configured) an
-   * event the webhook has not received yet is kept whatever its age: delivery is at least once.
-   * Returns how many were deleted.
-   */
-  async purge(before: Date, keepUndelivered: boolean): Promise<number> {
+  async purge(before: Date, keepFor: readonly string[]): Promise<number> {
     const [, deleted] = (await this.dataSource.query(
-      'DELETE FROM outbox_events WHERE created_at < $1 AND (NOT $2::boolean OR webhook_delivered_at IS NOT NULL)',
-      [before, keepUndelivered],
+      `DELETE FROM outbox_events o WHERE o.created_at < $1
+         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = o.id AND d.delivered_at IS NULL AND d.endpoint_id = ANY($2::text[]))`,
+      [before, keepFor],
     )) as [unknown, number];
     return deleted;
   }

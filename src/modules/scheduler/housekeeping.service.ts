@@ -13,7 +13,7 @@ export const OUTBOX_RETENTION_DAYS = 7;
 /**
  * Runs the tasks modules registered (`HousekeepingTasks`: announcing bank logins and consents
  * about to end), and drops what no longer serves anyone: expired login tickets and states, and outbox events older
- * than a week — except those a configured webhook has not received yet, which are kept until it
+ * than a week — except those a configured webhook endpoint has not received yet, which are kept until it
  * does (delivery is at least once). The owners delete (the bank login's store, `OutboxStore`); this only
  * decides when and how old. Runs on every replica with the scheduler; the deletes are
  * idempotent, so replicas running it together do no harm.
@@ -47,7 +47,10 @@ export class Housekeeping implements OnApplicationBootstrap, OnApplicationShutdo
     await this.tasks.runAll(now);
     await this.logins.purgeExpired();
     const cutoff = new Date(now.getTime() - OUTBOX_RETENTION_DAYS * 86_400_000);
-    const outboxDeleted = await this.outbox.purge(cutoff, Boolean(this.events.webhook));
+    const outboxDeleted = await this.outbox.purge(
+      cutoff,
+      (this.events.webhook?.endpoints ?? []).map((e) => e.id),
+    );
     if (outboxDeleted > 0) this.logger.log({ outboxDeleted }, 'old outbox events removed');
     return { outboxDeleted };
   }
