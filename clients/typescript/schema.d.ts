@@ -382,7 +382,7 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** Sent to WEBHOOK_URL for each consent.status event (at least once: de-duplicate by id) */
+        /** Sent to each webhook endpoint whose event types include consent.status (WEBHOOK_URL, WEBHOOK_ENDPOINTS), at least once: de-duplicate by id */
         post: operations["onConsentStatus"];
         delete?: never;
         options?: never;
@@ -399,7 +399,7 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** Sent to WEBHOOK_URL for each payment.status event (at least once: de-duplicate by id) */
+        /** Sent to each webhook endpoint whose event types include payment.status (WEBHOOK_URL, WEBHOOK_ENDPOINTS), at least once: de-duplicate by id */
         post: operations["onPaymentStatus"];
         delete?: never;
         options?: never;
@@ -416,7 +416,7 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** Sent to WEBHOOK_URL for each connection.status event (at least once: de-duplicate by id) */
+        /** Sent to each webhook endpoint whose event types include connection.status (WEBHOOK_URL, WEBHOOK_ENDPOINTS), at least once: de-duplicate by id */
         post: operations["onConnectionStatus"];
         delete?: never;
         options?: never;
@@ -433,7 +433,7 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** Sent to WEBHOOK_URL for each connection.expiring event (at least once: de-duplicate by id) */
+        /** Sent to each webhook endpoint whose event types include connection.expiring (WEBHOOK_URL, WEBHOOK_ENDPOINTS), at least once: de-duplicate by id */
         post: operations["onConnectionExpiring"];
         delete?: never;
         options?: never;
@@ -450,7 +450,7 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** Sent to WEBHOOK_URL for each consent.expiring event (at least once: de-duplicate by id) */
+        /** Sent to each webhook endpoint whose event types include consent.expiring (WEBHOOK_URL, WEBHOOK_ENDPOINTS), at least once: de-duplicate by id */
         post: operations["onConsentExpiring"];
         delete?: never;
         options?: never;
@@ -5154,8 +5154,10 @@ export interface operations {
                 "X-Event-Id": string;
                 /** @description The event type (the body’s `type`) */
                 "X-Event-Type": string;
-                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under WEBHOOK_SECRET: verify it in constant time and refuse an old `t` */
+                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under the endpoint's secret (WEBHOOK_SECRET, or its `secret` in WEBHOOK_ENDPOINTS): verify it in constant time and refuse an old `t` */
                 "X-Signature": string;
+                /** @description Present (`true`) when an operator queued the event again (POST /ops/webhooks/events/{id}/replay): the same X-Event-Id as before */
+                "X-Event-Replay"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5183,8 +5185,10 @@ export interface operations {
                 "X-Event-Id": string;
                 /** @description The event type (the body’s `type`) */
                 "X-Event-Type": string;
-                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under WEBHOOK_SECRET: verify it in constant time and refuse an old `t` */
+                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under the endpoint's secret (WEBHOOK_SECRET, or its `secret` in WEBHOOK_ENDPOINTS): verify it in constant time and refuse an old `t` */
                 "X-Signature": string;
+                /** @description Present (`true`) when an operator queued the event again (POST /ops/webhooks/events/{id}/replay): the same X-Event-Id as before */
+                "X-Event-Replay"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5212,8 +5216,10 @@ export interface operations {
                 "X-Event-Id": string;
                 /** @description The event type (the body’s `type`) */
                 "X-Event-Type": string;
-                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under WEBHOOK_SECRET: verify it in constant time and refuse an old `t` */
+                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under the endpoint's secret (WEBHOOK_SECRET, or its `secret` in WEBHOOK_ENDPOINTS): verify it in constant time and refuse an old `t` */
                 "X-Signature": string;
+                /** @description Present (`true`) when an operator queued the event again (POST /ops/webhooks/events/{id}/replay): the same X-Event-Id as before */
+                "X-Event-Replay"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5241,8 +5247,10 @@ export interface operations {
                 "X-Event-Id": string;
                 /** @description The event type (the body’s `type`) */
                 "X-Event-Type": string;
-                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under WEBHOOK_SECRET: verify it in constant time and refuse an old `t` */
+                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under the endpoint's secret (WEBHOOK_SECRET, or its `secret` in WEBHOOK_ENDPOINTS): verify it in constant time and refuse an old `t` */
                 "X-Signature": string;
+                /** @description Present (`true`) when an operator queued the event again (POST /ops/webhooks/events/{id}/replay): the same X-Event-Id as before */
+                "X-Event-Replay"?: string;
             };
             path?: never;
             cookie?: never;
@@ -5270,8 +5278,10 @@ export interface operations {
                 "X-Event-Id": string;
                 /** @description The event type (the body’s `type`) */
                 "X-Event-Type": string;
-                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under WEBHOOK_SECRET: verify it in constant time and refuse an old `t` */
+                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under the endpoint's secret (WEBHOOK_SECRET, or its `secret` in WEBHOOK_ENDPOINTS): verify it in constant time and refuse an old `t` */
                 "X-Signature": string;
+                /** @description Present (`true`) when an operator queued the event again (POST /ops/webhooks/events/{id}/replay): the same X-Event-Id as before */
+                "X-Event-Replay"?: string;
             };
             path?: never;
             cookie?: never;

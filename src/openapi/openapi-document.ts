@@ -8,9 +8,16 @@ const WEBHOOK_HEADERS = {
   'X-Event-Id': { description: 'The event id (the body’s `id`): de-duplicate on it', required: true, schema: { type: 'string' } },
   'X-Event-Type': { description: 'The event type (the body’s `type`)', required: true, schema: { type: 'string' } },
   'X-Signature': {
-    description: '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under WEBHOOK_SECRET: verify it in constant time and refuse an old `t`',
+    description:
+      '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under the endpoint\'s secret (WEBHOOK_SECRET, or its `secret` in WEBHOOK_ENDPOINTS): ' +
+      'verify it in constant time and refuse an old `t`',
     required: true,
     schema: { type: 'string', pattern: '^t=[0-9]{1,12},v1=[0-9a-f]{64}$' },
+  },
+  'X-Event-Replay': {
+    description: 'Present (`true`) when an operator queued the event again (POST /ops/webhooks/events/{id}/replay): the same X-Event-Id as before',
+    required: false,
+    schema: { type: 'string', pattern: '^true$' },
   },
 } as const;
 
@@ -23,7 +30,7 @@ function describeEvents(document: OpenAPIObject): void {
       {
         post: {
           operationId: `on${type.replace(/(^|\.)(\w)/g, (_, __: string, c: string) => c.toUpperCase())}`,
-          summary: `Sent to WEBHOOK_URL for each ${type} event (at least once: de-duplicate by id)`,
+          summary: `Sent to each webhook endpoint whose event types include ${type} (WEBHOOK_URL, WEBHOOK_ENDPOINTS), at least once: de-duplicate by id`,
           parameters: Object.entries(WEBHOOK_HEADERS).map(([name, h]) => ({ name, in: 'header' as const, ...h })),
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: getSchemaPath(webhook) } } } },
           responses: { '2XX': { description: 'Received; any other answer (or none within WEBHOOK_TIMEOUT_MS) is retried with backoff' } },

@@ -9,6 +9,11 @@ async function get(url: string, token?: string): Promise<Response> {
   return fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 }
 
+/** The ops action that re-sends a webhook event: 409 here (no webhook configured) means it was reached. */
+async function replay(base: string, token?: string): Promise<Response> {
+  return fetch(`${base}/ops/webhooks/events/1/replay`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
+
 /** Metrics and the API docs are not public in production: an ops port or a bearer token, configurable. */
 describe('the ops surface (metrics, API docs) in production mode', () => {
   let publicKey: string;
@@ -33,6 +38,7 @@ describe('the ops surface (metrics, API docs) in production mode', () => {
       expect({ path, status: res.status }).toEqual({ path, status: 404 });
       expect(res.headers.get('content-type')).toContain('application/problem+json');
     }
+    expect((await replay(bff.url)).status).toBe(404);
     expect((await get(`${bff.url}/health/live`)).status).toBe(200);
   });
 
@@ -47,6 +53,8 @@ describe('the ops surface (metrics, API docs) in production mode', () => {
       expect({ path, status: (await get(`${bff.url}${path}`, OPS_TOKEN)).status }).toEqual({ path, status: 200 });
     }
     expect(((await (await get(`${bff.url}/docs-json`, OPS_TOKEN)).json()) as { info: { title: string } }).info.title).toBe('tpp-bff');
+    expect((await replay(bff.url)).status).toBe(401);
+    expect((await replay(bff.url, OPS_TOKEN)).status).toBe(409);
   });
 
   it('with OPS_PORT, is served there (with the token when one is set) and not on the main port; the ops port serves nothing else', async () => {
@@ -54,6 +62,10 @@ describe('the ops surface (metrics, API docs) in production mode', () => {
     const bff = await production({ OPS_PORT: String(opsPort), OPS_HOST: '127.0.0.1', OPS_TOKEN });
     const ops = `http://127.0.0.1:${opsPort}`;
     for (const path of SURFACE) expect({ path, status: (await get(`${bff.url}${path}`, OPS_TOKEN)).status }).toEqual({ path, status: 404 });
+    // The webhook replay is reached on the ops port only, with the token.
+    expect((await replay(bff.url, OPS_TOKEN)).status).toBe(404);
+    expect((await replay(ops)).status).toBe(401);
+    expect((await replay(ops, OPS_TOKEN)).status).toBe(409);
     expect((await get(`${ops}/metrics`)).status).toBe(401);
     const metrics = await get(`${ops}/metrics`, OPS_TOKEN);
     expect(metrics.status).toBe(200);
