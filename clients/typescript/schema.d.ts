@@ -258,6 +258,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/{eventId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of this user's events, as a webhook body: to look one up again by the id an SSE frame or a webhook named
+         * @description Events are kept for 7 days (longer while a webhook endpoint has not received them). Another user’s event is not found.
+         */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -4219,6 +4239,133 @@ export interface operations {
                         status?: 504;
                         /** @enum {string} */
                         code?: "bank_timeout";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event id (SSE `id:`, webhook `id` and X-Event-Id) */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event: the body a webhook receives for it (with the connection’s externalReference as it is now) */
+            200: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentStatusWebhook"] | components["schemas"]["PaymentStatusWebhook"] | components["schemas"]["ConnectionStatusWebhook"] | components["schemas"]["ConnectionExpiringWebhook"] | components["schemas"]["ConsentExpiringWebhook"];
+                };
+            };
+            /** @description `validation_failed`: The request is invalid */
+            400: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `unauthenticated`: A valid user token is required */
+            401: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    /** @description `Bearer`, with the error when a token was sent */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "unauthenticated";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `not_found`: Not found */
+            404: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 404;
+                        /** @enum {string} */
+                        code?: "not_found";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `rate_limited`: Too many requests */
+            429: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 429;
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `internal_error`: Internal error */
+            500: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 500;
+                        /** @enum {string} */
+                        code?: "internal_error";
+                    } & components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `database_unavailable`: Our database is unavailable; try again shortly; `service_unavailable`: The service is not ready */
+            503: {
+                headers: {
+                    /** @description The request id (the one sent, when it was a safe token, otherwise a new one): quote it when reporting a problem */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "database_unavailable" | "service_unavailable";
                     } & components["schemas"]["ProblemDetails"];
                 };
             };

@@ -94,6 +94,11 @@ describe('a connection’s externalReference', () => {
     await waitFor(() => eventsOf(connected.connectionId, 'connection.status').some((e) => e.data.status === 'revoked'), 10_000, 'the revoked event');
     const revoked = eventsOf(connected.connectionId, 'connection.status').find((e) => e.data.status === 'revoked')!;
     expect(revoked).toMatchObject({ userId: 'alice', externalReference: 'cust-alice', data: { connectionId: connected.connectionId } });
+    // Its user can read the event again by id, as the webhook body; nobody else can.
+    expect((await api().get(`/api/v1/events/${revoked.id}`).set('Authorization', `Bearer ${alice}`).expect(200)).body).toEqual(revoked);
+    await api().get(`/api/v1/events/${revoked.id}`).set('Authorization', `Bearer ${bob}`).expect(404);
+    const bad = await api().get('/api/v1/events/12a').set('Authorization', `Bearer ${alice}`).expect(400);
+    expect(bad.body.errors[0].field).toBe('eventId');
 
     // An event of bob's that names alice's connection (it cannot happen through the API) still never carries her reference.
     await emit(bff, 'bob', 'payment.status', { paymentId: 'p-bob', connectionId: connected.connectionId, status: 'ACSC' });

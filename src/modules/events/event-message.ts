@@ -18,7 +18,7 @@ export interface WebhookMessage extends EventMessage {
   externalReference?: string;
 }
 
-export function toWebhookMessage(row: WebhookDelivery): WebhookMessage {
+export function toWebhookMessage(row: Pick<WebhookDelivery, keyof OutboxRow | 'externalReference'>): WebhookMessage {
   return { ...toEventMessage(row), userId: row.userId, ...(row.externalReference !== null ? { externalReference: row.externalReference } : {}) };
 }
 

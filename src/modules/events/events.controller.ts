@@ -1,10 +1,13 @@
-import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/errors/problem.view.js';
 import type { Request, Response } from 'express';
 import { AppError } from '../../common/errors/app-error.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
+import { toWebhookMessage, type WebhookMessage } from './event-message.js';
+import { DOCUMENTED_EVENTS } from './event.view.js';
 import { EventStreamHub, type StreamHandle } from './event-stream.hub.js';
+import { OutboxStore } from './outbox.store.js';
 
 /** Outbox ids are bigserials: at most 18 digits always fit. */
 const EVENT_ID = /^\d{1,18}$/;
@@ -13,7 +16,29 @@ const EVENT_ID = /^\d{1,18}$/;
 @Authenticated()
 @Controller('api/v1')
 export class EventsController {
-  constructor(private readonly hub: EventStreamHub) {}
+  constructor(
+    private readonly hub: EventStreamHub,
+    private readonly outbox: OutboxStore,
+  ) {}
+
+  @Get('events/:eventId')
+  @ApiOperation({
+    operationId: 'getEvent',
+    summary: "One of this user's events, as a webhook body: to look one up again by the id an SSE frame or a webhook named",
+    description: 'Events are kept for 7 days (longer while a webhook endpoint has not received them). Another user’s event is not found.',
+  })
+  @ApiParam({ name: 'eventId', description: 'The event id (SSE `id:`, webhook `id` and X-Event-Id)', schema: { type: 'string', pattern: '^[0-9]{1,18}$' } })
+  @ApiOkResponse({
+    description: 'The event: the body a webhook receives for it (with the connection’s externalReference as it is now)',
+    schema: { oneOf: Object.values(DOCUMENTED_EVENTS).map(({ webhook }) => ({ $ref: getSchemaPath(webhook) })) },
+  })
+  @ApiProblems('validation_failed', 'not_found')
+  async get(@CurrentUser() user: AuthenticatedUser, @Param('eventId') eventId: string): Promise<WebhookMessage> {
+    if (!EVENT_ID.test(eventId)) throw AppError.validation([{ field: 'eventId', message: 'must be an event id (digits)' }]);
+    const row = await this.outbox.findForUser(user.id, eventId);
+    if (!row) throw AppError.notFound('Event');
+    return toWebhookMessage(row);
+  }
 
   @Get('events')
   @ApiOperation({

@@ -26,6 +26,16 @@ export interface OutboxRow {
 }
 
 /**
+ * The current `external_reference` of the connection an outbox row (`o`) names in its payload, read
+ * at delivery time so a reference set after the event still reaches the receiver. Matched on the
+ * row's user too: an event can only ever carry its own user's reference. The CASE keeps a payload
+ * whose connectionId is not a UUID from failing the cast.
+ */
+export const EXTERNAL_REFERENCE = `(SELECT c.external_reference FROM connections c
+    WHERE c.user_id = o.user_id
+      AND c.id = CASE WHEN o.payload->>'connectionId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (o.payload->>'connectionId')::uuid END)`;
+
+/**
  * A row as readers get it. The id is returned as text (JavaScript has no 64-bit integers), so a
  * query must order by the qualified column `outbox_events.id`: a bare `ORDER BY id` would sort by
  * this text alias ("100" before "99") and a reader would skip events whose id has fewer digits.
@@ -111,6 +121,19 @@ export class OutboxStore {
       `SELECT ${ROW} FROM outbox_events WHERE user_id = $1 AND id > $2::bigint AND id <= $3::bigint ORDER BY outbox_events.id LIMIT $4`,
       [userId, afterId, upToId, limit],
     );
+  }
+
+  /**
+   * One of this user's events with its connection's current external reference (as a webhook body
+   * carries it); undefined for an unknown id or another user's event.
+   */
+  async findForUser(userId: string, id: string): Promise<(OutboxRow & { externalReference: string | null }) | undefined> {
+    const [row] = (await this.dataSource.query(
+      `SELECT o.id::text AS id, o.user_id AS "userId", o.type, o.payload, o.created_at AS "createdAt", ${EXTERNAL_REFERENCE} AS "externalReference"
+         FROM outbox_events o WHERE o.user_id = $1 AND o.id = $2::bigint`,
+      [userId, id],
+    )) as (OutboxRow & { externalReference: string | null })[];
+    return row;
   }
 
   /**

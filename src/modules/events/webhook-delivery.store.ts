@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { returningRows } from '../../database/returning.js';
-import type { OutboxRow } from './outbox.store.js';
+import { EXTERNAL_REFERENCE, type OutboxRow } from './outbox.store.js';
 
 /** One event leased for one endpoint. */
 export interface WebhookDelivery extends OutboxRow {
@@ -13,16 +13,6 @@ export interface WebhookDelivery extends OutboxRow {
   /** The integrator's reference of the event's connection (payload `connectionId`) as it is now; null when none. */
   externalReference: string | null;
 }
-
-/**
- * The current `external_reference` of the connection an outbox row (`o`) names in its payload, read
- * at delivery time so a reference set after the event still reaches the receiver. Matched on the
- * row's user too: an event can only ever carry its own user's reference. The CASE keeps a payload
- * whose connectionId is not a UUID from failing the cast.
- */
-const EXTERNAL_REFERENCE = `(SELECT c.external_reference FROM connections c
-    WHERE c.user_id = o.user_id
-      AND c.id = CASE WHEN o.payload->>'connectionId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (o.payload->>'connectionId')::uuid END)`;
 
 /**
  * The owner of `webhook_deliveries`: for each endpoint and event, whether the endpoint has received
