@@ -74,7 +74,7 @@ export const eventsConfig = defineConfig('events', (env, problems): EventsConfig
   const endpoints: WebhookEndpoint[] = [];
   if (raw.WEBHOOK_URL && !problems.isInvalid('WEBHOOK_URL')) {
     const secret = defaultSecret(raw, problems);
-    checkUrl(raw.WEBHOOK_URL, raw.APP_MODE, 'WEBHOOK_URL', problems);
+    checkUrl(raw.WEBHOOK_URL, raw.APP_MODE, 'WEBHOOK_URL', 'WEBHOOK_URL', problems);
     if (secret) endpoints.push(endpoint(DEFAULT_ENDPOINT_ID, raw.WEBHOOK_URL, secret, [...new Set(raw.WEBHOOK_EVENT_TYPES)]));
   }
   endpoints.push(...listedEndpoints(raw, problems));
@@ -97,8 +97,8 @@ export const eventsConfig = defineConfig('events', (env, problems): EventsConfig
 });
 
 /** The signature proves origin, but the body itself is personal data: never in clear text in production. */
-function checkUrl(url: string, mode: AppMode, where: string, problems: ConfigProblems): void {
-  if (mode === 'production' && !url.startsWith('https://')) problems.add(`${where} must be an https URL in production mode`, where.split(' ')[0]);
+function checkUrl(url: string, mode: AppMode, where: string, variable: string, problems: ConfigProblems): void {
+  if (mode === 'production' && !url.startsWith('https://')) problems.add(`${where} must be an https URL in production mode`, variable);
 }
 
 function checkSecret(secret: string | undefined, where: string, problems: ConfigProblems, variable: string): secret is string {
@@ -171,7 +171,7 @@ function listedEndpoint(item: unknown, at: string, mode: AppMode, problems: Conf
     url = undefined;
   }
   if (!url || !['http:', 'https:'].includes(url.protocol)) problems.add(`${where}: url must be an absolute http(s) URL`, variable);
-  else checkUrl(String(e.url), mode, `${where}: url`, problems);
+  else checkUrl(String(e.url), mode, `${where}: url`, variable, problems);
   let secret: string | undefined;
   if (e.secret !== undefined && e.secretFile !== undefined) problems.add(`${where}: secret and secretFile must not both be set`, variable);
   else if (typeof e.secretFile === 'string') secret = readSecretFile(e.secretFile, `${where}: secretFile`, problems);

@@ -40,7 +40,7 @@ describe('webhook endpoints', () => {
         { id: 'audit', url: audit.url, secret: AUDIT_SECRET },
       ]),
       WEBHOOK_POLL_MS: '50',
-      WEBHOOK_TIMEOUT_MS: '3000',
+      WEBHOOK_TIMEOUT_MS: '5000',
       WEBHOOK_MAX_BACKOFF_SECONDS: '1',
     });
   });
@@ -88,17 +88,17 @@ describe('webhook endpoints', () => {
       await emit(bff, 'alice', 'payment.status', { paymentId: `p-hang-${i}`, status: 'ACSC' });
     }
     await waitFor(() => Object.keys(sent).every((p) => paymentIdsOf(audit).includes(p)), 5_000, 'the audit receiver getting every event');
-    // Well within the hung POST's timeout (3 s): the audit endpoint never waited for the ledger.
+    // Well within the hung POST's timeout (5 s): the audit endpoint never waited for the ledger.
     const latencies = audit.received
       .map((r) => ({ at: r.at, paymentId: (JSON.parse(r.body) as { data: { paymentId?: string } }).data.paymentId ?? '' }))
       .filter((r) => sent[r.paymentId] !== undefined)
       .map((r) => r.at - sent[r.paymentId]);
     expect(latencies).toHaveLength(4);
-    expect(Math.max(...latencies)).toBeLessThan(1500);
+    expect(Math.max(...latencies)).toBeLessThan(2500);
     expect(paymentIdsOf(ledger).filter((p) => String(p).startsWith('p-hang'))).toEqual([]);
 
     ledger.answer(204);
-    await waitFor(() => [0, 1, 2, 3, 4].every((i) => paymentIdsOf(ledger).includes(`p-hang-${i}`)), 15_000, 'the ledger catching up');
+    await waitFor(() => [0, 1, 2, 3, 4].every((i) => paymentIdsOf(ledger).includes(`p-hang-${i}`)), 20_000, 'the ledger catching up');
     const metrics = await (await fetch(`${bff.url}/metrics`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } })).text();
     expect(metrics).toMatch(/^webhook_deliveries_total\{endpoint="ledger",outcome="failed"[^}]*\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^webhook_deliveries_total\{endpoint="audit",outcome="delivered"[^}]*\} [1-9]\d*$/m);

@@ -11,8 +11,9 @@ import { WebhookDispatcher } from './webhook.dispatcher.js';
 /**
  * Status changes for the frontend: the transactional outbox (`OutboxStore.record`, called by the
  * AIS and PIS stores inside their transactions), its server-sent event stream
- * (`GET /api/v1/events`) and the optional signed webhook. Housekeeping trims the outbox through
- * `OutboxStore.purge`.
+ * (`GET /api/v1/events`, and one event by id), and the optional signed webhook endpoints with their
+ * per-endpoint delivery state (`WebhookDeliveryStore`) and the ops replay route. Housekeeping trims
+ * the outbox through `OutboxStore.purge`.
  */
 @Module({
   imports: [IdentityModule],
