@@ -48,6 +48,8 @@ export const PROBLEM_TEXT = {
   idempotency_key_reused: () => 'This payment was already sent with other details. Press Send again to make it a new payment.',
   idempotency_key_in_flight: () => 'This payment is still being sent. Wait a moment, then look at the list below.',
   payment_not_cancellable: () => 'This payment can no longer be cancelled.',
+  // Answered only by the ops replay route, which the page never calls.
+  webhook_not_configured: () => 'No webhook receives this event.',
   // The explicit codes that replace the generic `conflict` and name each bank failure's kind.
   reauth_required: (_p, { bank }) => `${bank} needs you to log in again.`,
   reconsent_required: (_p, { bank }) => `${bank} no longer accepts this account access. Ask for access again.`,
