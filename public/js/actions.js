@@ -6,7 +6,7 @@
  */
 
 import * as api from './api.js';
-import { ApiError, SessionEnded } from './api.js';
+import { ApiError, SessionEnded } from './api-errors.js';
 import { errorText, refreshFailureText } from './problem-text.js';
 import * as session from './session.js';
 import { followEvents } from './sse.js';
