@@ -383,7 +383,7 @@ export function onServerEvent(event) {
     case 'connection.status': {
       const change = /** @type {ConnectionStatusEvent} */ (data);
       void loadConnections().catch(() => {});
-      log(event.type, `${bankName(change.aspspId)}: ${CONNECTION_STATUS[change.status]?.text ?? 'the connection changed'}`);
+      log(event.type, `${bankName(change.aspspId)}: ${CONNECTION_STATUS[change.status].text}`);
       break;
     }
     case 'connection.expiring': {
