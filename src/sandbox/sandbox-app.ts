@@ -41,7 +41,7 @@ export async function createSandboxApp(options: SandboxOptions = {}): Promise<Sa
   app.use('/psu/api', localCors);
   app.use('/admin', localCors);
   await app.listen(config.port, config.host);
-  const httpServer = app.getHttpServer() as Server;
+  const httpServer = keepIdleConnections(app.getHttpServer() as Server);
   const httpUrl = `http://${urlHost(config.host)}:${(httpServer.address() as AddressInfo).port}`;
 
   const servers: HttpsServer[] = [];
@@ -82,8 +82,18 @@ export async function createSandboxApp(options: SandboxOptions = {}): Promise<Sa
 }
 
 /** Asks for (never insists on) a client certificate; the gateway decides what an absent or untrusted one means. */
+/**
+ * Banks sit behind load balancers that keep an idle connection for about a minute. Node's 5 s
+ * default lets the server close a kept-alive socket just as a busy client reuses it (ECONNRESET).
+ */
+function keepIdleConnections<T extends Server | HttpsServer>(server: T): T {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  return server;
+}
+
 async function listenTls(tls: SandboxTlsOptions, listener: Parameters<typeof createHttpsServer>[1], port: number, host: string): Promise<HttpsServer> {
-  const server = createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, listener);
+  const server = keepIdleConnections(createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, listener));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

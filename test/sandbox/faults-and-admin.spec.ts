@@ -36,6 +36,14 @@ const fault = async (rule: Record<string, unknown>) => {
   expect(res.status).toBe(200);
 };
 
+describe('connections', () => {
+  it('keeps an idle connection for 65 s, as a bank behind a load balancer does, so a client never reuses one being closed', async () => {
+    const res = await call(`${base}/admin/clock`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('keep-alive')).toBe('timeout=65');
+  });
+});
+
 describe('faults', () => {
   it('adds latency before handling', async () => {
     const { access } = await floweTokens(base);
