@@ -51,12 +51,7 @@ export function configureApp(app: NestExpressApplication): void {
     strictTransportSecurity: config.secureCookies,
   });
   const liveness = answerLiveness(constantHeaders(securityHeaders), app.get(MetricsService).httpDuration);
-  const server = app.getHttpServer() as Server;
-  // Idle keep-alive connections outlive a load balancer's (typically 60 s), so the balancer closes
-  // them first and never sends a request on a socket this server is closing (Node's default is 5 s).
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  answerFirst(server, liveness);
+  answerFirst(app.getHttpServer() as Server, liveness);
   app.use(liveness);
   app.use(assignRequestId);
   app.use(securityHeaders);

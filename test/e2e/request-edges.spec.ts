@@ -64,10 +64,4 @@ describe('request pipeline edges', () => {
     expect(res.status).toBe(404);
     expect(res.headers.get('cache-control')).toBe('no-store');
   });
-
-  it('keeps idle connections longer than a load balancer does (65 s), so the balancer closes them first', async () => {
-    const res = await fetch(`${bff.url}/api/v1/aspsps`, { headers: { authorization: `Bearer ${token}` } });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('keep-alive')).toBe('timeout=65');
-  });
 });
