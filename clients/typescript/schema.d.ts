@@ -571,7 +571,7 @@ export interface components {
              * @description Flowe accepts only true (one-shot there = frequencyPerDay 1, validUntil today)
              * @default true
              */
-            recurringIndicator: boolean;
+            recurringIndicator?: boolean;
         };
         BudgetView: {
             /**

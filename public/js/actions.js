@@ -6,7 +6,7 @@
  */
 
 import * as api from './api.js';
-import { ApiError, SessionEnded } from './api.js';
+import { ApiError, SessionEnded } from './api-errors.js';
 import { errorText, refreshFailureText } from './problem-text.js';
 import * as session from './session.js';
 import { followEvents } from './sse.js';
@@ -383,7 +383,7 @@ export function onServerEvent(event) {
     case 'connection.status': {
       const change = /** @type {ConnectionStatusEvent} */ (data);
       void loadConnections().catch(() => {});
-      log(event.type, `${bankName(change.aspspId)}: ${CONNECTION_STATUS[change.status]?.text ?? 'the connection changed'}`);
+      log(event.type, `${bankName(change.aspspId)}: ${CONNECTION_STATUS[change.status].text}`);
       break;
     }
     case 'connection.expiring': {

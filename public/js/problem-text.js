@@ -7,7 +7,7 @@
  * under its form label, since the API writes them to be read.
  */
 
-import { ApiError } from './api.js';
+import { ApiError } from './api-errors.js';
 import { rejectionReason } from './status-text.js';
 
 /**

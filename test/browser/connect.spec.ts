@@ -328,6 +328,54 @@ describe('browser: connecting a bank from the demo page', () => {
     }
   });
 
+  it("calls the API through the typed client: the user's token on every call but the login, and a refused token signs the user out", async () => {
+    await browser.context.clearCookies();
+    const page = await browser.context.newPage();
+    const requests: Request[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).origin === new URL(stack.bff.url).origin) requests.push(r);
+    });
+    try {
+      await openDemo(page, stack.bff.url);
+      const listed = ['/api/v1/connections', '/api/v1/consents', '/api/v1/payments'].map((path) =>
+        page.waitForResponse((r) => new URL(r.url()).pathname === path),
+      );
+      await signIn(page, 'typed-client');
+      await Promise.all(listed);
+      const token = (await page.evaluate(`sessionStorage.getItem('tpp-demo.token')`)) as string;
+      expect(token).toEqual(expect.any(String));
+
+      // The client's runtime came from the BFF, as JavaScript.
+      const vendor = requests.find((r) => new URL(r.url()).pathname === '/js/vendor/openapi-fetch.mjs');
+      expect((await vendor?.response())?.headers()['content-type']).toMatch(/javascript/);
+
+      const calls = await Promise.all(
+        requests
+          .filter((r) => /^\/(api|demo)\//.test(new URL(r.url()).pathname) && new URL(r.url()).pathname !== '/api/v1/events')
+          .map(async (r) => ({ call: `${r.method()} ${new URL(r.url()).pathname}`, headers: await r.allHeaders() })),
+      );
+      const anonymous = ['GET /demo/config.json', 'POST /api/v1/sandbox/login'];
+      expect(calls.map((c) => c.call)).toEqual(expect.arrayContaining([...anonymous, 'GET /api/v1/aspsps', 'GET /api/v1/connections', 'GET /api/v1/payments']));
+      for (const { call, headers } of calls)
+        expect({ call, accept: headers.accept, authorization: headers.authorization }).toEqual({
+          call,
+          accept: 'application/json',
+          authorization: anonymous.includes(call) ? undefined : `Bearer ${token}`,
+        });
+
+      // A token the BFF no longer accepts: the first API answer (401) ends the session. The live
+      // stream, which would notice the same, is kept away so that the typed client's answer does it.
+      await page.route(`${stack.bff.url}/api/v1/events`, (route) => route.abort());
+      await page.evaluate(`sessionStorage.setItem('tpp-demo.token', 'no-longer-valid')`);
+      await page.reload();
+      await page.waitForSelector('#login-view:not([hidden])');
+      expect(await textOf(page.locator('#banner'))).toBe('Your session ended: please sign in again.');
+      expect(await page.evaluate(`sessionStorage.getItem('tpp-demo.token')`)).toBeNull();
+    } finally {
+      await page.close();
+    }
+  });
+
   it('logs in again from the page when the bank login has ended: the same connection comes back, announced live', () =>
     journey(browser.context, 'log in again at flowe', at1280(), async (j) => {
       const user = 'relogin-flowe';

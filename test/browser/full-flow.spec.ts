@@ -69,7 +69,14 @@ describe('browser: the whole demo, bank by bank', () => {
     const keyBefore = await textOf(page.locator('#idempotency-key'));
     await page.fill('#payment-form [name=amount]', amount);
     if (creditorIban) await page.fill('#payment-form [name=creditorIban]', creditorIban);
-    await page.click('#payment-form button[type=submit]');
+    const [sent] = await Promise.all([
+      page.waitForRequest((r) => r.method() === 'POST' && /^\/api\/v1\/connections\/[^/]+\/payments$/.test(new URL(r.url()).pathname)),
+      page.click('#payment-form button[type=submit]'),
+    ]);
+    // The key shown is the one sent, with the user's token, as JSON.
+    expect(await sent.allHeaders()).toEqual(
+      expect.objectContaining({ 'idempotency-key': keyBefore, authorization: expect.stringMatching(/^Bearer ./), 'content-type': 'application/json' }),
+    );
     const row = page.locator('[data-testid=payment]', { hasText: `${amount} EUR` });
     await waitForStatus(row, 'RCVD', 'Waiting for your approval in the bank app');
     // A new submission gets a new key; the one just used stays with that payment.

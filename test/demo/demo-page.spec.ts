@@ -10,6 +10,8 @@ import { PRODUCTION_ENV, signingKey } from '../identity/support.js';
 import { enumAt } from './docs-enums.js';
 
 const PUBLIC = fileURLToPath(new URL('../../public/', import.meta.url));
+/** The installed packages the page imports, as it imports them (from js/): the BFF serves them from node_modules. */
+const VENDOR_MODULES = { 'vendor/openapi-fetch.mjs': fileURLToPath(new URL('../../node_modules/openapi-fetch/dist/index.mjs', import.meta.url)) };
 
 /** The page's browser modules, relative to public/js/ (`main.js`, `views/banks.js`). */
 function pageModules(): string[] {
@@ -72,12 +74,60 @@ describe('demo page (sandbox mode only)', () => {
           .expect(200)
           .expect('Content-Type', /javascript/);
       // Every relative import of every module resolves to a module that is served.
+      const served = [...modules, ...Object.keys(VENDOR_MODULES)];
       for (const file of modules) {
         const source = readFileSync(join(PUBLIC, 'js', file), 'utf8');
         for (const [, spec] of source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+'(\.{1,2}\/[^']+)'/gm)) {
           const target = new URL(spec, `http://page/js/${file}`).pathname.replace(/^\/js\//, '');
-          expect({ file, import: spec, served: modules.includes(target) }).toEqual({ file, import: spec, served: true });
+          expect({ file, import: spec, served: served.includes(target) }).toEqual({ file, import: spec, served: true });
         }
+      }
+    });
+
+    it("serves the typed client's runtime from the installed openapi-fetch: its ES module build, which imports nothing", async () => {
+      for (const [name, installed] of Object.entries(VENDOR_MODULES)) {
+        const res = await request(bff.url)
+          .get(`/js/${name}`)
+          .expect(200)
+          .expect('Content-Type', /javascript/)
+          .expect('Cache-Control', 'no-cache');
+        expect(res.text).toBe(readFileSync(installed, 'utf8'));
+        // The page has no import map (the CSP would have to allow it inline): a bare specifier could not load.
+        const imports = [...res.text.matchAll(/\b(?:import|from)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
+        expect({ name, imports }).toEqual({ name, imports: [] });
+      }
+    });
+
+    it('calls the API only through the typed client: api.js imports it and never calls fetch itself', () => {
+      const api = readFileSync(join(PUBLIC, 'js', 'api.js'), 'utf8');
+      expect(api).toMatch(/^import createClient from '\.\/vendor\/openapi-fetch\.mjs';$/m);
+      expect(api).toMatch(/@import \{ paths \} from '\.\.\/\.\.\/clients\/typescript\/schema'/);
+      expect(api).not.toMatch(/\bfetch\s*\(/);
+    });
+
+    it('serves no other file of node_modules, nor the type declarations beside the page', async () => {
+      for (const path of [
+        '/js/vendor/openapi-fetch.d.mts',
+        '/js/vendor/openapi-fetch.cjs',
+        '/js/vendor/openapi-fetch.mjs.map',
+        '/js/vendor/index.mjs',
+        '/js/vendor/index.cjs',
+        '/js/vendor/index.mjs.map',
+        '/js/vendor/openapi-fetch/dist/index.mjs',
+        '/js/vendor/openapi-fetch/package.json',
+        '/js/vendor/openapi-typescript-helpers.mjs',
+        '/js/vendor/express.mjs',
+        '/js/vendor/',
+        '/js/openapi-fetch.mjs',
+        '/js/node_modules/openapi-fetch/dist/index.mjs',
+        '/node_modules/openapi-fetch/dist/index.mjs',
+        '/js/vendor/..%2fpackage.json',
+        '/js/vendor/%2e%2e/%2e%2e/%2e%2e/package.json',
+        '/js/vendor/openapi-fetch.mjs/..%2f..%2fpackage.json',
+      ]) {
+        const res = await request(bff.url).get(path);
+        expect({ path, status: [400, 404].includes(res.status) }).toEqual({ path, status: true });
+        expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       }
     });
 
@@ -198,7 +248,7 @@ describe('demo page (sandbox mode only)', () => {
     const key = await signingKey('RS256');
     const bff = await startTestBff({ ...PRODUCTION_ENV, AUTH_PUBLIC_KEY: key.publicPem });
     try {
-      for (const path of ['/', '/app.css', '/js/main.js', '/demo/config.json']) {
+      for (const path of ['/', '/app.css', '/js/main.js', '/js/vendor/openapi-fetch.mjs', '/demo/config.json']) {
         const res = await request(bff.url).get(path).expect(404);
         expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       }

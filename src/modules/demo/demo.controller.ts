@@ -1,3 +1,4 @@
+import { basename, dirname } from 'node:path';
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/errors/problem.view.js';
@@ -7,12 +8,14 @@ import { appConfig, banksConfig } from '../../config/index.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import { DemoConfigView, toDemoConfigView } from './demo-config.js';
 import { listPageModules } from './page-files.js';
-import { DEMO_PUBLIC_DIR } from './demo.tokens.js';
+import { DEMO_PUBLIC_DIR, DEMO_VENDOR_MODULES } from './demo.tokens.js';
 
 /**
  * The demo TPP page (sandbox mode only: DemoModule is not imported otherwise): `index.html`,
  * `app.css` and the ES modules under `js/`. A fixed list read at start-up, not a directory
- * listing: nothing else under `public/` (or above it) can be requested. The page is plain HTML and
+ * listing: nothing else under `public/` (or above it) can be requested. The same holds for the
+ * installed packages the page imports (`/js/vendor/openapi-fetch.mjs`): one named file each,
+ * never a path into node_modules. The page is plain HTML and
  * same-origin module scripts, so the global CSP (`script-src 'self'`, `frame-ancestors 'none'`)
  * applies unchanged.
  */
@@ -23,6 +26,7 @@ export class DemoController {
 
   constructor(
     @Inject(DEMO_PUBLIC_DIR) private readonly publicDir: string | undefined,
+    @Inject(DEMO_VENDOR_MODULES) private readonly vendor: ReadonlyMap<string, string>,
     @Inject(appConfig.KEY) private readonly app: ConfigOf<typeof appConfig>,
     @Inject(banksConfig.KEY) private readonly banks: ConfigOf<typeof banksConfig>,
   ) {
@@ -41,13 +45,15 @@ export class DemoController {
     this.send(res, 'app.css');
   }
 
-  /** `/js/main.js`, `/js/views/banks.js`: only the modules listed at start-up. */
+  /** `/js/main.js`, `/js/views/banks.js`, `/js/vendor/openapi-fetch.mjs`: only the modules listed at start-up. */
   @Get('js/*path')
   @ApiExcludeEndpoint()
   module(@Param('path') path: string[] | string, @Res() res: Response): void {
     const file = Array.isArray(path) ? path.join('/') : path;
-    if (!this.modules.has(file)) throw AppError.notFound('This file');
-    this.send(res, `js/${file}`);
+    if (this.modules.has(file)) return this.send(res, `js/${file}`);
+    const vendored = this.vendor.get(file);
+    if (vendored) return this.send(res, basename(vendored), dirname(vendored));
+    throw AppError.notFound('This file');
   }
 
   @Get('demo/config.json')
@@ -59,9 +65,10 @@ export class DemoController {
     return toDemoConfigView(this.app, this.banks);
   }
 
-  private send(res: Response, file: string): void {
-    if (!this.publicDir) throw new AppError('not_found', 'The demo page is not part of this build');
-    // no-cache: revalidate on every load (ETag), so an edited page is never served stale.
-    res.sendFile(file, { root: this.publicDir, dotfiles: 'deny', headers: { 'Cache-Control': 'no-cache' } });
+  private send(res: Response, file: string, root = this.publicDir): void {
+    // The vendor modules too: they are part of the page, not files of their own.
+    if (!this.publicDir || !root) throw new AppError('not_found', 'The demo page is not part of this build');
+    // no-cache: revalidate on every load (ETag), so an edited page (or an upgraded package) is never served stale.
+    res.sendFile(file, { root, dotfiles: 'deny', headers: { 'Cache-Control': 'no-cache' } });
   }
 }
