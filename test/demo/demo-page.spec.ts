@@ -105,8 +105,17 @@ describe('demo page (sandbox mode only)', () => {
       expect(api).not.toMatch(/\bfetch\s*\(/);
     });
 
+    /** Each path is refused with a problem (404, or 400 for a path the router cannot read). */
+    const expectRefused = async (paths: string[]) => {
+      for (const path of paths) {
+        const res = await request(bff.url).get(path);
+        expect({ path, status: [400, 404].includes(res.status) }).toEqual({ path, status: true });
+        expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      }
+    };
+
     it('serves no other file of node_modules, nor the type declarations beside the page', async () => {
-      for (const path of [
+      await expectRefused([
         '/js/vendor/openapi-fetch.d.mts',
         '/js/vendor/openapi-fetch.cjs',
         '/js/vendor/openapi-fetch.mjs.map',
@@ -124,15 +133,11 @@ describe('demo page (sandbox mode only)', () => {
         '/js/vendor/..%2fpackage.json',
         '/js/vendor/%2e%2e/%2e%2e/%2e%2e/package.json',
         '/js/vendor/openapi-fetch.mjs/..%2f..%2fpackage.json',
-      ]) {
-        const res = await request(bff.url).get(path);
-        expect({ path, status: [400, 404].includes(res.status) }).toEqual({ path, status: true });
-        expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
-      }
+      ]);
     });
 
     it('serves nothing else from the folder or above it', async () => {
-      for (const path of [
+      await expectRefused([
         '/index.html',
         '/app.js',
         '/public/js/main.js',
@@ -145,11 +150,7 @@ describe('demo page (sandbox mode only)', () => {
         '/js/%2e%2e/%2e%2e/package.json',
         '/../package.json',
         '/%2e%2e/package.json',
-      ]) {
-        const res = await request(bff.url).get(path);
-        expect({ path, status: [400, 404].includes(res.status) }).toEqual({ path, status: true });
-        expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
-      }
+      ]);
     });
 
     it('uses only the public API and the sandbox login: no other BFF path, no HTML parsing, no localStorage', () => {
