@@ -15,7 +15,16 @@ import { allChecks, renderMarkdown, spliceReadme } from './lib/report.js';
 import type { BenchResults } from './lib/results.js';
 import { newVaultKeys, startBare, startBff, startSandbox, type Workspace } from './lib/servers.js';
 import { bankSession, connectedUser, type BankSession, type BffUser } from './lib/world.js';
-import { accountsScenario, healthScenario, paymentsScenario, refreshScenario, runHttpScenario, transactionsScenario } from './scenarios/http.js';
+import {
+  accountsScenario,
+  adapterScenario,
+  adapterShareOfRead,
+  healthScenario,
+  paymentsScenario,
+  refreshScenario,
+  runHttpScenario,
+  transactionsScenario,
+} from './scenarios/http.js';
 import { memory, runStartup, runVault } from './scenarios/micro.js';
 import { runScheduler } from './scenarios/scheduler.js';
 import { runSse } from './scenarios/sse.js';
@@ -143,6 +152,7 @@ async function main(): Promise<void> {
   const http: [ScenarioId, (c: Context) => ReturnType<typeof healthScenario>][] = [
     ['health', healthScenario],
     ['accounts', accountsScenario],
+    ['adapter', adapterScenario],
     ['transactions', transactionsScenario],
     ['refresh', refreshScenario],
     // Last of the HTTP scenarios: the payments it leaves at the bank make the sandbox's account reads slower.
@@ -156,8 +166,13 @@ async function main(): Promise<void> {
     results.http.push(result);
     // Autovacuum may be off: the rows this block wrote (seeding, upserts, payments) must not slow the next one.
     await db.query('VACUUM (ANALYZE)');
-    log(`${scenario.title}: BFF ${result.bff.rps.toFixed(0)} req/s, ${result.ratios ? `${result.ratios.rps.toFixed(3)} of its anchor` : 'no anchor'}`);
+    log(
+      `${scenario.title}: ${result.bff.label} ${result.bff.rps.toFixed(0)} req/s, ${result.ratios ? `${result.ratios.rps.toFixed(3)} of its anchor` : 'no anchor'}`,
+    );
   }
+  const accountsRead = results.http.find((h) => h.id === 'accounts');
+  const adapters = results.http.find((h) => h.id === 'adapter');
+  if (accountsRead && adapters) adapters.notes.push(...adapterShareOfRead(accountsRead, adapters));
   if (selected(options, 'sse')) {
     log(`SSE fan-out to ${options.sseStreams} streams`);
     results.sse = await runSse(ctx);

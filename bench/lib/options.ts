@@ -1,5 +1,5 @@
 /** Scenario ids, in the order they run (`--only` takes a comma-separated subset). */
-export const SCENARIOS = ['health', 'accounts', 'transactions', 'refresh', 'payments', 'sse', 'scheduler', 'vault', 'startup'] as const;
+export const SCENARIOS = ['health', 'accounts', 'adapter', 'transactions', 'refresh', 'payments', 'sse', 'scheduler', 'vault', 'startup'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
 export interface Options {

@@ -10,6 +10,7 @@ export const paths = {
   bff: join(built, 'src/main.js'),
   sandbox: join(built, 'src/sandbox/main.js'),
   bareServer: join(built, 'bench/anchors/bare-server.js'),
+  nestAdapter: join(built, 'bench/anchors/nest-adapter.js'),
   sseClients: join(built, 'bench/load/sse-clients.js'),
   autocannonWorker: join(built, 'bench/load/autocannon.js'),
   vaultMicro: join(built, 'bench/micro/vault.js'),

@@ -30,6 +30,12 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
     for (const h of r.http) if (h.notes.length > 0) out.push(`- **${h.title}**: ${h.notes.join('; ')}.`);
     out.push('');
+    const comparisons = r.http.flatMap((h) => (h.comparisons ?? []).map((c) => ({ title: h.title, c })));
+    if (comparisons.length > 0) {
+      out.push('| scenario | ratio | req/s | p50 | p99 | CPU ms/req |', '|---|---|---:|---:|---:|---:|');
+      for (const { title, c } of comparisons) out.push(`| ${title} | ${c.label} | ${x(c.rps)} | ${x(c.p50)} | ${x(c.p99)} | ${x(c.cpu)} |`);
+      out.push('');
+    }
   }
 
   if (r.sse) {

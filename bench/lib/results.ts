@@ -53,8 +53,19 @@ export interface HttpScenarioResult {
   anchors: TargetResult[];
   /** BFF ÷ primary anchor. */
   ratios?: { rps: number; p50: number; p99: number; cpu: number };
+  /** Further ratios between two of the scenario's targets (adapter: Fastify ÷ Express). */
+  comparisons?: Comparison[];
   checks: Check[];
   notes: string[];
+}
+
+export interface Comparison {
+  /** "<target> ÷ <target>". */
+  label: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  cpu: number;
 }
 
 export interface SseSide {

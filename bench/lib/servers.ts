@@ -95,6 +95,22 @@ export async function startBare(ws: Workspace): Promise<Server> {
   return { child, origin, readyMs: await waitUntilReady(`${origin}/_bench/ready`, child) };
 }
 
+/**
+ * A minimal Nest app on one HTTP adapter (bench/anchors/nest-adapter.ts) serving `bodyFile` on the
+ * stored accounts route behind a bearer guard; started like the BFF (same node, no extra flags,
+ * NODE_ENV=production).
+ */
+export async function startNestAdapter(ws: Workspace, adapter: 'express' | 'fastify', bodyFile: string, token: string): Promise<Server> {
+  const port = await freePort();
+  const child = startChild(`nest ${adapter}`, process.execPath, [paths.nestAdapter], {
+    env: { ...base(), PORT: String(port), ADAPTER: adapter, BODY_FILE: bodyFile, BENCH_TOKEN: token },
+    cwd: ws.dir,
+    logFile: join(ws.dir, `nest-${adapter}.log`),
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  return { child, origin, readyMs: await waitUntilReady(`${origin}/_bench/ready`, child) };
+}
+
 /** Registers `body` on the bare server under `path`. */
 export async function registerBody(bare: Server, path: string, body: string, type = 'application/json; charset=utf-8'): Promise<void> {
   const res = await fetch(`${bare.origin}/_bench/body?path=${encodeURIComponent(path)}`, { method: 'PUT', headers: { 'content-type': type }, body });

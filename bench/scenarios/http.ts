@@ -1,9 +1,11 @@
-import { busyShare, groupCpuMs, machineCpu, type Child } from '../lib/children.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { busyShare, groupCpuMs, machineCpu, stopChild, type Child } from '../lib/children.js';
 import type { Context } from '../lib/context.js';
 import { sleep } from '../lib/http.js';
 import { runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
-import type { HttpScenarioResult, Round, TargetResult } from '../lib/results.js';
-import { registerBody, type Bff } from '../lib/servers.js';
+import type { Comparison, HttpScenarioResult, Round, TargetResult } from '../lib/results.js';
+import { registerBody, startNestAdapter, type Bff } from '../lib/servers.js';
 import {
   accountsPath,
   bankAccountsRequest,
@@ -43,6 +45,10 @@ interface Scenario {
   checks: (bff: TargetResult, primary: TargetResult | undefined) => HttpScenarioResult['checks'];
   /** Verified after the rounds (payments: bank count = created count). */
   verify?: () => Promise<{ check?: HttpScenarioResult['checks'][number]; notes: string[] }>;
+  /** Servers this scenario started for itself: their CPU is read like the run's, and they are stopped after it. */
+  processes?: { label: string; child: Child }[];
+  /** Pairs of target ids [of, to] reported as of ÷ to (adapter: Fastify ÷ Express). */
+  compare?: [string, string][];
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
@@ -62,9 +68,17 @@ async function scrapeOverhead(bff: Bff): Promise<number> {
 const overheads = new WeakMap<Bff, number>();
 
 export async function runHttpScenario(ctx: Context, scenario: Scenario): Promise<HttpScenarioResult> {
+  try {
+    return await measure(ctx, scenario);
+  } finally {
+    for (const p of scenario.processes ?? []) await stopChild(p.child);
+  }
+}
+
+async function measure(ctx: Context, scenario: Scenario): Promise<HttpScenarioResult> {
   const { options } = ctx;
   const targets = [scenario.bff, ...scenario.anchors];
-  const processes = ctx.servers();
+  const processes = [...ctx.servers(), ...(scenario.processes ?? [])];
   const rounds = new Map<string, Round[]>(targets.map((t) => [t.id, []]));
   if (!overheads.has(ctx.bff)) overheads.set(ctx.bff, await scrapeOverhead(ctx.bff));
 
@@ -137,12 +151,25 @@ export async function runHttpScenario(ctx: Context, scenario: Scenario): Promise
     if (verified.check) checks.push(verified.check);
     notes.push(...verified.notes);
   }
+  const byId = new Map(results.map((r) => [r.id, r]));
+  const comparisons = (scenario.compare ?? []).map(([of, to]): Comparison => {
+    const a = byId.get(of)!;
+    const b = byId.get(to)!;
+    return {
+      label: `${a.label} ÷ ${b.label}`,
+      rps: ratio(a.rps, b.rps),
+      p50: ratio(a.p50Ms, b.p50Ms),
+      p99: ratio(a.p99Ms, b.p99Ms),
+      cpu: ratio(a.cpuMsPerRequest, b.cpuMsPerRequest),
+    };
+  });
   return {
     id: scenario.id,
     title: scenario.title,
     request: scenario.request,
     bff,
     anchors,
+    ...(comparisons.length > 0 ? { comparisons } : {}),
     ratios: primary
       ? {
           rps: ratio(bff.rps, primary.rps),
@@ -268,6 +295,106 @@ export async function accountsScenario(ctx: Context): Promise<Scenario> {
       { target: 'stored accounts ≤ 1 DB round trip per request', measured: fmt(bff.dbPerRequest!), ok: bff.dbPerRequest! <= 1 },
     ],
   };
+}
+
+/**
+ * Express against Fastify under Nest, on the stored accounts read: two minimal Nest apps
+ * (bench/anchors/nest-adapter.ts) that differ only in the adapter, serving the BFF's very body
+ * behind a bearer guard, with the BFF's request-id, helmet and no-store middleware. The BFF itself
+ * is not loaded here: the accounts scenario measures it.
+ */
+export async function adapterScenario(ctx: Context): Promise<Scenario> {
+  const user = await ctx.primary();
+  const request: LoadRequest = { method: 'GET', path: accountsPath(user), headers: bearer(user.token) };
+  const reference = await fetch(`${ctx.bff.origin}${request.path}`, { headers: request.headers });
+  const body = await reference.text();
+  if (reference.status !== 200) throw new Error(`the BFF's stored accounts read answered ${reference.status}`);
+  await registerBody(ctx.bare, '/accounts', body);
+  const bodyFile = join(ctx.ws.dir, 'adapter-accounts.json');
+  writeFileSync(bodyFile, body);
+  const [express, fastify] = await Promise.all([
+    startNestAdapter(ctx.ws, 'express', bodyFile, user.token),
+    startNestAdapter(ctx.ws, 'fastify', bodyFile, user.token),
+  ]);
+  const processes = [
+    { label: 'Nest + Express', child: express.child },
+    { label: 'Nest + Fastify', child: fastify.child },
+  ];
+  const notes = [`${body.length} bytes per response, the BFF's stored accounts body`];
+  try {
+    // Like for like: both must answer the BFF's body, refuse a wrong token, and send the BFF's headers.
+    const bffHeaders = headerNames(reference.headers);
+    for (const [name, server] of [
+      ['Express', express],
+      ['Fastify', fastify],
+    ] as const) {
+      const res = await fetch(`${server.origin}${request.path}`, { headers: request.headers });
+      const text = await res.text();
+      if (res.status !== 200 || JSON.stringify(JSON.parse(text)) !== JSON.stringify(JSON.parse(body)))
+        throw new Error(`Nest + ${name} did not answer the BFF's body (${res.status})`);
+      const refused = await fetch(`${server.origin}${request.path}`, { headers: bearer('wrong') });
+      await refused.arrayBuffer();
+      if (refused.status !== 401) throw new Error(`Nest + ${name} did not refuse a wrong token (${refused.status})`);
+      const own = headerNames(res.headers);
+      const missing = bffHeaders.filter((h) => !own.includes(h));
+      const extra = own.filter((h) => !bffHeaders.includes(h));
+      notes.push(
+        `Nest + ${name} sends ${own.length} headers${missing.length ? `; of the BFF's, not ${missing.join(', ')}` : ", every one of the BFF's"}${extra.length ? `; not the BFF's: ${extra.join(', ')}` : ''}`,
+      );
+    }
+  } catch (error) {
+    for (const p of processes) await stopChild(p.child);
+    throw error;
+  }
+  return {
+    id: 'adapter',
+    title: 'HTTP adapter',
+    request: 'GET /api/v1/consents/{id}/accounts (minimal Nest app)',
+    bff: { id: 'express', label: 'Nest + Express', origin: express.origin, requests: [request], serves: express.child },
+    anchors: [
+      { id: 'fastify', label: 'Nest + Fastify', origin: fastify.origin, requests: [request], serves: fastify.child },
+      {
+        id: 'bare',
+        label: 'bare node:http, same body',
+        origin: ctx.bare.origin,
+        requests: [{ method: 'GET', path: '/accounts' }],
+        serves: ctx.bare.child,
+        primary: true,
+      },
+    ],
+    notes: [
+      ...notes,
+      "each app: Nest routing, ParseUUIDPipe on the id, a bearer guard (string compare), the BFF's request-id, helmet and no-store middleware through app.use; no logging, metrics, JWT or database",
+    ],
+    processes,
+    compare: [
+      ['fastify', 'express'],
+      ['fastify', 'bare'],
+    ],
+    checks: () => [],
+  };
+}
+
+/**
+ * The adapter scenario read against the BFF's stored accounts read of the same run: what share of
+ * the BFF's CPU per request the framework layer is (minimal Nest + Express less bare node:http, the
+ * runtime's own cost of serving the same body), and what Fastify would take off it.
+ */
+export function adapterShareOfRead(accounts: HttpScenarioResult, adapter: HttpScenarioResult): string[] {
+  const cpu = (id: string) => [adapter.bff, ...adapter.anchors].find((t) => t.id === id)?.cpuMsPerRequest ?? Number.NaN;
+  const read = accounts.bff.cpuMsPerRequest;
+  const layer = cpu('express') - cpu('bare');
+  const saving = cpu('express') - cpu('fastify');
+  const pct = (n: number) => `${fmt((n / read) * 100, 0)}%`;
+  return [
+    `against the BFF's stored accounts read of this run (${fmt(read, 3)} CPU ms/req): the framework layer on Express (Nest + Express − bare node:http) is ${fmt(layer, 3)} ms/req, ${pct(layer)} of it; Fastify would take ${fmt(saving, 3)} ms/req off it, ${pct(saving)}`,
+  ];
+}
+
+/** Response header names, less the ones about the connection or the moment. */
+function headerNames(headers: Headers): string[] {
+  const varying = new Set(['date', 'connection', 'keep-alive']);
+  return [...headers.keys()].filter((h) => !varying.has(h)).sort();
 }
 
 export async function transactionsScenario(ctx: Context): Promise<Scenario> {
