@@ -51,9 +51,8 @@ export class BankIdentityService {
    * user's, never recorded — what a user types proves nothing, and recording it would let anyone
    * claim someone else's account before its owner connects it.
    */
-  async refuseIfAnothers(connectionId: string, ibans: readonly (string | undefined)[]): Promise<void> {
+  async refuseIfAnothers(connection: Connection, ibans: readonly (string | undefined)[]): Promise<void> {
     if (!this.app.bankIdentityCheck) return;
-    const connection = await this.connectionOf(connectionId);
     const hashes = identityHashes(connection.aspspId, ibans);
     if (hashes.length === 0) return;
     const other = await this.identities.claimedByOther(connection, hashes);
