@@ -176,8 +176,9 @@ export class AccountStore {
     /*
      * Data-modifying CTEs all see the statement's starting snapshot, so the answer is built from what
      * they return (`saved`, `l`), never read back. `linked` waits for `unlinked` (it reads its count):
-     * a resourceId that moved to another account is deleted before it is inserted again. Accounts are
-     * upserted in key order, so two saves of overlapping lists lock their rows in the same order.
+     * a resourceId that moved to another account is deleted before it is inserted again. Rows are
+     * locked in one order (accounts by key, then links, then the consent, which `c` stamps after
+     * `linked`), so two saves of overlapping lists cannot deadlock.
      */
     const [row]: ReadRow[] = await this.dataSource.query(
       `WITH bank AS (
