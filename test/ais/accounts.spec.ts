@@ -59,6 +59,24 @@ describe('AIS data: accounts, balances and transactions, stored and attended', (
     expect(second.headers['cache-control']).toBe('no-store');
   });
 
+  it('re-reads stored accounts from the bank (attended) in two statements', async () => {
+    const metrics = world.bff.app.get(MetricsService);
+    const statements = async () => (await metrics.dbQueries.get()).values[0]?.value ?? 0;
+    const stored = (await api().get(`/api/v1/consents/${consentId}/accounts`).set(auth(alice.token)).expect(200)).body;
+    const reads = (await aisReads(world.sandbox.httpUrl, bankConsentId)).length;
+    const before = await statements();
+    const again = await api().get(`/api/v1/consents/${consentId}/accounts?refresh=true`).set(auth(alice.token)).expect(200);
+    // One read (ownership, consent, connection, what is stored), one write that answers (the bank listed what is stored: only the read is stamped).
+    expect((await statements()) - before).toBe(2);
+    expect(again.body).toEqual({ ...stored, source: 'bank', fetchedAt: again.body.fetchedAt, budget: stored.budget });
+    expect(new Date(again.body.fetchedAt).getTime()).toBeGreaterThan(new Date(stored.fetchedAt).getTime());
+    const calls = await aisReads(world.sandbox.httpUrl, bankConsentId);
+    expect(calls).toHaveLength(reads + 1);
+    expect(calls.at(-1)).toMatchObject({ route: 'accounts', status: 200, psuIpPresent: true });
+    const after = await api().get(`/api/v1/consents/${consentId}/accounts`).set(auth(alice.token)).expect(200);
+    expect(after.body).toEqual({ ...again.body, source: 'storage' });
+  });
+
   it('reads balances as decimal strings and serves them from storage afterwards', async () => {
     const res = await api().get(`/api/v1/consents/${consentId}/accounts/${accountId}/balances`).set(auth(alice.token)).expect(200);
     expect(res.body).toMatchObject({ accountId, source: 'bank' });

@@ -6,9 +6,7 @@ import { runMigrations } from '../../src/database/migrate.js';
 import { typeormOptions } from '../../src/database/typeorm-options.js';
 import { AccountStore, transactionKey } from '../../src/modules/ais/account.store.js';
 import { AisConsent } from '../../src/modules/ais/consent.entity.js';
-import { ConsentStore } from '../../src/modules/ais/consent.store.js';
-import { OutboxStore } from '../../src/modules/events/outbox.store.js';
-import { PollQueue } from '../../src/modules/polling/poll-queue.store.js';
+import { Connection } from '../../src/modules/connections/connection.entity.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const IBAN = 'IT16N3677201600000000410001';
@@ -37,8 +35,8 @@ describe('AIS store: idempotent upserts keyed for re-consent', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await runMigrations(db.url);
-    ds = await new DataSource(typeormOptions(db.url, 4, [AisConsent])).initialize();
-    store = new AccountStore(ds, new ConsentStore(ds, new OutboxStore(ds), new PollQueue(ds)));
+    ds = await new DataSource(typeormOptions(db.url, 4, [AisConsent, Connection])).initialize();
+    store = new AccountStore(ds);
   });
   afterAll(async () => {
     await ds.destroy();
@@ -97,6 +95,80 @@ describe('AIS store: idempotent upserts keyed for re-consent', () => {
       ['M-USD', 'USD'],
     ]);
     expect(new Set(links.map((l) => l.account.id)).size).toBe(2);
+  });
+
+  it('rewrites the links in one statement: a dropped account unlinked, a resourceId moved to another account, the bank’s order; answers with what is stored', async () => {
+    const c = await consent();
+    const [ibanA, ibanB, ibanC] = ['IT00A0000000000000000000001', 'IT00A0000000000000000000002', 'IT00A0000000000000000000003'];
+    const first = await store.saveAccounts(c, [
+      { resourceId: 'R1', iban: ibanA, currency: 'EUR' },
+      { resourceId: 'R2', iban: ibanB, currency: 'EUR' },
+      { resourceId: 'R3', iban: ibanC, currency: 'EUR' },
+    ]);
+    const id = new Map(first.links.map((l) => [l.account.iban, l.account.id]));
+    expect(first.links.map((l) => l.resourceId)).toEqual(['R1', 'R2', 'R3']);
+    // C is gone, B now answers to A's old resourceId (deleted before it is inserted again: UNIQUE (consent_id, resource_id)), A has a new one.
+    const second = await store.saveAccounts(c, [
+      { resourceId: 'R1', iban: ibanB, currency: 'EUR', name: 'Conto B' },
+      { resourceId: 'R9', iban: ibanA, currency: 'EUR' },
+    ]);
+    expect(second.links.map((l) => [l.resourceId, l.account.id, l.account.name])).toEqual([
+      ['R1', id.get(ibanB), 'Conto B'],
+      ['R9', id.get(ibanA), null],
+    ]);
+    expect(second.consent.accountsFetchedAt).toEqual(expect.any(Date));
+    expect(await store.linkedAccounts(c.id)).toEqual(second.links);
+    expect((await store.storedAccounts(c.userId, c.id))!.links).toEqual(second.links);
+  });
+
+  it('only stamps the read when the bank lists exactly what is stored, unless the consent was written since it was read', async () => {
+    const c = await consent();
+    const list = [{ resourceId: 'R1', iban: 'IT00B0000000000000000000001', currency: 'EUR', name: 'Conto' }];
+    await store.saveAccounts(c, list);
+    const stored = (await store.storedAccounts(c.userId, c.id))!;
+    const accountId = stored.links[0]!.account.id;
+    const accountVersion = async () => (await ds.query('SELECT xmin::text AS v FROM ais_accounts WHERE id = $1', [accountId]))[0].v as string;
+    const untouched = await accountVersion();
+    const stamped = await store.saveAccounts(c, list, stored);
+    expect(stamped.links).toEqual(stored.links);
+    expect(stamped.version).not.toBe(stored.version);
+    expect(await accountVersion()).toBe(untouched);
+
+    // Another save changes the list after `stored` was read: the unchanged list is written in full, not just stamped.
+    await store.saveAccounts(c, [{ resourceId: 'R2', iban: 'IT00B0000000000000000000002', currency: 'EUR' }]);
+    const written = await store.saveAccounts(c, list, stored);
+    expect(written.links.map((l) => [l.resourceId, l.account.id])).toEqual([['R1', accountId]]);
+    expect(await store.linkedAccounts(c.id)).toEqual(written.links);
+  });
+
+  it('writes an account or a resourceId the bank lists twice once, as its last listing says', async () => {
+    const c = await consent();
+    const iban = 'IT00C0000000000000000000001';
+    const twice = await store.saveAccounts(c, [
+      { resourceId: 'R1', iban, currency: 'EUR', name: 'old' },
+      { resourceId: 'R2', iban, currency: 'EUR', name: 'new' },
+    ]);
+    expect(twice.links.map((l) => [l.resourceId, l.account.name])).toEqual([['R2', 'new']]);
+    const moved = await store.saveAccounts(c, [
+      { resourceId: 'R2', iban, currency: 'EUR' },
+      { resourceId: 'R2', iban: 'IT00C0000000000000000000002', currency: 'EUR' },
+    ]);
+    expect(moved.links.map((l) => [l.resourceId, l.account.iban])).toEqual([['R2', 'IT00C0000000000000000000002']]);
+    expect(await store.linkedAccounts(c.id)).toEqual(moved.links);
+  });
+
+  it('reads the consent’s connection with its accounts in the shape of the Connection entity', async () => {
+    const c = await consent();
+    await ds.query(
+      `UPDATE connections SET failure_reason = 'x', access_token_enc = 'a', refresh_token_enc = 'r', access_token_expires_at = now(), granted_scope = 's',
+         first_login_at = now(), reauth_by = now() + interval '90 days', tokens_refreshed_at = now(), expiry_warned_at = now(), external_reference = 'ref'
+       WHERE id = $1`,
+      [c.connectionId],
+    );
+    const read = await store.storedAccounts(c.userId, c.id, { withConnection: true });
+    expect(read!.connection).toEqual(await ds.getRepository(Connection).findOneByOrFail({ id: c.connectionId }));
+    expect((await store.storedAccounts(c.userId, c.id))!.connection).toBeUndefined();
+    await expect(store.storedAccounts('mallory', c.id, { withConnection: true })).resolves.toBeUndefined();
   });
 
   it('upserts: a re-read never duplicates, pending → booked under the same id updates the row, vanished pending entries go', async () => {

@@ -213,7 +213,7 @@ describe('payments: exactly once per Idempotency-Key', () => {
         order: command.order,
         chargeBearer: 'DEBT',
         staleAt: new Date(),
-      }))!;
+      }))!.payment;
     };
     const before = await initiationsAtBank(sandbox.httpUrl);
 

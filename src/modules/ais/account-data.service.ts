@@ -101,17 +101,19 @@ export class AccountDataService {
       const stored = await this.storedAccounts(userId, consentId);
       if (stored) return stored;
     }
-    const consent = await this.consentsService.requireValid(userId, consentId);
-    const read = req.refresh || consent.accountsFetchedAt === null;
-    const source = await this.attended(
-      read,
+    // One statement: the consent (the user's), its connection for the bank call, and what is stored.
+    const before = await this.store.storedAccounts(userId, consentId, { withConnection: true });
+    if (!before) throw AppError.notFound('Consent');
+    const consent = await this.consentsService.requireUsable(before.consent);
+    const outcome = await this.attended(
+      req.refresh || consent.accountsFetchedAt === null,
       consent.accountsFetchedAt !== null,
-      this.shared(consent, 'accounts', () => this.reader.accounts(consent, { psuIpAddress: req.psuIpAddress })),
+      this.shared(consent, 'accounts', () => this.reader.accounts(consent, { psuIpAddress: req.psuIpAddress, connection: before.connection, stored: before })),
     );
-    // What is stored now, the bank's answer included: one statement, as for a stored read.
-    const stored = await this.store.storedAccounts(userId, consent.id);
-    if (!stored) throw AppError.notFound('Consent');
-    return this.accountsView(consent, stored, source.source, source.rateLimited);
+    // The bank's answer as its write returned it; without one (a 429 served from storage), what is stored now.
+    const after = outcome.result ?? (await this.store.storedAccounts(userId, consent.id));
+    if (!after) throw AppError.notFound('Consent');
+    return this.accountsView(consent, after, outcome.source, outcome.rateLimited);
   }
 
   /**
@@ -135,7 +137,7 @@ export class AccountDataService {
     const refresh = this.budgets.describeRead(consent, stored.now, stored.windows, stored.nextRefreshAt);
     return {
       consentId: consent.id,
-      accounts: stored.accounts.map(toAccountView),
+      accounts: stored.links.map((link) => toAccountView(link.account)),
       ...this.envelopeOf(consent, source, stored.consent.accountsFetchedAt, rateLimited, refresh),
     };
   }
@@ -206,21 +208,21 @@ export class AccountDataService {
   /**
    * Identical attended reads in flight at once (the same consent and resource, e.g. a burst of
    * `?refresh=true`) make one bank call whose outcome every caller shares; each then answers from
-   * what it stored.
+   * what was stored (the account list: as its write returned it).
    */
-  private shared(consent: AisConsent, resource: string, readBank: () => Promise<unknown>): () => Promise<unknown> {
+  private shared<T>(consent: AisConsent, resource: string, readBank: () => Promise<T>): () => Promise<T> {
     return () => this.flights.run(`${consent.id}|${resource}`, readBank, () => this.metrics.callCoalesced(consent.aspspId, resource.split('|')[0]!));
   }
 
   /**
-   * Runs an attended read when `read`. A bank 429 on it (which an attended read should never get)
-   * falls back to the stored copy when there is one; other bank failures are 5xx naming the bank.
+   * Runs an attended read when `read`, with its result. A bank 429 on it (which an attended read
+   * should never get) falls back to the stored copy when there is one; other bank failures are 5xx
+   * naming the bank.
    */
-  private async attended(read: boolean, hasStored: boolean, readBank: () => Promise<unknown>): Promise<{ source: Source; rateLimited: boolean }> {
+  private async attended<T>(read: boolean, hasStored: boolean, readBank: () => Promise<T>): Promise<{ source: Source; rateLimited: boolean; result?: T }> {
     if (!read) return { source: 'storage', rateLimited: false };
     try {
-      await readBank();
-      return { source: 'bank', rateLimited: false };
+      return { source: 'bank', rateLimited: false, result: await readBank() };
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
       // The AIS API's 429 (its budget); the login server throttling us is a bank failure like any other.

@@ -4,9 +4,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { BankAccount, BankBalance, BankTransaction, TransactionRange } from '../../aspsp/berlin-group/ais.js';
 import { utcDate } from '../../aspsp/berlin-group/dates.js';
+import type { Connection } from '../connections/connection.entity.js';
+import { connectionColumns, connectionFromJson } from '../connections/connections.store.js';
 import type { ResourceUsage } from './budget.js';
 import type { AisConsent } from './consent.entity.js';
-import { ConsentStore } from './consent.store.js';
 
 /**
  * A bank account of a user, as read through any of their consents. Keyed by (user, bank, IBAN)
@@ -78,28 +79,67 @@ export interface StatementSearch {
 }
 
 /**
- * What a stored accounts answer needs, read in one statement: the consent (only if the user owns
- * it), the database's now, the accounts it reaches in the bank's order, its budget ledger's window
- * and its next planned background refresh.
+ * What an accounts answer needs, read in one statement: the consent (only if the user owns it), the
+ * database's now, the accounts it reaches in the bank's order (with the bank's resourceIds), its
+ * budget ledger's window and its next planned background refresh.
  */
 export interface StoredAccountsRead {
   consent: AisConsent;
   now: Date;
-  accounts: StoredAccount[];
+  links: LinkedAccount[];
   windows: ResourceUsage[];
   nextRefreshAt: Date | null;
+  /** The consent row's version (its `xmin`): every write to the row changes it, saveAccounts' stamp included. */
+  version: string;
+  /** The consent's connection, when asked for (what a bank call needs). */
+  connection?: Connection;
 }
 
 type JsonAccount = Omit<StoredAccount, 'balancesFetchedAt' | 'transactionsFetchedAt'> & {
   balancesFetchedAt: string | null;
   transactionsFetchedAt: string | null;
+  resourceId: string;
+  position: number;
 };
 type JsonUsage = Omit<ResourceUsage, 'oldestCallAt' | 'oldestReadAt'> & { oldestCallAt: string; oldestReadAt: string | null };
+type ReadRow = AisConsent & {
+  version: string;
+  now: Date;
+  nextRefreshAt: Date | null;
+  accounts: JsonAccount[];
+  windows: JsonUsage[];
+  connection?: Record<string, unknown> | null;
+};
 
 const CONSENT_COLUMNS = `c.id::text, c.user_id AS "userId", c.connection_id::text AS "connectionId", c.aspsp_id AS "aspspId", c.bank_consent_id AS "bankConsentId",
   c.status, c.status_reason AS "statusReason", c.valid_until::text AS "validUntil", c.frequency_per_day AS "frequencyPerDay",
   c.recurring_indicator AS "recurringIndicator", c.budget_blocked_until AS "budgetBlockedUntil", c.accounts_fetched_at AS "accountsFetchedAt",
-  c.status_changed_at AS "statusChangedAt", c.created_at AS "createdAt", c.updated_at AS "updatedAt"`;
+  c.status_changed_at AS "statusChangedAt", c.expiry_warned_at AS "expiryWarnedAt", c.created_at AS "createdAt", c.updated_at AS "updatedAt"`;
+
+/**
+ * Besides the consent (`c`) and its accounts, every accounts answer shows the database's now, the
+ * next planned background refresh and the budget ledger's window. The ledger and the poll queue are
+ * only read here: their owners (ConsentStore, PollQueue) write them.
+ */
+const READ_EXTRAS = `now() AS now,
+  (SELECT p.next_poll_at FROM poll_items p WHERE p.kind = 'ais-refresh' AND p.resource_id = c.id) AS "nextRefreshAt",
+  COALESCE((SELECT json_agg(w) FROM (
+     SELECT resource, count(*)::int AS calls, (count(*) FILTER (WHERE page = 1))::int AS reads,
+            min(read_at) AS "oldestCallAt", min(read_at) FILTER (WHERE page = 1) AS "oldestReadAt"
+       FROM ais_unattended_reads WHERE consent_id = c.id AND read_at > now() - interval '24 hours'
+      GROUP BY resource) w), '[]') AS windows`;
+
+/** The accounts (`a`) and their links (`l`: resource_id, position) that `from` yields, as one JSON array in the bank's order. */
+const accountsJson = (from: string) => `COALESCE((SELECT json_agg(x ORDER BY x.position) FROM (
+     SELECT ${ACCOUNT_COLUMNS}, l.resource_id AS "resourceId", l.position FROM ${from}) x), '[]') AS accounts`;
+
+const STORED_LINKS = 'ais_consent_accounts l JOIN ais_accounts a ON a.id = l.account_id WHERE l.consent_id = c.id';
+
+/** The `ais_accounts` columns an account list from the bank writes, as `accountRows` names them. */
+const WRITTEN = ['iban', 'bban', 'maskedPan', 'currency', 'name', 'product', 'cashAccountType', 'ownerName', 'bic'] as const;
+
+/** One account of the bank's list as it is written: its key, its resourceId under the consent, its place in the list. */
+type AccountRow = { accountKey: string; resourceId: string; position: number } & Record<(typeof WRITTEN)[number], string | null>;
 
 /** Rows per INSERT: 15 parameters each stays far below PostgreSQL's 65,535. */
 const CHUNK = 1000;
@@ -112,58 +152,65 @@ const CHUNK = 1000;
  */
 @Injectable()
 export class AccountStore {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly consents: ConsentStore,
-  ) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Upserts the accounts (by IBAN) and makes them exactly the accounts this consent reaches. */
-  async saveAccounts(consent: AisConsent, accounts: BankAccount[]): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
-      const ids: string[] = [];
-      for (const a of accounts) ids.push(await this.upsertAccount(m, consent, a));
-      await m.query('DELETE FROM ais_consent_accounts WHERE consent_id = $1 AND NOT (account_id = ANY($2::uuid[]))', [consent.id, ids]);
-      for (const [position, a] of accounts.entries()) {
-        // The mapping is keyed by account; a resourceId that moved to another account is replaced.
-        await m.query('DELETE FROM ais_consent_accounts WHERE consent_id = $1 AND resource_id = $2 AND account_id <> $3', [
-          consent.id,
-          a.resourceId,
-          ids[position],
-        ]);
-        await m.query(
-          `INSERT INTO ais_consent_accounts (consent_id, account_id, resource_id, position) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (consent_id, account_id) DO UPDATE SET resource_id = EXCLUDED.resource_id, position = EXCLUDED.position`,
-          [consent.id, ids[position], a.resourceId, position],
-        );
-      }
-      await this.consents.markAccountsFetched(m, consent.id);
-    });
-  }
-
-  private async upsertAccount(m: EntityManager, consent: AisConsent, a: BankAccount): Promise<string> {
-    const [row] = await m.query(
-      `INSERT INTO ais_accounts (user_id, aspsp_id, account_key, iban, bban, masked_pan, currency, name, product, cash_account_type, owner_name, bic)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (user_id, aspsp_id, account_key) DO UPDATE SET
-         iban = EXCLUDED.iban, bban = EXCLUDED.bban, masked_pan = EXCLUDED.masked_pan, currency = EXCLUDED.currency, name = EXCLUDED.name,
-         product = EXCLUDED.product, cash_account_type = EXCLUDED.cash_account_type, owner_name = EXCLUDED.owner_name, bic = EXCLUDED.bic, updated_at = now()
-       RETURNING id`,
-      [
-        consent.userId,
-        consent.aspspId,
-        accountKey(a),
-        a.iban ?? null,
-        a.bban ?? null,
-        a.maskedPan ?? null,
-        a.currency,
-        a.name ?? null,
-        a.product ?? null,
-        a.cashAccountType ?? null,
-        a.ownerName ?? null,
-        a.bic ?? null,
-      ],
+  /**
+   * Upserts the accounts (by IBAN), makes them exactly the accounts this consent reaches and stamps
+   * the consent's `accountsFetchedAt`, in one statement; answers with what it wrote (as
+   * `storedAccounts` would read it). When `stored` (read before the bank was asked) already holds
+   * exactly this list and the consent row has not changed since, only the stamp is written.
+   */
+  async saveAccounts(consent: AisConsent, accounts: BankAccount[], stored?: StoredAccountsRead): Promise<StoredAccountsRead> {
+    const rows = accountRows(accounts);
+    if (stored && sameAccounts(stored.links, rows)) {
+      // Guarded by the row's version: a save that ran meanwhile may have changed the links, and the full write is then the safe one.
+      const [row]: ReadRow[] = await this.dataSource.query(
+        `WITH c AS (
+           UPDATE ais_consents SET accounts_fetched_at = now(), updated_at = now() WHERE id = $1 AND xmin = $2::text::xid RETURNING *, xmin::text AS version
+         )
+         SELECT ${CONSENT_COLUMNS}, c.version, ${READ_EXTRAS}, ${accountsJson(STORED_LINKS)} FROM c`,
+        [consent.id, stored.version],
+      );
+      if (row) return toRead(row);
+    }
+    /*
+     * Data-modifying CTEs all see the statement's starting snapshot, so the answer is built from what
+     * they return (`saved`, `l`), never read back. `linked` waits for `unlinked` (it reads its count):
+     * a resourceId that moved to another account is deleted before it is inserted again. Rows are
+     * locked in one order (accounts by key, then links, then the consent, which `c` stamps after
+     * `linked`), so two saves of overlapping lists cannot deadlock.
+     */
+    const [row]: ReadRow[] = await this.dataSource.query(
+      `WITH bank AS (
+         SELECT * FROM jsonb_to_recordset($4::jsonb) AS b("accountKey" text, "resourceId" text, position int, iban text, bban text,
+           "maskedPan" text, currency text, name text, product text, "cashAccountType" text, "ownerName" text, bic text)
+       ), saved AS (
+         INSERT INTO ais_accounts (user_id, aspsp_id, account_key, iban, bban, masked_pan, currency, name, product, cash_account_type, owner_name, bic)
+         SELECT $2, $3, "accountKey", iban, bban, "maskedPan", currency, name, product, "cashAccountType", "ownerName", bic FROM bank ORDER BY "accountKey"
+         ON CONFLICT (user_id, aspsp_id, account_key) DO UPDATE SET
+           iban = EXCLUDED.iban, bban = EXCLUDED.bban, masked_pan = EXCLUDED.masked_pan, currency = EXCLUDED.currency, name = EXCLUDED.name,
+           product = EXCLUDED.product, cash_account_type = EXCLUDED.cash_account_type, owner_name = EXCLUDED.owner_name, bic = EXCLUDED.bic, updated_at = now()
+         RETURNING *
+       ), l AS (
+         SELECT s.id AS account_id, b."resourceId" AS resource_id, b.position FROM saved s JOIN bank b ON b."accountKey" = s.account_key
+       ), unlinked AS (
+         DELETE FROM ais_consent_accounts o WHERE o.consent_id = $1
+            AND NOT EXISTS (SELECT 1 FROM l WHERE l.account_id = o.account_id AND l.resource_id = o.resource_id)
+         RETURNING 1
+       ), linked AS (
+         INSERT INTO ais_consent_accounts (consent_id, account_id, resource_id, position)
+         SELECT $1, account_id, resource_id, position FROM l WHERE (SELECT count(*) FROM unlinked) >= 0
+         ON CONFLICT (consent_id, account_id) DO UPDATE SET position = EXCLUDED.position WHERE ais_consent_accounts.position <> EXCLUDED.position
+         RETURNING 1
+       ), c AS (
+         UPDATE ais_consents SET accounts_fetched_at = now(), updated_at = now() WHERE id = $1 AND (SELECT count(*) FROM linked) >= 0
+         RETURNING *, xmin::text AS version
+       )
+       SELECT ${CONSENT_COLUMNS}, c.version, ${READ_EXTRAS}, ${accountsJson('l JOIN saved a ON a.id = l.account_id')} FROM c`,
+      [consent.id, consent.userId, consent.aspspId, JSON.stringify(rows)],
     );
-    return row.id as string;
+    if (!row) throw new Error(`consent ${consent.id} vanished while its accounts were saved`);
+    return toRead(row);
   }
 
   /** Replaces the account's balances with the bank's latest. */
@@ -288,38 +335,19 @@ export class AccountStore {
 
   /**
    * The user's consent with everything a stored accounts answer shows, in one round trip and no
-   * transaction (a read); undefined when the user has no such consent. The ledger and the poll
-   * queue are only read here: their owners (ConsentStore, PollQueue) write them.
+   * transaction (a read); undefined when the user has no such consent. `withConnection` adds the
+   * consent's connection, for a read that goes on to call the bank.
    */
-  async storedAccounts(userId: string, consentId: string): Promise<StoredAccountsRead | undefined> {
-    const [row]: (AisConsent & { now: Date; nextRefreshAt: Date | null; accounts: JsonAccount[]; windows: JsonUsage[] })[] = await this.dataSource.query(
-      `SELECT ${CONSENT_COLUMNS}, now() AS now,
-              (SELECT p.next_poll_at FROM poll_items p WHERE p.kind = 'ais-refresh' AND p.resource_id = c.id) AS "nextRefreshAt",
-              COALESCE((SELECT json_agg(w) FROM (
-                 SELECT resource, count(*)::int AS calls, (count(*) FILTER (WHERE page = 1))::int AS reads,
-                        min(read_at) AS "oldestCallAt", min(read_at) FILTER (WHERE page = 1) AS "oldestReadAt"
-                   FROM ais_unattended_reads WHERE consent_id = c.id AND read_at > now() - interval '24 hours'
-                  GROUP BY resource) w), '[]') AS windows,
-              COALESCE((SELECT json_agg(x ORDER BY x.position) FROM (
-                 SELECT ${ACCOUNT_COLUMNS}, l.position
-                   FROM ais_consent_accounts l JOIN ais_accounts a ON a.id = l.account_id
-                  WHERE l.consent_id = c.id) x), '[]') AS accounts
+  async storedAccounts(userId: string, consentId: string, options: { withConnection?: boolean } = {}): Promise<StoredAccountsRead | undefined> {
+    const connection = options.withConnection
+      ? `, (SELECT row_to_json(k) FROM (SELECT ${connectionColumns('n')} FROM connections n WHERE n.id = c.connection_id) k) AS connection`
+      : '';
+    const [row]: ReadRow[] = await this.dataSource.query(
+      `SELECT ${CONSENT_COLUMNS}, c.xmin::text AS version, ${READ_EXTRAS}, ${accountsJson(STORED_LINKS)}${connection}
          FROM ais_consents c WHERE c.id = $1 AND c.user_id = $2`,
       [consentId, userId],
     );
-    if (!row) return undefined;
-    const { now, nextRefreshAt, accounts, windows, ...consent } = row;
-    return {
-      consent,
-      now,
-      nextRefreshAt,
-      accounts: accounts.map(({ position: _, ...a }: JsonAccount & { position?: number }) => ({
-        ...a,
-        balancesFetchedAt: toDate(a.balancesFetchedAt),
-        transactionsFetchedAt: toDate(a.transactionsFetchedAt),
-      })),
-      windows: windows.map((w) => ({ ...w, oldestCallAt: new Date(w.oldestCallAt), oldestReadAt: toDate(w.oldestReadAt) })),
-    };
+    return row ? toRead(row) : undefined;
   }
 
   /** The accounts a consent reaches, in the bank's order. */
@@ -426,3 +454,52 @@ function coveredFrom(previousFrom: string | null, previousFetchedAt: Date | null
 }
 
 const toDate = (value: string | null): Date | null => (value === null ? null : new Date(value));
+
+function toRead(row: ReadRow): StoredAccountsRead {
+  const { version, now, nextRefreshAt, accounts, windows, connection, ...consent } = row;
+  return {
+    consent,
+    version,
+    now,
+    nextRefreshAt,
+    links: accounts.map(({ position: _, resourceId, ...a }) => ({
+      resourceId,
+      account: { ...a, balancesFetchedAt: toDate(a.balancesFetchedAt), transactionsFetchedAt: toDate(a.transactionsFetchedAt) },
+    })),
+    windows: windows.map((w) => ({ ...w, oldestCallAt: new Date(w.oldestCallAt), oldestReadAt: toDate(w.oldestReadAt) })),
+    ...(connection ? { connection: connectionFromJson(connection) } : {}),
+  };
+}
+
+/**
+ * The bank's list as rows to write, in its order. An account key or a resourceId the bank lists
+ * twice is written once, as its last listing says (each account is linked once, each resourceId
+ * names one account).
+ */
+function accountRows(accounts: BankAccount[]): AccountRow[] {
+  const keys = new Set<string>();
+  const resourceIds = new Set<string>();
+  const rows: AccountRow[] = [];
+  for (let position = accounts.length - 1; position >= 0; position--) {
+    const a = accounts[position]!;
+    const key = accountKey(a);
+    if (keys.has(key) || resourceIds.has(a.resourceId)) continue;
+    keys.add(key);
+    resourceIds.add(a.resourceId);
+    const row = { accountKey: key, resourceId: a.resourceId, position } as AccountRow;
+    for (const column of WRITTEN) row[column] = a[column] ?? null;
+    rows.push(row);
+  }
+  return rows.reverse();
+}
+
+/** Whether the stored links already say exactly what `rows` would write (the same accounts, fields and resourceIds, in the same order). */
+function sameAccounts(links: LinkedAccount[], rows: AccountRow[]): boolean {
+  return (
+    links.length === rows.length &&
+    rows.every((row, i) => {
+      const { account, resourceId } = links[i]!;
+      return resourceId === row.resourceId && account.accountKey === row.accountKey && WRITTEN.every((column) => account[column] === row[column]);
+    })
+  );
+}

@@ -5,6 +5,7 @@ import type { BerlinGroupAis, ConsentStatus, ReadContext } from '../../aspsp/ber
 import { AppError } from '../../common/errors/app-error.js';
 import { StatusPace } from '../bank-pace/status-pace.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
+import type { Connection } from '../connections/connection.entity.js';
 import { ConnectionsService } from '../connections/connections.service.js';
 import type { AisConsent } from './consent.entity.js';
 import { consentNotUsable } from './consent-errors.js';
@@ -30,10 +31,15 @@ export class AisBank {
     private readonly pace: StatusPace,
   ) {}
 
-  async call<T>(consent: AisConsent, psuIpAddress: string | undefined, fn: (ais: BerlinGroupAis, ctx: ReadContext) => Promise<T>): Promise<T> {
+  /** `read.connection`: the consent's connection when the caller has just read it (saves reading it again). */
+  async call<T>(
+    consent: AisConsent,
+    read: { psuIpAddress?: string; connection?: Connection },
+    fn: (ais: BerlinGroupAis, ctx: ReadContext) => Promise<T>,
+  ): Promise<T> {
     const consentId = bankConsentIdOf(consent);
     try {
-      return await this.raw(consent, (ais, accessToken) => fn(ais, { accessToken, consentId, psuIpAddress }));
+      return await this.raw(consent, (ais, accessToken) => fn(ais, { accessToken, consentId, psuIpAddress: read.psuIpAddress }), read.connection);
     } catch (error) {
       if (error instanceof BankError && error.kind === 'consent_invalid') throw await this.settleRefusal(consent, error);
       throw error;
@@ -41,8 +47,8 @@ export class AisBank {
   }
 
   /** The bank call with a valid token, without consent-refusal handling (status polls, deletion). */
-  async raw<T>(consent: AisConsent, fn: (ais: BerlinGroupAis, accessToken: string) => Promise<T>): Promise<T> {
-    const connection = await this.connections.findById(consent.connectionId);
+  async raw<T>(consent: AisConsent, fn: (ais: BerlinGroupAis, accessToken: string) => Promise<T>, known?: Connection): Promise<T> {
+    const connection = known ?? (await this.connections.findById(consent.connectionId));
     if (!connection) throw AppError.notFound('Connection');
     const adapter = this.aspsps.get(consent.aspspId);
     return this.tokens.withAccessToken(connection, (accessToken) => fn(adapter.ais, accessToken));

@@ -139,11 +139,6 @@ export class ConsentStore {
     return this.move(consent.id, 'expired', 'valid_until_passed');
   }
 
-  /** Records, in the caller's transaction, that the consent's account list was just read from the bank. */
-  async markAccountsFetched(m: EntityManager, consentId: string): Promise<void> {
-    await m.query('UPDATE ais_consents SET accounts_fetched_at = now(), updated_at = now() WHERE id = $1', [consentId]);
-  }
-
   /**
    * Charges one unattended request against the consent's budget before it is sent, or says why it
    * may not go (`budget_spent` with the time the window rolls, `rate_limited` until the bank's

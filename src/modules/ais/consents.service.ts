@@ -157,7 +157,12 @@ export class ConsentsService {
 
   /** The user's consent if it can be read through now; otherwise 409 with its status and `reconsentRequired`. */
   async requireValid(userId: string, consentId: string): Promise<AisConsent> {
-    const consent = await this.consents.expireIfDue(await this.owned(userId, consentId));
+    return this.requireUsable(await this.owned(userId, consentId));
+  }
+
+  /** The same for a consent the caller has just read with its owner check (`AccountStore.storedAccounts`). */
+  async requireUsable(owned: AisConsent): Promise<AisConsent> {
+    const consent = await this.consents.expireIfDue(owned);
     if (consent.status !== 'valid') throw consentNotUsable(consent);
     return consent;
   }

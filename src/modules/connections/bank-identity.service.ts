@@ -35,11 +35,12 @@ export class BankIdentityService {
 
   /**
    * Call with the IBANs of every account a bank read returned, before storing anything from it:
-   * they become this connection's, unless they are already another user's.
+   * they become this connection's, unless they are already another user's. The connection by id,
+   * or as the caller has just read it.
    */
-  async confirm(connectionId: string, ibans: readonly (string | undefined)[]): Promise<void> {
+  async confirm(connection: string | Connection, ibans: readonly (string | undefined)[]): Promise<void> {
     if (!this.app.bankIdentityCheck) return;
-    const connection = await this.connectionOf(connectionId);
+    if (typeof connection === 'string') connection = await this.connectionOf(connection);
     const hashes = identityHashes(connection.aspspId, ibans);
     if (hashes.length === 0) return;
     const other = await this.identities.claim(connection, hashes);
@@ -51,9 +52,8 @@ export class BankIdentityService {
    * user's, never recorded — what a user types proves nothing, and recording it would let anyone
    * claim someone else's account before its owner connects it.
    */
-  async refuseIfAnothers(connectionId: string, ibans: readonly (string | undefined)[]): Promise<void> {
+  async refuseIfAnothers(connection: Connection, ibans: readonly (string | undefined)[]): Promise<void> {
     if (!this.app.bankIdentityCheck) return;
-    const connection = await this.connectionOf(connectionId);
     const hashes = identityHashes(connection.aspspId, ibans);
     if (hashes.length === 0) return;
     const other = await this.identities.claimedByOther(connection, hashes);

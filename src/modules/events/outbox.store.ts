@@ -72,7 +72,7 @@ export class OutboxStore {
    */
   async record(manager: EntityManager, event: OutboxEvent): Promise<void> {
     const values = [event.userId, event.type, JSON.stringify(event.data)];
-    const endpoints = this.endpointsFor.get(event.type) ?? [];
+    const endpoints = this.endpointsOf(event.type);
     if (endpoints.length === 0) {
       await manager.query('INSERT INTO outbox_events (user_id, type, payload) VALUES ($1, $2, $3)', values);
       return;
@@ -82,6 +82,22 @@ export class OutboxStore {
        INSERT INTO webhook_deliveries (endpoint_id, event_id) SELECT endpoint_id, event.id FROM event, unnest($4::text[]) AS endpoint_id`,
       [...values, endpoints],
     );
+  }
+
+  /**
+   * The same writes as `record`, as data-modifying CTEs for a caller's own one-statement change:
+   * one event of `type` for each row of the CTE `rows` (which has a "userId" column), and its
+   * pending webhook deliveries. `payload` and `endpoints` are the statement's placeholders to bind
+   * to the event's JSON and to `endpointsOf(type)`. Sibling CTEs must not be named `event`.
+   */
+  static eventCtes(type: EventType, rows: string, payload: string, endpoints: string): string {
+    return `event AS (INSERT INTO outbox_events (user_id, type, payload) SELECT "userId", '${type}', ${payload}::jsonb FROM ${rows} RETURNING id),
+      delivery AS (INSERT INTO webhook_deliveries (endpoint_id, event_id) SELECT endpoint_id, event.id FROM event, unnest(${endpoints}::text[]) AS endpoint_id)`;
+  }
+
+  /** The configured webhook endpoints whose filter takes events of this type. */
+  endpointsOf(type: EventType): string[] {
+    return this.endpointsFor.get(type) ?? [];
   }
 
   /**

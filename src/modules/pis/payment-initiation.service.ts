@@ -13,7 +13,7 @@ import type { Connection } from '../connections/connection.entity.js';
 import { BankIdentityService } from '../connections/bank-identity.service.js';
 import { BankTokensService } from '../connections/bank-tokens.service.js';
 import { ConnectionsService } from '../connections/connections.service.js';
-import type { Payment, StoredResponse } from './payment.entity.js';
+import type { Payment, PaymentStatusChange, StoredResponse } from './payment.entity.js';
 import { parsePaymentCommand, requestHash } from './payment-request.js';
 import { PaymentStore } from './payment.store.js';
 import { toPaymentView } from './payment.view.js';
@@ -69,13 +69,17 @@ export class PaymentInitiationService {
     const command = await parsePaymentCommand(input.body, input.idempotencyKey, { name: adapter.bank.name, currencies: adapter.paymentCurrencies() });
     const hash = requestHash(connection.id, command.order);
 
-    const existing = await this.store.findByKey(input.userId, command.idempotencyKey);
-    if (existing?.status === 'failed' && existing.requestHash === hash) return this.retryFailed(existing, connection, adapter, input.psuIpAddress);
-    if (existing) return this.repeat(existing, hash, adapter);
-    assertCanPay(connection);
-    // A debtor account already shown under another user's connection: this connection holds their grant.
-    await this.identities.refuseIfAnothers(connection.id, [command.order.debtorIban]);
-    const reserved = await this.store.reserve({
+    try {
+      assertCanPay(connection);
+      // A debtor account already shown under another user's connection: this connection holds their grant.
+      await this.identities.refuseIfAnothers(connection, [command.order.debtorIban]);
+    } catch (error) {
+      // Refused now, but it may be the retry of a payment made before: that one gets its answer.
+      const existing = await this.store.findByKey(input.userId, command.idempotencyKey);
+      if (!existing) throw error;
+      return this.answerRetry(existing, hash, connection, adapter, input.psuIpAddress);
+    }
+    const reservation = await this.store.reserve({
       userId: input.userId,
       connectionId: connection.id,
       aspspId: adapter.id,
@@ -85,18 +89,31 @@ export class PaymentInitiationService {
       chargeBearer: adapter.paymentBody(command.order).chargeBearer ?? null,
       staleAt: new Date(Date.now() + staleAfterMs(adapter)),
     });
-    if (!reserved) {
-      // Another request took the key between our look-up and our insert.
-      const winner = await this.store.findByKey(input.userId, command.idempotencyKey);
-      if (!winner) throw inFlight('The first request with this Idempotency-Key did not complete; retry');
-      return this.repeat(winner, hash, adapter);
+    if (reservation?.reserved) {
+      // A row just reserved has no history yet.
+      return { ...(await this.run(reservation.payment, connection, adapter, input.psuIpAddress, [])), replayed: false };
     }
-    return { ...(await this.run(reserved, connection, adapter, input.psuIpAddress)), replayed: false };
+    // The key was taken: by an earlier request, or by one that committed while ours waited on it.
+    const existing = reservation?.payment ?? (await this.store.findByKey(input.userId, command.idempotencyKey));
+    if (!existing) throw inFlight('The first request with this Idempotency-Key did not complete; retry');
+    return this.answerRetry(existing, hash, connection, adapter, input.psuIpAddress);
+  }
+
+  /** A request whose key is already taken: its first answer, a 422 for another body, or the resending of a `failed` one. */
+  private answerRetry(existing: Payment, hash: string, connection: Connection, adapter: AspspAdapter, psuIpAddress: string): Promise<InitiationResult> {
+    if (existing.status === 'failed' && existing.requestHash === hash) return this.retryFailed(existing, connection, adapter, psuIpAddress);
+    return this.repeat(existing, hash, adapter);
   }
 
   /** The one bank call for a pending row, registered so local retries with the key wait on it. */
-  private async run(reserved: Payment, connection: Connection, adapter: AspspAdapter, psuIpAddress: string): Promise<StoredResponse> {
-    const flight = this.execute(reserved, connection, adapter, psuIpAddress);
+  private async run(
+    reserved: Payment,
+    connection: Connection,
+    adapter: AspspAdapter,
+    psuIpAddress: string,
+    history?: PaymentStatusChange[],
+  ): Promise<StoredResponse> {
+    const flight = this.execute(reserved, connection, adapter, psuIpAddress, history);
     this.inflight.set(reserved.id, flight);
     try {
       return await flight;
@@ -122,8 +139,14 @@ export class PaymentInitiationService {
     return { ...(await this.run(reopened, connection, adapter, psuIpAddress)), replayed: false };
   }
 
-  /** The one bank call for this key, and the recording of its outcome. */
-  private async execute(reserved: Payment, connection: Connection, adapter: AspspAdapter, psuIpAddress: string): Promise<StoredResponse> {
+  /** The one bank call for this key, and the recording of its outcome (`history`: the row's, when known). */
+  private async execute(
+    reserved: Payment,
+    connection: Connection,
+    adapter: AspspAdapter,
+    psuIpAddress: string,
+    history?: PaymentStatusChange[],
+  ): Promise<StoredResponse> {
     const order: PaymentOrder = {
       debtorIban: reserved.debtorIban,
       creditorIban: reserved.creditorIban,
@@ -137,18 +160,22 @@ export class PaymentInitiationService {
     try {
       initiated = await this.tokens.withAccessToken(connection, (token) => adapter.pis.initiate(token, psuIpAddress, adapter.paymentBody(order)));
     } catch (error) {
-      return this.recordFailure(reserved, error);
+      return this.recordFailure(reserved, error, history);
     }
-    const updated = await this.store.transition(reserved.id, {
-      status: initiated.transactionStatus,
-      scaStatus: initiated.scaStatus,
-      bankPaymentId: initiated.paymentId,
-      authorisationId: initiated.authorisationId,
-      source: 'initiation',
-      // `unknown` too: a late answer after the row was presumed abandoned still tells the truth.
-      onlyIf: (p) => p.status === 'pending' || p.status === 'unknown',
-      respond: (p, history) => ({ status: 201, body: { ...toPaymentView(p, this.config.settlementWindowMs, history) } }),
-    });
+    const updated = await this.store.transition(
+      reserved,
+      {
+        status: initiated.transactionStatus,
+        scaStatus: initiated.scaStatus,
+        bankPaymentId: initiated.paymentId,
+        authorisationId: initiated.authorisationId,
+        source: 'initiation',
+        // `unknown` too: a late answer after the row was presumed abandoned still tells the truth.
+        onlyIf: (p) => p.status === 'pending' || p.status === 'unknown',
+        respond: (p, history) => ({ status: 201, body: { ...toPaymentView(p, this.config.settlementWindowMs, history) } }),
+      },
+      history,
+    );
     return storedResponseOf(updated);
   }
 
@@ -163,7 +190,7 @@ export class PaymentInitiationService {
    * - anything else (timeout, 5xx, reset, an unreadable 2xx): the payment may exist at the bank.
    *   It becomes `unknown` and is never sent again.
    */
-  private async recordFailure(reserved: Payment, error: unknown): Promise<StoredResponse> {
+  private async recordFailure(reserved: Payment, error: unknown, history?: PaymentStatusChange[]): Promise<StoredResponse> {
     if (error instanceof AppError || (error instanceof BankError && ['unavailable', 'rate_limited', 'token_invalid', 'misconfigured'].includes(error.kind))) {
       await this.store.release(reserved.id);
       throw error;
@@ -173,13 +200,17 @@ export class PaymentInitiationService {
         { paymentId: reserved.id, aspspId: reserved.aspspId, cause: error.failureCause },
         'payment initiation never reached the bank: failed, retryable with its key',
       );
-      const updated = await this.store.transition(reserved.id, {
-        status: 'failed',
-        failureCode: 'bank_unreachable',
-        source: 'initiation',
-        onlyIf: (p) => p.status === 'pending',
-        respond: () => storedProblem(error, { paymentId: reserved.id, paymentStatus: 'failed', retryable: true }),
-      });
+      const updated = await this.store.transition(
+        reserved,
+        {
+          status: 'failed',
+          failureCode: 'bank_unreachable',
+          source: 'initiation',
+          onlyIf: (p) => p.status === 'pending',
+          respond: () => storedProblem(error, { paymentId: reserved.id, paymentStatus: 'failed', retryable: true }),
+        },
+        history,
+      );
       return storedResponseOf(updated);
     }
     const rejected = error instanceof BankError && (error.kind === 'rejected' || error.kind === 'consent_invalid');
@@ -192,14 +223,18 @@ export class PaymentInitiationService {
         : 'bank_error';
     if (!rejected)
       this.logger.warn({ paymentId: reserved.id, aspspId: reserved.aspspId, failureCode }, 'payment initiation outcome unknown: it will not be re-sent');
-    const updated = await this.store.transition(reserved.id, {
-      status,
-      failureCode,
-      source: 'initiation',
-      onlyIf: (p) => p.status === 'pending',
-      // The answer the filter gives for this failure, kept for every retry with the key.
-      respond: () => storedProblem(failure, { paymentId: reserved.id, paymentStatus: status }),
-    });
+    const updated = await this.store.transition(
+      reserved,
+      {
+        status,
+        failureCode,
+        source: 'initiation',
+        onlyIf: (p) => p.status === 'pending',
+        // The answer the filter gives for this failure, kept for every retry with the key.
+        respond: () => storedProblem(failure, { paymentId: reserved.id, paymentStatus: status }),
+      },
+      history,
+    );
     return storedResponseOf(updated);
   }
 
@@ -242,7 +277,7 @@ export class PaymentInitiationService {
     this.logger.warn({ paymentId, aspspId: payment.aspspId }, 'payment initiation abandoned mid-call: outcome unknown');
     const appError = new AppError('bank_error', `${payment.aspspId}: the outcome of this payment initiation is unknown`, { aspspId: payment.aspspId });
     return (
-      (await this.store.transition(paymentId, {
+      (await this.store.transition(payment, {
         status: 'unknown',
         failureCode: 'interrupted',
         source: 'recovery',

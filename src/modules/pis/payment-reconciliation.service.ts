@@ -37,7 +37,7 @@ export class PaymentReconciliationService {
     const verdict = await this.look(payment);
     switch (verdict.kind) {
       case 'found': {
-        const updated = await this.store.transition(payment.id, {
+        const updated = await this.store.transition(payment, {
           status: verdict.status,
           source: 'reconciliation',
           reconciliation: { method: 'statement', outcome: 'found' },
@@ -48,7 +48,7 @@ export class PaymentReconciliationService {
         return { final: hasEnded(status), status, nextPollAt: this.nextLook() };
       }
       case 'not_found': {
-        const updated = await this.store.transition(payment.id, {
+        const updated = await this.store.transition(payment, {
           status: 'failed',
           failureCode: 'not_found_at_bank',
           source: 'reconciliation',
@@ -83,7 +83,7 @@ export class PaymentReconciliationService {
   async followStatement(payment: Payment): Promise<ReconciliationPoll> {
     const verdict = await this.look(payment);
     if (verdict.kind === 'found' && verdict.status !== payment.status) {
-      await this.store.transition(payment.id, {
+      await this.store.transition(payment, {
         status: verdict.status,
         source: 'reconciliation',
         onlyIf: (p) => p.status === payment.status && p.trackingEndedAt === null,

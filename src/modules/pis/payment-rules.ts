@@ -67,12 +67,21 @@ export function sepaTextProblem(value: unknown): string | undefined {
 
 /** Decimal places a currency allows (ISO 4217 minor units: EUR 2), capped at Berlin Group's 3. */
 export function minorUnits(currency: string): number {
-  try {
-    return Math.min(new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2, 3);
-  } catch {
-    return 2;
+  let units = minorUnitsOf.get(currency);
+  if (units === undefined) {
+    try {
+      units = Math.min(new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2, 3);
+    } catch {
+      units = 2;
+    }
+    // Bounded: only well-formed codes reach here, and ICU knows a few hundred of them; the rest are not kept.
+    if (minorUnitsOf.size < 1_000) minorUnitsOf.set(currency, units);
   }
+  return units;
 }
+
+/** Building an Intl.NumberFormat costs more than the rest of a payment's validation together. */
+const minorUnitsOf = new Map<string, number>();
 
 /**
  * Why an amount string is refused, or undefined. The amount must match Berlin Group's anchored

@@ -61,6 +61,8 @@ export class Payment {
   @Column('timestamptz', { nullable: true }) reconciledAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
+  /** Not a column: the row version (PostgreSQL's xmin) the store read, its next write's compare-and-set. */
+  version?: string;
 }
 
 /** Every status a payment went through, and when we learned it. */

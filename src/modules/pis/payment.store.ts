@@ -9,6 +9,40 @@ import { hasEnded, isAccepted, type TrackingEndReason } from './payment-lifecycl
 import type { ReconciliationMethod, ReconciliationOutcome } from './reconciliation.js';
 import { Payment, PaymentStatusChange, type PaymentStatus, type StoredResponse } from './payment.entity.js';
 
+/** A payment row as the store returns it, with its version (`xmin`) for the next compare-and-set. */
+const COLUMNS = `id::text AS id, seq::text AS seq, user_id AS "userId", connection_id::text AS "connectionId", aspsp_id AS "aspspId",
+  idempotency_key AS "idempotencyKey", request_hash AS "requestHash", product, debtor_iban AS "debtorIban", creditor_iban AS "creditorIban",
+  creditor_name AS "creditorName", amount, currency, remittance_information_unstructured AS "remittanceInformationUnstructured",
+  end_to_end_identification AS "endToEndIdentification", charge_bearer AS "chargeBearer", status, sca_status AS "scaStatus",
+  bank_payment_id AS "bankPaymentId", authorisation_id AS "authorisationId", failure_code AS "failureCode", response_status AS "responseStatus",
+  response_body AS "responseBody", status_changed_at AS "statusChangedAt", accepted_at AS "acceptedAt", tracking_ended_at AS "trackingEndedAt",
+  tracking_end_reason AS "trackingEndReason", reconciliation_started_at AS "reconciliationStartedAt",
+  reconciliation_checked_at AS "reconciliationCheckedAt", reconciliation_method AS "reconciliationMethod",
+  reconciliation_outcome AS "reconciliationOutcome", reconciled_at AS "reconciledAt", created_at AS "createdAt", updated_at AS "updatedAt",
+  xmin::text AS version`;
+
+/** The columns a transition may change (besides updated_at): unchanged ones spare the write. */
+const WRITTEN = [
+  'status',
+  'scaStatus',
+  'bankPaymentId',
+  'authorisationId',
+  'failureCode',
+  'responseStatus',
+  'statusChangedAt',
+  'acceptedAt',
+  'trackingEndedAt',
+  'trackingEndReason',
+  'reconciliationStartedAt',
+  'reconciliationCheckedAt',
+  'reconciliationMethod',
+  'reconciliationOutcome',
+  'reconciledAt',
+] as const satisfies readonly (keyof Payment)[];
+
+/** Concurrent changes to one payment are rare and few (a poll, a refresh, a cancellation): a bound, not a budget. */
+const MAX_WRITE_ATTEMPTS = 10;
+
 export interface Reservation {
   userId: string;
   connectionId: string;
@@ -52,54 +86,60 @@ export class PaymentStore {
   ) {}
 
   /**
-   * Records a new payment under (user, Idempotency-Key) in its own committed transaction, before
-   * the bank is called. Undefined when the key is already taken (the caller then compares with
-   * the existing row). The poll item added here fires at `staleAt`: if this process dies before
-   * the bank's answer is written, the scheduler finds the row and settles it as `unknown`.
+   * Records a new payment under (user, Idempotency-Key) before the bank is called: the row and its
+   * poll item in one statement, committed on its own; or, when the key is already taken, the
+   * existing row (`reserved: false`) in the same round trip. Undefined when the key was taken by a
+   * request that committed while this statement waited on it (its row is not in this statement's
+   * snapshot: read it again). The poll item fires at `staleAt`: if this process dies before the
+   * bank's answer is written, the scheduler finds the row and settles it as `unknown`.
    */
-  async reserve(input: Reservation): Promise<Payment | undefined> {
+  async reserve(input: Reservation): Promise<{ payment: Payment; reserved: boolean } | undefined> {
     const id = randomUUID();
-    return this.dataSource.transaction(async (manager) => {
-      const inserted = await manager
-        .createQueryBuilder()
-        .insert()
-        .into(Payment)
-        .values({
-          id,
-          userId: input.userId,
-          connectionId: input.connectionId,
-          aspspId: input.aspspId,
-          idempotencyKey: input.idempotencyKey,
-          requestHash: input.requestHash,
-          product: 'sepa-credit-transfers',
-          debtorIban: input.order.debtorIban,
-          creditorIban: input.order.creditorIban,
-          creditorName: input.order.creditorName,
-          amount: input.order.amount,
-          currency: input.order.currency,
-          remittanceInformationUnstructured: input.order.remittanceInformationUnstructured ?? null,
-          // Always send an end-to-end id: it travels to the creditor and onto statements, so even
-          // a payment whose initiation outcome is unknown can be found by a person or by AIS.
-          endToEndIdentification: input.order.endToEndIdentification ?? id.replace(/-/g, ''),
-          chargeBearer: input.chargeBearer,
-          status: 'pending',
-          statusChangedAt: new Date(),
-        })
-        .orIgnore()
-        .returning(['id'])
-        .execute();
-      if ((inserted.raw as unknown[]).length === 0) return undefined; // the key is taken
-      await this.pollQueue.schedule(manager, { kind: 'payment', resourceId: id, aspspId: input.aspspId, at: input.staleAt });
-      return manager.getRepository(Payment).findOneByOrFail({ id });
-    });
+    const [row] = (await this.dataSource.query(
+      `WITH reserved AS (
+         INSERT INTO payments (id, user_id, connection_id, aspsp_id, idempotency_key, request_hash, product, debtor_iban, creditor_iban,
+           creditor_name, amount, currency, remittance_information_unstructured, end_to_end_identification, charge_bearer, status, status_changed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'sepa-credit-transfers', $7, $8, $9, $10, $11, $12, $13, $14, 'pending', now())
+         ON CONFLICT DO NOTHING
+         RETURNING ${COLUMNS}, true AS reserved
+       ), polled AS (
+         ${PollQueue.scheduleFrom(`SELECT 'payment', id::uuid, "aspspId", $15::timestamptz, NULL::timestamptz FROM reserved`)}
+       )
+       SELECT * FROM reserved
+       UNION ALL
+       SELECT ${COLUMNS}, false FROM payments WHERE user_id = $2 AND idempotency_key = $5 AND NOT EXISTS (SELECT FROM reserved)`,
+      [
+        id,
+        input.userId,
+        input.connectionId,
+        input.aspspId,
+        input.idempotencyKey,
+        input.requestHash,
+        input.order.debtorIban,
+        input.order.creditorIban,
+        input.order.creditorName,
+        input.order.amount,
+        input.order.currency,
+        input.order.remittanceInformationUnstructured ?? null,
+        // Always send an end-to-end id: it travels to the creditor and onto statements, so even
+        // a payment whose initiation outcome is unknown can be found by a person or by AIS.
+        input.order.endToEndIdentification ?? id.replace(/-/g, ''),
+        input.chargeBearer,
+        input.staleAt,
+      ],
+    )) as (Payment & { reserved: boolean })[];
+    if (!row) return undefined;
+    const { reserved, ...payment } = row;
+    return { payment, reserved };
   }
 
   /** Forgets a reservation whose request never reached the bank, so the key can be used again. */
   async release(paymentId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      await manager.getRepository(Payment).delete({ id: paymentId, status: 'pending' });
-      await this.pollQueue.remove(manager, 'payment', paymentId);
-    });
+    await this.dataSource.query(
+      `WITH released AS (DELETE FROM payments WHERE id = $1 AND status = 'pending')
+       DELETE FROM poll_items WHERE kind = 'payment' AND resource_id = $1`,
+      [paymentId],
+    );
   }
 
   /**
@@ -124,57 +164,121 @@ export class PaymentStore {
     });
   }
 
-  async transition(paymentId: string, change: Transition): Promise<Payment | undefined> {
-    return this.dataSource.transaction(async (manager) => {
-      const payments = manager.getRepository(Payment);
-      const current = await payments.findOne({ where: { id: paymentId }, lock: { mode: 'pessimistic_write' } });
-      if (!current) return undefined;
-      if (change.onlyIf && !change.onlyIf(current)) return current;
-      const status = change.status ?? current.status;
-      const scaStatus = change.scaStatus ?? current.scaStatus;
-      const changed = status !== current.status || scaStatus !== current.scaStatus;
-      const now = new Date();
-      const ends = hasEnded(status) && current.trackingEndedAt === null;
-      await payments.update(paymentId, {
-        status,
-        scaStatus,
-        ...(change.bankPaymentId !== undefined ? { bankPaymentId: change.bankPaymentId } : {}),
-        ...(change.authorisationId !== undefined ? { authorisationId: change.authorisationId } : {}),
-        ...(change.failureCode !== undefined ? { failureCode: change.failureCode } : {}),
-        ...(changed ? { statusChangedAt: now } : {}),
-        // The settlement window runs from the first time the bank accepted it.
-        ...(isAccepted(status) && current.acceptedAt === null ? { acceptedAt: now } : {}),
-        ...(ends ? { trackingEndedAt: now, trackingEndReason: 'final_status' satisfies TrackingEndReason } : {}),
-        // An unknown outcome starts a reconciliation, polled like any open payment.
-        ...(status === 'unknown' && current.reconciliationStartedAt === null ? { reconciliationStartedAt: now, reconciliationOutcome: 'searching' } : {}),
-        ...(change.reconciliation
-          ? {
-              reconciliationMethod: change.reconciliation.method,
-              reconciliationOutcome: change.reconciliation.outcome,
-              reconciliationCheckedAt: now,
-              reconciledAt: current.reconciledAt ?? now,
-            }
-          : {}),
-      });
-      if (changed) await this.recordChange(manager, current, status, scaStatus, change.source, now, change.reconciliation);
-      // Settled (ACSC) payments stay polled: clearing may still reject them; unknown ones are
-      // reconciled. Only RJCT, CANC and failed end it.
-      if (hasEnded(status)) await this.pollQueue.remove(manager, 'payment', paymentId);
-      else if (current.status === 'pending' && status !== 'pending') {
-        await this.pollQueue.schedule(manager, { kind: 'payment', resourceId: paymentId, aspspId: current.aspspId });
-      }
-      const updated = await payments.findOneByOrFail({ id: paymentId });
-      if (change.respond && updated.responseStatus === null) {
-        const response = change.respond(updated, await this.historyOf(manager, paymentId));
-        await manager.query('UPDATE payments SET response_status = $2, response_body = $3 WHERE id = $1', [
-          paymentId,
-          response.status,
-          JSON.stringify(response.body),
-        ]);
-        return payments.findOneByOrFail({ id: paymentId });
-      }
-      return updated;
-    });
+  /**
+   * Applies a change to the payment as `current` shows it, in one statement: the row, its history
+   * entry and `payment.status` event, and its poll item. The statement only writes if the row is
+   * still the version `current` was read at (PostgreSQL's `xmin`, compare-and-set): when another
+   * change came first, the row is read again and the change decided afresh on it (`onlyIf`
+   * included), as a lock would have had it, without holding a transaction open across round trips.
+   * `history` is the payment's history as of `current` when the caller knows it (a row just
+   * reserved has none); it is read when `respond` needs it otherwise. Undefined when the row is gone.
+   */
+  async transition(current: Payment, change: Transition, history?: PaymentStatusChange[]): Promise<Payment | undefined> {
+    let known: Payment | null = current.version === undefined ? await this.findById(current.id) : current;
+    for (let attempt = 1; known; attempt++) {
+      if (change.onlyIf && !change.onlyIf(known)) return known;
+      const written = await this.write(known, change, history);
+      if (written !== 'changed concurrently') return written;
+      if (attempt === MAX_WRITE_ATTEMPTS) throw new Error(`payment ${known.id} kept changing under a transition`);
+      known = await this.findById(known.id);
+      history = undefined;
+    }
+    return undefined;
+  }
+
+  /** One attempt of `transition`: the row as it is after the change, or 'changed concurrently'. */
+  private async write(current: Payment, change: Transition, history: PaymentStatusChange[] | undefined): Promise<Payment | 'changed concurrently'> {
+    const now = new Date();
+    const status = change.status ?? current.status;
+    const scaStatus = change.scaStatus ?? current.scaStatus;
+    const changed = status !== current.status || scaStatus !== current.scaStatus;
+    const ends = hasEnded(status) && current.trackingEndedAt === null;
+    const next: Payment = {
+      ...current,
+      status,
+      scaStatus,
+      ...(change.bankPaymentId !== undefined ? { bankPaymentId: change.bankPaymentId } : {}),
+      ...(change.authorisationId !== undefined ? { authorisationId: change.authorisationId } : {}),
+      ...(change.failureCode !== undefined ? { failureCode: change.failureCode } : {}),
+      ...(changed ? { statusChangedAt: now } : {}),
+      // The settlement window runs from the first time the bank accepted it.
+      ...(isAccepted(status) && current.acceptedAt === null ? { acceptedAt: now } : {}),
+      ...(ends ? { trackingEndedAt: now, trackingEndReason: 'final_status' satisfies TrackingEndReason } : {}),
+      // An unknown outcome starts a reconciliation, polled like any open payment.
+      ...(status === 'unknown' && current.reconciliationStartedAt === null ? { reconciliationStartedAt: now, reconciliationOutcome: 'searching' } : {}),
+      ...(change.reconciliation
+        ? {
+            reconciliationMethod: change.reconciliation.method,
+            reconciliationOutcome: change.reconciliation.outcome,
+            reconciliationCheckedAt: now,
+            reconciledAt: current.reconciledAt ?? now,
+          }
+        : {}),
+      updatedAt: now,
+    };
+    const entry = changed ? { status, scaStatus, source: change.source, changedAt: now } : undefined;
+    if (change.respond && current.responseStatus === null) {
+      const before = history ?? (await this.history(current.id));
+      const response = change.respond(next, entry ? [...before, entry as PaymentStatusChange] : before);
+      next.responseStatus = response.status;
+      next.responseBody = response.body;
+    }
+    // Settled (ACSC) payments stay polled: clearing may still reject them; unknown ones are
+    // reconciled. Only RJCT, CANC and failed end it.
+    const poll = hasEnded(status) ? 'remove' : current.status === 'pending' && status !== 'pending' ? 'schedule' : 'keep';
+    if (!entry && poll === 'keep' && WRITTEN.every((column) => next[column] === current[column])) return current;
+    const [updated] = (await this.dataSource.query(
+      `WITH updated AS (
+         UPDATE payments SET status = $3, sca_status = $4, bank_payment_id = $5, authorisation_id = $6, failure_code = $7,
+           response_status = $8, response_body = $9::jsonb, status_changed_at = $10, accepted_at = $11, tracking_ended_at = $12,
+           tracking_end_reason = $13, reconciliation_started_at = $14, reconciliation_checked_at = $15, reconciliation_method = $16,
+           reconciliation_outcome = $17, reconciled_at = $18, updated_at = $19
+         WHERE id = $1 AND xmin = $2::xid
+         RETURNING ${COLUMNS}
+       ), changed AS (
+         SELECT * FROM updated WHERE $20::boolean
+       ), history AS (
+         INSERT INTO payment_status_changes (payment_id, status, sca_status, source, changed_at) SELECT id::uuid, status, "scaStatus", $21, $19 FROM changed
+       ), ${OutboxStore.eventCtes('payment.status', 'changed', '$22', '$23')}, unpolled AS (
+         DELETE FROM poll_items WHERE kind = 'payment' AND resource_id = $1 AND $24 = 'remove' AND EXISTS (SELECT FROM updated)
+       ), polled AS (
+         ${PollQueue.scheduleFrom(`SELECT 'payment', id::uuid, "aspspId", $19::timestamptz, NULL::timestamptz FROM updated WHERE $24 = 'schedule'`)}
+       )
+       SELECT * FROM updated`,
+      [
+        current.id,
+        current.version,
+        next.status,
+        next.scaStatus,
+        next.bankPaymentId,
+        next.authorisationId,
+        next.failureCode,
+        next.responseStatus,
+        next.responseBody === null ? null : JSON.stringify(next.responseBody),
+        next.statusChangedAt,
+        next.acceptedAt,
+        next.trackingEndedAt,
+        next.trackingEndReason,
+        next.reconciliationStartedAt,
+        next.reconciliationCheckedAt,
+        next.reconciliationMethod,
+        next.reconciliationOutcome,
+        next.reconciledAt,
+        now,
+        changed,
+        change.source,
+        JSON.stringify({
+          paymentId: current.id,
+          connectionId: current.connectionId,
+          status,
+          scaStatus,
+          ...(change.reconciliation ? { reconciliationOutcome: change.reconciliation.outcome } : {}),
+        }),
+        this.outbox.endpointsOf('payment.status'),
+        poll,
+      ],
+    )) as Payment[];
+    return updated ?? 'changed concurrently';
   }
 
   /** Stops polling a payment there is nothing more to ask the bank about. */
@@ -216,16 +320,22 @@ export class PaymentStore {
     );
   }
 
-  findById(id: string): Promise<Payment | null> {
-    return this.dataSource.getRepository(Payment).findOneBy({ id });
+  async findById(id: string): Promise<Payment | null> {
+    const [payment] = (await this.dataSource.query(`SELECT ${COLUMNS} FROM payments WHERE id = $1`, [id])) as Payment[];
+    return payment ?? null;
   }
 
-  findForUser(userId: string, id: string): Promise<Payment | null> {
-    return this.dataSource.getRepository(Payment).findOneBy({ id, userId });
+  async findForUser(userId: string, id: string): Promise<Payment | null> {
+    const [payment] = (await this.dataSource.query(`SELECT ${COLUMNS} FROM payments WHERE id = $1 AND user_id = $2`, [id, userId])) as Payment[];
+    return payment ?? null;
   }
 
-  findByKey(userId: string, idempotencyKey: string): Promise<Payment | null> {
-    return this.dataSource.getRepository(Payment).findOneBy({ userId, idempotencyKey });
+  async findByKey(userId: string, idempotencyKey: string): Promise<Payment | null> {
+    const [payment] = (await this.dataSource.query(`SELECT ${COLUMNS} FROM payments WHERE user_id = $1 AND idempotency_key = $2`, [
+      userId,
+      idempotencyKey,
+    ])) as Payment[];
+    return payment ?? null;
   }
 
   history(paymentId: string): Promise<PaymentStatusChange[]> {

@@ -93,11 +93,11 @@ export class PaymentsService {
       case 'cancelled': {
         // The bank's cancellation also ends the SCA; learn how it ended, if the bank says.
         const scaStatus = await this.scaStatusQuietly(payment);
-        await this.store.transition(payment.id, { status: 'CANC', scaStatus, source: 'cancel' });
+        await this.store.transition(payment, { status: 'CANC', scaStatus, source: 'cancel' });
         return { cancelled: true };
       }
       case 'authorisation_required': {
-        const updated = await this.store.transition(payment.id, { status: outcome.transactionStatus, source: 'cancel' });
+        const updated = await this.store.transition(payment, { status: outcome.transactionStatus, source: 'cancel' });
         return { cancelled: false, authorisationRequired: true, payment: updated ?? payment };
       }
       case 'not_cancellable': {
@@ -208,7 +208,7 @@ export class PaymentsService {
     });
     if (!answer) return (await this.store.findById(payment.id)) ?? payment;
     const { status, scaStatus } = answer;
-    const updated = await this.store.transition(payment.id, {
+    const updated = await this.store.transition(payment, {
       status,
       scaStatus,
       source,

@@ -65,12 +65,23 @@ export class PollQueue {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async schedule(manager: EntityManager, item: PollSchedule): Promise<void> {
-    await manager.query(
-      `INSERT INTO poll_items (kind, resource_id, aspsp_id, next_poll_at, deadline_at)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (kind, resource_id) DO UPDATE SET next_poll_at = LEAST(poll_items.next_poll_at, EXCLUDED.next_poll_at)`,
-      [item.kind, item.resourceId, item.aspspId, item.at ?? new Date(), item.deadlineAt ?? null],
-    );
+    await manager.query(PollQueue.scheduleFrom('VALUES ($1, $2::uuid, $3, $4::timestamptz, $5::timestamptz)'), [
+      item.kind,
+      item.resourceId,
+      item.aspspId,
+      item.at ?? new Date(),
+      item.deadlineAt ?? null,
+    ]);
+  }
+
+  /**
+   * `schedule` as SQL for a caller's own one-statement change: adds (or brings forward) an item
+   * for each row of `rows`, a VALUES list or SELECT of (kind, resource_id, aspsp_id, next_poll_at,
+   * deadline_at).
+   */
+  static scheduleFrom(rows: string): string {
+    return `INSERT INTO poll_items (kind, resource_id, aspsp_id, next_poll_at, deadline_at) ${rows}
+      ON CONFLICT (kind, resource_id) DO UPDATE SET next_poll_at = LEAST(poll_items.next_poll_at, EXCLUDED.next_poll_at)`;
   }
 
   async remove(manager: EntityManager, kind: PollKind, resourceId: string): Promise<void> {
