@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { createLogger, resolveLogFormat } from './common/logging/log-format.js';
@@ -43,7 +43,7 @@ export async function bootstrap(env: Env = loadEnv()): Promise<RunningBff> {
   const applied = await runMigrations(databaseUrl);
   log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
 
-  const nest = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env, databaseUrl }), createHttpAdapter(), {
+  const nest = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ env, databaseUrl }), createHttpAdapter(), {
     bufferLogs: true,
     bodyParser: false,
   });

@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { problem, sendProblem } from '../common/errors/problem.js';
 import { requestIdOf } from '../common/http/request-id.js';
 import type { OpsConfig } from '../config/ops.config.js';
@@ -35,13 +34,14 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
  * not at all, since they act rather than read. Paths are compared lower-cased, like every guard of
  * the pipeline.
  */
-export function opsAccess(config: OpsConfig): (req: Request, res: Response, next: NextFunction) => void {
+export function opsAccess(config: OpsConfig): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   const expected = config.token === undefined ? undefined : digest(config.token);
   return (req, res, next) => {
-    const ops = isOpsPath(req.path);
-    const mainPort = isOpsAction(req.path) && config.mainPort === 'open' ? (expected === undefined ? 'closed' : 'token') : config.mainPort;
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    const ops = isOpsPath(path);
+    const mainPort = isOpsAction(path) && config.mainPort === 'open' ? (expected === undefined ? 'closed' : 'token') : config.mainPort;
     if (viaOpsListener.has(req)) {
-      if (!ops && !isHealthPath(req.path)) return sendProblem(res, problem('not_found', { requestId: requestIdOf(req) }));
+      if (!ops && !isHealthPath(path)) return sendProblem(res, problem('not_found', { requestId: requestIdOf(req) }));
     } else if (ops && mainPort === 'closed') {
       return sendProblem(res, problem('not_found', { requestId: requestIdOf(req) }));
     }
@@ -54,7 +54,7 @@ export function opsAccess(config: OpsConfig): (req: Request, res: Response, next
 }
 
 /** Compared as SHA-256 digests with timingSafeEqual: no early exit tells how much of it matched. */
-function presents(req: Request, expected: Buffer): boolean {
+function presents(req: IncomingMessage, expected: Buffer): boolean {
   const match = /^Bearer ([\x21-\x7e]{1,512})$/i.exec(req.headers.authorization ?? '');
   return match !== null && timingSafeEqual(digest(match[1]), expected);
 }

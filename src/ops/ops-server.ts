@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import type { ConfigOf } from '../config/define-config.js';
 import { opsConfig } from '../config/ops.config.js';
 import { markOpsRequest } from './ops-access.js';
@@ -23,10 +24,11 @@ export class OpsServer implements OnApplicationBootstrap, OnApplicationShutdown 
   async onApplicationBootstrap(): Promise<void> {
     const listener = this.config.listener;
     if (!listener) return;
-    const app = this.adapterHost.httpAdapter.getInstance<(req: unknown, res: unknown) => void>();
+    // Fastify's router, the request listener of the main server, serves this one too.
+    const app = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const server = createServer((req, res) => {
       markOpsRequest(req);
-      app(req, res);
+      app.routing(req, res);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>

@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp, createHttpAdapter } from '../../src/configure-app.js';
 import { runMigrations } from '../../src/database/migrate.js';
@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 const debugLogs = process.env.TEST_LOG === '1';
 
 export interface TestBff {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   /** Base URL of the BFF on a real loopback port. */
   url: string;
   db: TestDatabase;
@@ -27,7 +27,7 @@ export async function startTestBff(env: Record<string, string> = {}, options: { 
   await runMigrations(db.url);
   // The port is chosen first so PUBLIC_URL (and so the banks' redirect URIs) point at this app.
   const port = await freePort();
-  const app = await NestFactory.create<NestExpressApplication>(
+  const app = await NestFactory.create<NestFastifyApplication>(
     // A test user makes far more requests than a person: the per-user limit (checked on every
     // request) stays out of the way unless a test sets its own.
     AppModule.forRoot({

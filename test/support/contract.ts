@@ -9,7 +9,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as ajvFormatsModule from 'ajv-formats';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+type Request = IncomingMessage & { originalUrl: string };
+type Response = ServerResponse;
+type NextFunction = () => void;
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../../specs/tpp-bff.openapi.json', import.meta.url));
 
@@ -86,7 +90,7 @@ export const recordResponses =
       if (!res.headersSent) return;
       const headers = Object.fromEntries(Object.entries(res.getHeaders()).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v)]));
       recorded.push({
-        method: req.method.toLowerCase(),
+        method: (req.method ?? '').toLowerCase(),
         path,
         status: res.statusCode,
         headers,

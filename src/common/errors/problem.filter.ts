@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BankError } from '../../aspsp/bank-error.js';
 import { databaseUnavailability } from '../../database/database-errors.js';
 import { AppError } from './app-error.js';
@@ -20,7 +20,10 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   503: 'service_unavailable',
 };
 
-/** Errors raised by Express's body parsers carry a `type` and a `status`, not an HttpException. */
+/**
+ * Errors raised while a body is read carry a `type` and a `status`, not an HttpException: the
+ * pipeline's own parsers (configure-app.ts) raise them as Express's body-parser did.
+ */
 interface BodyParserError {
   type: string;
   status: number;
@@ -48,9 +51,9 @@ export const DATABASE_RETRY_AFTER_SECONDS = 5;
 export class ProblemFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request>();
-    const res = ctx.getResponse<Response>();
-    if (res.headersSent) return;
+    const req = ctx.getRequest<FastifyRequest>();
+    const res = ctx.getResponse<FastifyReply>();
+    if (res.sent || res.raw.headersSent) return;
     const requestId = typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : undefined;
     const retryAfter = retryAfterOf(exception);
     sendProblem(res, this.toProblem(exception, requestId), retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) });
@@ -99,6 +102,15 @@ export function toProblem(exception: unknown, requestId?: string, extensions: Re
     const code = STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed');
     return problem(code, { status, detail: httpExceptionDetail(exception), requestId });
   }
+  if (isUndecodable(exception)) {
+    return problem('validation_failed', {
+      detail: 'The request body could not be decoded: it does not match its Content-Encoding',
+      requestId,
+      extensions: { errors: [{ field: 'header:Content-Encoding', message: 'does not match the body' }] },
+    });
+  }
+  const fastifyProblem = fastifyBodyProblem(exception, requestId);
+  if (fastifyProblem) return fastifyProblem;
   if (isBodyParserError(exception)) {
     if (exception.type === 'entity.too.large') return problem('payload_too_large', { requestId });
     if (exception.type === 'entity.parse.failed') return problem('malformed_json', { requestId });
@@ -113,6 +125,22 @@ export function toProblem(exception: unknown, requestId?: string, extensions: Re
   }
   logger.error({ err: exception, requestId }, 'unhandled error');
   return problem('internal_error', { status: HttpStatus.INTERNAL_SERVER_ERROR, detail: 'An unexpected error occurred', requestId });
+}
+
+/** A body that does not decode under its own Content-Encoding (configure-app.ts): the client's mistake, never a 500. */
+const isUndecodable = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as { undecodable?: unknown }).undecodable === true;
+
+/**
+ * Fastify's own refusals while it reads a body (`FST_ERR_CTP_…`): too large, a media type no
+ * parser takes, a Content-Length the body does not match.
+ */
+function fastifyBodyProblem(exception: unknown, requestId?: string): Problem | undefined {
+  const { code, statusCode } = (exception ?? {}) as { code?: unknown; statusCode?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('FST_') || typeof statusCode !== 'number') return undefined;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return problem('payload_too_large', { requestId });
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return problem('unsupported_media_type', { requestId });
+  if (statusCode >= 500) return undefined;
+  return problem('validation_failed', { status: statusCode, detail: 'The request body could not be read', requestId });
 }
 
 function httpExceptionDetail(exception: HttpException): string | undefined {

@@ -1,7 +1,10 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { ERROR_CATALOGUE, type ErrorCode } from './error-codes.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+/** As the header is sent (Express's `res.type()` added the charset; kept so clients see no change). */
+const PROBLEM_CONTENT_TYPE_HEADER = `${PROBLEM_CONTENT_TYPE}; charset=utf-8`;
 
 export interface Problem {
   type: string;
@@ -31,7 +34,25 @@ export function problem(
   };
 }
 
-export function sendProblem(res: Response, body: Problem, headers: Record<string, string> = {}): void {
+/**
+ * Answers with a problem. Through Fastify's reply wherever there is one (the exception filter,
+ * controllers), so its hooks (cookies) still run; middleware that refuses a request before Fastify
+ * reads it only has Node's response, and ends that.
+ */
+export function sendProblem(res: ServerResponse | FastifyReply, body: Problem, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  if (isReply(res)) {
+    void res
+      .code(body.status)
+      .headers({ ...headers, 'content-type': PROBLEM_CONTENT_TYPE_HEADER })
+      .send(payload);
+    return;
+  }
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  res.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  res.statusCode = body.status;
+  res.setHeader('Content-Type', PROBLEM_CONTENT_TYPE_HEADER);
+  res.setHeader('Content-Length', Buffer.byteLength(payload));
+  res.end(payload);
 }
+
+const isReply = (res: ServerResponse | FastifyReply): res is FastifyReply => 'raw' in res && typeof (res as FastifyReply).code === 'function';

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { MetricsService } from './metrics.service.js';
 
 @ApiExcludeController()
@@ -10,7 +10,9 @@ export class MetricsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
-  async scrape(@Res() res: Response): Promise<void> {
-    res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+  async scrape(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    // The registry names its own Content-Type (the Prometheus text format version), so it is set here rather than in a decorator.
+    reply.type(this.metrics.registry.contentType);
+    return this.metrics.registry.metrics();
   }
 }

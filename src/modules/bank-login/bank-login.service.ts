@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AspspAdapter } from '../../aspsp/aspsp-adapter.js';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { BankError } from '../../aspsp/bank-error.js';
@@ -72,8 +72,8 @@ export class BankLoginService {
   async begin(
     user: AuthenticatedUser,
     input: { aspspId: string; services?: Service[]; returnUrl: string; externalReference?: string },
-    req: Request,
-    res: Response,
+    req: FastifyRequest,
+    res: FastifyReply,
   ): Promise<{ connection: Connection; authorizationUrl: string }> {
     const connection = await this.connections.create(user.id, input);
     const browser = this.cookies.start.read(req) ?? randomSecret();
@@ -94,8 +94,8 @@ export class BankLoginService {
     user: AuthenticatedUser,
     connectionId: string,
     input: { returnUrl?: string },
-    req: Request,
-    res: Response,
+    req: FastifyRequest,
+    res: FastifyReply,
   ): Promise<{ connection: Connection; authorizationUrl: string }> {
     const connection = await this.connections.forReauthorization(user.id, connectionId, input.returnUrl);
     const browser = this.cookies.start.read(req) ?? randomSecret();
@@ -108,7 +108,7 @@ export class BankLoginService {
    * `GET /auth/{aspspId}/login`: the browser that created the connection goes straight to the
    * bank; any other browser gets the confirmation page and the ticket stays unused until it answers.
    */
-  async start(aspspId: string, query: Record<string, unknown>, req: Request, res: Response): Promise<void> {
+  async start(aspspId: string, query: Record<string, unknown>, req: FastifyRequest, res: FastifyReply): Promise<void> {
     const adapter = this.aspsps.get(aspspId);
     const ticket = loginTicketOf(query);
     const browser = this.cookies.start.read(req);
@@ -120,7 +120,7 @@ export class BankLoginService {
     if (!presented || !connection) throw unknownLink();
     if (presented.expired) {
       await this.store.dropTicket(ticket);
-      return res.redirect(302, this.failure('expired_ticket', connection));
+      return void res.redirect(this.failure('expired_ticket', connection), 302);
     }
     // Not the browser that created the connection: a native app's system browser, a second
     // device, or someone the link was sent to (login CSRF). Only a click on this page, naming the
@@ -129,14 +129,14 @@ export class BankLoginService {
     this.cookies.start.set(res, binding);
     const confirmation = await this.store.issueConfirmation(ticket, binding);
     if (!confirmation) throw new AppError('rate_limited', 'This login link was opened too many times; start connecting the bank again');
-    res
-      .status(200)
-      .type('html')
+    void res
+      .code(200)
+      .type('text/html; charset=utf-8')
       .send(confirmPage({ aspspId: adapter.id, bankName: adapter.bank.name, userLabel: presented.userLabel || 'this app account', confirmation }));
   }
 
   /** `POST /auth/{aspspId}/login`: the confirmation page's answer, from the browser it was shown in. */
-  async confirm(aspspId: string, req: Request, res: Response): Promise<void> {
+  async confirm(aspspId: string, req: FastifyRequest, res: FastifyReply): Promise<void> {
     const adapter = this.aspsps.get(aspspId);
     const form = confirmationFormOf(req);
     assertSameOrigin(req, this.app.publicUrl);
@@ -148,13 +148,13 @@ export class BankLoginService {
     const connection = await this.loginConnection(adapter, redeemed.connectionId);
     if (form.decision === 'cancel') {
       await this.connections.fail(connection.id, 'cancelled');
-      return res.redirect(303, this.failure('cancelled', connection));
+      return void res.redirect(this.failure('cancelled', connection), 303);
     }
     return this.leaveForBank(adapter, connection, redeemed, req, res);
   }
 
   /** `/auth/{aspspId}/callback`: where the browser goes next, with the outcome in the query. */
-  async finish(aspspId: string, req: Request, res: Response): Promise<string> {
+  async finish(aspspId: string, req: FastifyRequest, res: FastifyReply): Promise<string> {
     const adapter = this.aspsps.get(aspspId);
     const params = adapter.parseCallback(req.query as Record<string, unknown>);
     const binding = this.cookies.callback.read(req);
@@ -229,8 +229,8 @@ export class BankLoginService {
   }
 
   /** Sets the callback cookie and lets passport-oauth2 redirect the browser to the bank with a fresh state. */
-  private async leaveForBank(adapter: AspspAdapter, connection: Connection, redeemed: Redeemed, req: Request, res: Response): Promise<void> {
-    if (redeemed.expired) return res.redirect(302, this.failure('expired_ticket', connection));
+  private async leaveForBank(adapter: AspspAdapter, connection: Connection, redeemed: Redeemed, req: FastifyRequest, res: FastifyReply): Promise<void> {
+    if (redeemed.expired) return void res.redirect(this.failure('expired_ticket', connection), 302);
     const binding = randomSecret();
     this.cookies.callback.set(res, binding);
     const options: BankAuthOptions = {

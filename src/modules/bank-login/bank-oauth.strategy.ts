@@ -21,6 +21,10 @@ export interface CallbackResult {
 }
 
 type Done<T> = (err: Error | null, value?: T) => void;
+/**
+ * passport's types name Express's request. The request it gets is Fastify's (BankPassport.run):
+ * the strategy reads only what both have (query, body, headers) and the login context.
+ */
 type AuthRequest = Request & { bankAuth?: BankAuthOptions };
 
 /**

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../../common/errors/problem.view.js';
 import { CreatedConnectionView } from '../connections/connection.view.js';
 import { ConnectionsService } from '../connections/connections.service.js';
@@ -45,8 +45,8 @@ export class ConnectController {
   async create(
     @CurrentUser() user: AuthenticatedUser,
     @Body() body: CreateConnectionDto,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<CreatedConnectionView> {
     const { connection, authorizationUrl } = await this.login.begin(user, body, req, res);
     return { ...this.connections.view(connection), authorizationUrl };
@@ -78,8 +78,8 @@ export class ConnectController {
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
     @Body() body: ReauthorizeConnectionDto,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<CreatedConnectionView> {
     const { connection, authorizationUrl } = await this.login.beginReauthorization(user, id, body, req, res);
     return { ...this.connections.view(connection), authorizationUrl };

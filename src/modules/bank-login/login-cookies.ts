@@ -1,4 +1,5 @@
-import type { CookieOptions, Request, Response } from 'express';
+import type { CookieSerializeOptions } from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Every value this module puts in a cookie: 256 random bits, base64url (see secrets.ts). */
 const WELL_FORMED = /^[A-Za-z0-9_-]{43}$/;
@@ -6,7 +7,7 @@ const WELL_FORMED = /^[A-Za-z0-9_-]{43}$/;
 /** One of the login's cookies: HttpOnly, host-only, path `/`, `__Host-` and Secure whenever served over https. */
 export class LoginCookie {
   readonly name: string;
-  private readonly options: CookieOptions;
+  private readonly options: CookieSerializeOptions;
 
   constructor(
     baseName: string,
@@ -19,17 +20,18 @@ export class LoginCookie {
   }
 
   /** The value this browser sent, when it is one this module could have set. */
-  read(req: Request): string | undefined {
+  read(req: FastifyRequest): string | undefined {
     const value = (req.cookies as Record<string, unknown> | undefined)?.[this.name];
     return typeof value === 'string' && WELL_FORMED.test(value) ? value : undefined;
   }
 
-  set(res: Response, value: string): void {
-    res.cookie(this.name, value, { ...this.options, maxAge: this.maxAgeMs });
+  /** Max-Age and Expires both, as browsers that predate Max-Age read only Expires. */
+  set(reply: FastifyReply, value: string): void {
+    void reply.setCookie(this.name, value, { ...this.options, maxAge: Math.floor(this.maxAgeMs / 1000), expires: new Date(Date.now() + this.maxAgeMs) });
   }
 
-  clear(res: Response): void {
-    res.clearCookie(this.name, this.options);
+  clear(reply: FastifyReply): void {
+    void reply.clearCookie(this.name, this.options);
   }
 }
 

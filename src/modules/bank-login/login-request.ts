@@ -1,5 +1,6 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../common/errors/app-error.js';
+import { mediaTypeOf } from '../../common/http/media-type.js';
 
 /**
  * The login route takes a ticket and nothing else. A `code`, `state` or `error` arriving there is
@@ -26,8 +27,8 @@ export function loginTicketOf(query: Record<string, unknown>): string {
 export type ConfirmDecision = 'continue' | 'cancel';
 
 /** The confirmation page's form: its one-time token and the button pressed, nothing else. */
-export function confirmationFormOf(req: Request): { confirmation: string; decision: ConfirmDecision } {
-  if (!req.is('application/x-www-form-urlencoded'))
+export function confirmationFormOf(req: FastifyRequest): { confirmation: string; decision: ConfirmDecision } {
+  if (mediaTypeOf(req.raw) !== 'application/x-www-form-urlencoded')
     throw new AppError('unsupported_media_type', 'The confirmation is a form post (application/x-www-form-urlencoded)');
   const body = (req.body ?? {}) as Record<string, unknown>;
   const errors = Object.keys(body)
@@ -48,7 +49,7 @@ export function confirmationFormOf(req: Request): { confirmation: string; decisi
  * `Referrer-Policy: no-referrer`, so it proves nothing either way; the start cookie (SameSite=Strict,
  * bound to the token) is the check that does not depend on headers at all.
  */
-export function assertSameOrigin(req: Request, publicUrl: string): void {
+export function assertSameOrigin(req: FastifyRequest, publicUrl: string): void {
   const site = req.headers['sec-fetch-site'];
   const origin = req.headers.origin;
   const crossSite = site !== undefined ? site !== 'same-origin' : origin !== undefined && origin !== 'null' && origin !== new URL(publicUrl).origin;

@@ -1,6 +1,5 @@
-import { Controller, Get, Param, Res } from '@nestjs/common';
+import { Controller, Get, Header, Param, StreamableFile } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { AspspRegistry } from '../../aspsp/aspsp.registry.js';
 import { ApiProblems } from '../../common/errors/problem.view.js';
 import { AppError } from '../../common/errors/app-error.js';
@@ -22,15 +21,12 @@ export class AspspLogoController {
     content: Object.fromEntries(['image/svg+xml', 'image/png', 'image/webp'].map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
   })
   @ApiProblems('not_found')
-  logo(@Param('id') id: string, @Res() res: Response): void {
+  @Header('Cache-Control', 'public, max-age=86400')
+  @Header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+  @Header('X-Content-Type-Options', 'nosniff')
+  logo(@Param('id') id: string): StreamableFile {
     const logo = this.aspsps.get(id).bank.logo;
     if (!logo) throw AppError.notFound('Logo');
-    res
-      .status(200)
-      .type(logo.contentType)
-      .setHeader('Cache-Control', 'public, max-age=86400')
-      .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox")
-      .setHeader('X-Content-Type-Options', 'nosniff')
-      .send(logo.body);
+    return new StreamableFile(logo.body, { type: logo.contentType, length: logo.body.length });
   }
 }

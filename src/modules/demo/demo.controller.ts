@@ -2,7 +2,7 @@ import { basename, dirname } from 'node:path';
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/errors/problem.view.js';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { AppError } from '../../common/errors/app-error.js';
 import { appConfig, banksConfig } from '../../config/index.js';
 import type { ConfigOf } from '../../config/define-config.js';
@@ -35,21 +35,21 @@ export class DemoController {
 
   @Get()
   @ApiExcludeEndpoint()
-  index(@Res() res: Response): void {
+  index(@Res() res: FastifyReply): void {
     this.send(res, 'index.html');
   }
 
   @Get('app.css')
   @ApiExcludeEndpoint()
-  styles(@Res() res: Response): void {
+  styles(@Res() res: FastifyReply): void {
     this.send(res, 'app.css');
   }
 
   /** `/js/main.js`, `/js/views/banks.js`, `/js/vendor/openapi-fetch.mjs`: only the modules listed at start-up. */
-  @Get('js/*path')
+  // Fastify's router spells a wildcard `*` (last), and names the rest of the path `*`.
+  @Get('js/*')
   @ApiExcludeEndpoint()
-  module(@Param('path') path: string[] | string, @Res() res: Response): void {
-    const file = Array.isArray(path) ? path.join('/') : path;
+  module(@Param('*') file: string, @Res() res: FastifyReply): void {
     if (this.modules.has(file)) return this.send(res, `js/${file}`);
     const vendored = this.vendor.get(file);
     if (vendored) return this.send(res, basename(vendored), dirname(vendored));
@@ -65,10 +65,14 @@ export class DemoController {
     return toDemoConfigView(this.app, this.banks);
   }
 
-  private send(res: Response, file: string, root = this.publicDir): void {
+  /**
+   * Through @fastify/static's `reply.sendFile` (registered in configure-app.ts, serving nothing by
+   * itself): the file's type, ETag and Last-Modified, and a 304 to a revalidation.
+   */
+  private send(res: FastifyReply, file: string, root = this.publicDir): void {
     // The vendor modules too: they are part of the page, not files of their own.
     if (!this.publicDir || !root) throw new AppError('not_found', 'The demo page is not part of this build');
     // no-cache: revalidate on every load (ETag), so an edited page (or an upgraded package) is never served stale.
-    res.sendFile(file, { root, dotfiles: 'deny', headers: { 'Cache-Control': 'no-cache' } });
+    void res.header('Cache-Control', 'no-cache').sendFile(file, root, { cacheControl: false, dotfiles: 'deny' });
   }
 }

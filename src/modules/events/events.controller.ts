@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/errors/problem.view.js';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../common/errors/app-error.js';
 import { Authenticated, CurrentUser, type AuthenticatedUser } from '../identity/index.js';
 import { toWebhookMessage, type WebhookMessage } from './event-message.js';
@@ -80,8 +80,8 @@ export class EventsController {
     @CurrentUser() user: AuthenticatedUser,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Query('after') afterQuery: unknown,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
   ): Promise<void> {
     const fromHeader = lastEventId?.trim() ? lastEventId.trim() : undefined;
     if (fromHeader !== undefined && !EVENT_ID.test(fromHeader))
@@ -90,8 +90,12 @@ export class EventsController {
       throw AppError.validation([{ field: 'after', message: 'must be an event id (digits) from this stream' }]);
     }
     const after = fromHeader ?? afterQuery;
-    // Headers are set but not sent: should opening fail, the problem filter still answers with problem+json.
-    res.status(200);
+    // The stream is written straight to Node's response: an open-ended body of frames written as
+    // events happen, with back-pressure read from the socket (writableLength), which a reply's
+    // one-shot send() does not offer. Headers are set but not sent: should opening fail, the
+    // problem filter still answers with problem+json through the reply (whose headers win).
+    const res = reply.raw;
+    res.statusCode = 200;
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Accel-Buffering', 'no');
@@ -106,9 +110,11 @@ export class EventsController {
       bufferedBytes: () => res.writableLength,
       end: () => res.end(),
     });
+    // From here on this handler owns the response: Fastify neither sends nor waits for a reply.
+    reply.hijack();
     if (stream.gone) return stream.handle.close();
     res.flushHeaders();
-    req.socket.setNoDelay(true);
+    req.raw.socket.setNoDelay(true);
     // Reconnect delay for clients that honour it (the SSE `retry:` field), and the stream's starting
     // position as its first id: a client that leaves before any event still resumes from here.
     res.write(`retry: 2000\nid: ${stream.handle.startId}\n\n`);

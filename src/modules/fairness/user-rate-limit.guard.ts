@@ -1,5 +1,5 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { AppError } from '../../common/errors/app-error.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import { fairnessConfig } from '../../config/fairness.config.js';
@@ -24,7 +24,7 @@ export class UserRateLimitGuard implements CanActivate {
     if (perUser === 0 || !user) return true;
     const decision = await this.limiter.consume(user.id);
     if (decision.allowed) return true;
-    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(decision.retryAfterSeconds));
+    void context.switchToHttp().getResponse<FastifyReply>().header('Retry-After', String(decision.retryAfterSeconds));
     throw new AppError(
       'rate_limited',
       `Too many requests: at most ${perUser} every ${Math.round(windowMs / 1000)} s per user; retry in ${decision.retryAfterSeconds} s`,

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 /** The TPP user on whose behalf an `/api/v1` call is made: the `sub` of their verified token. */
 export interface AuthenticatedUser {
@@ -12,4 +12,4 @@ export interface AuthenticatedUser {
 }
 
 /** A request that went through `UserAuthGuard`. */
-export type AuthenticatedRequest = Request & { user?: AuthenticatedUser };
+export type AuthenticatedRequest = FastifyRequest & { user?: AuthenticatedUser };

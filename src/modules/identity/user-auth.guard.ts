@@ -1,5 +1,5 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { AppError } from '../../common/errors/app-error.js';
 import type { AuthenticatedRequest } from './authenticated-user.js';
 import { UserTokenVerifier } from './user-token.verifier.js';
@@ -22,12 +22,12 @@ export class UserAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<AuthenticatedRequest>();
-    const response = http.getResponse<Response>();
+    const response = http.getResponse<FastifyReply>();
     const header = request.headers.authorization;
 
     // RFC 6750 section 3.1: a request with no Bearer credentials gets a challenge without an error code.
     if (!header || !/^Bearer(\s|$)/i.test(header)) {
-      response.setHeader('WWW-Authenticate', 'Bearer realm="tpp-bff"');
+      void response.header('WWW-Authenticate', 'Bearer realm="tpp-bff"');
       throw new AppError('unauthenticated', header ? 'Authorization scheme must be Bearer' : 'Authorization header with a Bearer token is required');
     }
     try {
@@ -37,7 +37,7 @@ export class UserAuthGuard implements CanActivate {
       // The problem filter forwards only Retry-After; a header set on the response survives until
       // the filter sends the body. A 503 (keys unavailable) is not a challenge.
       if (error instanceof AppError && error.code === 'unauthenticated') {
-        response.setHeader('WWW-Authenticate', 'Bearer realm="tpp-bff", error="invalid_token"');
+        void response.header('WWW-Authenticate', 'Bearer realm="tpp-bff", error="invalid_token"');
       }
       throw error;
     }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, Inject, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../common/errors/app-error.js';
 import type { ConfigOf } from '../../config/define-config.js';
 import { pisConfig } from '../../config/pis.config.js';
@@ -61,15 +61,16 @@ export class PaymentsController {
     // Validated in the service together with the header and the bank's currencies: one 400 names every bad field.
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: FastifyRequest,
+    // The status and body are the stored first answer (a replay answers exactly as the first time), so they are sent as they are.
+    @Res() reply: FastifyReply,
   ): Promise<void> {
     const result = await this.initiation.initiate({ userId: user.id, connectionId, body, idempotencyKey, psuIpAddress: psuIpOf(req) });
-    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    if (result.status >= 400) return sendProblem(res, result.body as Problem);
+    if (result.replayed) void reply.header('Idempotent-Replayed', 'true');
+    if (result.status >= 400) return sendProblem(reply, result.body as Problem);
     const id = typeof result.body.id === 'string' ? result.body.id : undefined;
-    if (id) res.setHeader('Location', `/api/v1/payments/${id}`);
-    res.status(result.status).json(result.body);
+    if (id) void reply.header('Location', `/api/v1/payments/${id}`);
+    void reply.code(result.status).send(result.body);
   }
 
   @Get('payments')
@@ -105,24 +106,24 @@ export class PaymentsController {
   async cancel(
     @CurrentUser() user: AuthenticatedUser,
     @Param('id', uuid) id: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PaymentView | undefined> {
     const result = await this.payments.cancel(user.id, id, psuIpOf(req));
     if (result.cancelled) {
-      res.status(204);
+      void reply.code(204);
       return undefined;
     }
-    res.status(202);
+    void reply.code(202);
     return toPaymentView(result.payment, this.config.settlementWindowMs);
   }
 }
 
 /**
- * The PSU's IP as Express determines it: the socket's peer, or the client named by a proxy listed
+ * The PSU's IP as Fastify determines it: the socket's peer, or the client named by a proxy listed
  * in TRUST_PROXY (a spoofed X-Forwarded-For from anyone else is ignored).
  */
-function psuIpOf(req: Request): string {
+function psuIpOf(req: FastifyRequest): string {
   const ip = req.ip ?? req.socket.remoteAddress ?? '';
   return ip.replace(/^::ffff:(?=\d{1,3}(\.\d{1,3}){3}$)/, '');
 }
