@@ -43,7 +43,7 @@ export function createHttpAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false },
     trustProxy: (address: string, hop: number) => setting.trust(address, hop),
-    genReqId: (req: IncomingMessage) => newRequestId(req),
+    genReqId: newRequestId,
     requestIdHeader: false,
     requestTimeout: 300_000,
     keepAliveTimeout: 5_000,

@@ -5,7 +5,7 @@ import { CanActivate, Controller, ExecutionContext, Get, Injectable, Module, Par
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import helmet from 'helmet';
-import { assignRequestId } from '../../src/common/http/request-id.js';
+import { assignRequestId, newRequestId } from '../../src/common/http/request-id.js';
 
 /**
  * The HTTP adapter alone, as an anchor: a minimal Nest app on Express (`ADAPTER=express`, the
@@ -84,7 +84,12 @@ async function create(): Promise<INestApplication> {
   const options = { logger: ['error' as const, 'warn' as const], bodyParser: false };
   if (adapter === 'fastify') {
     const { FastifyAdapter } = await import('@nestjs/platform-fastify');
-    return NestFactory.create(AnchorModule, new FastifyAdapter({ routerOptions: { caseSensitive: true } }), options);
+    // The request id as the BFF's adapter assigns it (configure-app.ts): assignRequestId then only echoes it.
+    return NestFactory.create(
+      AnchorModule,
+      new FastifyAdapter({ routerOptions: { caseSensitive: true }, genReqId: newRequestId, requestIdHeader: false }),
+      options,
+    );
   }
   const { ExpressAdapter } = await import('@nestjs/platform-express');
   const { default: express } = await import('express');

@@ -64,17 +64,18 @@ const TRIGGERS: Record<ErrorCode, unknown> = {
   bank_timeout: bank('timeout'),
 };
 
-/** Runs the filter as Nest does, on a response that records what is sent. */
+/** Runs the filter as Nest does, on a Fastify reply that records what is sent. */
 function answer(exception: unknown): { status: number; headers: Record<string, string>; body: Record<string, unknown> } {
   const sent = { status: 0, headers: {} as Record<string, string>, body: {} as Record<string, unknown> };
   const res = {
-    headersSent: false,
-    setHeader: (name: string, value: string) => void (sent.headers[name] = value),
-    status(code: number) {
+    sent: false,
+    raw: { headersSent: false },
+    code(code: number) {
       sent.status = code;
       return this;
     },
-    type() {
+    headers(headers: Record<string, string>) {
+      Object.assign(sent.headers, headers);
       return this;
     },
     send: (text: string) => void (sent.body = JSON.parse(text) as Record<string, unknown>),

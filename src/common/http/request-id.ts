@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 const WELL_FORMED = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /** A well-formed incoming `X-Request-ID`, or a new UUID for anything else. */
-export function newRequestId(req: IncomingMessage): string {
+export function newRequestId(req: Pick<IncomingMessage, 'headers'>): string {
   const incoming = req.headers['x-request-id'];
   return typeof incoming === 'string' && WELL_FORMED.test(incoming) ? incoming : randomUUID();
 }

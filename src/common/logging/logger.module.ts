@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule as PinoLoggerModule } from 'nestjs-pino';
 import { appConfig, banksConfig } from '../../config/index.js';
 import type { ConfigOf } from '../../config/define-config.js';
@@ -29,11 +29,14 @@ import { redactUrl, secretCensor } from './redaction.js';
             res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
           },
           // Health probes and metrics scrapes every few seconds would drown the useful lines.
-          autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
+          // originalUrl: the Fastify adapter hands Nest middleware the URL without its matched path.
+          autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => /^\/(health|metrics)/.test(req.originalUrl ?? req.url ?? '') },
           quietReqLogger: true,
         };
         const destination = logDestination(resolveLogFormat(app.logFormat));
-        return { pinoHttp: destination ? [options, destination] : options };
+        // Every path, `/` included. nestjs-pino's default (`{/*splat}`) is matched by the Fastify
+        // adapter as `/{/*splat}`, which only `/` satisfies, so no API request would be logged.
+        return { pinoHttp: destination ? [options, destination] : options, forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }] };
       },
     }),
   ],
