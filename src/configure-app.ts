@@ -14,7 +14,7 @@ import { ProblemFilter } from './common/errors/problem.filter.js';
 import { problem, sendProblem } from './common/errors/problem.js';
 import { createValidationPipe } from './common/errors/validation.js';
 import { assertJsonDepth, refusePrototypeKeys } from './common/http/json-guards.js';
-import { mediaTypeOf } from './common/http/media-type.js';
+import { charsetOf, mediaTypeOf } from './common/http/media-type.js';
 import { assignRequestId, newRequestId, requestIdOf } from './common/http/request-id.js';
 import { MetricsService } from './common/metrics/metrics.service.js';
 import { answerFirst, answerLiveness, constantHeaders } from './health/liveness.js';
@@ -135,11 +135,21 @@ function noStore(req: IncomingMessage, res: ServerResponse, next: () => void): v
   next();
 }
 
-/** A body on the JSON API must say it is JSON (415 otherwise), so no form post is ever parsed. */
+/**
+ * A body on the JSON API must say it is JSON (415 otherwise), so no form post is ever parsed; and
+ * JSON is UTF-8 (RFC 8259), so a body declaring another charset is refused rather than misread.
+ */
 function requireJsonBody(req: IncomingMessage, res: ServerResponse, next: () => void): void {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && guardPath(req).startsWith('/api/') && mediaTypeOf(req) !== 'application/json') {
-    return sendProblem(res, problem('unsupported_media_type', { requestId: requestIdOf(req) }));
+  if (hasBody && guardPath(req).startsWith('/api/')) {
+    if (mediaTypeOf(req) !== 'application/json') return sendProblem(res, problem('unsupported_media_type', { requestId: requestIdOf(req) }));
+    const charset = charsetOf(req);
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      return sendProblem(
+        res,
+        problem('unsupported_media_type', { requestId: requestIdOf(req), detail: `JSON bodies must be UTF-8, not ${charset.toUpperCase()}` }),
+      );
+    }
   }
   next();
 }

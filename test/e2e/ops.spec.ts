@@ -60,6 +60,14 @@ describe('ops surface and error shape', () => {
 
     const form = await request(bff.url).post('/api/v1/connections').type('form').send('aspspId=flowe').expect(415);
     expect(form.body.code).toBe('unsupported_media_type');
+
+    // JSON is UTF-8 (RFC 8259): a body that says it is another charset is refused, not misread.
+    const latin1 = await request(bff.url).post('/api/v1/connections').set('Content-Type', 'application/json; charset=ISO-8859-1').send('{"aspspId":"flowe"}');
+    expect(latin1.status).toBe(415);
+    expect(latin1.body).toMatchObject({ code: 'unsupported_media_type', detail: expect.stringContaining('ISO-8859-1') });
+    // UTF-8, however spelled, is read (and then refused for want of a token, not for its charset).
+    const utf8 = await request(bff.url).post('/api/v1/connections').set('Content-Type', 'application/json; charset="UTF-8"').send('{}');
+    expect(utf8.status).toBe(401);
   });
 
   it('refuses prototype keys and deeply nested JSON with a 400, without crashing', async () => {
