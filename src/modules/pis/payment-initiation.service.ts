@@ -27,6 +27,13 @@ export interface InitiationInput {
   psuIpAddress: string;
 }
 
+/** Where a payment's bank call goes: the user's connection (its token), its bank, and the PSU's IP the bank must see. */
+interface BankRoute {
+  connection: Connection;
+  adapter: AspspAdapter;
+  psuIpAddress: string;
+}
+
 /** The answer for the frontend: the first one for this key, or its replay. */
 export interface InitiationResult extends StoredResponse {
   replayed: boolean;
@@ -68,6 +75,7 @@ export class PaymentInitiationService {
     const adapter = this.aspsps.get(connection.aspspId);
     const command = await parsePaymentCommand(input.body, input.idempotencyKey, { name: adapter.bank.name, currencies: adapter.paymentCurrencies() });
     const hash = requestHash(connection.id, command.order);
+    const route: BankRoute = { connection, adapter, psuIpAddress: input.psuIpAddress };
 
     try {
       assertCanPay(connection);
@@ -77,7 +85,7 @@ export class PaymentInitiationService {
       // Refused now, but it may be the retry of a payment made before: that one gets its answer.
       const existing = await this.store.findByKey(input.userId, command.idempotencyKey);
       if (!existing) throw error;
-      return this.answerRetry(existing, hash, connection, adapter, input.psuIpAddress);
+      return this.answerRetry(existing, hash, route);
     }
     const reservation = await this.store.reserve({
       userId: input.userId,
@@ -91,29 +99,23 @@ export class PaymentInitiationService {
     });
     if (reservation?.reserved) {
       // A row just reserved has no history yet.
-      return { ...(await this.run(reservation.payment, connection, adapter, input.psuIpAddress, [])), replayed: false };
+      return { ...(await this.run(reservation.payment, route, [])), replayed: false };
     }
     // The key was taken: by an earlier request, or by one that committed while ours waited on it.
     const existing = reservation?.payment ?? (await this.store.findByKey(input.userId, command.idempotencyKey));
     if (!existing) throw inFlight('The first request with this Idempotency-Key did not complete; retry');
-    return this.answerRetry(existing, hash, connection, adapter, input.psuIpAddress);
+    return this.answerRetry(existing, hash, route);
   }
 
   /** A request whose key is already taken: its first answer, a 422 for another body, or the resending of a `failed` one. */
-  private answerRetry(existing: Payment, hash: string, connection: Connection, adapter: AspspAdapter, psuIpAddress: string): Promise<InitiationResult> {
-    if (existing.status === 'failed' && existing.requestHash === hash) return this.retryFailed(existing, connection, adapter, psuIpAddress);
-    return this.repeat(existing, hash, adapter);
+  private answerRetry(existing: Payment, hash: string, route: BankRoute): Promise<InitiationResult> {
+    if (existing.status === 'failed' && existing.requestHash === hash) return this.retryFailed(existing, route);
+    return this.repeat(existing, hash, route.adapter);
   }
 
   /** The one bank call for a pending row, registered so local retries with the key wait on it. */
-  private async run(
-    reserved: Payment,
-    connection: Connection,
-    adapter: AspspAdapter,
-    psuIpAddress: string,
-    history?: PaymentStatusChange[],
-  ): Promise<StoredResponse> {
-    const flight = this.execute(reserved, connection, adapter, psuIpAddress, history);
+  private async run(reserved: Payment, route: BankRoute, history?: PaymentStatusChange[]): Promise<StoredResponse> {
+    const flight = this.execute(reserved, route, history);
     this.inflight.set(reserved.id, flight);
     try {
       return await flight;
@@ -127,7 +129,8 @@ export class PaymentInitiationService {
    * again, once, so the key still stands for exactly one payment at the bank. A concurrent retry
    * that loses the race waits for the winner's answer like any repeat.
    */
-  private async retryFailed(failed: Payment, connection: Connection, adapter: AspspAdapter, psuIpAddress: string): Promise<InitiationResult> {
+  private async retryFailed(failed: Payment, route: BankRoute): Promise<InitiationResult> {
+    const { connection, adapter } = route;
     assertCanPay(connection);
     const reopened = await this.store.reopen(failed.id, new Date(Date.now() + staleAfterMs(adapter)));
     if (!reopened) {
@@ -136,17 +139,11 @@ export class PaymentInitiationService {
       return this.repeat(current, failed.requestHash, adapter);
     }
     this.logger.log({ paymentId: failed.id, aspspId: failed.aspspId }, 'retrying a payment whose first request never reached the bank');
-    return { ...(await this.run(reopened, connection, adapter, psuIpAddress)), replayed: false };
+    return { ...(await this.run(reopened, route)), replayed: false };
   }
 
   /** The one bank call for this key, and the recording of its outcome (`history`: the row's, when known). */
-  private async execute(
-    reserved: Payment,
-    connection: Connection,
-    adapter: AspspAdapter,
-    psuIpAddress: string,
-    history?: PaymentStatusChange[],
-  ): Promise<StoredResponse> {
+  private async execute(reserved: Payment, { connection, adapter, psuIpAddress }: BankRoute, history?: PaymentStatusChange[]): Promise<StoredResponse> {
     const order: PaymentOrder = {
       debtorIban: reserved.debtorIban,
       creditorIban: reserved.creditorIban,
