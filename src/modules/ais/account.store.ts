@@ -8,6 +8,7 @@ import type { Connection } from '../connections/connection.entity.js';
 import { connectionColumns, connectionFromJson } from '../connections/connections.store.js';
 import type { ResourceUsage } from './budget.js';
 import type { AisConsent } from './consent.entity.js';
+import { ConsentStore } from './consent.store.js';
 
 /**
  * A bank account of a user, as read through any of their consents. Keyed by (user, bank, IBAN)
@@ -166,7 +167,7 @@ export class AccountStore {
       // Guarded by the row's version: a save that ran meanwhile may have changed the links, and the full write is then the safe one.
       const [row]: ReadRow[] = await this.dataSource.query(
         `WITH c AS (
-           UPDATE ais_consents SET accounts_fetched_at = now(), updated_at = now() WHERE id = $1 AND xmin = $2::text::xid RETURNING *, xmin::text AS version
+           ${ConsentStore.stampAccountsFetched('id = $1 AND xmin = $2::text::xid')}
          )
          SELECT ${CONSENT_COLUMNS}, c.version, ${READ_EXTRAS}, ${accountsJson(STORED_LINKS)} FROM c`,
         [consent.id, stored.version],
@@ -203,8 +204,7 @@ export class AccountStore {
          ON CONFLICT (consent_id, account_id) DO UPDATE SET position = EXCLUDED.position WHERE ais_consent_accounts.position <> EXCLUDED.position
          RETURNING 1
        ), c AS (
-         UPDATE ais_consents SET accounts_fetched_at = now(), updated_at = now() WHERE id = $1 AND (SELECT count(*) FROM linked) >= 0
-         RETURNING *, xmin::text AS version
+         ${ConsentStore.stampAccountsFetched('id = $1 AND (SELECT count(*) FROM linked) >= 0')}
        )
        SELECT ${CONSENT_COLUMNS}, c.version, ${READ_EXTRAS}, ${accountsJson('l JOIN saved a ON a.id = l.account_id')} FROM c`,
       [consent.id, consent.userId, consent.aspspId, JSON.stringify(rows)],

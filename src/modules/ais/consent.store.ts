@@ -59,6 +59,14 @@ interface Change {
 export class ConsentStore {
   private readonly logger = new Logger(ConsentStore.name);
 
+  /**
+   * For AccountStore's one-statement save of an account list: stamps the consent's
+   * `accountsFetchedAt` where `where` holds, returning the row with its version (`xmin`).
+   */
+  static stampAccountsFetched(where: string): string {
+    return `UPDATE ais_consents SET accounts_fetched_at = now(), updated_at = now() WHERE ${where} RETURNING *, xmin::text AS version`;
+  }
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxStore,

@@ -137,7 +137,7 @@ export class PaymentStore {
   async release(paymentId: string): Promise<void> {
     await this.dataSource.query(
       `WITH released AS (DELETE FROM payments WHERE id = $1 AND status = 'pending')
-       DELETE FROM poll_items WHERE kind = 'payment' AND resource_id = $1`,
+       ${PollQueue.removeWhere("'payment'", '$1')}`,
       [paymentId],
     );
   }
@@ -240,7 +240,7 @@ export class PaymentStore {
        ), history AS (
          INSERT INTO payment_status_changes (payment_id, status, sca_status, source, changed_at) SELECT id::uuid, status, "scaStatus", $21, $19 FROM changed
        ), ${OutboxStore.eventCtes('payment.status', 'changed', '$22', '$23')}, unpolled AS (
-         DELETE FROM poll_items WHERE kind = 'payment' AND resource_id = $1 AND $24 = 'remove' AND EXISTS (SELECT FROM updated)
+         ${PollQueue.removeWhere("'payment'", '$1', "$24 = 'remove' AND EXISTS (SELECT FROM updated)")}
        ), polled AS (
          ${PollQueue.scheduleFrom(`SELECT 'payment', id::uuid, "aspspId", $19::timestamptz, NULL::timestamptz FROM updated WHERE $24 = 'schedule'`)}
        )

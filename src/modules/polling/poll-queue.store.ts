@@ -85,7 +85,15 @@ export class PollQueue {
   }
 
   async remove(manager: EntityManager, kind: PollKind, resourceId: string): Promise<void> {
-    await manager.query('DELETE FROM poll_items WHERE kind = $1 AND resource_id = $2', [kind, resourceId]);
+    await manager.query(PollQueue.removeWhere('$1', '$2::uuid'), [kind, resourceId]);
+  }
+
+  /**
+   * `remove` as SQL for a caller's own one-statement change: deletes the item of `kind` for
+   * `resourceId` (placeholders or expressions) when `condition` holds.
+   */
+  static removeWhere(kind: string, resourceId: string, condition = 'true'): string {
+    return `DELETE FROM poll_items WHERE kind = ${kind} AND resource_id = ${resourceId} AND ${condition}`;
   }
 
   /**
